@@ -1,0 +1,24 @@
+// Settings of one agent process, from its flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gauntlet/v1/types.pb.h"
+
+namespace gauntlet::agent {
+
+struct AgentConfig {
+  std::string name;
+  std::string coordinator = "127.0.0.1:7070";
+  std::string workdir = "gauntlet-data/agent";
+  std::string worker_path;             // gauntlet-worker; default: beside this binary.
+  std::string mpirun_path = "mpirun";
+  std::vector<v1::Device> devices;
+  int64_t kill_grace_ms = 3000;        // SIGTERM to SIGKILL on timeout or cancel.
+  int64_t poll_ms = 2000;              // Longest heartbeat wait.
+  std::string version = "0.1.0";
+};
+
+}  // namespace gauntlet::agent

@@ -1,0 +1,288 @@
+#include "agent/attempt_runner.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/sha256.h"
+
+namespace gauntlet::agent {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr size_t kLogChunkBytes = 256 * 1024;
+constexpr size_t kArtifactChunkBytes = 1 << 20;
+constexpr auto kPollInterval = std::chrono::milliseconds(50);
+constexpr auto kLogInterval = std::chrono::milliseconds(300);
+constexpr auto kRpcTimeout = std::chrono::seconds(30);
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+  return context;
+}
+
+std::string DeviceList(const v1::Assignment& assignment) {
+  std::string out;
+  for (int index : assignment.device_indices()) out += (out.empty() ? "" : ",") + std::to_string(index);
+  return out;
+}
+}  // namespace
+
+AttemptRunner::AttemptRunner(const AgentConfig& config, v1::AgentService::Stub& stub, v1::Assignment assignment,
+                             const std::atomic<bool>& stopping)
+    : config_(config), stub_(stub), assignment_(std::move(assignment)), stopping_(stopping) {
+  dir_ = config_.workdir + "/attempts/" + std::to_string(assignment_.attempt_id());
+  out_dir_ = dir_ + "/out";
+  log_path_ = dir_ + "/log.txt";
+  report_.set_attempt_id(assignment_.attempt_id());
+}
+
+StatusOr<LaunchSpec> AttemptRunner::Prepare() {
+  std::error_code ec;
+  fs::create_directories(out_dir_, ec);
+  if (ec) return Err(Status::Unavailable("cannot create " + out_dir_ + ": " + ec.message()));
+  const v1::Job& job = assignment_.job();
+  LaunchSpec spec;
+  spec.log_path = log_path_;
+  std::string devices = DeviceList(assignment_);
+  spec.env["GAUNTLET_DEVICES"] = devices;
+  spec.env["GAUNTLET_OUT"] = fs::absolute(out_dir_).string();
+  spec.env["GAUNTLET_JOB_ID"] = std::to_string(job.id());
+  spec.env["GAUNTLET_ATTEMPT_ID"] = std::to_string(assignment_.attempt_id());
+  if (job.device_kind() == "gpu" || (job.device_kind().empty() && !config_.devices.empty() &&
+                                     config_.devices.front().kind() == "gpu")) {
+    spec.env["CUDA_VISIBLE_DEVICES"] = devices;
+    spec.env["HIP_VISIBLE_DEVICES"] = devices;
+  }
+  if (job.has_worker()) {
+    std::string job_path = fs::absolute(dir_ + "/job.json").string();
+    nlohmann::json job_json = {
+        {"job_id", job.id()},
+        {"attempt_id", assignment_.attempt_id()},
+        {"suite", job.worker().suite()},
+        {"params", nlohmann::json::parse(job.worker().params_json(), nullptr, false)},
+        {"backend", job.worker().backend()},
+        {"devices", assignment_.device_indices()},
+    };
+    std::ofstream(job_path) << job_json.dump(2) << "\n";
+    // The launcher's environment reaches every local rank without -x.
+    spec.env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+    spec.env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+    spec.argv = {config_.mpirun_path, "-np", std::to_string(assignment_.device_indices_size()),
+                 "--oversubscribe", "--bind-to", "none", config_.worker_path,
+                 "--job", job_path, "--out", fs::absolute(out_dir_).string()};
+    spec.workdir = dir_;
+  } else {
+    for (const auto& arg : job.exec().argv()) spec.argv.push_back(arg);
+    for (const auto& [key, value] : job.exec().env()) spec.env[key] = value;
+    const std::string& workdir = job.exec().workdir();
+    spec.workdir = workdir.empty() ? dir_ : (fs::path(workdir).is_absolute() ? workdir : dir_ + "/" + workdir);
+  }
+  return spec;
+}
+
+void AttemptRunner::Execute(const LaunchSpec& spec) {
+  auto process = Process::Start(spec);
+  if (!process) {
+    report_.set_state(v1::ATTEMPT_STATE_FAILED);
+    report_.set_exit_code(127);
+    report_.set_reason(process.error().message());
+    std::ofstream(log_path_, std::ios::app) << "gauntlet-agent: " << process.error().message() << "\n";
+    return;
+  }
+  const double timeout_s = assignment_.job().timeout_s();
+  const auto started = Clock::now();
+  auto last_log = started;
+  v1::AttemptReport running;
+  running.set_attempt_id(assignment_.attempt_id());
+  running.set_state(v1::ATTEMPT_STATE_RUNNING);
+  running_reported_ = SendReport(running);
+  std::optional<Clock::time_point> kill_at;
+  std::string stop_reason;
+  v1::AttemptState stop_state = v1::ATTEMPT_STATE_FAILED;
+  while (true) {
+    if (auto exit = process->Poll()) {
+      if (!stop_reason.empty()) {
+        report_.set_state(stop_state);
+        report_.set_reason(stop_reason);
+      } else {
+        report_.set_state(exit->ok() ? v1::ATTEMPT_STATE_SUCCEEDED : v1::ATTEMPT_STATE_FAILED);
+        if (!exit->ok()) report_.set_reason(exit->Describe());
+      }
+      report_.set_exit_code(exit->signal ? 128 + exit->signal : exit->exit_code);
+      return;
+    }
+    auto now = Clock::now();
+    if (stop_reason.empty()) {
+      if (cancel_requested_ || stopping_) {
+        stop_reason = stopping_ ? "agent stopped" : "cancelled";
+        stop_state = v1::ATTEMPT_STATE_CANCELLED;
+      } else if (timeout_s > 0 && now - started > std::chrono::duration<double>(timeout_s)) {
+        stop_reason = "timed out after " + std::to_string(static_cast<int>(timeout_s)) + "s";
+        std::ofstream(log_path_, std::ios::app) << "gauntlet-agent: " << stop_reason << ", stopping\n";
+      }
+      if (!stop_reason.empty()) {
+        process->Signal(SIGTERM);
+        kill_at = now + std::chrono::milliseconds(config_.kill_grace_ms);
+      }
+    } else if (kill_at && now >= *kill_at) {
+      process->Signal(SIGKILL);
+      kill_at.reset();
+    }
+    if (now - last_log >= kLogInterval) {
+      if (!running_reported_) running_reported_ = SendReport(running);
+      PumpLog();
+      last_log = now;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+void AttemptRunner::CollectResult() {
+  std::ifstream in(out_dir_ + "/result.json");
+  if (!in) return;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto result = nlohmann::json::parse(text, nullptr, false);
+  if (!result.is_object()) {
+    if (report_.state() == v1::ATTEMPT_STATE_SUCCEEDED) {
+      report_.set_state(v1::ATTEMPT_STATE_FAILED);
+      report_.set_reason("result.json is not a JSON object");
+    }
+    return;
+  }
+  report_.set_result_json(text);
+  report_.set_verdict(result.value("verdict", ""));
+  if (result.contains("metrics") && result["metrics"].is_object()) {
+    for (const auto& [name, value] : result["metrics"].items()) {
+      if (value.is_number()) (*report_.mutable_metrics())[name] = value.get<double>();
+    }
+  }
+  std::string reason = result.value("reason", "");
+  if (report_.verdict() == "fail" && report_.state() == v1::ATTEMPT_STATE_SUCCEEDED) {
+    report_.set_state(v1::ATTEMPT_STATE_FAILED);
+  }
+  if (report_.verdict() == "fail" && !reason.empty()) {
+    report_.set_reason(report_.reason().empty() ? "verdict fail: " + reason : report_.reason() + "; verdict fail: " + reason);
+  }
+}
+
+bool AttemptRunner::PumpLog() {
+  std::ifstream in(log_path_, std::ios::binary);
+  if (!in) return true;
+  in.seekg(log_offset_);
+  std::string buffer(kLogChunkBytes, '\0');
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    v1::LogChunk chunk;
+    chunk.set_attempt_id(assignment_.attempt_id());
+    chunk.set_offset(log_offset_);
+    chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
+    v1::UploadLogResponse reply;
+    if (!stub_.UploadLog(Context().get(), chunk, &reply).ok()) return false;
+    // The coordinator's length is the truth: it ignores chunks that do not
+    // continue its copy, so re-reading from there never duplicates bytes.
+    if (reply.stored_length() != log_offset_ + in.gcount()) {
+      log_offset_ = reply.stored_length();
+      in.clear();
+      in.seekg(log_offset_);
+      continue;
+    }
+    log_offset_ = reply.stored_length();
+  }
+  return true;
+}
+
+bool AttemptRunner::UploadArtifacts() {
+  report_.clear_artifacts();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(out_dir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    auto sha = Sha256File(path.string());
+    if (!sha) continue;
+    v1::ArtifactRef reply;
+    auto context = Context();
+    auto writer = stub_.UploadArtifact(context.get(), &reply);
+    std::ifstream in(path, std::ios::binary);
+    std::string buffer(kArtifactChunkBytes, '\0');
+    v1::ArtifactChunk chunk;
+    chunk.set_sha256(*sha);
+    bool first = true;
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0 || first) {
+      chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
+      if (!writer->Write(chunk)) break;
+      chunk.clear_sha256();
+      first = false;
+      if (in.eof()) break;
+    }
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    if (!status.ok()) {
+      spdlog::warn("attempt {}: upload of {} failed: {}", attempt_id(), path.string(), status.error_message());
+      return false;
+    }
+    auto* ref = report_.add_artifacts();
+    ref->set_name(fs::relative(path, out_dir_).string());
+    ref->set_sha256(*sha);
+    ref->set_size(reply.size());
+  }
+  return true;
+}
+
+bool AttemptRunner::SendReport(const v1::AttemptReport& report) {
+  v1::ReportAttemptResponse reply;
+  grpc::Status status = stub_.ReportAttempt(Context().get(), report, &reply);
+  if (!status.ok()) {
+    spdlog::warn("attempt {}: report failed ({}), will retry", attempt_id(), status.error_message());
+    return false;
+  }
+  if (reply.stale()) {
+    spdlog::info("attempt {}: coordinator no longer wants it; stopping", attempt_id());
+    cancel_requested_ = true;
+  }
+  return true;
+}
+
+void AttemptRunner::Backoff(int* delay_ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(*delay_ms));
+  *delay_ms = std::min(*delay_ms * 2, 2000);
+}
+
+void AttemptRunner::Run() {
+  const v1::Job& job = assignment_.job();
+  spdlog::info("attempt {}: job {} '{}' on devices [{}]", attempt_id(), job.id(), job.name(), DeviceList(assignment_));
+  auto spec = Prepare();
+  if (spec) {
+    Execute(*spec);
+  } else {
+    report_.set_state(v1::ATTEMPT_STATE_FAILED);
+    report_.set_reason(spec.error().message());
+  }
+  if (stopping_) return;  // The lease expires and the job runs elsewhere.
+  CollectResult();
+  spdlog::info("attempt {}: {}{}", attempt_id(), v1::AttemptState_Name(report_.state()),
+               report_.reason().empty() ? "" : " (" + report_.reason() + ")");
+  int delay_ms = 250;
+  bool uploaded = false;
+  while (!stopping_) {
+    if (!uploaded) uploaded = UploadArtifacts();
+    if (uploaded && PumpLog() && SendReport(report_)) break;
+    Backoff(&delay_ms);
+  }
+  done_ = true;
+}
+
+}  // namespace gauntlet::agent

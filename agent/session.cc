@@ -1,0 +1,135 @@
+#include "agent/session.h"
+
+#include <chrono>
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+namespace gauntlet::agent {
+
+namespace {
+constexpr int kMaxBackoffMs = 2000;
+}
+
+Session::Session(AgentConfig config) : config_(std::move(config)) {
+  grpc::ChannelArguments args;
+  // Reconnect quickly after a coordinator restart instead of gRPC's default
+  // backoff of up to two minutes.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxBackoffMs);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  auto channel = grpc::CreateCustomChannel(config_.coordinator, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::AgentService::NewStub(channel);
+}
+
+Session::~Session() {
+  stopping_ = true;
+  std::lock_guard lock(mu_);
+  for (auto& [id, running] : running_) {
+    running.runner->Cancel();
+    if (running.thread.joinable()) running.thread.join();
+  }
+}
+
+std::vector<int64_t> Session::LiveAttempts() {
+  std::lock_guard lock(mu_);
+  std::vector<int64_t> ids;
+  for (const auto& [id, running] : running_) {
+    if (!running.runner->done()) ids.push_back(id);
+  }
+  return ids;
+}
+
+bool Session::Register() {
+  v1::RegisterRequest request;
+  request.set_name(config_.name);
+  request.set_version(config_.version);
+  for (const auto& device : config_.devices) *request.add_devices() = device;
+  for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::RegisterResponse reply;
+  grpc::Status status = stub_->Register(&context, request, &reply);
+  if (!status.ok()) {
+    spdlog::warn("register with {} failed: {}", config_.coordinator, status.error_message());
+    return false;
+  }
+  spdlog::info("registered with {} as {} ({} devices, lease ttl {} ms)", config_.coordinator, config_.name,
+               config_.devices.size(), reply.lease_ttl_ms());
+  // Heartbeat well within the lease so one slow call never loses it.
+  config_.poll_ms = std::min<int64_t>(config_.poll_ms, std::max<int64_t>(reply.lease_ttl_ms() / 3, 100));
+  return true;
+}
+
+void Session::Apply(const v1::HeartbeatResponse& response) {
+  std::lock_guard lock(mu_);
+  for (const auto& assignment : response.assignments()) {
+    if (running_.contains(assignment.attempt_id())) continue;
+    auto runner = std::make_unique<AttemptRunner>(config_, *stub_, assignment, stopping_);
+    AttemptRunner* raw = runner.get();
+    Running& slot = running_[assignment.attempt_id()];
+    slot.runner = std::move(runner);
+    slot.thread = std::thread([raw] { raw->Run(); });
+  }
+  for (int64_t id : response.cancel_attempts()) {
+    auto found = running_.find(id);
+    if (found != running_.end()) {
+      spdlog::info("attempt {}: cancelled by the coordinator", id);
+      found->second.runner->Cancel();
+    }
+  }
+}
+
+void Session::ReapFinished() {
+  std::lock_guard lock(mu_);
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->second.runner->done()) {
+      it->second.thread.join();
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Session::Run(const std::atomic<bool>& stop) {
+  int backoff_ms = 200;
+  bool registered = false;
+  while (!stop) {
+    if (!registered) {
+      registered = Register();
+      if (!registered) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
+        continue;
+      }
+    }
+    v1::HeartbeatRequest request;
+    request.set_name(config_.name);
+    request.set_wait_ms(config_.poll_ms);
+    for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.poll_ms + 5000));
+    v1::HeartbeatResponse response;
+    grpc::Status status = stub_->Heartbeat(&context, request, &response);
+    if (!status.ok()) {
+      spdlog::warn("heartbeat failed: {}; retrying in {} ms", status.error_message(), backoff_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
+      // After an outage, register again so the coordinator hears of every
+      // attempt still running here.
+      registered = false;
+      continue;
+    }
+    backoff_ms = 200;
+    if (response.register_again()) {
+      registered = false;
+      continue;
+    }
+    Apply(response);
+    ReapFinished();
+  }
+  stopping_ = true;
+}
+
+}  // namespace gauntlet::agent

@@ -1,0 +1,46 @@
+// The agent's conversation with the coordinator: register, then long-poll
+// heartbeats that renew leases, bring assignments and cancellations. Survives
+// coordinator restarts by retrying with backoff and re-registering with the
+// attempts it still runs.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "agent/agent_config.h"
+#include "agent/attempt_runner.h"
+#include "gauntlet/v1/agent.grpc.pb.h"
+
+namespace gauntlet::agent {
+
+class Session {
+ public:
+  explicit Session(AgentConfig config);
+  ~Session();
+
+  // Runs until `stop` becomes true.
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  bool Register();
+  // Starts runners for new assignments, signals cancellations.
+  void Apply(const v1::HeartbeatResponse& response);
+  void ReapFinished();
+  std::vector<int64_t> LiveAttempts();
+
+  struct Running {
+    std::unique_ptr<AttemptRunner> runner;
+    std::thread thread;
+  };
+
+  AgentConfig config_;
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::map<int64_t, Running> running_;
+};
+
+}  // namespace gauntlet::agent

@@ -1,0 +1,30 @@
+#include "common/status.h"
+
+namespace gauntlet {
+
+namespace {
+std::string_view CodeName(Status::Code code) {
+  switch (code) {
+    case Status::Code::kOk: return "OK";
+    case Status::Code::kInvalidArgument: return "invalid argument";
+    case Status::Code::kNotFound: return "not found";
+    case Status::Code::kAlreadyExists: return "already exists";
+    case Status::Code::kFailedPrecondition: return "failed precondition";
+    case Status::Code::kUnavailable: return "unavailable";
+    case Status::Code::kInternal: return "internal error";
+  }
+  return "unknown";
+}
+}  // namespace
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+Status Status::WithContext(std::string_view context) const {
+  if (ok()) return *this;
+  return Status(code_, std::string(context) + ": " + message_);
+}
+
+}  // namespace gauntlet

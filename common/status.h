@@ -1,0 +1,77 @@
+// Status and StatusOr: how errors a user can cause travel through Gauntlet.
+//
+// Modelled on LevelDB's Status: named factories, ok(), ToString(). A success
+// carries no message and costs one enum. Programming errors are asserts, not
+// Statuses.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gauntlet {
+
+class Status {
+ public:
+  enum class Code {
+    kOk = 0,
+    kInvalidArgument,   // The caller sent something malformed; the message says what to fix.
+    kNotFound,
+    kAlreadyExists,
+    kFailedPrecondition,// The request is well-formed but the system is in the wrong state for it.
+    kUnavailable,       // Try again later (peer down, disk full).
+    kInternal,
+  };
+
+  Status() = default;
+
+  static Status Ok() { return Status(); }
+  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
+  static Status FailedPrecondition(std::string msg) { return {Code::kFailedPrecondition, std::move(msg)}; }
+  static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
+  static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  std::string ToString() const;
+
+  // Prefixes the message with context, e.g. the file being read.
+  Status WithContext(std::string_view context) const;
+
+ private:
+  Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
+
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+template <typename T>
+using StatusOr = std::expected<T, Status>;
+
+// Lets `return Status::NotFound(...)` work in functions returning StatusOr<T>.
+inline std::unexpected<Status> Err(Status s) { return std::unexpected<Status>(std::move(s)); }
+
+namespace internal {
+// Converts to Status or to any StatusOr<T>, so one macro serves both kinds of
+// function.
+struct ErrorReturn {
+  Status status;
+  operator Status() const { return status; }
+  template <typename T>
+  operator StatusOr<T>() const { return std::unexpected<Status>(status); }
+};
+}  // namespace internal
+
+}  // namespace gauntlet
+
+// Returns early from the enclosing function (returning Status or StatusOr<T>)
+// when `expr` is not ok.
+#define GAUNTLET_RETURN_IF_ERROR(expr)                                              \
+  do {                                                                              \
+    ::gauntlet::Status _gauntlet_status = (expr);                                   \
+    if (!_gauntlet_status.ok()) return ::gauntlet::internal::ErrorReturn{_gauntlet_status}; \
+  } while (0)

@@ -1,0 +1,60 @@
+#include "coordinator/api/agent_service.h"
+
+#include "coordinator/api/status_mapping.h"
+
+namespace gauntlet::api {
+
+namespace {
+// Copies a StatusOr's value into the reply, or maps its error.
+template <typename T, typename Reply>
+grpc::Status Answer(StatusOr<T> result, Reply* reply) {
+  if (!result) return ToGrpc(result.error());
+  *reply = std::move(*result);
+  return grpc::Status::OK;
+}
+}  // namespace
+
+grpc::Status AgentServiceImpl::Register(grpc::ServerContext*, const v1::RegisterRequest* request,
+                                        v1::RegisterResponse* reply) {
+  return Answer(jobs_.Register(*request), reply);
+}
+
+grpc::Status AgentServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* request,
+                                         v1::HeartbeatResponse* reply) {
+  return Answer(jobs_.Heartbeat(*request), reply);
+}
+
+grpc::Status AgentServiceImpl::ReportAttempt(grpc::ServerContext*, const v1::AttemptReport* request,
+                                             v1::ReportAttemptResponse* reply) {
+  return Answer(jobs_.ReportAttempt(*request), reply);
+}
+
+grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext*, const v1::LogChunk* request,
+                                         v1::UploadLogResponse* reply) {
+  auto stored = jobs_.AppendLog(*request);
+  if (!stored) return ToGrpc(stored.error());
+  reply->set_stored_length(*stored);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext*, grpc::ServerReader<v1::ArtifactChunk>* reader,
+                                              v1::ArtifactRef* reply) {
+  v1::ArtifactChunk chunk;
+  if (!reader->Read(&chunk)) return {grpc::StatusCode::INVALID_ARGUMENT, "upload: empty stream"};
+  const std::string sha256 = chunk.sha256();
+  auto writer = artifacts_.Begin(sha256);
+  if (!writer) return ToGrpc(writer.error());
+  do {
+    Status appended = (*writer)->Append(chunk.data());
+    if (!appended.ok()) return ToGrpc(appended);
+  } while (reader->Read(&chunk));
+  auto size = (*writer)->Commit();
+  if (!size) return ToGrpc(size.error());
+  Status recorded = jobs_.RecordArtifact(sha256, *size);
+  if (!recorded.ok()) return ToGrpc(recorded);
+  reply->set_sha256(sha256);
+  reply->set_size(*size);
+  return grpc::Status::OK;
+}
+
+}  // namespace gauntlet::api

@@ -1,0 +1,25 @@
+// gRPC AgentService: decodes, calls JobManager or the artifact store, encodes.
+#pragma once
+
+#include "coordinator/job_manager.h"
+#include "coordinator/store/artifact_store.h"
+#include "gauntlet/v1/agent.grpc.pb.h"
+
+namespace gauntlet::api {
+
+class AgentServiceImpl final : public v1::AgentService::Service {
+ public:
+  AgentServiceImpl(JobManager& jobs, store::ArtifactStore& artifacts) : jobs_(jobs), artifacts_(artifacts) {}
+
+  grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest*, v1::RegisterResponse*) override;
+  grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest*, v1::HeartbeatResponse*) override;
+  grpc::Status ReportAttempt(grpc::ServerContext*, const v1::AttemptReport*, v1::ReportAttemptResponse*) override;
+  grpc::Status UploadLog(grpc::ServerContext*, const v1::LogChunk*, v1::UploadLogResponse*) override;
+  grpc::Status UploadArtifact(grpc::ServerContext*, grpc::ServerReader<v1::ArtifactChunk>*, v1::ArtifactRef*) override;
+
+ private:
+  JobManager& jobs_;
+  store::ArtifactStore& artifacts_;
+};
+
+}  // namespace gauntlet::api

@@ -1,0 +1,102 @@
+#include "coordinator/api/control_service.h"
+
+#include <chrono>
+#include <thread>
+
+#include "coordinator/api/status_mapping.h"
+
+namespace gauntlet::api {
+
+namespace {
+template <typename T, typename Reply>
+grpc::Status Answer(StatusOr<T> result, Reply* reply) {
+  if (!result) return ToGrpc(result.error());
+  *reply = std::move(*result);
+  return grpc::Status::OK;
+}
+
+constexpr int64_t kLogChunkBytes = 64 * 1024;
+constexpr auto kFollowPoll = std::chrono::milliseconds(200);
+}  // namespace
+
+grpc::Status ControlServiceImpl::SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest* request,
+                                             v1::SubmitSweepResponse* reply) {
+  return Answer(jobs_.SubmitSweep(*request), reply);
+}
+
+grpc::Status ControlServiceImpl::GetSweep(grpc::ServerContext*, const v1::GetSweepRequest* request, v1::Sweep* reply) {
+  return Answer(jobs_.GetSweep(request->id()), reply);
+}
+
+grpc::Status ControlServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest* request,
+                                            v1::ListSweepsResponse* reply) {
+  for (auto& sweep : jobs_.ListSweeps(request->limit())) *reply->add_sweeps() = std::move(sweep);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+                                          v1::ListJobsResponse* reply) {
+  for (auto& job : jobs_.ListJobs(*request)) *reply->add_jobs() = std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* reply) {
+  return Answer(jobs_.GetJob(request->id()), reply);
+}
+
+grpc::Status ControlServiceImpl::Cancel(grpc::ServerContext*, const v1::CancelRequest* request,
+                                        v1::CancelResponse* reply) {
+  auto cancelled = jobs_.Cancel(*request);
+  if (!cancelled) return ToGrpc(cancelled.error());
+  reply->set_cancelled(*cancelled);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::Retry(grpc::ServerContext*, const v1::RetryRequest* request, v1::Job* reply) {
+  return Answer(jobs_.Retry(request->job_id()), reply);
+}
+
+grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1::TailLogsRequest* request,
+                                          grpc::ServerWriter<v1::LogChunk>* writer) {
+  auto attempt_id = jobs_.LogAttempt(request->job_id(), request->attempt_id());
+  if (!attempt_id) return ToGrpc(attempt_id.error());
+  int64_t offset = request->offset();
+  while (!context->IsCancelled()) {
+    // A job waiting for its first attempt has no log yet; follow waits for one.
+    if (*attempt_id == 0) {
+      if (!request->follow()) return grpc::Status::OK;
+      std::this_thread::sleep_for(kFollowPoll);
+      attempt_id = jobs_.LogAttempt(request->job_id(), 0);
+      if (!attempt_id) return ToGrpc(attempt_id.error());
+      continue;
+    }
+    // Read "finished" before the data so the last bytes are never missed.
+    bool finished = jobs_.AttemptFinished(*attempt_id);
+    std::string data = jobs_.ReadLog(*attempt_id, offset, kLogChunkBytes);
+    if (!data.empty()) {
+      v1::LogChunk chunk;
+      chunk.set_attempt_id(*attempt_id);
+      chunk.set_offset(offset);
+      offset += static_cast<int64_t>(data.size());
+      chunk.set_data(std::move(data));
+      if (!writer->Write(chunk)) return grpc::Status::OK;
+      continue;
+    }
+    if (!request->follow() || finished) return grpc::Status::OK;
+    std::this_thread::sleep_for(kFollowPoll);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+                                            v1::ListAgentsResponse* reply) {
+  for (auto& agent : jobs_.ListAgents()) *reply->add_agents() = std::move(agent);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest* request,
+                                            v1::Agent* reply) {
+  return Answer(jobs_.DrainAgent(*request), reply);
+}
+
+}  // namespace gauntlet::api

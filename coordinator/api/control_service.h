@@ -1,0 +1,28 @@
+// gRPC ControlService: decodes, calls JobManager, encodes.
+#pragma once
+
+#include "coordinator/job_manager.h"
+#include "gauntlet/v1/control.grpc.pb.h"
+
+namespace gauntlet::api {
+
+class ControlServiceImpl final : public v1::ControlService::Service {
+ public:
+  explicit ControlServiceImpl(JobManager& jobs) : jobs_(jobs) {}
+
+  grpc::Status SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest*, v1::SubmitSweepResponse*) override;
+  grpc::Status GetSweep(grpc::ServerContext*, const v1::GetSweepRequest*, v1::Sweep*) override;
+  grpc::Status ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest*, v1::ListSweepsResponse*) override;
+  grpc::Status ListJobs(grpc::ServerContext*, const v1::ListJobsRequest*, v1::ListJobsResponse*) override;
+  grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest*, v1::Job*) override;
+  grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest*, v1::CancelResponse*) override;
+  grpc::Status Retry(grpc::ServerContext*, const v1::RetryRequest*, v1::Job*) override;
+  grpc::Status TailLogs(grpc::ServerContext*, const v1::TailLogsRequest*, grpc::ServerWriter<v1::LogChunk>*) override;
+  grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*, v1::ListAgentsResponse*) override;
+  grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*, v1::Agent*) override;
+
+ private:
+  JobManager& jobs_;
+};
+
+}  // namespace gauntlet::api

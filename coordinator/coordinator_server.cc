@@ -1,0 +1,73 @@
+#include "coordinator/coordinator_server.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include "coordinator/api/agent_service.h"
+#include "coordinator/api/control_service.h"
+#include "coordinator/api/http_server.h"
+#include "coordinator/store/artifact_store.h"
+
+namespace gauntlet {
+
+namespace fs = std::filesystem;
+
+CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : options_(std::move(options)) {}
+
+CoordinatorServer::~CoordinatorServer() { Stop(); }
+
+Status CoordinatorServer::Start() {
+  std::error_code ec;
+  fs::path db_dir = fs::path(options_.db_path).parent_path();
+  if (!db_dir.empty()) fs::create_directories(db_dir, ec);
+  fs::create_directories(options_.artifacts_dir, ec);
+  if (ec) return Status::Unavailable("cannot create " + options_.artifacts_dir + ": " + ec.message());
+
+  auto store = store::Store::Open(options_.db_path);
+  if (!store) return store.error().WithContext("--db " + options_.db_path);
+  store_ = std::move(*store);
+  artifacts_ = std::make_unique<store::ArtifactStore>(options_.artifacts_dir);
+  jobs_ = std::make_unique<JobManager>(*store_, clock_, options_.jobs);
+  GAUNTLET_RETURN_IF_ERROR(jobs_->Recover());
+
+  agent_service_ = std::make_unique<api::AgentServiceImpl>(*jobs_, *artifacts_);
+  control_service_ = std::make_unique<api::ControlServiceImpl>(*jobs_);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.RegisterService(agent_service_.get());
+  builder.RegisterService(control_service_.get());
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_ || grpc_port_ == 0) {
+    return Status::Unavailable("cannot listen for gRPC on " + options_.grpc_address +
+                               "; is another coordinator running? pick another --grpc address");
+  }
+  if (options_.http_port >= 0) {
+    http_ = std::make_unique<api::HttpServer>(*jobs_);
+    auto port = http_->Start(options_.http_host, options_.http_port);
+    if (!port) return port.error();
+    http_port_ = *port;
+  }
+  ticker_ = std::thread([this] {
+    while (!stopping_) {
+      jobs_->Tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.tick_ms));
+    }
+  });
+  spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
+               options_.db_path);
+  return Status::Ok();
+}
+
+void CoordinatorServer::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (jobs_) jobs_->Shutdown();
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (http_) http_->Stop();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,68 @@
+// Wires one coordinator together: store, JobManager, gRPC services, HTTP
+// server and the periodic tick (lease expiry, scheduling). The binary's main
+// and the integration tests both use it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "coordinator/job_manager.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace gauntlet {
+
+namespace api {
+class AgentServiceImpl;
+class ControlServiceImpl;
+class HttpServer;
+}  // namespace api
+namespace store {
+class ArtifactStore;
+}
+
+struct CoordinatorOptions {
+  std::string db_path = "gauntlet-data/gauntlet.db";
+  std::string artifacts_dir = "gauntlet-data/artifacts";
+  std::string grpc_address = "127.0.0.1:7070";  // Port 0 picks a free one.
+  std::string http_host = "127.0.0.1";
+  int http_port = 8080;                          // 0 picks a free one; -1 disables HTTP.
+  int64_t tick_ms = 200;
+  JobManagerOptions jobs;
+};
+
+class CoordinatorServer {
+ public:
+  explicit CoordinatorServer(CoordinatorOptions options);
+  ~CoordinatorServer();
+
+  Status Start();
+  // Stops accepting calls, wakes long polls and joins every thread.
+  void Stop();
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+
+ private:
+  CoordinatorOptions options_;
+  SystemClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::ArtifactStore> artifacts_;
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<api::AgentServiceImpl> agent_service_;
+  std::unique_ptr<api::ControlServiceImpl> control_service_;
+  std::unique_ptr<api::HttpServer> http_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::thread ticker_;
+  std::atomic<bool> stopping_{false};
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+};
+
+}  // namespace gauntlet

@@ -1,0 +1,58 @@
+// Expansion of a validated sweep spec into its job DAG. Pure: no I/O, no
+// clock, no store, so the same spec always yields the same plan.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "coordinator/spec/spec.h"
+
+namespace gauntlet::expand {
+
+struct PlannedJob {
+  std::string name;           // "train" or "train[size=1024,dtype=bf16]".
+  std::string template_name;  // The spec entry it came from.
+  spec::JobKind kind = spec::JobKind::kExec;
+  // Worker: {"suite", "params", "backend"}. Exec: {"argv", "env", "workdir"}.
+  nlohmann::json spec;
+  int devices = 1;
+  std::string device_kind;
+  int priority = 0;
+  int max_attempts = 1;
+  double timeout_s = 0;
+  std::vector<size_t> depends_on;            // Indices into SweepPlan::jobs.
+  std::map<std::string, std::string> labels; // Matrix values and spec labels.
+  std::string content_key;                   // sha256 of kind and inputs.
+};
+
+// Jobs appear in dependency order: every job comes after the jobs it needs.
+struct SweepPlan {
+  std::string name;
+  int priority = 0;
+  std::vector<PlannedJob> jobs;
+};
+
+// Multiplies each template by its matrix and wires dependencies: an instance
+// depends on those instances of the named template that agree with it on
+// every matrix variable the two share (so run[size=1] waits for build[size=1]
+// only, and a template without a matrix waits for all of them).
+SweepPlan Expand(const spec::SweepSpec& spec);
+
+// Devices of one kind that a single node offers.
+struct NodeCapacity {
+  std::string node;
+  std::string device_kind;
+  int devices = 0;
+};
+
+// Refuses a plan with a job that no node could ever hold (gang allocation
+// needs all of a job's devices on one node). With no nodes known yet every
+// plan fits: the jobs wait for agents to join.
+Status CheckFits(const SweepPlan& plan, const std::vector<NodeCapacity>& nodes);
+
+}  // namespace gauntlet::expand

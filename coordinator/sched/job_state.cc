@@ -1,0 +1,65 @@
+#include "coordinator/sched/job_state.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+
+namespace gauntlet::sched {
+
+bool IsTerminal(JobState state) {
+  switch (state) {
+    case v1::JOB_STATE_SUCCEEDED:
+    case v1::JOB_STATE_FAILED:
+    case v1::JOB_STATE_CANCELLED:
+    case v1::JOB_STATE_SKIPPED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsTerminal(AttemptState state) {
+  return state != v1::ATTEMPT_STATE_LEASED && state != v1::ATTEMPT_STATE_RUNNING &&
+         state != v1::ATTEMPT_STATE_UNSPECIFIED;
+}
+
+JobState JobStateAfterAttempt(AttemptState outcome, int attempts_used, int max_attempts) {
+  switch (outcome) {
+    case v1::ATTEMPT_STATE_SUCCEEDED:
+      return v1::JOB_STATE_SUCCEEDED;
+    case v1::ATTEMPT_STATE_CANCELLED:
+      return v1::JOB_STATE_CANCELLED;
+    case v1::ATTEMPT_STATE_FAILED:
+    case v1::ATTEMPT_STATE_LOST:
+      return attempts_used < max_attempts ? v1::JOB_STATE_READY : v1::JOB_STATE_FAILED;
+    default:
+      assert(false && "an attempt ends in a terminal state");
+      return v1::JOB_STATE_FAILED;
+  }
+}
+
+namespace {
+std::string Lower(std::string text, size_t prefix) {
+  text = text.substr(prefix);
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+}  // namespace
+
+std::string JobStateName(JobState state) {
+  return Lower(v1::JobState_Name(state), sizeof("JOB_STATE_") - 1);
+}
+
+std::string AttemptStateName(AttemptState state) {
+  return Lower(v1::AttemptState_Name(state), sizeof("ATTEMPT_STATE_") - 1);
+}
+
+JobState ParseJobState(const std::string& name) {
+  std::string upper = "JOB_STATE_" + name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  JobState state = v1::JOB_STATE_UNSPECIFIED;
+  v1::JobState_Parse(upper, &state);
+  return state;
+}
+
+}  // namespace gauntlet::sched

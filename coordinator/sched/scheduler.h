@@ -1,0 +1,48 @@
+// The scheduler core: which ready jobs go to which devices now. Pure: it sees
+// a snapshot and returns placements; the caller stores them.
+//
+// Policy:
+//  - Jobs are taken by priority (higher first), then by age (lower order first).
+//  - Gang allocation: a job needing N devices gets N devices of one node.
+//  - Best fit: among nodes that can hold the job, the one with the fewest free
+//    matching devices, so wide jobs keep finding whole nodes.
+//  - No starvation of wide jobs: a job that fits some node's capacity but no
+//    node's free devices reserves the node closest to holding it; jobs after it
+//    may not take that node's devices, so it drains and the wide job starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gauntlet::sched {
+
+struct ReadyJob {
+  int64_t id = 0;
+  int devices = 1;
+  std::string device_kind;  // Empty: any kind.
+  int priority = 0;
+  int64_t order = 0;        // Submission order; lower is older.
+};
+
+struct NodeDevice {
+  int index = 0;
+  std::string kind;
+  bool free = true;
+};
+
+struct Node {
+  std::string name;
+  std::vector<NodeDevice> devices;
+  bool schedulable = true;  // Alive and not drained.
+};
+
+struct Placement {
+  int64_t job_id = 0;
+  std::string node;
+  std::vector<int> device_indices;  // Ascending.
+};
+
+std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes);
+
+}  // namespace gauntlet::sched

@@ -1,0 +1,463 @@
+#include "coordinator/spec/parser.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "coordinator/spec/yaml_json.h"
+
+namespace gauntlet::spec {
+namespace {
+
+// Formats errors as "<source>:<line>:<col>: <path>: <message>".
+class ErrorContext {
+ public:
+  explicit ErrorContext(const std::string& source) : source_(source) {}
+
+  Status At(const YAML::Node& node, const std::string& path, const std::string& message) const {
+    std::string where = source_;
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      where += ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+    }
+    return Status::InvalidArgument(where + ": " + path + ": " + message);
+  }
+
+ private:
+  const std::string& source_;
+};
+
+std::string Quote(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Refuses keys outside `allowed`, suggesting the nearest allowed one.
+Status CheckKeys(const ErrorContext& ctx, const YAML::Node& map, const std::string& path,
+                 const std::vector<std::string>& allowed) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string best;
+    size_t best_distance = 3;
+    for (const auto& candidate : allowed) {
+      size_t distance = EditDistance(key, candidate);
+      if (distance < best_distance) best = candidate, best_distance = distance;
+    }
+    std::string hint = best.empty() ? "allowed fields: " : "did you mean '" + best + "'? allowed fields: ";
+    for (size_t i = 0; i < allowed.size(); ++i) hint += (i ? ", " : "") + allowed[i];
+    return ctx.At(entry.first, path.empty() ? key : path + "." + key, "unknown field; " + hint);
+  }
+  return Status::Ok();
+}
+
+StatusOr<int> ParseInt(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                       int min, int max) {
+  std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  if (!node.IsScalar()) return Err(ctx.At(node, path, Quote(node) + " must be " + range));
+  const std::string& text = node.Scalar();
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Err(ctx.At(node, path, Quote(node) + " must be " + range));
+  }
+  return value;
+}
+
+StatusOr<std::string> ParseString(const ErrorContext& ctx, const YAML::Node& node, const std::string& path) {
+  if (!node.IsScalar()) return Err(ctx.At(node, path, Quote(node) + " must be a string"));
+  return node.Scalar();
+}
+
+StatusOr<std::vector<std::string>> ParseStringList(const ErrorContext& ctx, const YAML::Node& node,
+                                                   const std::string& path) {
+  std::vector<std::string> out;
+  if (node.IsScalar()) {
+    out.push_back(node.Scalar());
+    return out;
+  }
+  if (!node.IsSequence()) return Err(ctx.At(node, path, Quote(node) + " must be a string or a list of strings"));
+  for (size_t i = 0; i < node.size(); ++i) {
+    auto item = ParseString(ctx, node[i], path + "[" + std::to_string(i) + "]");
+    if (!item) return Err(item.error());
+    out.push_back(*item);
+  }
+  return out;
+}
+
+const std::regex& NamePattern() {
+  static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  return pattern;
+}
+
+const std::regex& VariablePattern() {
+  static const std::regex pattern("\\$\\{([^}]*)\\}");
+  return pattern;
+}
+
+// Every ${var} in `text` must name a matrix variable of the job.
+Status CheckVariables(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                      const std::string& text, const JobTemplate& job) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), VariablePattern());
+       it != std::sregex_iterator(); ++it) {
+    std::string variable = (*it)[1];
+    bool known = std::any_of(job.matrix.begin(), job.matrix.end(),
+                             [&](const auto& entry) { return entry.first == variable; });
+    if (!known) {
+      return ctx.At(node, path, "'${" + variable + "}' is not a matrix variable of job '" + job.name +
+                                    "'; add it under matrix: or remove the reference");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckVariablesInJson(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                            const nlohmann::json& value, const JobTemplate& job) {
+  if (value.is_string()) return CheckVariables(ctx, node, path, value.get<std::string>(), job);
+  if (value.is_structured()) {
+    for (const auto& item : value) GAUNTLET_RETURN_IF_ERROR(CheckVariablesInJson(ctx, node, path, item, job));
+  }
+  return Status::Ok();
+}
+
+struct Defaults {
+  int devices = 1;
+  std::string device_kind;
+  int max_attempts = 1;
+  double timeout_s = 0;
+  int priority = 0;
+};
+
+Status ParseTimeout(const ErrorContext& ctx, const YAML::Node& node, const std::string& path, double* out) {
+  auto seconds = node.IsScalar() ? ParseDuration(node.Scalar()) : Err(Status::InvalidArgument(""));
+  if (!seconds) {
+    return ctx.At(node, path, Quote(node) + " must be a duration such as 90, 90s, 5m or 1h30m");
+  }
+  *out = *seconds;
+  return Status::Ok();
+}
+
+Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* defaults) {
+  if (!node.IsMap()) return ctx.At(node, "defaults", Quote(node) + " must be a mapping");
+  GAUNTLET_RETURN_IF_ERROR(
+      CheckKeys(ctx, node, "defaults", {"devices", "device_kind", "max_attempts", "timeout", "priority"}));
+  if (node["devices"]) {
+    auto v = ParseInt(ctx, node["devices"], "defaults.devices", 1, 1024);
+    if (!v) return v.error();
+    defaults->devices = *v;
+  }
+  if (node["device_kind"]) {
+    auto v = ParseString(ctx, node["device_kind"], "defaults.device_kind");
+    if (!v) return v.error();
+    defaults->device_kind = *v;
+  }
+  if (node["max_attempts"]) {
+    auto v = ParseInt(ctx, node["max_attempts"], "defaults.max_attempts", 1, 100);
+    if (!v) return v.error();
+    defaults->max_attempts = *v;
+  }
+  if (node["priority"]) {
+    auto v = ParseInt(ctx, node["priority"], "defaults.priority", -1000, 1000);
+    if (!v) return v.error();
+    defaults->priority = *v;
+  }
+  if (node["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, node["timeout"], "defaults.timeout", &defaults->timeout_s));
+  return Status::Ok();
+}
+
+StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                               const Defaults& defaults) {
+  if (!node.IsMap()) return Err(ctx.At(node, path, Quote(node) + " must be a mapping with at least name and kind"));
+  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
+                                     {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
+                                      "devices", "device_kind", "priority", "max_attempts", "timeout",
+                                      "depends_on", "matrix", "labels"}));
+  JobTemplate job;
+  job.mark = {node.Mark().line + 1, node.Mark().column + 1};
+  job.devices = defaults.devices;
+  job.device_kind = defaults.device_kind;
+  job.max_attempts = defaults.max_attempts;
+  job.timeout_s = defaults.timeout_s;
+  job.priority = defaults.priority;
+
+  if (!node["name"]) return Err(ctx.At(node, path + ".name", "missing; every job needs a unique name"));
+  auto name = ParseString(ctx, node["name"], path + ".name");
+  if (!name) return Err(name.error());
+  if (!std::regex_match(*name, NamePattern())) {
+    return Err(ctx.At(node["name"], path + ".name",
+                      "'" + *name + "' must start with a letter or digit and use only letters, digits, '_', '.' and '-'"));
+  }
+  job.name = *name;
+
+  if (!node["kind"]) return Err(ctx.At(node, path + ".kind", "missing; use 'worker' or 'exec'"));
+  auto kind = ParseString(ctx, node["kind"], path + ".kind");
+  if (!kind) return Err(kind.error());
+  if (*kind == "worker") {
+    job.kind = JobKind::kWorker;
+  } else if (*kind == "exec") {
+    job.kind = JobKind::kExec;
+  } else {
+    return Err(ctx.At(node["kind"], path + ".kind", "'" + *kind + "' is not a job kind; use 'worker' or 'exec'"));
+  }
+
+  // Fields of the other kind are refused rather than ignored.
+  const std::vector<std::string> worker_only = {"suite", "params", "backend"};
+  const std::vector<std::string> exec_only = {"command", "env", "workdir"};
+  for (const auto& field : job.kind == JobKind::kWorker ? exec_only : worker_only) {
+    if (node[field]) {
+      return Err(ctx.At(node[field], path + "." + field,
+                        "applies to kind " + std::string(job.kind == JobKind::kWorker ? "exec" : "worker") +
+                            " only; remove it or change kind"));
+    }
+  }
+
+  if (node["matrix"]) {
+    const YAML::Node& matrix = node["matrix"];
+    if (!matrix.IsMap()) return Err(ctx.At(matrix, path + ".matrix", Quote(matrix) + " must map variable names to lists of values"));
+    for (const auto& entry : matrix) {
+      std::string variable = entry.first.Scalar();
+      std::string var_path = path + ".matrix." + variable;
+      static const std::regex identifier("[A-Za-z_][A-Za-z0-9_]*");
+      if (!std::regex_match(variable, identifier)) {
+        return Err(ctx.At(entry.first, var_path, "variable names use letters, digits and '_' and start with a letter"));
+      }
+      const YAML::Node& values = entry.second;
+      if (!values.IsSequence() || values.size() == 0) {
+        return Err(ctx.At(values, var_path, Quote(values) + " must be a non-empty list of values"));
+      }
+      std::vector<nlohmann::json> parsed;
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (!values[i].IsScalar()) {
+          return Err(ctx.At(values[i], var_path + "[" + std::to_string(i) + "]", "matrix values must be scalars"));
+        }
+        parsed.push_back(YamlToJson(values[i]));
+      }
+      job.matrix.emplace_back(variable, std::move(parsed));
+    }
+  }
+
+  if (job.kind == JobKind::kWorker) {
+    if (!node["suite"]) return Err(ctx.At(node, path + ".suite", "missing; a worker job names its suite, e.g. suite: selftest"));
+    auto suite = ParseString(ctx, node["suite"], path + ".suite");
+    if (!suite) return Err(suite.error());
+    job.suite = *suite;
+    if (node["params"]) {
+      if (!node["params"].IsMap()) return Err(ctx.At(node["params"], path + ".params", Quote(node["params"]) + " must be a mapping"));
+      job.params = YamlToJson(node["params"]);
+      GAUNTLET_RETURN_IF_ERROR(CheckVariablesInJson(ctx, node["params"], path + ".params", job.params, job));
+    }
+    if (node["backend"]) {
+      auto backend = ParseString(ctx, node["backend"], path + ".backend");
+      if (!backend) return Err(backend.error());
+      if (*backend != "cpu" && *backend != "gpu") {
+        return Err(ctx.At(node["backend"], path + ".backend", "'" + *backend + "' is not a backend; use 'cpu' or 'gpu'"));
+      }
+      job.backend = *backend;
+    }
+  } else {
+    if (!node["command"]) return Err(ctx.At(node, path + ".command", "missing; an exec job needs a command (a string run by sh -c, or an argv list)"));
+    const YAML::Node& command = node["command"];
+    if (command.IsScalar()) {
+      job.command = {"sh", "-c", command.Scalar()};
+    } else {
+      auto argv = ParseStringList(ctx, command, path + ".command");
+      if (!argv) return Err(argv.error());
+      if (argv->empty()) return Err(ctx.At(command, path + ".command", "must not be empty"));
+      job.command = *argv;
+    }
+    for (size_t i = 0; i < job.command.size(); ++i) {
+      GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, command, path + ".command", job.command[i], job));
+    }
+    if (node["env"]) {
+      const YAML::Node& env = node["env"];
+      if (!env.IsMap()) return Err(ctx.At(env, path + ".env", Quote(env) + " must map names to values"));
+      for (const auto& entry : env) {
+        std::string key = entry.first.Scalar();
+        auto value = ParseString(ctx, entry.second, path + ".env." + key);
+        if (!value) return Err(value.error());
+        GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, entry.second, path + ".env." + key, *value, job));
+        job.env[key] = *value;
+      }
+    }
+    if (node["workdir"]) {
+      auto workdir = ParseString(ctx, node["workdir"], path + ".workdir");
+      if (!workdir) return Err(workdir.error());
+      job.workdir = *workdir;
+    }
+  }
+
+  if (node["devices"]) {
+    auto v = ParseInt(ctx, node["devices"], path + ".devices", 1, 1024);
+    if (!v) return Err(v.error());
+    job.devices = *v;
+  }
+  if (node["device_kind"]) {
+    auto v = ParseString(ctx, node["device_kind"], path + ".device_kind");
+    if (!v) return Err(v.error());
+    job.device_kind = *v;
+  }
+  if (node["priority"]) {
+    auto v = ParseInt(ctx, node["priority"], path + ".priority", -1000, 1000);
+    if (!v) return Err(v.error());
+    job.priority = *v;
+  }
+  if (node["max_attempts"]) {
+    auto v = ParseInt(ctx, node["max_attempts"], path + ".max_attempts", 1, 100);
+    if (!v) return Err(v.error());
+    job.max_attempts = *v;
+  }
+  if (node["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, node["timeout"], path + ".timeout", &job.timeout_s));
+  if (node["depends_on"]) {
+    auto deps = ParseStringList(ctx, node["depends_on"], path + ".depends_on");
+    if (!deps) return Err(deps.error());
+    job.depends_on = *deps;
+    job.depends_on_mark = {node["depends_on"].Mark().line + 1, node["depends_on"].Mark().column + 1};
+  }
+  if (node["labels"]) {
+    const YAML::Node& labels = node["labels"];
+    if (!labels.IsMap()) return Err(ctx.At(labels, path + ".labels", Quote(labels) + " must map names to values"));
+    for (const auto& entry : labels) {
+      auto value = ParseString(ctx, entry.second, path + ".labels." + entry.first.Scalar());
+      if (!value) return Err(value.error());
+      job.labels[entry.first.Scalar()] = *value;
+    }
+  }
+  return job;
+}
+
+// Refuses unknown dependencies and cycles, naming the edge to remove.
+Status CheckDependencies(const std::string& source, const std::vector<JobTemplate>& jobs) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < jobs.size(); ++i) index[jobs[i].name] = i;
+  auto where = [&](const JobTemplate& job) {
+    return source + ":" + std::to_string(job.depends_on_mark.line) + ":" + std::to_string(job.depends_on_mark.column);
+  };
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    for (const auto& dep : jobs[i].depends_on) {
+      if (!index.contains(dep)) {
+        return Status::InvalidArgument(where(jobs[i]) + ": jobs[" + std::to_string(i) + "].depends_on: '" + dep +
+                                       "' is not the name of a job in this sweep");
+      }
+      if (dep == jobs[i].name) {
+        return Status::InvalidArgument(where(jobs[i]) + ": jobs[" + std::to_string(i) + "].depends_on: job '" + dep +
+                                       "' depends on itself; remove it from its own depends_on");
+      }
+    }
+  }
+  // Depth-first search with colours; the stack gives the cycle's path.
+  enum Colour { kWhite, kGrey, kBlack };
+  std::vector<Colour> colour(jobs.size(), kWhite);
+  std::vector<size_t> stack;
+  std::function<Status(size_t)> visit = [&](size_t i) -> Status {
+    colour[i] = kGrey;
+    stack.push_back(i);
+    for (const auto& dep : jobs[i].depends_on) {
+      size_t j = index[dep];
+      if (colour[j] == kGrey) {
+        std::string cycle;
+        auto start = std::find(stack.begin(), stack.end(), j);
+        for (auto it = start; it != stack.end(); ++it) cycle += jobs[*it].name + " -> ";
+        cycle += jobs[j].name;
+        return Status::InvalidArgument(where(jobs[i]) + ": jobs[" + std::to_string(i) + "].depends_on: cycle " +
+                                       cycle + "; remove one of these dependencies");
+      }
+      if (colour[j] == kWhite) GAUNTLET_RETURN_IF_ERROR(visit(j));
+    }
+    stack.pop_back();
+    colour[i] = kBlack;
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (colour[i] == kWhite) GAUNTLET_RETURN_IF_ERROR(visit(i));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<double> ParseDuration(std::string_view text) {
+  static const std::regex pattern("^\\s*(?:(\\d+(?:\\.\\d+)?)h)?(?:(\\d+(?:\\.\\d+)?)m)?(?:(\\d+(?:\\.\\d+)?)s?)?\\s*$");
+  std::string owned(text);
+  std::smatch match;
+  if (owned.empty() || !std::regex_match(owned, match, pattern) ||
+      (!match[1].matched && !match[2].matched && !match[3].matched)) {
+    return Err(Status::InvalidArgument("'" + owned + "' is not a duration"));
+  }
+  double seconds = 0;
+  if (match[1].matched) seconds += std::stod(match[1]) * 3600;
+  if (match[2].matched) seconds += std::stod(match[2]) * 60;
+  if (match[3].matched) seconds += std::stod(match[3]);
+  return seconds;
+}
+
+StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source) {
+  ErrorContext ctx(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    return Err(Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                       std::to_string(e.mark.column + 1) + ": not valid YAML or JSON: " + e.msg));
+  }
+  if (!root.IsMap()) {
+    return Err(Status::InvalidArgument(source + ": the spec must be a mapping with at least 'name' and 'jobs'"));
+  }
+  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "", {"name", "priority", "defaults", "jobs"}));
+
+  SweepSpec spec;
+  if (!root["name"]) return Err(ctx.At(root, "name", "missing; give the sweep a name, e.g. name: nightly-llama"));
+  auto name = ParseString(ctx, root["name"], "name");
+  if (!name) return Err(name.error());
+  if (!std::regex_match(*name, NamePattern())) {
+    return Err(ctx.At(root["name"], "name", "'" + *name + "' must use only letters, digits, '_', '.' and '-'"));
+  }
+  spec.name = *name;
+  if (root["priority"]) {
+    auto v = ParseInt(ctx, root["priority"], "priority", -1000, 1000);
+    if (!v) return Err(v.error());
+    spec.priority = *v;
+  }
+  Defaults defaults;
+  defaults.priority = spec.priority;
+  if (root["defaults"]) GAUNTLET_RETURN_IF_ERROR(ParseDefaults(ctx, root["defaults"], &defaults));
+
+  const YAML::Node& jobs = root["jobs"];
+  if (!jobs) return Err(ctx.At(root, "jobs", "missing; list the sweep's jobs under jobs:"));
+  if (!jobs.IsSequence() || jobs.size() == 0) return Err(ctx.At(jobs, "jobs", Quote(jobs) + " must be a non-empty list of jobs"));
+  std::set<std::string> names;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::string path = "jobs[" + std::to_string(i) + "]";
+    auto job = ParseJob(ctx, jobs[i], path, defaults);
+    if (!job) return Err(job.error());
+    if (!names.insert(job->name).second) {
+      return Err(ctx.At(jobs[i]["name"], path + ".name", "'" + job->name + "' is used by an earlier job; names must be unique"));
+    }
+    spec.jobs.push_back(std::move(*job));
+  }
+  GAUNTLET_RETURN_IF_ERROR(CheckDependencies(source, spec.jobs));
+  return spec;
+}
+
+}  // namespace gauntlet::spec

@@ -1,0 +1,94 @@
+#include "coordinator/store/artifact_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace gauntlet::store {
+
+namespace fs = std::filesystem;
+
+bool IsSha256Hex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+ArtifactStore::Writer::Writer(std::string expected_sha256, std::string temp_path, std::string final_path,
+                              std::FILE* file)
+    : expected_sha256_(std::move(expected_sha256)),
+      temp_path_(std::move(temp_path)),
+      final_path_(std::move(final_path)),
+      file_(file) {}
+
+ArtifactStore::Writer::~Writer() {
+  if (file_) {
+    std::fclose(file_);
+    std::error_code ignored;
+    fs::remove(temp_path_, ignored);
+  }
+}
+
+Status ArtifactStore::Writer::Append(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+    return Status::Unavailable("cannot write artifact " + temp_path_ + ": " + std::strerror(errno) +
+                               "; free space under the artifacts folder");
+  }
+  hasher_.Update(data);
+  size_ += static_cast<int64_t>(data.size());
+  return Status::Ok();
+}
+
+StatusOr<int64_t> ArtifactStore::Writer::Commit() {
+  bool flushed = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+  int error = errno;
+  std::fclose(file_);
+  file_ = nullptr;
+  std::error_code ignored;
+  if (!flushed) {
+    fs::remove(temp_path_, ignored);
+    return Err(Status::Unavailable("cannot write artifact " + temp_path_ + ": " + std::strerror(error) +
+                                   "; free space under the artifacts folder"));
+  }
+  std::string actual = hasher_.FinishHex();
+  if (actual != expected_sha256_) {
+    fs::remove(temp_path_, ignored);
+    return Err(Status::InvalidArgument("artifact content hashes to " + actual + ", not the declared " +
+                                       expected_sha256_));
+  }
+  std::error_code ec;
+  fs::rename(temp_path_, final_path_, ec);
+  if (ec) return Err(Status::Unavailable("cannot publish artifact " + final_path_ + ": " + ec.message()));
+  return size_;
+}
+
+StatusOr<std::unique_ptr<ArtifactStore::Writer>> ArtifactStore::Begin(const std::string& sha256) {
+  if (!IsSha256Hex(sha256)) {
+    return Err(Status::InvalidArgument("artifact digest '" + sha256 + "' is not 64 lower-case hex digits"));
+  }
+  std::string final_path = PathFor(sha256);
+  std::error_code ec;
+  fs::create_directories(fs::path(final_path).parent_path(), ec);
+  if (ec) return Err(Status::Unavailable("cannot create " + fs::path(final_path).parent_path().string() + ": " + ec.message()));
+  static std::atomic<uint64_t> counter{0};
+  std::string temp_path = final_path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  std::FILE* file = std::fopen(temp_path.c_str(), "wb");
+  if (!file) return Err(Status::Unavailable("cannot create " + temp_path + ": " + std::strerror(errno)));
+  return std::unique_ptr<Writer>(new Writer(sha256, temp_path, final_path, file));
+}
+
+std::string ArtifactStore::PathFor(const std::string& sha256) const {
+  return root_ + "/" + sha256.substr(0, 2) + "/" + sha256;
+}
+
+bool ArtifactStore::Exists(const std::string& sha256) const {
+  std::error_code ec;
+  return fs::exists(PathFor(sha256), ec);
+}
+
+}  // namespace gauntlet::store

@@ -1,0 +1,107 @@
+#include "coordinator/store/db.h"
+
+#include <cassert>
+
+#include <spdlog/spdlog.h>
+
+namespace gauntlet::store {
+
+namespace {
+Status SqliteError(sqlite3* db, int code, std::string_view what) {
+  std::string message = std::string(what) + ": " + sqlite3_errmsg(db);
+  // A full disk or a locked file is the operator's to fix, not a bug.
+  if (code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    return Status::Unavailable(message);
+  }
+  if (code == SQLITE_CONSTRAINT) return Status::AlreadyExists(message);
+  return Status::Internal(message);
+}
+}  // namespace
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Statement::Step() {
+  int code = sqlite3_step(stmt_);
+  if (code == SQLITE_ROW) return true;
+  if (code != SQLITE_DONE) status_ = SqliteError(db_, code, sqlite3_sql(stmt_));
+  return false;
+}
+
+Status Statement::Run() {
+  while (Step()) {
+  }
+  Status result = status_;
+  Reset();
+  return result;
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  status_ = Status::Ok();
+}
+
+std::string Statement::Text(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size)) : std::string();
+}
+
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int code = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<Database> db(new Database(raw));
+  if (code != SQLITE_OK) {
+    return Err(Status::Unavailable("cannot open database " + path + ": " + sqlite3_errstr(code) +
+                                   "; check that the folder exists and is writable"));
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  GAUNTLET_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"));
+  return db;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::Exec(std::string_view sql) {
+  char* error = nullptr;
+  int code = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &error);
+  if (code == SQLITE_OK) return Status::Ok();
+  std::string message = error ? error : sqlite3_errstr(code);
+  sqlite3_free(error);
+  return SqliteError(db_, code, message);
+}
+
+Statement Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int code = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (code != SQLITE_OK) {
+    spdlog::critical("SQL does not prepare: {}: {}", sqlite3_errmsg(db_), sql);
+    assert(false && "SQL written by the program must prepare");
+  }
+  return Statement(db_, stmt);
+}
+
+}  // namespace gauntlet::store

@@ -1,0 +1,127 @@
+// All of the coordinator's SQL. The store maps rows to proto messages and
+// scheduler inputs; it decides nothing (the rules live in sched/ and in
+// JobManager).
+//
+// Thread safety: none. The owner serialises calls (JobManager holds a mutex).
+// Methods that change several rows expect to run inside Transaction().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "coordinator/expand/expand.h"
+#include "coordinator/sched/scheduler.h"
+#include "coordinator/store/db.h"
+#include "gauntlet/v1/types.pb.h"
+
+namespace gauntlet::store {
+
+// The parts of an attempt that state changes need.
+struct AttemptRow {
+  int64_t id = 0;
+  int64_t job_id = 0;
+  int64_t sweep_id = 0;
+  v1::AttemptState state = v1::ATTEMPT_STATE_UNSPECIFIED;
+  std::string agent;
+  v1::JobState job_state = v1::JOB_STATE_UNSPECIFIED;
+  int attempts_used = 0;  // Since the last manual retry.
+  int max_attempts = 1;
+};
+
+struct AttemptEnd {
+  v1::AttemptState state = v1::ATTEMPT_STATE_FAILED;
+  int exit_code = 0;
+  std::string reason;
+  int64_t finished_at_ms = 0;
+};
+
+class Store {
+ public:
+  // Opens the file and applies pending migrations.
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+
+  template <typename Fn>
+  Status Transaction(Fn&& body) { return db_->Transaction(std::forward<Fn>(body)); }
+
+  // --- Sweeps and jobs -----------------------------------------------------
+  // Stores the sweep and its jobs; jobs without dependencies start ready.
+  StatusOr<int64_t> InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
+                                const std::string& source, int64_t now_ms);
+  std::optional<v1::Sweep> GetSweep(int64_t id, bool with_spec);
+  std::vector<v1::Sweep> ListSweeps(int limit);
+  std::vector<v1::Job> ListJobs(int64_t sweep_id, v1::JobState state, int limit);
+  // With attempts, metrics and artifacts.
+  std::optional<v1::Job> GetJob(int64_t id);
+  // Ids of unfinished jobs of a sweep, or the job itself when unfinished.
+  std::vector<int64_t> UnfinishedJobs(int64_t sweep_id, int64_t job_id);
+  std::vector<int64_t> UpstreamJobs(int64_t job_id);
+
+  Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms);
+  // Dependents of `job_id` whose every upstream job succeeded become ready.
+  Status PromoteDependents(int64_t job_id, int64_t now_ms);
+  // Every pending job downstream of `job_id` becomes skipped. Returns how many.
+  StatusOr<int> SkipDependents(int64_t job_id, const std::string& reason, int64_t now_ms);
+  // After a manual retry: skipped jobs downstream of `job_id` wait again.
+  Status UnskipDependents(int64_t job_id);
+  // Starts a fresh attempt budget: ready if every upstream job succeeded.
+  Status ResetForRetry(int64_t job_id, int64_t now_ms);
+  Status StoreResult(int64_t job_id, int64_t attempt_id, const std::string& verdict, const std::string& result_json,
+                     const google::protobuf::Map<std::string, double>& metrics,
+                     const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms);
+
+  // --- Scheduling ----------------------------------------------------------
+  std::vector<sched::ReadyJob> ReadyJobs();
+  // Agents with their devices; a device is free when no active attempt holds it.
+  std::vector<sched::Node> SchedulingNodes(int64_t alive_after_ms);
+  std::vector<expand::NodeCapacity> NodeCapacities();
+  // Creates attempt number attempt_count+1, leased to `agent`; the job becomes leased.
+  StatusOr<int64_t> CreateAttempt(const sched::Placement& placement, int64_t now_ms, int64_t lease_expires_ms);
+
+  // --- Attempts ------------------------------------------------------------
+  std::optional<AttemptRow> GetAttempt(int64_t attempt_id);
+  // Leased attempts of `agent` as assignments, with their jobs.
+  std::vector<std::pair<int64_t, v1::Job>> LeasedAttempts(const std::string& agent);
+  std::vector<int64_t> ActiveAttemptIds(const std::string& agent);
+  Status RenewLease(int64_t attempt_id, int64_t lease_expires_ms);
+  // Gives every active attempt until `lease_expires_ms`: after a coordinator
+  // restart the agents need time to reconnect before their leases count.
+  Status RenewAllLeases(int64_t lease_expires_ms);
+  std::vector<int64_t> ExpiredAttempts(int64_t now_ms);
+  Status MarkAttemptRunning(int64_t attempt_id, int64_t now_ms);
+  Status EndAttempt(int64_t attempt_id, const AttemptEnd& end);
+  // Ends the job's attempts that no agent has started yet.
+  Status CancelLeasedAttempts(int64_t job_id, int64_t now_ms);
+
+  // --- Agents --------------------------------------------------------------
+  Status UpsertAgent(const std::string& name, const std::string& version,
+                     const std::vector<v1::Device>& devices, int64_t now_ms);
+  // Returns false when the agent is unknown.
+  StatusOr<bool> TouchAgent(const std::string& name, int64_t now_ms);
+  std::vector<v1::Agent> ListAgents(int64_t alive_after_ms);
+  StatusOr<bool> SetDrained(const std::string& name, bool drained);
+
+  // --- Logs, artifacts, events ---------------------------------------------
+  // Appends when offset equals the stored length; returns the stored length.
+  StatusOr<int64_t> AppendLog(int64_t attempt_id, int64_t offset, std::string_view data);
+  // Up to max_bytes of the attempt's log from `offset`.
+  std::string ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
+  int64_t LatestAttemptId(int64_t job_id);
+  Status RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms);
+  bool HasArtifact(const std::string& sha256);
+  Status AddEvent(int64_t now_ms, int64_t sweep_id, int64_t job_id, int64_t attempt_id,
+                  const std::string& kind, const std::string& message);
+
+ private:
+  explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  v1::Job RowToJob(Statement& row);
+  // The job row alone, without attempts, metrics or artifacts.
+  std::optional<v1::Job> SelectJob(int64_t id);
+
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace gauntlet::store

@@ -1,0 +1,114 @@
+// gauntlet-worker: one MPI rank per device. Runs a built-in suite from
+// job.json and has rank 0 write result.json into the output folder.
+//
+// Exit codes: 0 the suite passed, 1 it failed, 2 the job file or parameters
+// are wrong. A crash exits however the crash does; the agent records it.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+#include <mpi.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/logging.h"
+#include "worker/suites/suite.h"
+
+namespace {
+
+using gauntlet::worker::SuiteContext;
+using gauntlet::worker::SuiteResult;
+
+// The device of this rank: the rank-th entry of the visible list.
+int DeviceForRank(int rank) {
+  for (const char* name : {"GAUNTLET_DEVICES", "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"}) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) continue;
+    std::stringstream list(value);
+    std::string item;
+    for (int i = 0; std::getline(list, item, ','); ++i) {
+      if (i == rank) return std::atoi(item.c_str());
+    }
+  }
+  return rank;
+}
+
+int Finish(int code) {
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  CLI::App app{"gauntlet-worker: runs a Gauntlet suite on every MPI rank"};
+  std::string job_path, out_dir, log_level = "info";
+  app.add_option("--job", job_path, "job.json written by the agent")->required();
+  app.add_option("--out", out_dir, "Folder for result.json and artifacts")->required();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (rank == 0) app.exit(e);
+    return Finish(2);
+  }
+  gauntlet::SetupLogging("worker." + std::to_string(rank), log_level);
+
+  nlohmann::json job;
+  {
+    std::ifstream in(job_path);
+    job = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  }
+  if (!job.is_object() || !job.contains("suite")) {
+    spdlog::error("--job {}: not a JSON object with a 'suite' field", job_path);
+    return Finish(2);
+  }
+  const std::string suite_name = job["suite"].get<std::string>();
+  auto found = gauntlet::worker::Suites().find(suite_name);
+  if (found == gauntlet::worker::Suites().end()) {
+    std::string known;
+    for (const auto& [name, fn] : gauntlet::worker::Suites()) known += (known.empty() ? "" : ", ") + name;
+    spdlog::error("suite '{}' is not built into this worker; known suites: {}", suite_name, known);
+    return Finish(2);
+  }
+
+  SuiteContext ctx;
+  ctx.rank = rank;
+  ctx.size = size;
+  ctx.params = job.value("params", nlohmann::json::object());
+  ctx.backend = job.value("backend", "cpu");
+  if (ctx.backend.empty()) ctx.backend = "cpu";
+  ctx.device = DeviceForRank(rank);
+  ctx.out_dir = out_dir;
+  if (rank == 0) std::filesystem::create_directories(out_dir);
+
+  SuiteResult result;
+  int code = 0;
+  try {
+    spdlog::info("suite {} on rank {}/{} device {} backend {}", suite_name, rank, size, ctx.device, ctx.backend);
+    result = found->second(ctx);
+    code = result.pass ? 0 : 1;
+  } catch (const gauntlet::worker::BadParams& e) {
+    result.pass = false;
+    result.reason = e.what();
+    code = 2;
+  }
+  if (rank == 0) {
+    nlohmann::json out = {{"suite", suite_name},
+                          {"verdict", result.pass ? "pass" : "fail"},
+                          {"reason", result.reason},
+                          {"ranks", size},
+                          {"metrics", result.metrics},
+                          {"details", result.details}};
+    std::ofstream file(out_dir + "/result.json");
+    file << out.dump(2) << "\n";
+    spdlog::info("verdict {}{}", result.pass ? "pass" : "fail", result.reason.empty() ? "" : ": " + result.reason);
+  }
+  return Finish(code);
+}

@@ -1,0 +1,12 @@
+#include "worker/suites/suite.h"
+
+namespace gauntlet::worker {
+
+const std::map<std::string, SuiteFn>& Suites() {
+  static const std::map<std::string, SuiteFn> suites = {
+      {"selftest", &RunSelftest},
+  };
+  return suites;
+}
+
+}  // namespace gauntlet::worker
