@@ -23,10 +23,11 @@ constexpr size_t kLogChunkBytes = 256 * 1024;
 constexpr size_t kArtifactChunkBytes = 1 << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 constexpr auto kLogInterval = std::chrono::milliseconds(300);
-constexpr auto kRpcTimeout = std::chrono::seconds(30);
+constexpr auto kRpcTimeout = std::chrono::seconds(10);
 
 std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
+  context->set_wait_for_ready(true);
   context->set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
   return context;
 }

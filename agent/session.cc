@@ -17,7 +17,6 @@ Session::Session(AgentConfig config) : config_(std::move(config)) {
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxBackoffMs);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   auto channel = grpc::CreateCustomChannel(config_.coordinator, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::AgentService::NewStub(channel);
 }
@@ -47,7 +46,10 @@ bool Session::Register() {
   for (const auto& device : config_.devices) *request.add_devices() = device;
   for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // Wait for the channel to (re)connect rather than failing fast while the
+  // coordinator restarts.
+  context.set_wait_for_ready(true);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::RegisterResponse reply;
   grpc::Status status = stub_->Register(&context, request, &reply);
   if (!status.ok()) {
@@ -109,6 +111,7 @@ void Session::Run(const std::atomic<bool>& stop) {
     request.set_wait_ms(config_.poll_ms);
     for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
     grpc::ClientContext context;
+    context.set_wait_for_ready(true);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.poll_ms + 5000));
     v1::HeartbeatResponse response;
     grpc::Status status = stub_->Heartbeat(&context, request, &response);

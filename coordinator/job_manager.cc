@@ -20,7 +20,9 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
 
 Status JobManager::Recover() {
   std::lock_guard lock(mu_);
-  return store_.RenewAllLeases(clock_.NowMs() + options_.lease_ttl_ms);
+  // Twice the TTL: agents back off while the coordinator is down and need a
+  // moment to notice it is back.
+  return store_.RenewAllLeases(clock_.NowMs() + 2 * options_.lease_ttl_ms);
 }
 
 void JobManager::Tick() {

@@ -1,0 +1,69 @@
+// A real farm for integration tests: a gauntlet-coordinator process and
+// gauntlet-agent processes on 127.0.0.1 with a SQLite file in a fresh folder,
+// driven over the real gRPC API and the real CLI.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/launcher.h"
+#include "gauntlet/v1/agent.grpc.pb.h"
+#include "gauntlet/v1/control.grpc.pb.h"
+
+namespace gauntlet::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together.
+};
+
+class Farm {
+ public:
+  // `name` names the test's folder under the build's test-tmp/.
+  explicit Farm(const std::string& name);
+  ~Farm();
+
+  // Starts the coordinator (reusing the last gRPC port after a restart) and
+  // waits until it listens.
+  void StartCoordinator(const std::string& lease_ttl = "2s");
+  void KillCoordinator();
+  void StartAgent(const std::string& name, const std::string& devices);
+  void KillAgent(const std::string& name);  // kill -9
+
+  v1::ControlService::Stub& control() { return *control_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  const std::string& dir() const { return dir_; }
+  int http_port() const { return http_port_; }
+
+  // Writes the spec to a file and submits it through the API.
+  int64_t Submit(const std::string& spec_yaml);
+  // Polls until the sweep is finished; fails the test after `timeout`.
+  v1::Sweep WaitForSweep(int64_t sweep_id, std::chrono::seconds timeout = std::chrono::seconds(60));
+  // Polls until `predicate` holds for the job.
+  v1::Job WaitForJob(int64_t job_id, const std::function<bool(const v1::Job&)>& predicate,
+                     std::chrono::seconds timeout = std::chrono::seconds(30));
+  std::vector<v1::Job> Jobs(int64_t sweep_id);
+  v1::Job Job(int64_t job_id);
+  // Runs the gauntlet CLI against this farm.
+  CliResult Cli(const std::vector<std::string>& args);
+  // Runs any program to completion, capturing its output.
+  static CliResult Run(const std::vector<std::string>& argv, const std::string& log_path);
+
+  static std::string BinDir();
+
+ private:
+  std::string dir_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+  int cli_runs_ = 0;
+  std::optional<agent::Process> coordinator_;
+  std::map<std::string, agent::Process> agents_;
+  std::unique_ptr<v1::ControlService::Stub> control_;
+};
+
+}  // namespace gauntlet::testing

@@ -1,0 +1,90 @@
+// A real coordinator and two real agents run a DAG of 20+ jobs, worker jobs
+// under mpirun among them, and respect its order.
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/farm.h"
+
+namespace gauntlet::testing {
+namespace {
+
+constexpr const char* kDag = R"(
+name: dag
+defaults: {max_attempts: 2, timeout: 60s}
+jobs:
+  - name: fetch
+    kind: exec
+    command: "echo fetching; echo '{\"verdict\":\"pass\",\"metrics\":{\"bytes\":42}}' > $GAUNTLET_OUT/result.json"
+  - name: compile
+    kind: exec
+    depends_on: fetch
+    matrix: {model: [llama, granite, mixtral], dtype: [fp16, bf16]}
+    command: "echo compile ${model} ${dtype} on $GAUNTLET_DEVICES"
+  - name: run
+    kind: worker
+    suite: selftest
+    depends_on: compile
+    matrix: {model: [llama, granite, mixtral], dtype: [fp16, bf16]}
+    params: {n: 10000}
+  - name: tp2
+    kind: worker
+    suite: selftest
+    devices: 2
+    depends_on: fetch
+    matrix: {seed: [1, 2]}
+    params: {n: 200000}
+  - name: report
+    kind: exec
+    depends_on: [run, tp2]
+    command: "echo all done"
+)";
+
+TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
+  Farm farm("dag");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:2");
+  farm.StartAgent("node-b", "cpu:2");
+  int64_t sweep_id = farm.Submit(kDag);
+  v1::Sweep sweep = farm.WaitForSweep(sweep_id, std::chrono::seconds(120));
+  ASSERT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
+  EXPECT_EQ(sweep.total_jobs(), 1 + 6 + 6 + 2 + 1);
+
+  std::map<int64_t, v1::Job> jobs;
+  std::set<std::string> agents_used;
+  for (const auto& listed : farm.Jobs(sweep_id)) jobs[listed.id()] = farm.Job(listed.id());
+  for (const auto& [id, job] : jobs) {
+    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name();
+    ASSERT_GE(job.attempts_size(), 1);
+    const auto& attempt = job.attempts(job.attempts_size() - 1);
+    agents_used.insert(attempt.agent());
+    EXPECT_EQ(attempt.device_indices_size(), job.devices()) << job.name();
+    for (int64_t upstream : job.depends_on()) {
+      const auto& before = jobs[upstream].attempts(jobs[upstream].attempts_size() - 1);
+      EXPECT_LE(before.finished_at_ms(), attempt.leased_at_ms())
+          << job.name() << " started before " << jobs[upstream].name() << " finished";
+    }
+  }
+  EXPECT_EQ(agents_used.size(), 2u) << "both agents should take work";
+  // The worker's result reached the coordinator with its metrics and artifacts.
+  const v1::Job& tp2 = jobs.at(14);
+  ASSERT_EQ(tp2.name(), "tp2[seed=1]");
+  EXPECT_EQ(tp2.verdict(), "pass");
+  EXPECT_EQ(tp2.metrics().at("ranks"), 2);
+  EXPECT_EQ(tp2.metrics().at("elements"), 400000);
+  std::set<std::string> artifact_names;
+  for (const auto& ref : tp2.artifacts()) artifact_names.insert(ref.name());
+  EXPECT_TRUE(artifact_names.contains("result.json"));
+  EXPECT_TRUE(artifact_names.contains("sums.json"));
+  EXPECT_EQ(jobs.at(1).metrics().at("bytes"), 42);
+
+  // The CLI reads the same results.
+  CliResult results = farm.Cli({"results", std::to_string(sweep_id)});
+  EXPECT_EQ(results.exit_code, 0) << results.output;
+  EXPECT_NE(results.output.find("run[model=granite,dtype=bf16]"), std::string::npos) << results.output;
+  CliResult logs = farm.Cli({"logs", "1"});
+  EXPECT_NE(logs.output.find("fetching"), std::string::npos) << logs.output;
+}
+
+}  // namespace
+}  // namespace gauntlet::testing

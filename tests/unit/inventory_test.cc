@@ -1,0 +1,32 @@
+#include "agent/inventory.h"
+
+#include <gtest/gtest.h>
+
+namespace gauntlet::agent {
+namespace {
+
+TEST(InventoryTest, CountsAndLists) {
+  auto cpu = ParseDeviceSpec("cpu:4");
+  ASSERT_TRUE(cpu.has_value());
+  ASSERT_EQ(cpu->size(), 4u);
+  EXPECT_EQ((*cpu)[3].index(), 3);
+  EXPECT_EQ((*cpu)[3].kind(), "cpu");
+  auto gpu = ParseDeviceSpec("gpu:0,2,5");
+  ASSERT_TRUE(gpu.has_value());
+  ASSERT_EQ(gpu->size(), 3u);
+  EXPECT_EQ((*gpu)[2].index(), 5);
+  EXPECT_EQ(ParseDeviceSpec("sim:8")->size(), 8u);
+  EXPECT_FALSE(ParseDeviceSpec("auto")->empty());
+}
+
+TEST(InventoryTest, RefusesBadValuesWithTheFix) {
+  for (const char* bad : {"cpu", "tpu:4", "cpu:0", "cpu:x", "gpu:0,0", "gpu:1,,2", "cpu:-1"}) {
+    auto parsed = ParseDeviceSpec(bad);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_NE(parsed.error().message().find(std::string("--devices '") + bad + "'"), std::string::npos)
+        << parsed.error().message();
+  }
+}
+
+}  // namespace
+}  // namespace gauntlet::agent

@@ -1,0 +1,116 @@
+#include "coordinator/spec/parser.h"
+
+#include <gtest/gtest.h>
+
+namespace gauntlet::spec {
+namespace {
+
+TEST(SpecParserTest, ParsesJobsMatrixAndDefaults) {
+  auto spec = ParseSweepSpec(R"(
+name: nightly
+priority: 5
+defaults: {max_attempts: 3, timeout: 90s, devices: 2}
+jobs:
+  - name: build
+    kind: exec
+    command: make all
+  - name: run
+    kind: worker
+    suite: selftest
+    depends_on: build
+    devices: 4
+    matrix: {n: [1, 2], mode: [ok]}
+    params: {n: "${n}", label: "n=${n}"}
+)", "s.yaml");
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  EXPECT_EQ(spec->name, "nightly");
+  ASSERT_EQ(spec->jobs.size(), 2u);
+  const auto& build = spec->jobs[0];
+  EXPECT_EQ(build.kind, JobKind::kExec);
+  EXPECT_EQ(build.command, (std::vector<std::string>{"sh", "-c", "make all"}));
+  EXPECT_EQ(build.max_attempts, 3);
+  EXPECT_DOUBLE_EQ(build.timeout_s, 90);
+  EXPECT_EQ(build.devices, 2);
+  EXPECT_EQ(build.priority, 5);
+  const auto& run = spec->jobs[1];
+  EXPECT_EQ(run.devices, 4);
+  EXPECT_EQ(run.depends_on, std::vector<std::string>{"build"});
+  ASSERT_EQ(run.matrix.size(), 2u);
+  EXPECT_EQ(run.matrix[0].first, "n");
+  EXPECT_EQ(run.matrix[0].second[1], 2);
+}
+
+TEST(SpecParserTest, AcceptsJson) {
+  auto spec = ParseSweepSpec(R"({"name": "j", "jobs": [{"name": "a", "kind": "exec", "command": ["true"]}]})", "s.json");
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  EXPECT_EQ(spec->jobs[0].command, std::vector<std::string>{"true"});
+}
+
+struct BadSpec {
+  const char* name;
+  const char* text;
+  const char* expected;  // Substring of the error.
+};
+
+void PrintTo(const BadSpec& spec, std::ostream* out) { *out << spec.name; }
+
+class SpecParserErrorTest : public testing::TestWithParam<BadSpec> {};
+
+TEST_P(SpecParserErrorTest, RefusesWithFieldAndFix) {
+  auto spec = ParseSweepSpec(GetParam().text, "bad.yaml");
+  ASSERT_FALSE(spec.has_value());
+  EXPECT_EQ(spec.error().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(spec.error().message().find(GetParam().expected), std::string::npos) << spec.error().message();
+  EXPECT_EQ(spec.error().message().rfind("bad.yaml", 0), 0u) << "errors start with the source";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SpecParserErrorTest,
+    testing::Values(
+        BadSpec{"malformed", "name: x\njobs: [", "not valid YAML or JSON"},
+        BadSpec{"not_a_map", "- a\n- b\n", "must be a mapping"},
+        BadSpec{"missing_name", "jobs: [{name: a, kind: exec, command: x}]", "name: missing"},
+        BadSpec{"unknown_top_field", "name: x\njob: []", "job: unknown field; did you mean 'jobs'?"},
+        BadSpec{"unknown_job_field", "name: x\njobs: [{name: a, kind: exec, command: x, devises: 2}]",
+                "bad.yaml:2:42: jobs[0].devises: unknown field; did you mean 'devices'?"},
+        BadSpec{"bad_kind", "name: x\njobs: [{name: a, kind: shell, command: x}]", "'shell' is not a job kind"},
+        BadSpec{"bad_devices", "name: x\njobs: [{name: a, kind: exec, command: x, devices: two}]",
+                "jobs[0].devices: 'two' must be an integer from 1 to 1024"},
+        BadSpec{"zero_devices", "name: x\njobs: [{name: a, kind: exec, command: x, devices: 0}]",
+                "jobs[0].devices: '0' must be an integer from 1 to 1024"},
+        BadSpec{"bad_timeout", "name: x\njobs: [{name: a, kind: exec, command: x, timeout: soon}]",
+                "jobs[0].timeout: 'soon' must be a duration"},
+        BadSpec{"duplicate_name", "name: x\njobs: [{name: a, kind: exec, command: x}, {name: a, kind: exec, command: y}]",
+                "'a' is used by an earlier job"},
+        BadSpec{"unknown_dependency", "name: x\njobs: [{name: a, kind: exec, command: x, depends_on: b}]",
+                "jobs[0].depends_on: 'b' is not the name of a job"},
+        BadSpec{"self_dependency", "name: x\njobs: [{name: a, kind: exec, command: x, depends_on: a}]",
+                "depends on itself"},
+        BadSpec{"cycle",
+                "name: x\njobs:\n- {name: a, kind: exec, command: x, depends_on: c}\n"
+                "- {name: b, kind: exec, command: x, depends_on: a}\n- {name: c, kind: exec, command: x, depends_on: b}",
+                "cycle a -> c -> b -> a; remove one of these dependencies"},
+        BadSpec{"worker_without_suite", "name: x\njobs: [{name: a, kind: worker}]", "jobs[0].suite: missing"},
+        BadSpec{"exec_field_on_worker", "name: x\njobs: [{name: a, kind: worker, suite: s, command: x}]",
+                "jobs[0].command: applies to kind exec only"},
+        BadSpec{"unknown_variable", "name: x\njobs: [{name: a, kind: exec, command: 'echo ${size}'}]",
+                "'${size}' is not a matrix variable of job 'a'"},
+        BadSpec{"empty_matrix", "name: x\njobs: [{name: a, kind: exec, command: x, matrix: {n: []}}]",
+                "jobs[0].matrix.n: a list must be a non-empty list of values"},
+        BadSpec{"bad_name", "name: x\njobs: [{name: 'a b', kind: exec, command: x}]", "must start with a letter"},
+        BadSpec{"empty_jobs", "name: x\njobs: []", "jobs: a list must be a non-empty list of jobs"}),
+    [](const testing::TestParamInfo<BadSpec>& info) { return info.param.name; });
+
+TEST(DurationTest, ParsesUnits) {
+  EXPECT_DOUBLE_EQ(*ParseDuration("90"), 90);
+  EXPECT_DOUBLE_EQ(*ParseDuration("90s"), 90);
+  EXPECT_DOUBLE_EQ(*ParseDuration("5m"), 300);
+  EXPECT_DOUBLE_EQ(*ParseDuration("1h30m"), 5400);
+  EXPECT_DOUBLE_EQ(*ParseDuration("0.5s"), 0.5);
+  EXPECT_FALSE(ParseDuration("").has_value());
+  EXPECT_FALSE(ParseDuration("5 minutes").has_value());
+  EXPECT_FALSE(ParseDuration("-3s").has_value());
+}
+
+}  // namespace
+}  // namespace gauntlet::spec
