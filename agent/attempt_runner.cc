@@ -77,6 +77,7 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
     };
     std::ofstream(job_path) << job_json.dump(2) << "\n";
     // The launcher's environment reaches every local rank without -x.
+    for (const auto& [key, value] : job.worker().env()) spec.env[key] = value;
     spec.env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
     spec.env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
     spec.argv = {config_.mpirun_path, "-np", std::to_string(assignment_.device_indices_size()),

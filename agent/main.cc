@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   app.add_option("--name", config.name, "Agent name, unique in the farm (default: host name)");
   app.add_option("--devices", devices, "cpu:N, sim:N, gpu:N, gpu:0,1,3 or auto");
   app.add_option("--workdir", config.workdir, "Folder for attempt folders and logs");
+  app.add_option("--tags", config.tags, "Node tags jobs can require (resources.tags), e.g. --tags mi300x,spx")
+      ->delimiter(',');
   app.add_option("--worker", config.worker_path, "Path of gauntlet-worker");
   app.add_option("--mpirun", config.mpirun_path, "Path of mpirun");
   app.add_option("--kill-grace-ms", config.kill_grace_ms, "Milliseconds between SIGTERM and SIGKILL");

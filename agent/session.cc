@@ -44,6 +44,7 @@ bool Session::Register() {
   request.set_name(config_.name);
   request.set_version(config_.version);
   for (const auto& device : config_.devices) *request.add_devices() = device;
+  for (const auto& tag : config_.tags) request.add_tags(tag);
   for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
   grpc::ClientContext context;
   // Wait for the channel to (re)connect rather than failing fast while the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -117,42 +118,77 @@ Status JobManager::SettleJobLocked(const store::AttemptRow& attempt, v1::Attempt
 
 StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepRequest& request) {
   std::string source = request.source().empty() ? "<spec>" : request.source();
-  auto spec = spec::ParseSweepSpec(request.spec_text(), source);
+  std::vector<std::string> force(request.force().begin(), request.force().end());
+  static const std::set<std::string> kForceable = {"*", "reference", "compile", "run", "validate", "benchmark", "kernel"};
+  for (const auto& stage : force) {
+    if (!kForceable.contains(stage)) {
+      return Err(Status::InvalidArgument("--force: '" + stage +
+                                         "' is not a stage; use reference, compile, run, validate, benchmark, "
+                                         "kernel, or no value for all"));
+    }
+  }
+  std::map<std::string, std::string> files(request.files().begin(), request.files().end());
+  auto spec = spec::ParseSweepSpec(request.spec_text(), source, files);
   if (!spec) return Err(spec.error());
-  expand::SweepPlan plan = expand::Expand(*spec);
+  auto plan = expand::Expand(*spec);
+  if (!plan) return Err(plan.error());
 
   std::lock_guard lock(mu_);
-  GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(plan, store_.NodeCapacities()).WithContext(source));
+  GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, store_.NodeCapacities()).WithContext(source));
   v1::SubmitSweepResponse response;
   if (request.dry_run()) {
-    response.mutable_sweep()->set_name(plan.name);
-    response.mutable_sweep()->set_total_jobs(static_cast<int>(plan.jobs.size()));
-    for (const auto& job : plan.jobs) {
-      auto* out = response.add_jobs();
-      out->set_name(job.name);
-      out->set_kind(job.kind == spec::JobKind::kWorker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC);
-      out->set_devices(job.devices);
-      out->set_device_kind(job.device_kind);
-      out->set_content_key(job.content_key);
-      out->set_state(job.depends_on.empty() ? v1::JOB_STATE_READY : v1::JOB_STATE_PENDING);
-      for (size_t dep : job.depends_on) out->add_depends_on(static_cast<int64_t>(dep));
-    }
+    DescribePlanLocked(*plan, force, &response);
     return response;
   }
   int64_t sweep_id = 0;
   int64_t now = clock_.NowMs();
   Status status = store_.Transaction([&]() -> Status {
-    auto id = store_.InsertSweep(plan, request.spec_text(), source, now);
+    auto id = store_.InsertSweep(*plan, request.spec_text(), source, now, force);
     if (!id) return id.error();
     sweep_id = *id;
     return store_.AddEvent(now, sweep_id, 0, 0, "submitted",
-                           "sweep " + plan.name + " with " + std::to_string(plan.jobs.size()) + " jobs");
+                           "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
   });
   if (!status.ok()) return Err(status);
-  spdlog::info("sweep {} '{}' submitted with {} jobs", sweep_id, plan.name, plan.jobs.size());
+  spdlog::info("sweep {} '{}' submitted with {} jobs", sweep_id, plan->name, plan->jobs.size());
   ScheduleLocked();
   *response.mutable_sweep() = *store_.GetSweep(sweep_id, /*with_spec=*/false);
   return response;
+}
+
+void JobManager::DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<std::string>& force,
+                                    v1::SubmitSweepResponse* response) {
+  constexpr double kDefaultSeconds = 60;
+  auto* sweep = response->mutable_sweep();
+  sweep->set_name(plan.name);
+  sweep->set_total_jobs(static_cast<int>(plan.jobs.size()));
+  auto* summary = response->mutable_summary();
+  std::map<std::string, double> typical = store_.MeanSecondsByStage();
+  double device_seconds = 0;
+  for (const auto& job : plan.jobs) {
+    const bool worker = job.kind == spec::JobKind::kWorker;
+    std::string stage = !job.stage.empty() ? job.stage : worker ? "worker" : "exec";
+    (*summary->mutable_jobs_by_stage())[stage] += 1;
+    auto model = job.labels.find("model");
+    (*summary->mutable_jobs_by_model())[model == job.labels.end() ? "-" : model->second] += 1;
+    std::string history_key = !job.stage.empty() ? job.stage : "kind" + std::to_string(worker ? v1::JOB_KIND_WORKER
+                                                                                                : v1::JOB_KIND_EXEC);
+    auto known = typical.find(history_key);
+    device_seconds += job.devices * (known != typical.end() ? known->second : kDefaultSeconds);
+
+    auto* out = response->add_jobs();
+    out->set_name(job.name);
+    out->set_kind(worker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC);
+    out->set_stage(job.stage);
+    out->set_devices(job.devices);
+    out->set_device_kind(job.device_kind);
+    out->set_content_key(job.content_key);
+    out->set_cacheable(job.cacheable);
+    for (const auto& [key, value] : job.labels) (*out->mutable_labels())[key] = value;
+    for (size_t dep : job.depends_on) out->add_depends_on(static_cast<int64_t>(dep));
+  }
+  summary->set_cache_hits(store_.CountCacheHits(plan, force));
+  summary->set_device_hours(device_seconds / 3600.0);
 }
 
 StatusOr<v1::Sweep> JobManager::GetSweep(int64_t id) {
@@ -291,7 +327,8 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
   int64_t now = clock_.NowMs();
   std::vector<v1::Device> devices(request.devices().begin(), request.devices().end());
   Status status = store_.Transaction([&]() -> Status {
-    GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), devices, now));
+    std::vector<std::string> tags(request.tags().begin(), request.tags().end());
+    GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), tags, devices, now));
     std::set<int64_t> still_running(request.running_attempts().begin(), request.running_attempts().end());
     for (int64_t attempt_id : store_.ActiveAttemptIds(request.name())) {
       auto attempt = store_.GetAttempt(attempt_id);

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "coordinator/expand/expand.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
 #include "gauntlet/v1/control.pb.h"
@@ -75,6 +76,9 @@ class JobManager {
   // Moves the job on after one of its attempts ended.
   Status SettleJobLocked(const store::AttemptRow& attempt, v1::AttemptState outcome, const std::string& reason);
   void NotifyLocked();
+  // Fills a dry run's answer: the planned jobs and the summary.
+  void DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<std::string>& force,
+                          v1::SubmitSweepResponse* response);
   int64_t AliveAfterMs() const { return clock_.NowMs() - options_.agent_timeout_ms; }
 
   store::Store& store_;

@@ -1,9 +1,12 @@
 #include "coordinator/expand/expand.h"
 
+#include <algorithm>
 #include <cassert>
+#include <functional>
 #include <regex>
 
 #include "common/sha256.h"
+#include "coordinator/expand/model_stages.h"
 
 namespace gauntlet::expand {
 namespace {
@@ -105,13 +108,11 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const Binding& binding) {
     for (const auto& [key, value] : job.env) env[key] = Substitute(value, binding);
     out.spec = {{"argv", argv}, {"env", env}, {"workdir", Substitute(job.workdir, binding)}};
   }
-  // The key covers what the job computes, not how it is scheduled, so the same
-  // work in another sweep (or another night) has the same key.
-  nlohmann::json key = {{"kind", job.kind == spec::JobKind::kWorker ? "worker" : "exec"},
-                        {"spec", out.spec},
-                        {"devices", out.devices},
-                        {"device_kind", out.device_kind}};
-  out.content_key = Sha256Hex(key.dump());
+  out.tags = job.tags;
+  out.cacheable = job.cacheable;
+  auto stage = job.labels.find("stage");
+  if (stage != job.labels.end()) out.stage = stage->second;
+  out.content_key = ContentKey(out);
   return out;
 }
 
@@ -134,10 +135,21 @@ std::vector<size_t> TopologicalOrder(const std::vector<spec::JobTemplate>& jobs)
 
 }  // namespace
 
-SweepPlan Expand(const spec::SweepSpec& spec) {
+std::string ContentKey(const PlannedJob& job) {
+  // The key covers what the job computes, not how it is scheduled or named,
+  // so the same work in another sweep (or another night) has the same key.
+  nlohmann::json key = {{"kind", job.kind == spec::JobKind::kWorker ? "worker" : "exec"},
+                        {"spec", job.spec},
+                        {"devices", job.devices},
+                        {"device_kind", job.device_kind}};
+  return Sha256Hex(key.dump());
+}
+
+StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
   SweepPlan plan;
   plan.name = spec.name;
   plan.priority = spec.priority;
+  GAUNTLET_RETURN_IF_ERROR(ExpandModelStages(spec, &plan));
 
   // For each template: its instances' indices in the plan and their bindings.
   struct Instances {
@@ -191,10 +203,15 @@ Status CheckFits(const SweepPlan& plan, const std::vector<NodeCapacity>& nodes) 
     std::string largest_node;
     for (const auto& node : nodes) {
       if (!job.device_kind.empty() && node.device_kind != job.device_kind) continue;
+      bool tagged = std::all_of(job.tags.begin(), job.tags.end(), [&](const std::string& tag) {
+        return std::find(node.tags.begin(), node.tags.end(), tag) != node.tags.end();
+      });
+      if (!tagged) continue;
       if (node.devices > largest) largest = node.devices, largest_node = node.node;
     }
     if (largest >= job.devices) continue;
     std::string kind = job.device_kind.empty() ? "" : " of kind '" + job.device_kind + "'";
+    for (const auto& tag : job.tags) kind += " tagged '" + tag + "'";
     std::string have = largest == 0 ? "no agent has devices" + kind
                                     : "the largest agent, '" + largest_node + "', has " + std::to_string(largest);
     return Status::InvalidArgument("job '" + job.name + "': devices: " + std::to_string(job.devices) +

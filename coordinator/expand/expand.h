@@ -27,6 +27,9 @@ struct PlannedJob {
   double timeout_s = 0;
   std::vector<size_t> depends_on;            // Indices into SweepPlan::jobs.
   std::map<std::string, std::string> labels; // Matrix values and spec labels.
+  std::vector<std::string> tags;             // Nodes must carry all of them.
+  std::string stage;                         // reference, compile, run, validate, benchmark, kernel or "".
+  bool cacheable = false;                    // May be satisfied by an earlier identical result.
   std::string content_key;                   // sha256 of kind and inputs.
 };
 
@@ -41,13 +44,24 @@ struct SweepPlan {
 // depends on those instances of the named template that agree with it on
 // every matrix variable the two share (so run[size=1] waits for build[size=1]
 // only, and a template without a matrix waits for all of them).
-SweepPlan Expand(const spec::SweepSpec& spec);
+//
+// The model matrix becomes, for each model and context length, one CPU
+// reference job per selected program shape (shared by every dtype, TP size
+// and attention type), and for each dtype × TP × attention a compile job, and
+// per selected program a run, a validate (run against reference) and a
+// benchmark job. Identical generated jobs (same content key) appear once.
+// Fails when a program selector matches nothing and allow_empty is off.
+StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec);
+
+// Computes a job's content key from its kind and spec.
+std::string ContentKey(const PlannedJob& job);
 
 // Devices of one kind that a single node offers.
 struct NodeCapacity {
   std::string node;
   std::string device_kind;
   int devices = 0;
+  std::vector<std::string> tags;
 };
 
 // Refuses a plan with a job that no node could ever hold (gang allocation

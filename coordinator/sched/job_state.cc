@@ -12,6 +12,7 @@ bool IsTerminal(JobState state) {
     case v1::JOB_STATE_FAILED:
     case v1::JOB_STATE_CANCELLED:
     case v1::JOB_STATE_SKIPPED:
+    case v1::JOB_STATE_CACHED:
       return true;
     default:
       return false;

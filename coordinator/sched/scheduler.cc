@@ -18,6 +18,12 @@ int CountMatching(const Node& node, const std::string& kind, bool free_only) {
   return count;
 }
 
+bool HasTags(const Node& node, const std::vector<std::string>& tags) {
+  return std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+    return std::find(node.tags.begin(), node.tags.end(), tag) != node.tags.end();
+  });
+}
+
 }  // namespace
 
 std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes) {
@@ -33,7 +39,7 @@ std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> no
     std::optional<size_t> best;
     int best_free = 0;
     for (size_t n = 0; n < nodes.size(); ++n) {
-      if (!nodes[n].schedulable || reserved[n]) continue;
+      if (!nodes[n].schedulable || reserved[n] || !HasTags(nodes[n], job.tags)) continue;
       int free = CountMatching(nodes[n], job.device_kind, /*free_only=*/true);
       if (free >= job.devices && (!best || free < best_free)) best = n, best_free = free;
     }
@@ -54,7 +60,7 @@ std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> no
     std::optional<size_t> nearest;
     int nearest_free = -1;
     for (size_t n = 0; n < nodes.size(); ++n) {
-      if (!nodes[n].schedulable || reserved[n]) continue;
+      if (!nodes[n].schedulable || reserved[n] || !HasTags(nodes[n], job.tags)) continue;
       if (CountMatching(nodes[n], job.device_kind, /*free_only=*/false) < job.devices) continue;
       int free = CountMatching(nodes[n], job.device_kind, /*free_only=*/true);
       if (free > nearest_free) nearest = n, nearest_free = free;

@@ -23,6 +23,7 @@ struct ReadyJob {
   std::string device_kind;  // Empty: any kind.
   int priority = 0;
   int64_t order = 0;        // Submission order; lower is older.
+  std::vector<std::string> tags;  // The node must carry every one.
 };
 
 struct NodeDevice {
@@ -35,6 +36,7 @@ struct Node {
   std::string name;
   std::vector<NodeDevice> devices;
   bool schedulable = true;  // Alive and not drained.
+  std::vector<std::string> tags;
 };
 
 struct Placement {

@@ -10,137 +10,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "coordinator/spec/parse_util.h"
+#include "coordinator/spec/parser_sections.h"
 #include "coordinator/spec/yaml_json.h"
 
 namespace gauntlet::spec {
 namespace {
 
-// Formats errors as "<source>:<line>:<col>: <path>: <message>".
-class ErrorContext {
- public:
-  explicit ErrorContext(const std::string& source) : source_(source) {}
-
-  Status At(const YAML::Node& node, const std::string& path, const std::string& message) const {
-    std::string where = source_;
-    if (node.IsDefined() && node.Mark().line >= 0) {
-      where += ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
-    }
-    return Status::InvalidArgument(where + ": " + path + ": " + message);
-  }
-
- private:
-  const std::string& source_;
-};
-
-std::string Quote(const YAML::Node& node) {
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
-  if (node.IsSequence()) return "a list";
-  if (node.IsMap()) return "a mapping";
-  return "nothing";
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Refuses keys outside `allowed`, suggesting the nearest allowed one.
-Status CheckKeys(const ErrorContext& ctx, const YAML::Node& map, const std::string& path,
-                 const std::vector<std::string>& allowed) {
-  for (const auto& entry : map) {
-    const std::string key = entry.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string best;
-    size_t best_distance = 3;
-    for (const auto& candidate : allowed) {
-      size_t distance = EditDistance(key, candidate);
-      if (distance < best_distance) best = candidate, best_distance = distance;
-    }
-    std::string hint = best.empty() ? "allowed fields: " : "did you mean '" + best + "'? allowed fields: ";
-    for (size_t i = 0; i < allowed.size(); ++i) hint += (i ? ", " : "") + allowed[i];
-    return ctx.At(entry.first, path.empty() ? key : path + "." + key, "unknown field; " + hint);
-  }
-  return Status::Ok();
-}
-
-StatusOr<int> ParseInt(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                       int min, int max) {
-  std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-  if (!node.IsScalar()) return Err(ctx.At(node, path, Quote(node) + " must be " + range));
-  const std::string& text = node.Scalar();
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return Err(ctx.At(node, path, Quote(node) + " must be " + range));
-  }
-  return value;
-}
-
-StatusOr<std::string> ParseString(const ErrorContext& ctx, const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) return Err(ctx.At(node, path, Quote(node) + " must be a string"));
-  return node.Scalar();
-}
-
-StatusOr<std::vector<std::string>> ParseStringList(const ErrorContext& ctx, const YAML::Node& node,
-                                                   const std::string& path) {
-  std::vector<std::string> out;
-  if (node.IsScalar()) {
-    out.push_back(node.Scalar());
-    return out;
-  }
-  if (!node.IsSequence()) return Err(ctx.At(node, path, Quote(node) + " must be a string or a list of strings"));
-  for (size_t i = 0; i < node.size(); ++i) {
-    auto item = ParseString(ctx, node[i], path + "[" + std::to_string(i) + "]");
-    if (!item) return Err(item.error());
-    out.push_back(*item);
-  }
-  return out;
-}
-
-const std::regex& NamePattern() {
-  static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-  return pattern;
-}
-
-const std::regex& VariablePattern() {
-  static const std::regex pattern("\\$\\{([^}]*)\\}");
-  return pattern;
-}
-
-// Every ${var} in `text` must name a matrix variable of the job.
-Status CheckVariables(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                      const std::string& text, const JobTemplate& job) {
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), VariablePattern());
-       it != std::sregex_iterator(); ++it) {
-    std::string variable = (*it)[1];
-    bool known = std::any_of(job.matrix.begin(), job.matrix.end(),
-                             [&](const auto& entry) { return entry.first == variable; });
-    if (!known) {
-      return ctx.At(node, path, "'${" + variable + "}' is not a matrix variable of job '" + job.name +
-                                    "'; add it under matrix: or remove the reference");
-    }
-  }
-  return Status::Ok();
-}
-
-Status CheckVariablesInJson(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                            const nlohmann::json& value, const JobTemplate& job) {
-  if (value.is_string()) return CheckVariables(ctx, node, path, value.get<std::string>(), job);
-  if (value.is_structured()) {
-    for (const auto& item : value) GAUNTLET_RETURN_IF_ERROR(CheckVariablesInJson(ctx, node, path, item, job));
-  }
-  return Status::Ok();
-}
+using namespace internal;
 
 struct Defaults {
   int devices = 1;
@@ -412,7 +289,8 @@ StatusOr<double> ParseDuration(std::string_view text) {
   return seconds;
 }
 
-StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source) {
+StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source,
+                                   const std::map<std::string, std::string>& files) {
   ErrorContext ctx(source);
   YAML::Node root;
   try {
@@ -422,11 +300,15 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
                                        std::to_string(e.mark.column + 1) + ": not valid YAML or JSON: " + e.msg));
   }
   if (!root.IsMap()) {
-    return Err(Status::InvalidArgument(source + ": the spec must be a mapping with at least 'name' and 'jobs'"));
+    return Err(Status::InvalidArgument(source + ": the spec must be a mapping with at least 'name' and 'jobs' or 'models'"));
   }
-  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "", {"name", "priority", "defaults", "jobs"}));
+  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
+                                     {"name", "priority", "max_attempts", "timeout", "resources", "defaults", "jobs",
+                                      "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
+                                      "kernels"}));
 
   SweepSpec spec;
+  spec.source = source;
   if (!root["name"]) return Err(ctx.At(root, "name", "missing; give the sweep a name, e.g. name: nightly-llama"));
   auto name = ParseString(ctx, root["name"], "name");
   if (!name) return Err(name.error());
@@ -439,22 +321,62 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
     if (!v) return Err(v.error());
     spec.priority = *v;
   }
+  if (root["max_attempts"]) {
+    auto v = ParseInt(ctx, root["max_attempts"], "max_attempts", 1, 100);
+    if (!v) return Err(v.error());
+    spec.max_attempts = *v;
+  }
+  if (root["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, root["timeout"], "timeout", &spec.timeout_s));
+  if (root["resources"]) GAUNTLET_RETURN_IF_ERROR(ParseResources(ctx, root["resources"], &spec));
+
   Defaults defaults;
   defaults.priority = spec.priority;
+  defaults.max_attempts = spec.max_attempts;
+  defaults.timeout_s = spec.timeout_s;
+  defaults.device_kind = spec.device_kind;
   if (root["defaults"]) GAUNTLET_RETURN_IF_ERROR(ParseDefaults(ctx, root["defaults"], &defaults));
 
-  const YAML::Node& jobs = root["jobs"];
-  if (!jobs) return Err(ctx.At(root, "jobs", "missing; list the sweep's jobs under jobs:"));
-  if (!jobs.IsSequence() || jobs.size() == 0) return Err(ctx.At(jobs, "jobs", Quote(jobs) + " must be a non-empty list of jobs"));
-  std::set<std::string> names;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    std::string path = "jobs[" + std::to_string(i) + "]";
-    auto job = ParseJob(ctx, jobs[i], path, defaults);
-    if (!job) return Err(job.error());
-    if (!names.insert(job->name).second) {
-      return Err(ctx.At(jobs[i]["name"], path + ".name", "'" + job->name + "' is used by an earlier job; names must be unique"));
+  if (root["models"]) GAUNTLET_RETURN_IF_ERROR(ParseModels(ctx, root["models"], &spec));
+  for (const char* section : {"context_lengths", "programs", "datasets", "test", "targets"}) {
+    if (root[section] && spec.models.empty()) {
+      return Err(ctx.At(root[section], section, "applies to the model matrix; add models: or remove it"));
     }
-    spec.jobs.push_back(std::move(*job));
+  }
+  if (!spec.models.empty()) {
+    if (!root["context_lengths"]) {
+      return Err(ctx.At(root, "context_lengths", "missing; list the context lengths to compile for, e.g. [4096, 8192]"));
+    }
+    GAUNTLET_RETURN_IF_ERROR(ParseContextLengths(ctx, root["context_lengths"], &spec));
+    if (!root["programs"]) {
+      return Err(ctx.At(root, "programs", "missing; name the program criteria file and selectors"));
+    }
+    GAUNTLET_RETURN_IF_ERROR(ParsePrograms(ctx, root["programs"], files, &spec));
+    if (!root["datasets"]) return Err(ctx.At(root, "datasets", "missing; e.g. datasets: [{type: sharegpt, path: ...}]"));
+    GAUNTLET_RETURN_IF_ERROR(ParseDatasets(ctx, root["datasets"], &spec));
+    if (root["test"]) GAUNTLET_RETURN_IF_ERROR(ParseTest(ctx, root["test"], &spec));
+    if (root["targets"]) GAUNTLET_RETURN_IF_ERROR(ParseTargets(ctx, root["targets"], &spec));
+  }
+  if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
+  if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
+
+  const YAML::Node& jobs = root["jobs"];
+  if (!jobs && spec.models.empty() && spec.jobs.empty()) {
+    return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, models: or kernels:"));
+  }
+  std::set<std::string> names;
+  for (const auto& job : spec.jobs) names.insert(job.name);
+  if (jobs) {
+    if (!jobs.IsSequence() || jobs.size() == 0) return Err(ctx.At(jobs, "jobs", Quote(jobs) + " must be a non-empty list of jobs"));
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      std::string path = "jobs[" + std::to_string(i) + "]";
+      auto job = ParseJob(ctx, jobs[i], path, defaults);
+      if (!job) return Err(job.error());
+      if (!names.insert(job->name).second) {
+        return Err(ctx.At(jobs[i]["name"], path + ".name", "'" + job->name + "' is used by an earlier job; names must be unique"));
+      }
+      job->tags = spec.tags;
+      spec.jobs.push_back(std::move(*job));
+    }
   }
   GAUNTLET_RETURN_IF_ERROR(CheckDependencies(source, spec.jobs));
   return spec;

@@ -6,6 +6,7 @@
 // Unknown fields are errors: a misspelt key must never be silently ignored.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -14,7 +15,11 @@
 
 namespace gauntlet::spec {
 
-StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source);
+// `files` holds the content of files the spec refers to (the program
+// criteria), keyed by the name as written in the spec; the CLI reads them
+// relative to the spec file and sends them along.
+StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source,
+                                   const std::map<std::string, std::string>& files = {});
 
 // Parses "90", "90s", "5m", "2h" or "1h30m" into seconds.
 StatusOr<double> ParseDuration(std::string_view text);

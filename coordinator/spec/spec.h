@@ -2,6 +2,7 @@
 // expansion. Parsing never touches the store: a refused spec stores nothing.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -43,15 +44,79 @@ struct JobTemplate {
   // Variables in the order written; each multiplies the job by its values.
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> matrix;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> tags;  // Nodes must carry all of them.
+  bool cacheable = false;
 
   Mark mark;
   Mark depends_on_mark;
 };
 
+// One `models:` entry: a model crossed with the dtypes, tensor-parallel sizes
+// and attention types to try it with.
+struct ModelMatrix {
+  std::string variant;                  // Hugging Face id or path.
+  std::vector<std::string> dtypes = {"fp16"};
+  std::vector<int> tp = {1};
+  std::vector<std::string> attention = {"paged"};
+  Mark mark;
+};
+
+// A context length the run is compiled for, and what it implies (the seeds'
+// VLLM_DT_MAX_CONTEXT_LEN, VLLM_DT_MAX_BATCH_SIZE, VLLM_DT_MAX_BATCH_TKV_LIMIT).
+struct ContextLength {
+  int max_context = 4096;
+  int max_batch = 4;
+  int64_t batch_tkv_limit = 524288;
+};
+
+struct ProgramsSpec {
+  bool present = false;
+  std::string criteria_source;          // File name, or "<inline>".
+  std::string criteria_json;            // The criteria file's content.
+  std::vector<std::string> select;      // Selector strings, validated.
+  bool enforce_homogeneous_prompt_programs = false;
+  bool prioritize_large_batch_sizes = false;
+  bool allow_empty = false;
+  Mark select_mark;
+};
+
+struct DatasetSpec {
+  std::string type = "sharegpt";        // sharegpt | rag_factoid
+  std::string path;                     // Read by the worker on the node.
+};
+
+struct TestSpec {
+  std::string type = "metrics";         // tokens | metrics
+  double cross_entropy_threshold = 2.5;
+  double failure_rate_threshold = 0.1;
+  int max_new_tokens = 8;
+  int top_k = 20;
+};
+
+struct Targets {
+  double ttft_ms = 0;                   // 0: no target.
+  double itl_ms = 0;
+};
+
 struct SweepSpec {
+  std::string source;                   // File name, for messages.
   std::string name;
   int priority = 0;
-  std::vector<JobTemplate> jobs;
+  std::vector<JobTemplate> jobs;        // Free-form jobs and kernel suites.
+
+  // The LLM matrix; empty `models` means none of these stages.
+  std::vector<ModelMatrix> models;
+  std::vector<ContextLength> context_lengths;
+  ProgramsSpec programs;
+  std::vector<DatasetSpec> datasets;
+  TestSpec test;
+  Targets targets;
+  std::string device_kind;              // resources.device_kind, for model stages.
+  std::vector<std::string> tags;        // resources.tags: nodes must carry all.
+  int max_attempts = 1;
+  double timeout_s = 0;
+  // Stages that may be satisfied from an earlier identical result.
+  std::vector<std::string> cache = {"reference", "compile"};
 };
 
 }  // namespace gauntlet::spec

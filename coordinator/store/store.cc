@@ -1,5 +1,6 @@
 #include "coordinator/store/store.h"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <sstream>
@@ -11,13 +12,34 @@
 namespace gauntlet::store {
 namespace {
 
+// The scheduler looks at this many ready jobs per pass, best first; more
+// would only cost time, since the farm has far fewer free devices.
+constexpr int kMaxReadyJobsPerPass = 10000;
+
 // Columns RowToJob reads, in order. The agent and devices are those of the
 // job's latest attempt.
 constexpr const char* kJobColumns =
     "j.id, j.sweep_id, j.name, j.kind, j.state, j.spec_json, j.devices, j.device_kind, j.priority, "
     "j.max_attempts, j.attempt_count, j.timeout_s, j.labels_json, j.content_key, j.reason, j.verdict, "
     "j.result_json, j.created_at_ms, j.started_at_ms, j.finished_at_ms, "
-    "(SELECT a.agent || ' ' || a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1)";
+    "(SELECT a.agent || ' ' || a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
+    "j.stage, j.cacheable, j.cached_from, j.tags";
+
+std::string JoinTags(const std::vector<std::string>& tags) {
+  std::string out;
+  for (const auto& tag : tags) out += (out.empty() ? "" : ",") + tag;
+  return out;
+}
+
+std::vector<std::string> SplitTags(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 std::string JoinIndices(const std::vector<int>& indices) {
   std::string out;
@@ -82,6 +104,11 @@ v1::Job Store::RowToJob(Statement& row) {
     }
     exec->set_workdir(spec.value("workdir", ""));
   }
+  if (job.kind() == v1::JOB_KIND_WORKER) {
+    for (const auto& [key, value] : spec.value("env", nlohmann::json::object()).items()) {
+      (*job.mutable_worker()->mutable_env())[key] = value.get<std::string>();
+    }
+  }
   job.set_devices(static_cast<int>(row.Int(6)));
   job.set_device_kind(row.Text(7));
   job.set_priority(static_cast<int>(row.Int(8)));
@@ -105,11 +132,15 @@ v1::Job Store::RowToJob(Statement& row) {
     job.set_agent(latest.substr(0, space));
     for (int index : SplitIndices(latest.substr(space + 1))) job.add_device_indices(index);
   }
+  job.set_stage(row.Text(21));
+  job.set_cacheable(row.Int(22) != 0);
+  job.set_cached_from(row.Int(23));
+  for (auto& tag : SplitTags(row.Text(24))) job.add_tags(std::move(tag));
   return job;
 }
 
 StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
-                                     const std::string& source, int64_t now_ms) {
+                                     const std::string& source, int64_t now_ms, const std::vector<std::string>& force) {
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("INSERT INTO sweeps(name, source, spec_text, priority, created_at_ms) "
                                         "VALUES (?, ?, ?, ?, ?)")
                                .Bind(1, plan.name).Bind(2, source).Bind(3, spec_text)
@@ -117,7 +148,7 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
   int64_t sweep_id = db_->LastInsertId();
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
-      "timeout_s, labels_json, content_key, created_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
@@ -126,7 +157,7 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
     insert_job.Bind(1, sweep_id)
         .Bind(2, job.name)
         .Bind(3, job.kind == spec::JobKind::kWorker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC)
-        .Bind(4, job.depends_on.empty() ? v1::JOB_STATE_READY : v1::JOB_STATE_PENDING)
+        .Bind(4, v1::JOB_STATE_PENDING)
         .Bind(5, job.spec.dump())
         .Bind(6, job.devices)
         .Bind(7, job.device_kind)
@@ -135,7 +166,10 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
         .Bind(10, job.timeout_s)
         .Bind(11, labels.dump())
         .Bind(12, job.content_key)
-        .Bind(13, now_ms);
+        .Bind(13, now_ms)
+        .Bind(14, job.stage)
+        .Bind(15, job.cacheable ? 1 : 0)
+        .Bind(16, JoinTags(job.tags));
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -143,6 +177,26 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
       GAUNTLET_RETURN_IF_ERROR(insert_dep.Bind(1, ids.back()).Bind(2, ids[dep]).Run());
     }
   }
+  bool force_all = std::find(force.begin(), force.end(), "*") != force.end();
+  if (!force_all) {
+    // One statement for the whole sweep: a cacheable job whose key has a
+    // succeeded job (any sweep) is satisfied by it.
+    GAUNTLET_RETURN_IF_ERROR(
+        db_->Prepare("UPDATE jobs SET state = ?2, cached_from = ("
+                     "  SELECT max(o.id) FROM jobs o WHERE o.content_key = jobs.content_key AND o.state = ?3) "
+                     "WHERE sweep_id = ?1 AND cacheable = 1 AND instr(?4, ',' || stage || ',') = 0 "
+                     "AND EXISTS (SELECT 1 FROM jobs o WHERE o.content_key = jobs.content_key AND o.state = ?3)")
+            .Bind(1, sweep_id).Bind(2, v1::JOB_STATE_CACHED).Bind(3, v1::JOB_STATE_SUCCEEDED)
+            .Bind(4, "," + JoinTags(force) + ",")
+            .Run());
+  }
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("UPDATE jobs SET state = ?2 WHERE sweep_id = ?1 AND state = ?3 AND NOT EXISTS ("
+                   "  SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
+                   "  WHERE d.job_id = jobs.id AND u.state NOT IN (?4, ?5))")
+          .Bind(1, sweep_id).Bind(2, v1::JOB_STATE_READY).Bind(3, v1::JOB_STATE_PENDING)
+          .Bind(4, v1::JOB_STATE_SUCCEEDED).Bind(5, v1::JOB_STATE_CACHED)
+          .Run());
   return sweep_id;
 }
 
@@ -166,9 +220,9 @@ std::optional<v1::Sweep> Store::GetSweep(int64_t id, bool with_spec) {
     int count = static_cast<int>(counts.Int(1));
     (*sweep.mutable_jobs_by_state())[v1::JobState_Name(state)] = count;
     total += count;
-    if (state == v1::JOB_STATE_SUCCEEDED) succeeded += count;
-    if (state != v1::JOB_STATE_SUCCEEDED && state != v1::JOB_STATE_FAILED && state != v1::JOB_STATE_CANCELLED &&
-        state != v1::JOB_STATE_SKIPPED) {
+    if (state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_CACHED) succeeded += count;
+    if (state == v1::JOB_STATE_PENDING || state == v1::JOB_STATE_READY || state == v1::JOB_STATE_LEASED ||
+        state == v1::JOB_STATE_RUNNING) {
       unfinished += count;
     }
   }
@@ -219,17 +273,19 @@ std::optional<v1::Job> Store::GetJob(int64_t id) {
   attempts.Bind(1, id);
   while (attempts.Step()) *job.add_attempts() = RowToAttempt(attempts);
 
-  // Metrics and artifacts of the attempt that produced the job's result.
+  // Metrics and artifacts of the attempt that produced the job's result; a
+  // cached job shows those of the job it reuses.
+  const int64_t result_job = job.cached_from() != 0 ? job.cached_from() : id;
   Statement metrics = db_->Prepare(
       "SELECT name, value FROM metrics WHERE job_id = ?1 AND attempt_id = "
       "(SELECT max(attempt_id) FROM metrics WHERE job_id = ?1)");
-  metrics.Bind(1, id);
+  metrics.Bind(1, result_job);
   while (metrics.Step()) (*job.mutable_metrics())[metrics.Text(0)] = metrics.Double(1);
   Statement artifacts = db_->Prepare(
       "SELECT ja.name, ja.sha256, a.size FROM job_artifacts ja JOIN artifacts a USING (sha256) "
       "WHERE ja.job_id = ?1 AND ja.attempt_id = (SELECT max(attempt_id) FROM job_artifacts WHERE job_id = ?1) "
       "ORDER BY ja.name");
-  artifacts.Bind(1, id);
+  artifacts.Bind(1, result_job);
   while (artifacts.Step()) {
     auto* ref = job.add_artifacts();
     ref->set_name(artifacts.Text(0));
@@ -275,8 +331,9 @@ Status Store::PromoteDependents(int64_t job_id, int64_t now_ms) {
   return db_->Prepare(
                 "UPDATE jobs SET state = ?2 WHERE state = ?3 AND id IN (SELECT job_id FROM job_deps WHERE depends_on = ?1) "
                 "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
-                "                WHERE d.job_id = jobs.id AND u.state != ?4)")
+                "                WHERE d.job_id = jobs.id AND u.state NOT IN (?4, ?5))")
       .Bind(1, job_id).Bind(2, v1::JOB_STATE_READY).Bind(3, v1::JOB_STATE_PENDING).Bind(4, v1::JOB_STATE_SUCCEEDED)
+      .Bind(5, v1::JOB_STATE_CACHED)
       .Run();
 }
 
@@ -310,9 +367,10 @@ Status Store::ResetForRetry(int64_t job_id, int64_t now_ms) {
   return db_->Prepare(
                 "UPDATE jobs SET retry_base = attempt_count, reason = '', verdict = '', finished_at_ms = 0, "
                 "state = CASE WHEN EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
-                "                          WHERE d.job_id = ?1 AND u.state != ?2) THEN ?3 ELSE ?4 END "
+                "                          WHERE d.job_id = ?1 AND u.state NOT IN (?2, ?5)) THEN ?3 ELSE ?4 END "
                 "WHERE id = ?1")
       .Bind(1, job_id).Bind(2, v1::JOB_STATE_SUCCEEDED).Bind(3, v1::JOB_STATE_PENDING).Bind(4, v1::JOB_STATE_READY)
+      .Bind(5, v1::JOB_STATE_CACHED)
       .Run();
 }
 
@@ -338,20 +396,20 @@ Status Store::StoreResult(int64_t job_id, int64_t attempt_id, const std::string&
 
 std::vector<sched::ReadyJob> Store::ReadyJobs() {
   Statement select = db_->Prepare(
-      "SELECT id, devices, device_kind, priority FROM jobs WHERE state = ? ORDER BY priority DESC, id");
-  select.Bind(1, v1::JOB_STATE_READY);
+      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE state = ? ORDER BY priority DESC, id LIMIT ?");
+  select.Bind(1, v1::JOB_STATE_READY).Bind(2, kMaxReadyJobsPerPass);
   std::vector<sched::ReadyJob> jobs;
   while (select.Step()) {
     jobs.push_back({select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
-                    static_cast<int>(select.Int(3)), select.Int(0)});
+                    static_cast<int>(select.Int(3)), select.Int(0), SplitTags(select.Text(4))});
   }
   return jobs;
 }
 
 std::vector<sched::Node> Store::SchedulingNodes(int64_t alive_after_ms) {
   Statement select = db_->Prepare(
-      "SELECT a.name, a.drained, a.last_heartbeat_ms, d.idx, d.kind FROM agents a JOIN devices d ON d.agent = a.name "
-      "ORDER BY a.name, d.idx");
+      "SELECT a.name, a.drained, a.last_heartbeat_ms, d.idx, d.kind, a.tags FROM agents a "
+      "JOIN devices d ON d.agent = a.name ORDER BY a.name, d.idx");
   std::vector<sched::Node> nodes;
   while (select.Step()) {
     std::string name = select.Text(0);
@@ -359,6 +417,7 @@ std::vector<sched::Node> Store::SchedulingNodes(int64_t alive_after_ms) {
       sched::Node node;
       node.name = name;
       node.schedulable = select.Int(1) == 0 && select.Int(2) > alive_after_ms;
+      node.tags = SplitTags(select.Text(5));
       nodes.push_back(std::move(node));
     }
     nodes.back().devices.push_back({static_cast<int>(select.Int(3)), select.Text(4), true});
@@ -380,9 +439,12 @@ std::vector<sched::Node> Store::SchedulingNodes(int64_t alive_after_ms) {
 }
 
 std::vector<expand::NodeCapacity> Store::NodeCapacities() {
-  Statement select = db_->Prepare("SELECT agent, kind, count(*) FROM devices GROUP BY agent, kind");
+  Statement select = db_->Prepare(
+      "SELECT d.agent, d.kind, count(*), a.tags FROM devices d JOIN agents a ON a.name = d.agent GROUP BY d.agent, d.kind");
   std::vector<expand::NodeCapacity> out;
-  while (select.Step()) out.push_back({select.Text(0), select.Text(1), static_cast<int>(select.Int(2))});
+  while (select.Step()) {
+    out.push_back({select.Text(0), select.Text(1), static_cast<int>(select.Int(2)), SplitTags(select.Text(3))});
+  }
   return out;
 }
 
@@ -472,12 +534,12 @@ Status Store::CancelLeasedAttempts(int64_t job_id, int64_t now_ms) {
       .Run();
 }
 
-Status Store::UpsertAgent(const std::string& name, const std::string& version, const std::vector<v1::Device>& devices,
-                          int64_t now_ms) {
+Status Store::UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
+                          const std::vector<v1::Device>& devices, int64_t now_ms) {
   GAUNTLET_RETURN_IF_ERROR(
-      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms) VALUES (?1, ?2, ?3, ?3) "
-                   "ON CONFLICT(name) DO UPDATE SET version = ?2, last_heartbeat_ms = ?3")
-          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Run());
+      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms, tags) VALUES (?1, ?2, ?3, ?3, ?4) "
+                   "ON CONFLICT(name) DO UPDATE SET version = ?2, last_heartbeat_ms = ?3, tags = ?4")
+          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Bind(4, JoinTags(tags)).Run());
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("DELETE FROM devices WHERE agent = ?").Bind(1, name).Run());
   Statement insert = db_->Prepare("INSERT INTO devices(agent, idx, kind, model) VALUES (?, ?, ?, ?)");
   for (const auto& device : devices) {
@@ -495,7 +557,7 @@ StatusOr<bool> Store::TouchAgent(const std::string& name, int64_t now_ms) {
 
 std::vector<v1::Agent> Store::ListAgents(int64_t alive_after_ms) {
   std::vector<v1::Agent> agents;
-  Statement select = db_->Prepare("SELECT name, version, last_heartbeat_ms, drained FROM agents ORDER BY name");
+  Statement select = db_->Prepare("SELECT name, version, last_heartbeat_ms, drained, tags FROM agents ORDER BY name");
   while (select.Step()) {
     v1::Agent agent;
     agent.set_name(select.Text(0));
@@ -503,6 +565,7 @@ std::vector<v1::Agent> Store::ListAgents(int64_t alive_after_ms) {
     agent.set_last_heartbeat_ms(select.Int(2));
     agent.set_alive(select.Int(2) > alive_after_ms);
     agent.set_drained(select.Int(3) != 0);
+    for (auto& tag : SplitTags(select.Text(4))) agent.add_tags(std::move(tag));
     agents.push_back(std::move(agent));
   }
   Statement devices = db_->Prepare("SELECT agent, idx, kind, model FROM devices ORDER BY agent, idx");
@@ -569,6 +632,29 @@ int64_t Store::LatestAttemptId(int64_t job_id) {
 Status Store::RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms) {
   return db_->Prepare("INSERT OR IGNORE INTO artifacts(sha256, size, created_at_ms) VALUES (?, ?, ?)")
       .Bind(1, sha256).Bind(2, size).Bind(3, now_ms).Run();
+}
+
+int Store::CountCacheHits(const expand::SweepPlan& plan, const std::vector<std::string>& force) {
+  if (std::find(force.begin(), force.end(), "*") != force.end()) return 0;
+  Statement select = db_->Prepare("SELECT 1 FROM jobs WHERE content_key = ? AND state = ? LIMIT 1");
+  int hits = 0;
+  for (const auto& job : plan.jobs) {
+    if (!job.cacheable || std::find(force.begin(), force.end(), job.stage) != force.end()) continue;
+    select.Bind(1, job.content_key).Bind(2, v1::JOB_STATE_SUCCEEDED);
+    if (select.Step()) ++hits;
+    select.Reset();
+  }
+  return hits;
+}
+
+std::map<std::string, double> Store::MeanSecondsByStage() {
+  Statement select = db_->Prepare(
+      "SELECT CASE WHEN stage = '' THEN 'kind' || kind ELSE stage END, avg(finished_at_ms - started_at_ms) / 1000.0 "
+      "FROM jobs WHERE state = ? AND started_at_ms > 0 GROUP BY 1");
+  select.Bind(1, v1::JOB_STATE_SUCCEEDED);
+  std::map<std::string, double> out;
+  while (select.Step()) out[select.Text(0)] = select.Double(1);
+  return out;
 }
 
 bool Store::HasArtifact(const std::string& sha256) {

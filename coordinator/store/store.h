@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,8 +50,14 @@ class Store {
 
   // --- Sweeps and jobs -----------------------------------------------------
   // Stores the sweep and its jobs; jobs without dependencies start ready.
+  // Cacheable jobs whose content key has a succeeded job become cached,
+  // unless their stage is in `force` ("*" forces every stage).
   StatusOr<int64_t> InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
-                                const std::string& source, int64_t now_ms);
+                                const std::string& source, int64_t now_ms, const std::vector<std::string>& force = {});
+  // How many of the plan's jobs InsertSweep would satisfy from the cache.
+  int CountCacheHits(const expand::SweepPlan& plan, const std::vector<std::string>& force);
+  // Mean run time of succeeded jobs by stage ("kind1"/"kind2" for free-form worker/exec jobs).
+  std::map<std::string, double> MeanSecondsByStage();
   std::optional<v1::Sweep> GetSweep(int64_t id, bool with_spec);
   std::vector<v1::Sweep> ListSweeps(int limit);
   std::vector<v1::Job> ListJobs(int64_t sweep_id, v1::JobState state, int limit);
@@ -97,7 +104,7 @@ class Store {
   Status CancelLeasedAttempts(int64_t job_id, int64_t now_ms);
 
   // --- Agents --------------------------------------------------------------
-  Status UpsertAgent(const std::string& name, const std::string& version,
+  Status UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
                      const std::vector<v1::Device>& devices, int64_t now_ms);
   // Returns false when the agent is unknown.
   StatusOr<bool> TouchAgent(const std::string& name, int64_t now_ms);

@@ -10,7 +10,9 @@ namespace {
 SweepPlan ExpandText(const std::string& text) {
   auto spec = spec::ParseSweepSpec(text, "t.yaml");
   EXPECT_TRUE(spec.has_value()) << spec.error().ToString();
-  return Expand(*spec);
+  auto plan = Expand(*spec);
+  EXPECT_TRUE(plan.has_value()) << plan.error().ToString();
+  return *plan;
 }
 
 const PlannedJob& Find(const SweepPlan& plan, const std::string& name) {

@@ -1,0 +1,192 @@
+#include "coordinator/expand/model_stages.h"
+
+#include <unordered_map>
+
+#include "common/sha256.h"
+#include "coordinator/programs/criteria.h"
+#include "coordinator/programs/selector.h"
+
+namespace gauntlet::expand {
+namespace {
+
+using nlohmann::json;
+
+// "ibm-granite/granite-3.3-8b-instruct" → "granite-3.3-8b-instruct".
+std::string ShortName(const std::string& variant) {
+  std::string trimmed = variant;
+  while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  size_t slash = trimmed.rfind('/');
+  return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+std::string DatasetName(const spec::DatasetSpec& dataset) {
+  std::string stem = ShortName(dataset.path);
+  size_t dot = stem.find('.');
+  return dataset.type + ":" + (dot == std::string::npos ? stem : stem.substr(0, dot));
+}
+
+// Builds jobs and merges identical ones: a job whose content key is already
+// in the plan is not added again, and its index is returned instead.
+class StageBuilder {
+ public:
+  StageBuilder(const spec::SweepSpec& spec, SweepPlan* plan) : spec_(spec), plan_(plan) {}
+
+  size_t Add(const std::string& stage, std::map<std::string, std::string> labels, json params, int devices,
+             const std::string& device_kind, const std::string& backend, json env, std::vector<size_t> depends_on) {
+    PlannedJob job;
+    job.kind = spec::JobKind::kWorker;
+    job.stage = stage;
+    job.template_name = stage;
+    labels["stage"] = stage;
+    job.labels = std::move(labels);
+    params["stage"] = stage;
+    job.spec = {{"suite", "llm"}, {"params", std::move(params)}, {"backend", backend}, {"env", std::move(env)}};
+    job.devices = devices;
+    job.device_kind = device_kind;
+    job.priority = spec_.priority;
+    job.max_attempts = spec_.max_attempts;
+    job.timeout_s = spec_.timeout_s;
+    job.tags = spec_.tags;
+    job.cacheable = std::find(spec_.cache.begin(), spec_.cache.end(), stage) != spec_.cache.end();
+    job.depends_on = std::move(depends_on);
+    job.content_key = ContentKey(job);
+    auto [it, inserted] = by_key_.try_emplace(job.content_key, plan_->jobs.size());
+    if (!inserted) return it->second;
+    job.name = Name(stage, job.labels);
+    plan_->jobs.push_back(std::move(job));
+    return it->second;
+  }
+
+ private:
+  static std::string Name(const std::string& stage, const std::map<std::string, std::string>& labels) {
+    static const char* kOrder[] = {"model", "dtype", "tp", "attention", "context", "program", "shape", "dataset"};
+    std::string name = stage + "[";
+    bool first = true;
+    for (const char* key : kOrder) {
+      auto found = labels.find(key);
+      if (found == labels.end()) continue;
+      name += (first ? "" : ",") + std::string(key) + "=" + found->second;
+      first = false;
+    }
+    return name + "]";
+  }
+
+  const spec::SweepSpec& spec_;
+  SweepPlan* plan_;
+  std::unordered_map<std::string, size_t> by_key_;
+};
+
+}  // namespace
+
+Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
+  if (spec.models.empty()) return Status::Ok();
+  auto criteria = programs::ParseCriteria(spec.programs.criteria_json, spec.programs.criteria_source);
+  if (!criteria) return criteria.error();
+  std::vector<programs::Selector> selectors;
+  for (const auto& text : spec.programs.select) {
+    auto selector = programs::ParseSelector(text);
+    if (!selector) return selector.error();
+    selectors.push_back(*selector);
+  }
+  const std::string criteria_sha = Sha256Hex(spec.programs.criteria_json);
+  const spec::TestSpec& test = spec.test;
+  StageBuilder builder(spec, plan);
+
+  for (const auto& context : spec.context_lengths) {
+    programs::ProgramLimits limits;
+    limits.max_batch = context.max_batch;
+    limits.max_tkv = context.max_context;
+    limits.batch_tkv_limit = context.batch_tkv_limit;
+    limits.max_new_tokens = test.max_new_tokens;
+    limits.prioritize_large_batch_sizes = spec.programs.prioritize_large_batch_sizes;
+    std::vector<programs::SelectedProgram> selected =
+        programs::SelectPrograms(programs::BuildProgramMap(*criteria, limits), *criteria, selectors);
+    if (selected.empty()) {
+      if (spec.programs.allow_empty) continue;
+      std::string select;
+      for (const auto& text : spec.programs.select) select += (select.empty() ? "" : ", ") + text;
+      return Status::InvalidArgument(
+          spec.source + ":" + std::to_string(spec.programs.select_mark.line) + ":" +
+          std::to_string(spec.programs.select_mark.column) + ": programs.select: [" + (select.empty() ? std::string("all programs") : select) +
+          "] matches no program of " + spec.programs.criteria_source + " at context " +
+          std::to_string(context.max_context) + " with max_batch " + std::to_string(context.max_batch) +
+          "; loosen the selector, raise max_batch, or set programs.allow_empty: true (check with 'gauntlet programs')");
+    }
+    const json env = {{"VLLM_DT_MAX_BATCH_SIZE", std::to_string(context.max_batch)},
+                      {"VLLM_DT_MAX_CONTEXT_LEN", std::to_string(context.max_context)},
+                      {"VLLM_DT_MAX_BATCH_TKV_LIMIT", std::to_string(context.batch_tkv_limit)}};
+
+    for (const auto& model : spec.models) {
+      const std::string short_name = ShortName(model.variant);
+      // References depend on the model, the prompts and the decode length only,
+      // so every dtype, TP size, attention type and context shares them.
+      std::map<std::pair<size_t, size_t>, size_t> reference_of;  // (program, dataset) → job
+      for (size_t p = 0; p < selected.size(); ++p) {
+        for (size_t d = 0; d < spec.datasets.size(); ++d) {
+          const auto& program = selected[p];
+          const auto& dataset = spec.datasets[d];
+          std::string shape = std::to_string(program.shape.batch) + "x" + std::to_string(program.shape.prompt_len);
+          json params = {{"model", model.variant},
+                         {"batch", program.shape.batch},
+                         {"prompt_len", program.shape.prompt_len},
+                         {"dataset", {{"type", dataset.type}, {"path", dataset.path}}},
+                         {"homogeneous", spec.programs.enforce_homogeneous_prompt_programs},
+                         {"max_new_tokens", test.max_new_tokens}};
+          reference_of[{p, d}] = builder.Add("reference",
+                                             {{"model", short_name}, {"shape", shape}, {"dataset", DatasetName(dataset)}},
+                                             params, 1, "", "cpu", json::object(), {});
+        }
+      }
+      for (const auto& dtype : model.dtypes) {
+        for (int tp : model.tp) {
+          for (const auto& attention : model.attention) {
+            std::map<std::string, std::string> base = {{"model", short_name},
+                                                       {"dtype", dtype},
+                                                       {"tp", std::to_string(tp)},
+                                                       {"attention", attention},
+                                                       {"context", std::to_string(context.max_context)}};
+            json compile_params = {{"model", model.variant},  {"dtype", dtype},
+                                   {"tp", tp},                {"attention", attention},
+                                   {"context", context.max_context}, {"max_batch", context.max_batch},
+                                   {"batch_tkv_limit", context.batch_tkv_limit}, {"criteria_sha256", criteria_sha}};
+            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, "gpu", env, {});
+            for (size_t p = 0; p < selected.size(); ++p) {
+              const auto& program = selected[p];
+              for (size_t d = 0; d < spec.datasets.size(); ++d) {
+                const auto& dataset = spec.datasets[d];
+                auto labels = base;
+                labels["program"] = std::to_string(program.program_id);
+                labels["shape"] = std::to_string(program.shape.batch) + "x" + std::to_string(program.shape.prompt_len);
+                labels["dataset"] = DatasetName(dataset);
+                json run_params = compile_params;
+                run_params["program"] = program.program_id;
+                run_params["batch"] = program.shape.batch;
+                run_params["prompt_len"] = program.shape.prompt_len;
+                run_params["dataset"] = {{"type", dataset.type}, {"path", dataset.path}};
+                run_params["homogeneous"] = spec.programs.enforce_homogeneous_prompt_programs;
+                run_params["max_new_tokens"] = test.max_new_tokens;
+                run_params["test_type"] = test.type;
+                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, "gpu", env, {compile});
+
+                json validate_params = {{"test_type", test.type},
+                                        {"cross_entropy_threshold", test.cross_entropy_threshold},
+                                        {"failure_rate_threshold", test.failure_rate_threshold},
+                                        {"top_k", test.top_k},
+                                        {"run", run_params}};
+                size_t validate = builder.Add("validate", labels, validate_params, 1, "", "cpu", json::object(),
+                                              {run, reference_of.at({p, d})});
+                json bench_params = run_params;
+                bench_params["ttft_ms_target"] = spec.targets.ttft_ms;
+                bench_params["itl_ms_target"] = spec.targets.itl_ms;
+                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, "gpu", env, {compile, validate});
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace gauntlet::expand
