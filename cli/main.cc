@@ -9,6 +9,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "cli/client.h"
+#include "cli/commands.h"
 #include "cli/table.h"
 #include "common/logging.h"
 #include "coordinator/sched/job_state.h"
@@ -16,171 +18,8 @@
 
 namespace {
 
-using gauntlet::cli::Table;
+using namespace gauntlet::cli;
 namespace v1 = gauntlet::v1;
-
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-struct Globals {
-  std::string coordinator = "127.0.0.1:7070";
-  bool json = false;
-};
-
-std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals) {
-  return v1::ControlService::NewStub(grpc::CreateChannel(globals.coordinator, grpc::InsecureChannelCredentials()));
-}
-
-std::unique_ptr<grpc::ClientContext> Context(int seconds = 30) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return context;
-}
-
-// Prints a failed call and returns the exit code for it.
-int Fail(const Globals& globals, const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    std::cerr << "error: cannot reach the coordinator at " << globals.coordinator << " (" << status.error_message()
-              << "); start it, or point --coordinator / GAUNTLET_COORDINATOR at it\n";
-    return kExitFailed;
-  }
-  std::cerr << "error: " << status.error_message() << "\n";
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailed;
-}
-
-void PrintJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
-  std::cout << out;
-}
-
-std::string Devices(const v1::Job& job) {
-  std::string out;
-  for (int index : job.device_indices()) out += (out.empty() ? "" : ",") + std::to_string(index);
-  return out;
-}
-
-std::string Duration(const v1::Job& job) {
-  if (job.started_at_ms() == 0) return "";
-  int64_t end = job.finished_at_ms() ? job.finished_at_ms()
-                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch()).count();
-  std::ostringstream out;
-  out.precision(1);
-  out << std::fixed << (end - job.started_at_ms()) / 1000.0 << "s";
-  return out.str();
-}
-
-std::string Counts(const v1::Sweep& sweep) {
-  std::string out;
-  for (const char* name : {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_RUNNING", "JOB_STATE_LEASED",
-                           "JOB_STATE_READY", "JOB_STATE_PENDING", "JOB_STATE_SKIPPED", "JOB_STATE_CANCELLED"}) {
-    auto found = sweep.jobs_by_state().find(name);
-    if (found == sweep.jobs_by_state().end() || found->second == 0) continue;
-    v1::JobState state;
-    v1::JobState_Parse(name, &state);
-    out += (out.empty() ? "" : " ") + gauntlet::sched::JobStateName(state) + "=" + std::to_string(found->second);
-  }
-  return out;
-}
-
-std::string SweepStatus(const v1::Sweep& sweep) {
-  return !sweep.finished() ? "running" : sweep.succeeded() ? "succeeded" : "failed";
-}
-
-void PrintResults(const std::vector<v1::Job>& jobs) {
-  Table table({"JOB", "NAME", "STATE", "NODE", "DEVICES", "DURATION", "VERDICT", "REASON"});
-  for (const auto& job : jobs) {
-    table.Add({std::to_string(job.id()), job.name(), gauntlet::sched::JobStateName(job.state()), job.agent(),
-               Devices(job), Duration(job), job.verdict(), job.reason()});
-  }
-  table.Print(std::cout);
-}
-
-int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state) {
-  v1::ListJobsRequest request;
-  request.set_sweep_id(sweep_id);
-  request.set_state(state);
-  v1::ListJobsResponse reply;
-  grpc::Status status = stub.ListJobs(Context().get(), request, &reply);
-  if (!status.ok()) return Fail(globals, status);
-  if (globals.json) {
-    PrintJson(reply);
-  } else {
-    PrintResults({reply.jobs().begin(), reply.jobs().end()});
-  }
-  return 0;
-}
-
-int Submit(const Globals& globals, const std::string& path, bool wait, bool dry_run) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "error: cannot read " << path << "\n";
-    return kExitUsage;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto stub = Connect(globals);
-  v1::SubmitSweepRequest request;
-  request.set_spec_text(text);
-  request.set_source(path);
-  request.set_dry_run(dry_run);
-  v1::SubmitSweepResponse reply;
-  grpc::Status status = stub->SubmitSweep(Context().get(), request, &reply);
-  if (!status.ok()) return Fail(globals, status);
-  if (dry_run) {
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
-    std::cout << "sweep " << reply.sweep().name() << ": " << reply.jobs_size() << " jobs (dry run, nothing stored)\n";
-    Table table({"#", "NAME", "KIND", "DEVICES", "DEPENDS ON", "CONTENT KEY"});
-    for (int i = 0; i < reply.jobs_size(); ++i) {
-      const auto& job = reply.jobs(i);
-      std::string deps;
-      for (int64_t dep : job.depends_on()) deps += (deps.empty() ? "" : ",") + std::to_string(dep);
-      table.Add({std::to_string(i), job.name(), job.kind() == v1::JOB_KIND_WORKER ? "worker" : "exec",
-                 std::to_string(job.devices()), deps, job.content_key().substr(0, 12)});
-    }
-    table.Print(std::cout);
-    return 0;
-  }
-  int64_t sweep_id = reply.sweep().id();
-  if (!wait) {
-    if (globals.json) {
-      PrintJson(reply.sweep());
-    } else {
-      std::cout << "submitted sweep " << sweep_id << " (" << reply.sweep().name() << ", "
-                << reply.sweep().total_jobs() << " jobs)\n";
-    }
-    return 0;
-  }
-  std::cerr << "submitted sweep " << sweep_id << " (" << reply.sweep().name() << ", " << reply.sweep().total_jobs()
-            << " jobs); waiting\n";
-  std::string last;
-  v1::Sweep sweep;
-  while (true) {
-    v1::GetSweepRequest get;
-    get.set_id(sweep_id);
-    grpc::Status got = stub->GetSweep(Context().get(), get, &sweep);
-    if (!got.ok()) {
-      // The coordinator may be restarting; keep waiting.
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      continue;
-    }
-    std::string counts = Counts(sweep);
-    if (counts != last) std::cerr << "  " << counts << "\n";
-    last = counts;
-    if (sweep.finished()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
-  int rc = ListJobsOf(globals, *stub, sweep_id, v1::JOB_STATE_UNSPECIFIED);
-  if (rc != 0) return rc;
-  std::cout << "sweep " << sweep_id << " " << SweepStatus(sweep) << ": " << Counts(sweep) << "\n";
-  return sweep.succeeded() ? 0 : kExitFailed;
-}
 
 int Status(const Globals& globals, int64_t sweep_id) {
   auto stub = Connect(globals);
@@ -268,12 +107,33 @@ int main(int argc, char** argv) {
       ->envname("GAUNTLET_COORDINATOR");
   app.add_flag("--json", globals.json, "Print JSON (protobuf JSON mapping) instead of tables");
 
-  std::string spec_path;
-  bool wait = false, dry_run = false;
+  SubmitOptions submit_options;
   auto* submit = app.add_subcommand("submit", "Validate, expand and submit a sweep spec");
-  submit->add_option("file", spec_path, "Sweep spec (YAML or JSON)")->required();
-  submit->add_flag("--wait", wait, "Wait for the sweep to finish and print its results; exit 1 if it failed");
-  submit->add_flag("--dry-run", dry_run, "Show the expansion without storing anything");
+  submit->add_option("file", submit_options.path, "Sweep spec (YAML or JSON)")->required();
+  submit->add_flag("--wait", submit_options.wait, "Wait for the sweep to finish and print its results; exit 1 if it failed");
+  submit->add_flag("--dry-run", submit_options.dry_run,
+                   "Show the expansion (counts per stage and model, cache hits, device-hours) without storing anything");
+  auto* force = submit->add_option("--force", submit_options.force,
+                                   "Run stages even when an identical result exists: --force for all, "
+                                   "--force=reference,compile for some")
+                    ->expected(0, 1)
+                    ->delimiter(',');
+
+  ProgramsOptions programs_options;
+  auto* programs = app.add_subcommand("programs", "Show which programs and prompts selectors pick (runs locally)");
+  programs->add_option("--criteria", programs_options.criteria, "Program criteria JSON file")->required();
+  programs->add_option("--select", programs_options.select, "Selector <id>:<batch>,<seq_len>; repeatable");
+  programs->add_option("--context", programs_options.context, "Max context length (VLLM_DT_MAX_CONTEXT_LEN)");
+  programs->add_option("--max-batch", programs_options.max_batch, "Max batch size (VLLM_DT_MAX_BATCH_SIZE)");
+  programs->add_option("--batch-tkv-limit", programs_options.batch_tkv_limit, "VLLM_DT_MAX_BATCH_TKV_LIMIT");
+  programs->add_option("--max-new-tokens", programs_options.max_new_tokens, "Tokens decoded per prompt");
+  programs->add_flag("--prioritize-large-batch-sizes", programs_options.prioritize_large_batch_sizes,
+                     "Prefer the largest batch for each program");
+  programs->add_flag("--homogeneous", programs_options.homogeneous,
+                     "Every prompt of a batch hits the same prefill program");
+  programs->add_option("--dataset", programs_options.dataset, "Dataset file: count the prompts that fit each size");
+  programs->add_option("--dataset-type", programs_options.dataset_type, "sharegpt or rag_factoid")
+      ->check(CLI::IsMember({"sharegpt", "rag_factoid"}));
 
   int64_t sweep_id = 0;
   auto* status = app.add_subcommand("status", "List sweeps, or show one");
@@ -313,7 +173,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (submit->parsed()) return Submit(globals, spec_path, wait, dry_run);
+  if (submit->parsed()) {
+    submit_options.force_given = force->count() > 0;
+    return Submit(globals, submit_options);
+  }
+  if (programs->parsed()) return Programs(globals, programs_options);
   if (status->parsed()) return Status(globals, sweep_id);
   if (jobs->parsed() || results->parsed()) {
     v1::JobState state = v1::JOB_STATE_UNSPECIFIED;

@@ -99,15 +99,13 @@ v1::Job Store::RowToJob(Statement& row) {
   } else {
     auto* exec = job.mutable_exec();
     for (const auto& arg : spec.value("argv", nlohmann::json::array())) exec->add_argv(arg.get<std::string>());
-    for (const auto& [key, value] : spec.value("env", nlohmann::json::object()).items()) {
-      (*exec->mutable_env())[key] = value.get<std::string>();
-    }
+    const nlohmann::json env = spec.value("env", nlohmann::json::object());
+    for (const auto& [key, value] : env.items()) (*exec->mutable_env())[key] = value.get<std::string>();
     exec->set_workdir(spec.value("workdir", ""));
   }
   if (job.kind() == v1::JOB_KIND_WORKER) {
-    for (const auto& [key, value] : spec.value("env", nlohmann::json::object()).items()) {
-      (*job.mutable_worker()->mutable_env())[key] = value.get<std::string>();
-    }
+    const nlohmann::json env = spec.value("env", nlohmann::json::object());
+    for (const auto& [key, value] : env.items()) (*job.mutable_worker()->mutable_env())[key] = value.get<std::string>();
   }
   job.set_devices(static_cast<int>(row.Int(6)));
   job.set_device_kind(row.Text(7));

@@ -1,0 +1,58 @@
+#include "cli/client.h"
+
+#include <iostream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "coordinator/sched/job_state.h"
+
+namespace gauntlet::cli {
+
+std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals) {
+  return v1::ControlService::NewStub(grpc::CreateChannel(globals.coordinator, grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> Context(int seconds) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return context;
+}
+
+int Fail(const Globals& globals, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::cerr << "error: cannot reach the coordinator at " << globals.coordinator << " (" << status.error_message()
+              << "); start it, or point --coordinator / GAUNTLET_COORDINATOR at it\n";
+    return kExitFailed;
+  }
+  std::cerr << "error: " << status.error_message() << "\n";
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailed;
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  std::cout << out;
+}
+
+std::string Counts(const v1::Sweep& sweep) {
+  std::string out;
+  for (const char* name : {"JOB_STATE_SUCCEEDED", "JOB_STATE_CACHED", "JOB_STATE_FAILED", "JOB_STATE_RUNNING",
+                           "JOB_STATE_LEASED", "JOB_STATE_READY", "JOB_STATE_PENDING", "JOB_STATE_SKIPPED",
+                           "JOB_STATE_CANCELLED"}) {
+    auto found = sweep.jobs_by_state().find(name);
+    if (found == sweep.jobs_by_state().end() || found->second == 0) continue;
+    v1::JobState state;
+    v1::JobState_Parse(name, &state);
+    out += (out.empty() ? "" : " ") + sched::JobStateName(state) + "=" + std::to_string(found->second);
+  }
+  return out;
+}
+
+std::string SweepStatus(const v1::Sweep& sweep) {
+  return !sweep.finished() ? "running" : sweep.succeeded() ? "succeeded" : "failed";
+}
+
+}  // namespace gauntlet::cli

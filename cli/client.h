@@ -1,0 +1,33 @@
+// What every CLI command shares: the coordinator connection, error printing
+// and output helpers.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+
+#include "gauntlet/v1/control.grpc.pb.h"
+
+namespace gauntlet::cli {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct Globals {
+  std::string coordinator = "127.0.0.1:7070";
+  bool json = false;
+};
+
+std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals);
+std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
+// Prints a failed call and returns the exit code for it.
+int Fail(const Globals& globals, const grpc::Status& status);
+void PrintJson(const google::protobuf::Message& message);
+// "succeeded=3 failed=1" in a fixed order.
+std::string Counts(const v1::Sweep& sweep);
+std::string SweepStatus(const v1::Sweep& sweep);
+
+}  // namespace gauntlet::cli

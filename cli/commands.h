@@ -1,0 +1,39 @@
+// The CLI's commands that live in files of their own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/client.h"
+
+namespace gauntlet::cli {
+
+struct SubmitOptions {
+  std::string path;
+  bool wait = false;
+  bool dry_run = false;
+  bool force_given = false;
+  std::vector<std::string> force;  // Empty with force_given: every stage.
+};
+int Submit(const Globals& globals, const SubmitOptions& options);
+
+struct ProgramsOptions {
+  std::string criteria;
+  std::vector<std::string> select;
+  int context = 4096;
+  int max_batch = 4;
+  int64_t batch_tkv_limit = 524288;
+  int max_new_tokens = 8;
+  bool prioritize_large_batch_sizes = false;
+  bool homogeneous = false;
+  std::string dataset;
+  std::string dataset_type = "sharegpt";
+};
+// Local: shows which programs, shapes and prompts the selectors pick.
+int Programs(const Globals& globals, const ProgramsOptions& options);
+
+void PrintResults(const std::vector<v1::Job>& jobs);
+int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state);
+
+}  // namespace gauntlet::cli

@@ -1,0 +1,57 @@
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "coordinator/sched/job_state.h"
+
+namespace gauntlet::cli {
+namespace {
+
+std::string Devices(const v1::Job& job) {
+  std::string out;
+  for (int index : job.device_indices()) out += (out.empty() ? "" : ",") + std::to_string(index);
+  return out;
+}
+
+std::string Duration(const v1::Job& job) {
+  if (job.started_at_ms() == 0) return "";
+  int64_t end = job.finished_at_ms() ? job.finished_at_ms()
+                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch()).count();
+  std::ostringstream out;
+  out.precision(1);
+  out << std::fixed << (end - job.started_at_ms()) / 1000.0 << "s";
+  return out.str();
+}
+
+}  // namespace
+
+void PrintResults(const std::vector<v1::Job>& jobs) {
+  Table table({"JOB", "NAME", "STATE", "NODE", "DEVICES", "DURATION", "VERDICT", "REASON"});
+  for (const auto& job : jobs) {
+    table.Add({std::to_string(job.id()), job.name(), sched::JobStateName(job.state()), job.agent(),
+               Devices(job), Duration(job), job.verdict(), job.reason()});
+  }
+  table.Print(std::cout);
+}
+
+int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state) {
+  v1::ListJobsRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_state(state);
+  v1::ListJobsResponse reply;
+  grpc::Status status = stub.ListJobs(Context().get(), request, &reply);
+  if (!status.ok()) return Fail(globals, status);
+  if (globals.json) {
+    PrintJson(reply);
+  } else {
+    PrintResults({reply.jobs().begin(), reply.jobs().end()});
+  }
+  return 0;
+}
+
+
+}  // namespace gauntlet::cli

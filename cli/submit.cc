@@ -1,0 +1,132 @@
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <yaml-cpp/yaml.h>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+
+namespace gauntlet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// The files a spec names (programs.criteria), read relative to the spec's
+// folder, so the coordinator expands the spec without touching this disk.
+// A file that cannot be read is left out; the coordinator's error names it.
+void AttachFiles(const std::string& spec_path, const std::string& text, v1::SubmitSweepRequest* request) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return;  // The coordinator reports the syntax error with its position.
+  }
+  if (!root.IsMap() || !root["programs"] || !root["programs"].IsMap()) return;
+  const YAML::Node& criteria = root["programs"]["criteria"];
+  if (!criteria || !criteria.IsScalar()) return;
+  const std::string name = criteria.Scalar();
+  fs::path path = fs::path(name).is_absolute() ? fs::path(name) : fs::path(spec_path).parent_path() / name;
+  std::string content;
+  if (ReadFile(path.string(), &content)) (*request->mutable_files())[name] = content;
+}
+
+void PrintDryRun(const v1::SubmitSweepResponse& reply) {
+  const auto& summary = reply.summary();
+  std::cout << "sweep " << reply.sweep().name() << ": " << reply.jobs_size() << " jobs, " << summary.cache_hits()
+            << " satisfied from the cache, about " << summary.device_hours() << " device-hours (dry run, nothing stored)\n\n";
+  Table stages({"STAGE", "JOBS"});
+  for (const auto& [stage, count] : summary.jobs_by_stage()) stages.Add({stage, std::to_string(count)});
+  stages.Print(std::cout);
+  std::cout << "\n";
+  Table models({"MODEL", "JOBS"});
+  for (const auto& [model, count] : summary.jobs_by_model()) models.Add({model, std::to_string(count)});
+  models.Print(std::cout);
+  std::cout << "\n";
+  constexpr int kMaxRows = 200;
+  Table table({"#", "NAME", "STAGE", "DEVICES", "DEPENDS ON", "CONTENT KEY"});
+  for (int i = 0; i < reply.jobs_size() && i < kMaxRows; ++i) {
+    const auto& job = reply.jobs(i);
+    std::string deps;
+    for (int64_t dep : job.depends_on()) deps += (deps.empty() ? "" : ",") + std::to_string(dep);
+    std::string stage = !job.stage().empty() ? job.stage() : job.kind() == v1::JOB_KIND_WORKER ? "worker" : "exec";
+    table.Add({std::to_string(i), job.name(), stage, std::to_string(job.devices()), deps, job.content_key().substr(0, 12)});
+  }
+  table.Print(std::cout);
+  if (reply.jobs_size() > kMaxRows) {
+    std::cout << "... and " << reply.jobs_size() - kMaxRows << " more (--json lists them all)\n";
+  }
+}
+
+}  // namespace
+
+int Submit(const Globals& globals, const SubmitOptions& options) {
+  std::string text;
+  if (!ReadFile(options.path, &text)) {
+    std::cerr << "error: cannot read " << options.path << "\n";
+    return kExitUsage;
+  }
+  auto stub = Connect(globals);
+  v1::SubmitSweepRequest request;
+  request.set_spec_text(text);
+  request.set_source(options.path);
+  request.set_dry_run(options.dry_run);
+  AttachFiles(options.path, text, &request);
+  if (options.force_given) {
+    if (options.force.empty()) request.add_force("*");
+    for (const auto& stage : options.force) request.add_force(stage);
+  }
+  v1::SubmitSweepResponse reply;
+  grpc::Status status = stub->SubmitSweep(Context().get(), request, &reply);
+  if (!status.ok()) return Fail(globals, status);
+  if (options.dry_run) {
+    if (globals.json) {
+      PrintJson(reply);
+    } else {
+      PrintDryRun(reply);
+    }
+    return 0;
+  }
+  int64_t sweep_id = reply.sweep().id();
+  if (!options.wait) {
+    if (globals.json) {
+      PrintJson(reply.sweep());
+    } else {
+      std::cout << "submitted sweep " << sweep_id << " (" << reply.sweep().name() << ", " << reply.sweep().total_jobs()
+                << " jobs: " << Counts(reply.sweep()) << ")\n";
+    }
+    return 0;
+  }
+  std::cerr << "submitted sweep " << sweep_id << " (" << reply.sweep().name() << ", " << reply.sweep().total_jobs()
+            << " jobs); waiting\n";
+  std::string last;
+  v1::Sweep sweep;
+  while (true) {
+    v1::GetSweepRequest get;
+    get.set_id(sweep_id);
+    if (!stub->GetSweep(Context().get(), get, &sweep).ok()) {
+      // The coordinator may be restarting; keep waiting.
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    std::string counts = Counts(sweep);
+    if (counts != last) std::cerr << "  " << counts << "\n";
+    last = counts;
+    if (sweep.finished()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  int rc = ListJobsOf(globals, *stub, sweep_id, v1::JOB_STATE_UNSPECIFIED);
+  if (rc != 0) return rc;
+  std::cout << "sweep " << sweep_id << " " << SweepStatus(sweep) << ": " << Counts(sweep) << "\n";
+  return sweep.succeeded() ? 0 : kExitFailed;
+}
+
+}  // namespace gauntlet::cli

@@ -1,0 +1,157 @@
+// The model matrix expands into reference → compile → run → validate →
+// benchmark, sharing references and merging identical jobs.
+#include <gtest/gtest.h>
+
+#include "coordinator/expand/expand.h"
+#include "coordinator/spec/parser.h"
+
+namespace gauntlet::expand {
+namespace {
+
+constexpr const char* kCriteria = R"({"programs": [
+  {"max_batch": 1, "max_tkv": 8192, "batch_granularity": 1, "tkv_granularity": 64},
+  {"max_batch": 4, "max_tkv": 8192, "batch_granularity": 4, "tkv_granularity": 256}]})";
+
+constexpr const char* kSpec = R"(
+name: llm
+resources: {device_kind: gpu, tags: [mi300x]}
+models:
+  - {variant: org/llama-8b, dtypes: [fp16, bf16], tp: [1, 4], attention: [paged]}
+context_lengths: [4096, {context: 8192, max_batch: 4, batch_tkv_limit: 131072}]
+programs: {criteria: dpp.json, select: ["*:0,<8192"]}
+datasets: [{type: sharegpt, path: /data/sg.json}]
+test: {type: metrics, max_new_tokens: 8}
+)";
+
+StatusOr<SweepPlan> ExpandSpec(const std::string& text) {
+  auto spec = spec::ParseSweepSpec(text, "llm.yaml", {{"dpp.json", kCriteria}});
+  if (!spec) return Err(spec.error());
+  return Expand(*spec);
+}
+
+std::map<std::string, int> CountByStage(const SweepPlan& plan) {
+  std::map<std::string, int> counts;
+  for (const auto& job : plan.jobs) counts[job.stage]++;
+  return counts;
+}
+
+TEST(ModelStagesTest, ExpandsTheMatrixIntoStages) {
+  auto plan = ExpandSpec(kSpec);
+  ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+  auto counts = CountByStage(*plan);
+  // 2 dtypes × 2 TP × 1 attention × 2 contexts compiles; 2 programs selected per context.
+  EXPECT_EQ(counts["compile"], 8);
+  EXPECT_EQ(counts["run"], 16);
+  EXPECT_EQ(counts["validate"], 16);
+  EXPECT_EQ(counts["benchmark"], 16);
+  // References depend on model and prompt shape only; shapes repeat across contexts.
+  EXPECT_LE(counts["reference"], 4);
+  EXPECT_GE(counts["reference"], 2);
+}
+
+TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
+  auto plan = ExpandSpec(kSpec);
+  ASSERT_TRUE(plan.has_value());
+  for (const auto& job : plan->jobs) {
+    EXPECT_EQ(job.tags, std::vector<std::string>{"mi300x"});
+    if (job.stage == "run") {
+      ASSERT_EQ(job.depends_on.size(), 1u);
+      EXPECT_EQ(plan->jobs[job.depends_on[0]].stage, "compile");
+      EXPECT_EQ(job.devices, std::stoi(job.labels.at("tp")));
+      EXPECT_EQ(job.device_kind, "gpu");
+      EXPECT_EQ(job.spec["env"]["VLLM_DT_MAX_CONTEXT_LEN"], job.labels.at("context"));
+      EXPECT_FALSE(job.cacheable);
+    }
+    if (job.stage == "validate") {
+      ASSERT_EQ(job.depends_on.size(), 2u);
+      EXPECT_EQ(plan->jobs[job.depends_on[0]].stage, "run");
+      EXPECT_EQ(plan->jobs[job.depends_on[1]].stage, "reference");
+      EXPECT_EQ(job.devices, 1);
+    }
+    if (job.stage == "reference") {
+      EXPECT_TRUE(job.depends_on.empty());
+      EXPECT_EQ(job.spec["backend"], "cpu");
+      EXPECT_TRUE(job.cacheable);
+      EXPECT_FALSE(job.labels.contains("dtype")) << "references are shared by every dtype";
+    }
+    if (job.stage == "benchmark") {
+      EXPECT_EQ(plan->jobs[job.depends_on[1]].stage, "validate");
+    }
+  }
+}
+
+TEST(ModelStagesTest, NamesAreUniqueAndKeysDistinct) {
+  auto plan = ExpandSpec(kSpec);
+  ASSERT_TRUE(plan.has_value());
+  std::set<std::string> names, keys;
+  for (const auto& job : plan->jobs) {
+    EXPECT_TRUE(names.insert(job.name).second) << job.name;
+    EXPECT_TRUE(keys.insert(job.content_key).second) << job.name;
+  }
+}
+
+TEST(ModelStagesTest, ReferenceKeysDoNotDependOnDtypeOrContext) {
+  auto a = ExpandSpec(kSpec);
+  std::string other = kSpec;
+  other.replace(other.find("dtypes: [fp16, bf16]"), 20, "dtypes: [fp8]");
+  auto b = ExpandSpec(other);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  std::set<std::string> refs_a, refs_b;
+  for (const auto& job : a->jobs) if (job.stage == "reference") refs_a.insert(job.content_key);
+  for (const auto& job : b->jobs) if (job.stage == "reference") refs_b.insert(job.content_key);
+  EXPECT_EQ(refs_a, refs_b);
+}
+
+TEST(ModelStagesTest, ASelectorThatMatchesNothingIsAnErrorUnlessAllowed) {
+  std::string none = kSpec;
+  none.replace(none.find("\"*:0,<8192\""), 11, "\"1:8,>=64\"");
+  auto plan = ExpandSpec(none);
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_NE(plan.error().message().find("llm.yaml:7:"), std::string::npos) << plan.error().message();
+  EXPECT_NE(plan.error().message().find("programs.select: [1:8,>=64] matches no program"), std::string::npos)
+      << plan.error().message();
+  std::string allowed = none;
+  allowed.replace(allowed.find("select:"), 7, "allow_empty: true, select:");
+  auto empty = ExpandSpec(allowed);
+  ASSERT_TRUE(empty.has_value()) << empty.error().ToString();
+  EXPECT_TRUE(empty->jobs.empty());
+}
+
+TEST(ModelStagesTest, SpecErrorsNameTheFieldAndFix) {
+  struct Case { std::string from, to, message; };
+  std::vector<Case> cases = {
+      {"dtypes: [fp16, bf16]", "dtypes: [fp16, fp12]", "models[0].dtypes[1]: 'fp12' is not one of bf16, fp16, fp32, fp8"},
+      {"tp: [1, 4]", "tp: [1, x]", "models[0].tp[1]: 'x' must be an integer from 1 to 64"},
+      {"criteria: dpp.json", "criteria: missing.json", "programs.criteria: 'missing.json' was not sent with the spec"},
+      {"\"*:0,<8192\"", "\"0:4,<=x\"", "programs.select[0]: '0:4,<=x' — seq_len constraint must be an int or <op><int>"},
+      {"\"*:0,<8192\"", "\"7:1,1\"", "'7:1,1' — program 7 does not exist; dpp.json defines programs 0..1"},
+      {"type: sharegpt", "type: alpaca", "datasets[0].type: 'alpaca' is not one of rag_factoid, sharegpt"},
+      {"type: metrics", "type: vibes", "test.type: 'vibes' is not one of metrics, tokens"},
+      {"max_new_tokens: 8", "max_new_tokns: 8", "test.max_new_tokns: unknown field; did you mean 'max_new_tokens'?"},
+  };
+  for (const auto& c : cases) {
+    std::string text = kSpec;
+    ASSERT_NE(text.find(c.from), std::string::npos) << c.from;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    auto plan = ExpandSpec(text);
+    ASSERT_FALSE(plan.has_value()) << c.to;
+    EXPECT_NE(plan.error().message().find(c.message), std::string::npos) << plan.error().message();
+    EXPECT_EQ(plan.error().message().rfind("llm.yaml:", 0), 0u) << plan.error().message();
+  }
+}
+
+TEST(ModelStagesTest, KernelsBecomeMatrixJobs) {
+  auto spec = spec::ParseSweepSpec(
+      "name: k\nkernels: [{suite: moe, params: {method: [aiter, vllm], input_token: [1, 1024], experts: 128}}]", "k.yaml");
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  auto plan = Expand(*spec);
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_EQ(plan->jobs.size(), 4u);
+  EXPECT_EQ(plan->jobs[3].name, "kernel-moe[method=vllm,input_token=1024]");
+  EXPECT_EQ(plan->jobs[3].spec["suite"], "kernel.moe");
+  EXPECT_EQ(plan->jobs[3].spec["params"]["input_token"], 1024);
+  EXPECT_EQ(plan->jobs[3].spec["params"]["experts"], 128);
+}
+
+}  // namespace
+}  // namespace gauntlet::expand
