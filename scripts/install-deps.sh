@@ -10,6 +10,7 @@ packages=(
   libcpp-httplib-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-16 libclang-rt-16-dev
   curl
 )
 

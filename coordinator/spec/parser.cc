@@ -272,6 +272,53 @@ Status CheckDependencies(const std::string& source, const std::vector<JobTemplat
   return Status::Ok();
 }
 
+// Specs end up in JSON (job specs, the API), which must be UTF-8; refuse
+// anything else here, where the position can still be named.
+Status CheckUtf8(std::string_view text, const std::string& source) {
+  try {
+    (void)nlohmann::json(std::string(text)).dump();
+  } catch (const nlohmann::json::type_error& e) {
+    // The message reads "... invalid UTF-8 byte at index N: 0xAB".
+    std::cmatch match;
+    size_t bad = 0;
+    if (std::regex_search(e.what(), match, std::regex("at index ([0-9]+)"))) bad = std::stoul(match[1]);
+    bad = std::min(bad, text.size());
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
+    size_t line_start = bad == 0 ? std::string_view::npos : text.rfind('\n', bad - 1);
+    size_t column = bad - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+    return Status::InvalidArgument(source + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                                   ": not valid UTF-8; save the file as UTF-8");
+  }
+  return Status::Ok();
+}
+
+bool IsUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+// Escapes such as "\xA0" decode to bytes that are not UTF-8 even in a valid
+// file, so every scalar is checked after decoding as well.
+Status CheckScalarsUtf8(const ErrorContext& ctx, const YAML::Node& node) {
+  if (node.IsScalar()) {
+    if (!IsUtf8(node.Scalar())) return ctx.At(node, "value", "decodes to bytes that are not UTF-8; use a \\u escape");
+    return Status::Ok();
+  }
+  for (const auto& child : node) {
+    if (node.IsMap()) {
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.first));
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.second));
+    } else {
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<double> ParseDuration(std::string_view text) {
@@ -292,6 +339,7 @@ StatusOr<double> ParseDuration(std::string_view text) {
 StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source,
                                    const std::map<std::string, std::string>& files) {
   ErrorContext ctx(source);
+  GAUNTLET_RETURN_IF_ERROR(CheckUtf8(text, source));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -302,6 +350,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   if (!root.IsMap()) {
     return Err(Status::InvalidArgument(source + ": the spec must be a mapping with at least 'name' and 'jobs' or 'models'"));
   }
+  GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, root));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
