@@ -13,9 +13,18 @@ struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
 };
 
+namespace {
+// OpenSSL 3 looks an algorithm up (under a lock) each time EVP_sha256() is
+// used to initialise a context; fetching it once keeps hashing lock-free.
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
+}
+}  // namespace
+
 Sha256::Sha256() : impl_(new Impl) {
   impl_->ctx = EVP_MD_CTX_new();
-  [[maybe_unused]] int ok = EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
+  [[maybe_unused]] int ok = EVP_DigestInit_ex(impl_->ctx, Sha256Algorithm(), nullptr);
   assert(ok == 1);
 }
 

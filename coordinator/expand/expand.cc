@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
-#include <regex>
+#include <unordered_map>
 
 #include "common/sha256.h"
 #include "coordinator/expand/model_stages.h"
@@ -11,25 +11,59 @@
 namespace gauntlet::expand {
 namespace {
 
-using Binding = std::map<std::string, nlohmann::json>;
+// One matrix variable of a template, with its values pre-rendered as text.
+struct Variable {
+  const std::string* name;
+  const std::vector<nlohmann::json>* values;
+  std::vector<std::string> texts;
+};
+
+// The values of one combination: digit i picks variables[i]'s value.
+// Lookups scan linearly: templates have a handful of variables.
+class Binding {
+ public:
+  Binding(const std::vector<Variable>& variables, const std::vector<size_t>& digits)
+      : variables_(variables), digits_(digits) {}
+
+  const nlohmann::json* Value(std::string_view name) const {
+    for (size_t i = 0; i < variables_.size(); ++i) {
+      if (*variables_[i].name == name) return &(*variables_[i].values)[digits_[i]];
+    }
+    return nullptr;
+  }
+  const std::string* Text(std::string_view name) const {
+    for (size_t i = 0; i < variables_.size(); ++i) {
+      if (*variables_[i].name == name) return &variables_[i].texts[digits_[i]];
+    }
+    return nullptr;
+  }
+
+ private:
+  const std::vector<Variable>& variables_;
+  const std::vector<size_t>& digits_;
+};
 
 std::string ValueText(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
+// Replaces each ${var}; the parser has checked every name.
 std::string Substitute(const std::string& text, const Binding& binding) {
-  if (text.find("${") == std::string::npos) return text;
-  static const std::regex variable("\\$\\{([^}]*)\\}");
+  size_t open = text.find("${");
+  if (open == std::string::npos) return text;
   std::string out;
-  auto last = text.cbegin();
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), variable); it != std::sregex_iterator(); ++it) {
-    out.append(last, (*it)[0].first);
-    auto found = binding.find((*it)[1]);
-    assert(found != binding.end() && "the parser checks every variable");
-    out += ValueText(found->second);
-    last = (*it)[0].second;
+  size_t last = 0;
+  while (open != std::string::npos) {
+    size_t close = text.find('}', open + 2);
+    if (close == std::string::npos) break;
+    const std::string* value = binding.Text(std::string_view(text).substr(open + 2, close - open - 2));
+    assert(value && "the parser checks every variable");
+    out.append(text, last, open - last);
+    if (value) out += *value;
+    last = close + 1;
+    open = text.find("${", last);
   }
-  out.append(last, text.cend());
+  out.append(text, last, std::string::npos);
   return out;
 }
 
@@ -38,10 +72,8 @@ std::string Substitute(const std::string& text, const Binding& binding) {
 nlohmann::json SubstituteJson(const nlohmann::json& value, const Binding& binding) {
   if (value.is_string()) {
     const auto& text = value.get_ref<const std::string&>();
-    if (text.size() > 3 && text.starts_with("${") && text.back() == '}' &&
-        text.find('}') == text.size() - 1) {
-      auto found = binding.find(text.substr(2, text.size() - 3));
-      if (found != binding.end()) return found->second;
+    if (text.size() > 3 && text.starts_with("${") && text.back() == '}' && text.find('}') == text.size() - 1) {
+      if (const nlohmann::json* found = binding.Value(std::string_view(text).substr(2, text.size() - 3))) return *found;
     }
     return Substitute(text, binding);
   }
@@ -58,38 +90,45 @@ nlohmann::json SubstituteJson(const nlohmann::json& value, const Binding& bindin
   return value;
 }
 
-// Every combination of the matrix, first variable slowest.
-std::vector<Binding> Combinations(const spec::JobTemplate& job) {
-  std::vector<Binding> out(1);
-  for (const auto& [variable, values] : job.matrix) {
-    std::vector<Binding> next;
-    next.reserve(out.size() * values.size());
-    for (const auto& partial : out) {
-      for (const auto& value : values) {
-        Binding binding = partial;
-        binding[variable] = value;
-        next.push_back(std::move(binding));
-      }
-    }
-    out = std::move(next);
+std::vector<Variable> VariablesOf(const spec::JobTemplate& job) {
+  std::vector<Variable> variables;
+  for (const auto& [name, values] : job.matrix) {
+    Variable variable{&name, &values, {}};
+    for (const auto& value : values) variable.texts.push_back(ValueText(value));
+    variables.push_back(std::move(variable));
   }
-  return out;
+  return variables;
 }
 
-std::string InstanceName(const spec::JobTemplate& job, const Binding& binding) {
-  if (job.matrix.empty()) return job.name;
-  std::string name = job.name + "[";
-  bool first = true;
-  for (const auto& [variable, values] : job.matrix) {
-    name += (first ? "" : ",") + variable + "=" + ValueText(binding.at(variable));
-    first = false;
-  }
-  return name + "]";
+size_t CombinationCount(const std::vector<Variable>& variables) {
+  size_t count = 1;
+  for (const auto& variable : variables) count *= variable.values->size();
+  return count;
 }
 
-PlannedJob Instantiate(const spec::JobTemplate& job, const Binding& binding) {
+// Advances mixed-radix digits, last variable fastest (so the first is slowest).
+void Next(const std::vector<Variable>& variables, std::vector<size_t>* digits) {
+  for (size_t i = variables.size(); i-- > 0;) {
+    if (++(*digits)[i] < variables[i].values->size()) return;
+    (*digits)[i] = 0;
+  }
+}
+
+PlannedJob Instantiate(const spec::JobTemplate& job, const std::vector<Variable>& variables,
+                       const std::vector<size_t>& digits) {
+  Binding binding(variables, digits);
   PlannedJob out;
-  out.name = InstanceName(job, binding);
+  out.name = job.name;
+  if (!variables.empty()) {
+    out.name += '[';
+    for (size_t i = 0; i < variables.size(); ++i) {
+      if (i) out.name += ',';
+      out.name += *variables[i].name;
+      out.name += '=';
+      out.name += variables[i].texts[digits[i]];
+    }
+    out.name += ']';
+  }
   out.template_name = job.name;
   out.kind = job.kind;
   out.devices = job.devices;
@@ -98,15 +137,17 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const Binding& binding) {
   out.max_attempts = job.max_attempts;
   out.timeout_s = job.timeout_s;
   out.labels = job.labels;
-  for (const auto& [variable, value] : binding) out.labels[variable] = ValueText(value);
+  for (size_t i = 0; i < variables.size(); ++i) out.labels[*variables[i].name] = variables[i].texts[digits[i]];
   if (job.kind == spec::JobKind::kWorker) {
-    out.spec = {{"suite", job.suite}, {"params", SubstituteJson(job.params, binding)}, {"backend", job.backend}};
+    out.spec_json = nlohmann::json{{"suite", job.suite}, {"params", SubstituteJson(job.params, binding)},
+                                   {"backend", job.backend}}.dump();
   } else {
     nlohmann::json argv = nlohmann::json::array();
     for (const auto& arg : job.command) argv.push_back(Substitute(arg, binding));
     nlohmann::json env = nlohmann::json::object();
     for (const auto& [key, value] : job.env) env[key] = Substitute(value, binding);
-    out.spec = {{"argv", argv}, {"env", env}, {"workdir", Substitute(job.workdir, binding)}};
+    out.spec_json = nlohmann::json{{"argv", std::move(argv)}, {"env", std::move(env)},
+                                   {"workdir", Substitute(job.workdir, binding)}}.dump();
   }
   out.tags = job.tags;
   out.cacheable = job.cacheable;
@@ -133,16 +174,31 @@ std::vector<size_t> TopologicalOrder(const std::vector<spec::JobTemplate>& jobs)
   return order;
 }
 
+// The values of `shared` variables in a combination, as one lookup key.
+std::string SharedKey(const std::vector<Variable>& variables, const std::vector<size_t>& digits,
+                      const std::vector<size_t>& shared_positions) {
+  std::string key;
+  for (size_t position : shared_positions) {
+    key += (*variables[position].values)[digits[position]].dump();
+    key += '\x1f';
+  }
+  return key;
+}
+
 }  // namespace
 
 std::string ContentKey(const PlannedJob& job) {
   // The key covers what the job computes, not how it is scheduled or named,
   // so the same work in another sweep (or another night) has the same key.
-  nlohmann::json key = {{"kind", job.kind == spec::JobKind::kWorker ? "worker" : "exec"},
-                        {"spec", job.spec},
-                        {"devices", job.devices},
-                        {"device_kind", job.device_kind}};
-  return Sha256Hex(key.dump());
+  Sha256 hasher;
+  hasher.Update(job.kind == spec::JobKind::kWorker ? "worker" : "exec");
+  hasher.Update(std::string_view("\0", 1));
+  hasher.Update(job.spec_json);
+  hasher.Update(std::string_view("\0", 1));
+  hasher.Update(std::to_string(job.devices));
+  hasher.Update(std::string_view("\0", 1));
+  hasher.Update(job.device_kind);
+  return hasher.FinishHex();
 }
 
 StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
@@ -151,44 +207,50 @@ StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
   plan.priority = spec.priority;
   GAUNTLET_RETURN_IF_ERROR(ExpandModelStages(spec, &plan));
 
-  // For each template: its instances' indices in the plan and their bindings.
+  // Per template: its variables and the plan index of its first instance
+  // (instances are consecutive, in combination order).
   struct Instances {
-    std::vector<size_t> indices;
-    std::vector<Binding> bindings;
+    std::vector<Variable> variables;
+    size_t first = 0;
+    size_t count = 0;
   };
   std::map<std::string, Instances> by_template;
 
   for (size_t t : TopologicalOrder(spec.jobs)) {
     const spec::JobTemplate& job = spec.jobs[t];
     Instances& mine = by_template[job.name];
-    mine.bindings = Combinations(job);
-    for (const auto& binding : mine.bindings) {
-      mine.indices.push_back(plan.jobs.size());
-      plan.jobs.push_back(Instantiate(job, binding));
+    mine.variables = VariablesOf(job);
+    mine.count = CombinationCount(mine.variables);
+    mine.first = plan.jobs.size();
+    plan.jobs.reserve(plan.jobs.size() + mine.count);
+    std::vector<size_t> digits(mine.variables.size(), 0);
+    for (size_t i = 0; i < mine.count; ++i, Next(mine.variables, &digits)) {
+      plan.jobs.push_back(Instantiate(job, mine.variables, digits));
     }
+
     for (const auto& dep_name : job.depends_on) {
       const Instances& upstream = by_template.at(dep_name);
-      const auto& dep_matrix = std::find_if(spec.jobs.begin(), spec.jobs.end(),
-                                            [&](const auto& j) { return j.name == dep_name; })->matrix;
-      std::vector<std::string> shared;
-      for (const auto& [variable, values] : job.matrix) {
-        for (const auto& [dep_variable, dep_values] : dep_matrix) {
-          if (variable == dep_variable) shared.push_back(variable);
+      // Variables both templates have, as positions in each.
+      std::vector<size_t> my_positions, their_positions;
+      for (size_t i = 0; i < mine.variables.size(); ++i) {
+        for (size_t j = 0; j < upstream.variables.size(); ++j) {
+          if (*mine.variables[i].name == *upstream.variables[j].name) {
+            my_positions.push_back(i);
+            their_positions.push_back(j);
+          }
         }
       }
       // Group upstream instances by their shared values once, not per instance.
-      std::map<std::string, std::vector<size_t>> upstream_by_shared;
-      for (size_t u = 0; u < upstream.indices.size(); ++u) {
-        std::string key;
-        for (const auto& variable : shared) key += upstream.bindings[u].at(variable).dump() + '\x1f';
-        upstream_by_shared[key].push_back(upstream.indices[u]);
+      std::unordered_map<std::string, std::vector<size_t>> upstream_by_shared;
+      std::vector<size_t> up_digits(upstream.variables.size(), 0);
+      for (size_t u = 0; u < upstream.count; ++u, Next(upstream.variables, &up_digits)) {
+        upstream_by_shared[SharedKey(upstream.variables, up_digits, their_positions)].push_back(upstream.first + u);
       }
-      for (size_t m = 0; m < mine.indices.size(); ++m) {
-        std::string key;
-        for (const auto& variable : shared) key += mine.bindings[m].at(variable).dump() + '\x1f';
-        auto found = upstream_by_shared.find(key);
+      std::fill(digits.begin(), digits.end(), 0);
+      for (size_t m = 0; m < mine.count; ++m, Next(mine.variables, &digits)) {
+        auto found = upstream_by_shared.find(SharedKey(mine.variables, digits, my_positions));
         if (found == upstream_by_shared.end()) continue;
-        auto& deps = plan.jobs[mine.indices[m]].depends_on;
+        auto& deps = plan.jobs[mine.first + m].depends_on;
         deps.insert(deps.end(), found->second.begin(), found->second.end());
       }
     }

@@ -18,8 +18,9 @@ struct PlannedJob {
   std::string name;           // "train" or "train[size=1024,dtype=bf16]".
   std::string template_name;  // The spec entry it came from.
   spec::JobKind kind = spec::JobKind::kExec;
-  // Worker: {"suite", "params", "backend"}. Exec: {"argv", "env", "workdir"}.
-  nlohmann::json spec;
+  // Worker: {"suite", "params", "backend", "env"}. Exec: {"argv", "env",
+  // "workdir"}. Serialised once: it is hashed and stored as is.
+  std::string spec_json;
   int devices = 1;
   std::string device_kind;
   int priority = 0;
@@ -31,6 +32,8 @@ struct PlannedJob {
   std::string stage;                         // reference, compile, run, validate, benchmark, kernel or "".
   bool cacheable = false;                    // May be satisfied by an earlier identical result.
   std::string content_key;                   // sha256 of kind and inputs.
+
+  nlohmann::json spec() const { return nlohmann::json::parse(spec_json); }
 };
 
 // Jobs appear in dependency order: every job comes after the jobs it needs.

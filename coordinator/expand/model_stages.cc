@@ -40,7 +40,8 @@ class StageBuilder {
     labels["stage"] = stage;
     job.labels = std::move(labels);
     params["stage"] = stage;
-    job.spec = {{"suite", "llm"}, {"params", std::move(params)}, {"backend", backend}, {"env", std::move(env)}};
+    job.spec_json =
+        json{{"suite", "llm"}, {"params", std::move(params)}, {"backend", backend}, {"env", std::move(env)}}.dump();
     job.devices = devices;
     job.device_kind = device_kind;
     job.priority = spec_.priority;

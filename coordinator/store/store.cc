@@ -156,7 +156,7 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
         .Bind(2, job.name)
         .Bind(3, job.kind == spec::JobKind::kWorker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC)
         .Bind(4, v1::JOB_STATE_PENDING)
-        .Bind(5, job.spec.dump())
+        .Bind(5, job.spec_json)
         .Bind(6, job.devices)
         .Bind(7, job.device_kind)
         .Bind(8, job.priority)

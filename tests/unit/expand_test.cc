@@ -31,8 +31,8 @@ jobs:
 )");
   ASSERT_EQ(plan.jobs.size(), 4u);
   const auto& job = Find(plan, "run[n=2,dtype=bf16]");
-  EXPECT_EQ(job.spec["params"]["n"], 2) << "a whole-string reference keeps the number type";
-  EXPECT_EQ(job.spec["params"]["tag"], "bf16-2");
+  EXPECT_EQ(job.spec()["params"]["n"], 2) << "a whole-string reference keeps the number type";
+  EXPECT_EQ(job.spec()["params"]["tag"], "bf16-2");
   EXPECT_EQ(job.labels.at("dtype"), "bf16");
 }
 

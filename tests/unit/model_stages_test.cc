@@ -59,7 +59,7 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
       EXPECT_EQ(plan->jobs[job.depends_on[0]].stage, "compile");
       EXPECT_EQ(job.devices, std::stoi(job.labels.at("tp")));
       EXPECT_EQ(job.device_kind, "gpu");
-      EXPECT_EQ(job.spec["env"]["VLLM_DT_MAX_CONTEXT_LEN"], job.labels.at("context"));
+      EXPECT_EQ(job.spec()["env"]["VLLM_DT_MAX_CONTEXT_LEN"], job.labels.at("context"));
       EXPECT_FALSE(job.cacheable);
     }
     if (job.stage == "validate") {
@@ -70,7 +70,7 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
     }
     if (job.stage == "reference") {
       EXPECT_TRUE(job.depends_on.empty());
-      EXPECT_EQ(job.spec["backend"], "cpu");
+      EXPECT_EQ(job.spec()["backend"], "cpu");
       EXPECT_TRUE(job.cacheable);
       EXPECT_FALSE(job.labels.contains("dtype")) << "references are shared by every dtype";
     }
@@ -148,9 +148,9 @@ TEST(ModelStagesTest, KernelsBecomeMatrixJobs) {
   ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->jobs.size(), 4u);
   EXPECT_EQ(plan->jobs[3].name, "kernel-moe[method=vllm,input_token=1024]");
-  EXPECT_EQ(plan->jobs[3].spec["suite"], "kernel.moe");
-  EXPECT_EQ(plan->jobs[3].spec["params"]["input_token"], 1024);
-  EXPECT_EQ(plan->jobs[3].spec["params"]["experts"], 128);
+  EXPECT_EQ(plan->jobs[3].spec()["suite"], "kernel.moe");
+  EXPECT_EQ(plan->jobs[3].spec()["params"]["input_token"], 1024);
+  EXPECT_EQ(plan->jobs[3].spec()["params"]["experts"], 128);
 }
 
 }  // namespace
