@@ -64,8 +64,9 @@ Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* 
   return Status::Ok();
 }
 
+// `default_kind` is the kind of entries that do not name one (exec: lists).
 StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                               const Defaults& defaults) {
+                               const Defaults& defaults, const char* default_kind = nullptr) {
   if (!node.IsMap()) return Err(ctx.At(node, path, Quote(node) + " must be a mapping with at least name and kind"));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
                                      {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
@@ -88,9 +89,12 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
   }
   job.name = *name;
 
-  if (!node["kind"]) return Err(ctx.At(node, path + ".kind", "missing; use 'worker' or 'exec'"));
-  auto kind = ParseString(ctx, node["kind"], path + ".kind");
+  if (!node["kind"] && !default_kind) return Err(ctx.At(node, path + ".kind", "missing; use 'worker' or 'exec'"));
+  auto kind = node["kind"] ? ParseString(ctx, node["kind"], path + ".kind") : StatusOr<std::string>(default_kind);
   if (!kind) return Err(kind.error());
+  if (default_kind && *kind != default_kind) {
+    return Err(ctx.At(node["kind"], path + ".kind", "entries of exec: are exec jobs; move this one to jobs:"));
+  }
   if (*kind == "worker") {
     job.kind = JobKind::kWorker;
   } else if (*kind == "exec") {
@@ -354,7 +358,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
-                                      "kernels"}));
+                                      "kernels", "exec"}));
 
   SweepSpec spec;
   spec.source = source;
@@ -408,17 +412,21 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
   if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
 
-  const YAML::Node& jobs = root["jobs"];
-  if (!jobs && spec.models.empty() && spec.jobs.empty()) {
-    return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, models: or kernels:"));
+  if (!root["jobs"] && !root["exec"] && spec.models.empty() && spec.jobs.empty()) {
+    return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, exec:, models: or kernels:"));
   }
   std::set<std::string> names;
   for (const auto& job : spec.jobs) names.insert(job.name);
-  if (jobs) {
-    if (!jobs.IsSequence() || jobs.size() == 0) return Err(ctx.At(jobs, "jobs", Quote(jobs) + " must be a non-empty list of jobs"));
+  // jobs: takes both kinds; exec: is the seeds' list of free-form commands.
+  for (const char* section : {"jobs", "exec"}) {
+    const YAML::Node& jobs = root[section];
+    if (!jobs) continue;
+    if (!jobs.IsSequence() || jobs.size() == 0) {
+      return Err(ctx.At(jobs, section, Quote(jobs) + " must be a non-empty list of jobs"));
+    }
     for (size_t i = 0; i < jobs.size(); ++i) {
-      std::string path = "jobs[" + std::to_string(i) + "]";
-      auto job = ParseJob(ctx, jobs[i], path, defaults);
+      std::string path = std::string(section) + "[" + std::to_string(i) + "]";
+      auto job = ParseJob(ctx, jobs[i], path, defaults, std::string(section) == "exec" ? "exec" : nullptr);
       if (!job) return Err(job.error());
       if (!names.insert(job->name).second) {
         return Err(ctx.At(jobs[i]["name"], path + ".name", "'" + job->name + "' is used by an earlier job; names must be unique"));

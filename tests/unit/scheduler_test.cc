@@ -75,5 +75,17 @@ TEST(SchedulerTest, UsesOnlyFreeDevices) {
   EXPECT_EQ(placements[0].device_indices, (std::vector<int>{2, 3}));
 }
 
+TEST(SchedulerTest, TaggedJobsRunOnlyOnNodesWithEveryTag) {
+  Node plain = MakeNode("a", 4);
+  Node tagged = MakeNode("b", 4);
+  tagged.tags = {"mi300x", "spx"};
+  ReadyJob job{1, 1, "", 0, 1, {"mi300x", "spx"}};
+  auto placements = Schedule({job}, {plain, tagged});
+  ASSERT_EQ(placements.size(), 1u);
+  EXPECT_EQ(placements[0].node, "b");
+  job.tags.push_back("cpx");
+  EXPECT_TRUE(Schedule({job}, {plain, tagged}).empty());
+}
+
 }  // namespace
 }  // namespace gauntlet::sched

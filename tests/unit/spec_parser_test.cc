@@ -131,3 +131,20 @@ TEST(SpecParserTest, RefusesInvalidUtf8WithItsPosition) {
 
 }  // namespace
 }  // namespace gauntlet::spec
+
+namespace gauntlet::spec {
+namespace {
+
+TEST(SpecParserTest, ExecListHoldsFreeFormCommands) {
+  auto spec = ParseSweepSpec("name: x\nexec:\n  - {name: a, command: 'echo hi'}\n  - {name: b, command: [true], depends_on: a}\n",
+                             "x.yaml");
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  ASSERT_EQ(spec->jobs.size(), 2u);
+  EXPECT_EQ(spec->jobs[1].kind, JobKind::kExec);
+  auto worker = ParseSweepSpec("name: x\nexec: [{name: a, kind: worker, suite: s}]\n", "x.yaml");
+  ASSERT_FALSE(worker.has_value());
+  EXPECT_NE(worker.error().message().find("exec[0].kind: entries of exec: are exec jobs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gauntlet::spec
