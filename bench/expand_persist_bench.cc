@@ -66,8 +66,8 @@ double RawInsert(const std::string& path, const gauntlet::expand::SweepPlan& pla
   sqlite3_stmt* insert_dep = nullptr;
   sqlite3_prepare_v2(db,
                      "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, "
-                     "max_attempts, timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags) "
-                     "VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     "max_attempts, timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, "
+                     "model, dtype, tp, context) VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      -1, &insert_job, nullptr);
   sqlite3_prepare_v2(db, "INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)", -1, &insert_dep, nullptr);
   std::vector<int64_t> ids;
@@ -89,6 +89,9 @@ double RawInsert(const std::string& path, const gauntlet::expand::SweepPlan& pla
     sqlite3_bind_text(insert_job, 13, job.stage.data(), static_cast<int>(job.stage.size()), SQLITE_STATIC);
     sqlite3_bind_int(insert_job, 14, job.cacheable);
     sqlite3_bind_text(insert_job, 15, "", 0, SQLITE_STATIC);
+    sqlite3_bind_text(insert_job, 16, job.template_name.data(), static_cast<int>(job.template_name.size()),
+                      SQLITE_STATIC);
+    for (int column = 17; column <= 19; ++column) sqlite3_bind_text(insert_job, column, "", 0, SQLITE_STATIC);
     Check(sqlite3_step(insert_job), db, "insert job");
     sqlite3_reset(insert_job);
     ids.push_back(sqlite3_last_insert_rowid(db));

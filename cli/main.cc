@@ -171,6 +171,16 @@ int main(int argc, char** argv) {
   drain->add_option("agent", agent_name, "Agent name")->required();
   drain->add_flag("--undo", undrain, "Take jobs again");
 
+  std::string annotate_sweep, annotate_model, annotate_job, annotate_url, annotate_title;
+  auto* annotate = app.add_subcommand("annotate", "Link a bug report to a sweep, model row or job (the issues column)");
+  auto* by_sweep = annotate->add_option("--sweep", annotate_sweep, "Sweep id");
+  auto* by_model = annotate->add_option("--model", annotate_model, "Model, as the matrix shows it");
+  auto* by_job = annotate->add_option("--job", annotate_job, "Job id");
+  by_sweep->excludes(by_model, by_job);
+  by_model->excludes(by_job);
+  annotate->add_option("url", annotate_url, "Link to the report (http or https)")->required();
+  annotate->add_option("--title", annotate_title, "Short text shown instead of the URL");
+
   CLI11_PARSE(app, argc, argv);
 
   if (submit->parsed()) {
@@ -218,6 +228,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (agents->parsed()) return Agents(globals);
+  if (annotate->parsed()) {
+    v1::Annotation request;
+    if (!annotate_sweep.empty()) request.set_scope("sweep"), request.set_target(annotate_sweep);
+    if (!annotate_model.empty()) request.set_scope("model"), request.set_target(annotate_model);
+    if (!annotate_job.empty()) request.set_scope("job"), request.set_target(annotate_job);
+    if (request.scope().empty()) {
+      std::cerr << "error: annotate: name what the link is for with --sweep, --model or --job\n";
+      return kExitUsage;
+    }
+    request.set_url(annotate_url);
+    request.set_title(annotate_title);
+    auto stub = Connect(globals);
+    v1::Annotation reply;
+    grpc::Status rpc = stub->Annotate(Context().get(), request, &reply);
+    if (!rpc.ok()) return Fail(globals, rpc);
+    std::cout << "linked " << reply.url() << " to " << reply.scope() << " " << reply.target() << "\n";
+    return 0;
+  }
   if (drain->parsed()) {
     auto stub = Connect(globals);
     v1::DrainAgentRequest request;

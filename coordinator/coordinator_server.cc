@@ -46,7 +46,7 @@ Status CoordinatorServer::Start() {
                                "; is another coordinator running? pick another --grpc address");
   }
   if (options_.http_port >= 0) {
-    http_ = std::make_unique<api::HttpServer>(*jobs_);
+    http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_);
     auto port = http_->Start(options_.http_host, options_.http_port);
     if (!port) return port.error();
     http_port_ = *port;

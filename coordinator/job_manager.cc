@@ -313,6 +313,61 @@ bool JobManager::AttemptFinished(int64_t attempt_id) {
   return !attempt || IsTerminal(attempt->state);
 }
 
+// --- The board ----------------------------------------------------------------
+
+std::vector<v1::MatrixCell> JobManager::Matrix(const store::MatrixFilter& filter) {
+  std::lock_guard lock(mu_);
+  return store_.Matrix(filter);
+}
+
+std::vector<v1::Job> JobManager::MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
+                                            int limit) {
+  std::lock_guard lock(mu_);
+  return store_.MatrixJobs(filter, where, limit);
+}
+
+std::vector<v1::BenchmarkPoint> JobManager::Benchmarks(int64_t since_ms) {
+  std::lock_guard lock(mu_);
+  return store_.Benchmarks(since_ms);
+}
+
+StatusOr<v1::Annotation> JobManager::Annotate(const v1::Annotation& annotation) {
+  if (annotation.scope() != "sweep" && annotation.scope() != "model" && annotation.scope() != "job") {
+    return Err(Status::InvalidArgument("annotate: scope '" + annotation.scope() + "' must be sweep, model or job"));
+  }
+  if (annotation.target().empty()) return Err(Status::InvalidArgument("annotate: name the sweep, model or job"));
+  if (!annotation.url().starts_with("http://") && !annotation.url().starts_with("https://")) {
+    return Err(Status::InvalidArgument("annotate: url '" + annotation.url() + "' must start with http:// or https://"));
+  }
+  std::lock_guard lock(mu_);
+  if (annotation.scope() == "sweep" && !store_.GetSweep(std::atoll(annotation.target().c_str()), false)) {
+    return Err(Status::NotFound("annotate: no sweep " + annotation.target()));
+  }
+  if (annotation.scope() == "job" && !store_.GetJob(std::atoll(annotation.target().c_str()))) {
+    return Err(Status::NotFound("annotate: no job " + annotation.target()));
+  }
+  auto stored = store_.AddAnnotation(annotation, clock_.NowMs());
+  if (!stored) return Err(stored.error());
+  GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(clock_.NowMs(), 0, 0, 0, "annotated",
+                                           annotation.scope() + " " + annotation.target() + ": " + annotation.url()));
+  return *stored;
+}
+
+std::vector<v1::Annotation> JobManager::Annotations(const std::string& scope, const std::string& target) {
+  std::lock_guard lock(mu_);
+  return store_.Annotations(scope, target);
+}
+
+std::vector<v1::Event> JobManager::Events(int64_t after_id, int64_t job_id, int limit) {
+  std::lock_guard lock(mu_);
+  return store_.Events(after_id, job_id, limit);
+}
+
+int64_t JobManager::LatestEventId() {
+  std::lock_guard lock(mu_);
+  return store_.LatestEventId();
+}
+
 // --- AgentService ------------------------------------------------------------
 
 StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& request) {

@@ -60,6 +60,16 @@ class JobManager {
   std::string ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   bool AttemptFinished(int64_t attempt_id);
 
+  // --- The board -------------------------------------------------------------
+  std::vector<v1::MatrixCell> Matrix(const store::MatrixFilter& filter);
+  std::vector<v1::Job> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where, int limit);
+  std::vector<v1::BenchmarkPoint> Benchmarks(int64_t since_ms);
+  // Refuses an unknown scope, a missing target or a URL that is not http(s).
+  StatusOr<v1::Annotation> Annotate(const v1::Annotation& annotation);
+  std::vector<v1::Annotation> Annotations(const std::string& scope, const std::string& target);
+  std::vector<v1::Event> Events(int64_t after_id, int64_t job_id, int limit);
+  int64_t LatestEventId();
+
   // --- AgentService --------------------------------------------------------
   StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
   StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);

@@ -99,4 +99,8 @@ grpc::Status ControlServiceImpl::DrainAgent(grpc::ServerContext*, const v1::Drai
   return Answer(jobs_.DrainAgent(*request), reply);
 }
 
+grpc::Status ControlServiceImpl::Annotate(grpc::ServerContext*, const v1::Annotation* request, v1::Annotation* reply) {
+  return Answer(jobs_.Annotate(*request), reply);
+}
+
 }  // namespace gauntlet::api

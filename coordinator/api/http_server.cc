@@ -2,117 +2,110 @@
 
 #include <httplib.h>
 
-#include <cassert>
-#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <thread>
 
-#include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 
-#include "coordinator/api/status_mapping.h"
-#include "coordinator/sched/job_state.h"
+#include "coordinator/api/board/routes.h"
+#include "coordinator/api/http_util.h"
 
 namespace gauntlet::api {
 namespace {
 
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
-  assert(status.ok());
-  return out;
-}
+constexpr int64_t kLogChunkBytes = 256 * 1024;
+constexpr auto kEventPoll = std::chrono::milliseconds(250);
+constexpr int kKeepAliveTicks = 60;  // A comment every 15 s keeps proxies from closing idle streams.
 
-void SendError(httplib::Response& res, const Status& status) {
-  res.status = ToHttpCode(status);
-  nlohmann::json body = {{"error", status.message()}, {"code", res.status}};
-  res.set_content(body.dump(), "application/json");
-}
-
-// Parses a positive id from a path segment; sends 400 and returns 0 if bad.
-int64_t PathId(const httplib::Request& req, httplib::Response& res, const char* what) {
-  const std::string& text = req.matches[1];
-  int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    SendError(res, Status::InvalidArgument(std::string(what) + " id '" + text + "' must be a positive integer"));
-    return 0;
+// Path parameter 1 as an id, or a 400.
+std::optional<int64_t> PathId(const httplib::Request& req, httplib::Response& res, const char* what) {
+  auto id = ParseId(req.matches[1]);
+  if (!id || *id == 0) {
+    SendError(res, Status::InvalidArgument(std::string(what) + " id '" + std::string(req.matches[1]) +
+                                           "' must be a positive integer"));
+    return std::nullopt;
   }
   return id;
 }
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string Page(const std::string& title, const std::string& body) {
-  return "<!doctype html><html><head><meta charset=utf-8><title>" + Escape(title) +
-         " · Gauntlet</title><style>body{font:14px system-ui,sans-serif;margin:1.5em}"
-         "table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}"
-         ".succeeded{color:#186a1e}.failed{color:#b00020}.skipped,.cancelled{color:#777}</style></head><body><h1>" +
-         Escape(title) + "</h1>" + body + "</body></html>";
-}
-
 }  // namespace
 
-HttpServer::HttpServer(JobManager& jobs) : jobs_(jobs), server_(std::make_unique<httplib::Server>()) { Routes(); }
+HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts)
+    : jobs_(jobs), artifacts_(artifacts), server_(std::make_unique<httplib::Server>()) {
+  ApiRoutes();
+  board::RegisterRoutes(*server_, jobs_);
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Routes() {
+void HttpServer::ApiRoutes() {
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
 
   server_->Get("/api/v1/sweeps", [this](const httplib::Request& req, httplib::Response& res) {
-    int limit = 100;
-    if (req.has_param("limit")) {
-      const std::string text = req.get_param_value("limit");
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-      if (ec != std::errc() || end != text.data() + text.size() || limit <= 0) {
-        return SendError(res, Status::InvalidArgument("limit '" + text + "' must be a positive integer"));
-      }
-    }
+    auto limit = IdParam(req, "limit", 100);
+    if (!limit || *limit == 0) return SendError(res, Status::InvalidArgument("limit must be a positive integer"));
     v1::ListSweepsResponse reply;
-    for (auto& sweep : jobs_.ListSweeps(limit)) *reply.add_sweeps() = std::move(sweep);
+    for (auto& sweep : jobs_.ListSweeps(static_cast<int>(*limit))) *reply.add_sweeps() = std::move(sweep);
     res.set_content(ToJson(reply), "application/json");
   });
 
   server_->Get(R"(/api/v1/sweeps/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    int64_t id = PathId(req, res, "sweep");
-    if (id == 0) return;
-    auto sweep = jobs_.GetSweep(id);
+    auto id = PathId(req, res, "sweep");
+    if (!id) return;
+    auto sweep = jobs_.GetSweep(*id);
     if (!sweep) return SendError(res, sweep.error());
     res.set_content(ToJson(*sweep), "application/json");
   });
 
   server_->Get(R"(/api/v1/sweeps/([^/]+)/jobs)", [this](const httplib::Request& req, httplib::Response& res) {
-    int64_t id = PathId(req, res, "sweep");
-    if (id == 0) return;
-    if (auto sweep = jobs_.GetSweep(id); !sweep) return SendError(res, sweep.error());
+    auto id = PathId(req, res, "sweep");
+    if (!id) return;
+    if (auto sweep = jobs_.GetSweep(*id); !sweep) return SendError(res, sweep.error());
     v1::ListJobsRequest request;
-    request.set_sweep_id(id);
+    request.set_sweep_id(*id);
     v1::ListJobsResponse reply;
     for (auto& job : jobs_.ListJobs(request)) *reply.add_jobs() = std::move(job);
     res.set_content(ToJson(reply), "application/json");
   });
 
   server_->Get(R"(/api/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    int64_t id = PathId(req, res, "job");
-    if (id == 0) return;
-    auto job = jobs_.GetJob(id);
+    auto id = PathId(req, res, "job");
+    if (!id) return;
+    auto job = jobs_.GetJob(*id);
     if (!job) return SendError(res, job.error());
     res.set_content(ToJson(*job), "application/json");
+  });
+
+  // The log of a job's attempt from a byte offset, as plain text. The
+  // X-Log-Offset header gives the offset to ask for next.
+  server_->Get(R"(/api/v1/jobs/([^/]+)/log)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto id = PathId(req, res, "job");
+    if (!id) return;
+    auto offset = IdParam(req, "offset", 0);
+    auto attempt = IdParam(req, "attempt", 0);
+    if (!offset) return SendError(res, offset.error());
+    if (!attempt) return SendError(res, attempt.error());
+    auto resolved = jobs_.LogAttempt(*id, *attempt);
+    if (!resolved) return SendError(res, resolved.error());
+    std::string data = *resolved ? jobs_.ReadLog(*resolved, *offset, kLogChunkBytes) : std::string();
+    res.set_header("X-Log-Offset", std::to_string(*offset + static_cast<int64_t>(data.size())));
+    res.set_header("X-Log-Attempt", std::to_string(*resolved));
+    res.set_header("X-Log-Finished", *resolved == 0 || jobs_.AttemptFinished(*resolved) ? "1" : "0");
+    res.set_content(std::move(data), "text/plain; charset=utf-8");
+  });
+
+  server_->Get(R"(/api/v1/artifacts/([0-9a-f]{64}))", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string path = artifacts_.PathFor(req.matches[1]);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return SendError(res, Status::NotFound("no artifact " + std::string(req.matches[1])));
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string name = req.has_param("name") ? req.get_param_value("name") : std::string(req.matches[1]);
+    for (char& c : name) {
+      if (c == '"' || c == '\\' || c == '\n' || c == '\r') c = '_';
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+    res.set_content(std::move(content), "application/octet-stream");
   });
 
   server_->Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& res) {
@@ -121,43 +114,68 @@ void HttpServer::Routes() {
     res.set_content(ToJson(reply), "application/json");
   });
 
-  server_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
-    std::string body = "<table><tr><th>sweep</th><th>name</th><th>jobs</th><th>state counts</th><th>status</th></tr>";
-    for (const auto& sweep : jobs_.ListSweeps(200)) {
-      std::string counts;
-      for (const auto& [state, count] : sweep.jobs_by_state()) {
-        counts += sched::JobStateName(static_cast<v1::JobState>(v1::JobState_descriptor()->FindValueByName(state)->number())) +
-                  "=" + std::to_string(count) + " ";
-      }
-      std::string status = !sweep.finished() ? "running" : sweep.succeeded() ? "succeeded" : "failed";
-      body += "<tr><td><a href=\"/sweeps/" + std::to_string(sweep.id()) + "\">" + std::to_string(sweep.id()) +
-              "</a></td><td>" + Escape(sweep.name()) + "</td><td>" + std::to_string(sweep.total_jobs()) + "</td><td>" +
-              Escape(counts) + "</td><td class=" + status + ">" + status + "</td></tr>";
-    }
-    res.set_content(Page("Sweeps", body + "</table>"), "text/html; charset=utf-8");
+  server_->Post(R"(/api/v1/agents/([^/]+)/(drain|undrain))", [this](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    v1::DrainAgentRequest request;
+    request.set_name(req.matches[1]);
+    request.set_undrain(req.matches[2] == "undrain");
+    auto agent = jobs_.DrainAgent(request);
+    if (!agent) return SendError(res, agent.error());
+    res.set_content(ToJson(*agent), "application/json");
   });
 
-  server_->Get(R"(/sweeps/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    int64_t id = PathId(req, res, "sweep");
-    if (id == 0) return;
-    auto sweep = jobs_.GetSweep(id);
-    if (!sweep) {
-      res.status = 404;
-      return res.set_content(Page("Not found", "<p>" + Escape(sweep.error().message()) + "</p>"), "text/html");
+  server_->Get("/api/v1/matrix", [this](const httplib::Request& req, httplib::Response& res) {
+    auto sweep = IdParam(req, "sweep", 0);
+    if (!sweep) return SendError(res, sweep.error());
+    store::MatrixFilter filter;
+    filter.sweep_id = *sweep;
+    filter.tag = req.get_param_value("tag");
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& cell : jobs_.Matrix(filter)) cells.push_back(nlohmann::json::parse(ToJson(cell)));
+    res.set_content(nlohmann::json{{"cells", cells}}.dump(), "application/json");
+  });
+
+  server_->Get("/api/v1/benchmarks", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& point : jobs_.Benchmarks(0)) points.push_back(nlohmann::json::parse(ToJson(point)));
+    res.set_content(nlohmann::json{{"points", points}}.dump(), "application/json");
+  });
+
+  server_->Get("/api/v1/annotations", [this](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& annotation : jobs_.Annotations(req.get_param_value("scope"), req.get_param_value("target"))) {
+      out.push_back(nlohmann::json::parse(ToJson(annotation)));
     }
-    v1::ListJobsRequest request;
-    request.set_sweep_id(id);
-    std::string body = "<table><tr><th>job</th><th>name</th><th>state</th><th>agent</th><th>devices</th><th>reason</th></tr>";
-    for (const auto& job : jobs_.ListJobs(request)) {
-      std::string devices;
-      for (int index : job.device_indices()) devices += (devices.empty() ? "" : ",") + std::to_string(index);
-      std::string state = sched::JobStateName(job.state());
-      body += "<tr><td><a href=\"/api/v1/jobs/" + std::to_string(job.id()) + "\">" + std::to_string(job.id()) +
-              "</a></td><td>" + Escape(job.name()) + "</td><td class=" + state + ">" + state + "</td><td>" +
-              Escape(job.agent()) + "</td><td>" + devices + "</td><td>" + Escape(job.reason()) + "</td></tr>";
-    }
-    res.set_content(Page("Sweep " + std::to_string(id) + " · " + sweep->name(), body + "</table>"),
-                    "text/html; charset=utf-8");
+    res.set_content(nlohmann::json{{"annotations", out}}.dump(), "application/json");
+  });
+
+  // Server-Sent Events: every event after ?after=ID (or Last-Event-ID), then
+  // new ones as they happen. Each is a protobuf-JSON Event.
+  server_->Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
+    auto after = IdParam(req, "after", -1);
+    if (!after) return SendError(res, after.error());
+    int64_t last = *after;
+    if (req.has_header("Last-Event-ID")) last = ParseId(req.get_header_value("Last-Event-ID")).value_or(last);
+    if (last < 0) last = jobs_.LatestEventId();
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [this, last, idle = 0](size_t, httplib::DataSink& sink) mutable {
+      if (stopping_) {
+        sink.done();
+        return false;
+      }
+      std::string chunk;
+      for (const auto& event : jobs_.Events(last, 0, 500)) {
+        chunk += "id: " + std::to_string(event.id()) + "\nevent: " + event.kind() + "\ndata: " + ToJson(event) + "\n\n";
+        last = event.id();
+      }
+      if (chunk.empty() && ++idle >= kKeepAliveTicks) {
+        chunk = ": keep-alive\n\n";
+        idle = 0;
+      }
+      if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+      if (chunk.empty()) std::this_thread::sleep_for(kEventPoll);
+      return true;
+    });
   });
 }
 
@@ -172,6 +190,7 @@ StatusOr<int> HttpServer::Start(const std::string& host, int port) {
 }
 
 void HttpServer::Stop() {
+  stopping_ = true;
   if (thread_.joinable()) {
     server_->stop();
     thread_.join();

@@ -1,14 +1,16 @@
-// The coordinator's HTTP side: /healthz, the JSON API under /api/v1 (protobuf
-// JSON mapping of the same messages the gRPC API returns) and a plain,
-// server-rendered overview at / until the board lands.
+// The coordinator's HTTP side: /healthz, the JSON API under /api/v1 (the
+// protobuf JSON mapping of the gRPC API's messages; docs/api.md), Server-Sent
+// Events at /api/v1/events, and the board (board/).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "common/status.h"
 #include "coordinator/job_manager.h"
+#include "coordinator/store/artifact_store.h"
 
 namespace httplib {
 class Server;
@@ -18,20 +20,24 @@ namespace gauntlet::api {
 
 class HttpServer {
  public:
-  explicit HttpServer(JobManager& jobs);
+  // `jobs` and `artifacts` must outlive the server.
+  HttpServer(JobManager& jobs, store::ArtifactStore& artifacts);
   ~HttpServer();
 
-  // Binds host:port (port 0 picks a free one) and serves on a thread of its own.
-  // Returns the bound port.
+  // Binds host:port (port 0 picks a free one) and serves on threads of its
+  // own. Returns the bound port.
   StatusOr<int> Start(const std::string& host, int port);
+  // Ends event streams and stops serving.
   void Stop();
 
  private:
-  void Routes();
+  void ApiRoutes();
 
   JobManager& jobs_;
+  store::ArtifactStore& artifacts_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace gauntlet::api

@@ -25,6 +25,12 @@ constexpr const char* kJobColumns =
     "(SELECT a.agent || ' ' || a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
     "j.stage, j.cacheable, j.cached_from, j.tags";
 
+const std::string& LabelOr(const std::map<std::string, std::string>& labels, const std::string& key,
+                           const std::string& fallback) {
+  auto found = labels.find(key);
+  return found == labels.end() ? fallback : found->second;
+}
+
 std::string JoinTags(const std::vector<std::string>& tags) {
   std::string out;
   for (const auto& tag : tags) out += (out.empty() ? "" : ",") + tag;
@@ -146,7 +152,8 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
   int64_t sweep_id = db_->LastInsertId();
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
-      "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
@@ -167,7 +174,11 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
         .Bind(13, now_ms)
         .Bind(14, job.stage)
         .Bind(15, job.cacheable ? 1 : 0)
-        .Bind(16, JoinTags(job.tags));
+        .Bind(16, JoinTags(job.tags))
+        .Bind(17, LabelOr(job.labels, "model", job.template_name))
+        .Bind(18, LabelOr(job.labels, "dtype", ""))
+        .Bind(19, LabelOr(job.labels, "tp", ""))
+        .Bind(20, LabelOr(job.labels, "context", ""));
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -659,6 +670,125 @@ bool Store::HasArtifact(const std::string& sha256) {
   Statement select = db_->Prepare("SELECT 1 FROM artifacts WHERE sha256 = ?");
   select.Bind(1, sha256);
   return select.Step();
+}
+
+std::vector<v1::MatrixCell> Store::Matrix(const MatrixFilter& filter) {
+  Statement select = db_->Prepare(
+      "SELECT model, dtype, tp, context, CASE stage WHEN '' THEN 'job' ELSE stage END, state, count(*), min(id) "
+      "FROM jobs WHERE (?1 = 0 OR sweep_id = ?1) AND (?2 = '' OR instr(',' || tags || ',', ',' || ?2 || ',') > 0) "
+      "AND (?3 = 0 OR created_at_ms >= ?3) GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5");
+  select.Bind(1, filter.sweep_id).Bind(2, filter.tag).Bind(3, filter.since_ms);
+  std::vector<v1::MatrixCell> cells;
+  while (select.Step()) {
+    v1::MatrixCell cell;
+    cell.set_model(select.Text(0));
+    cell.set_dtype(select.Text(1));
+    cell.set_tp(select.Text(2));
+    cell.set_context(select.Text(3));
+    cell.set_stage(select.Text(4));
+    cell.set_state(static_cast<v1::JobState>(select.Int(5)));
+    cell.set_count(static_cast<int>(select.Int(6)));
+    cell.set_example_job(select.Int(7));
+    cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
+std::vector<v1::Job> Store::MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit) {
+  Statement select = db_->Prepare(
+      std::string("SELECT ") + kJobColumns +
+      " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND j.model = ?2 AND j.dtype = ?3 AND j.tp = ?4 "
+      "AND j.context = ?5 AND (CASE j.stage WHEN '' THEN 'job' ELSE j.stage END) = ?6 "
+      "AND (?7 = 0 OR j.state = ?7) ORDER BY j.id LIMIT ?8");
+  select.Bind(1, filter.sweep_id).Bind(2, where.model()).Bind(3, where.dtype()).Bind(4, where.tp())
+      .Bind(5, where.context()).Bind(6, where.stage()).Bind(7, static_cast<int>(where.state())).Bind(8, limit);
+  std::vector<v1::Job> jobs;
+  while (select.Step()) jobs.push_back(RowToJob(select));
+  return jobs;
+}
+
+std::vector<v1::BenchmarkPoint> Store::Benchmarks(int64_t since_ms) {
+  Statement select = db_->Prepare(
+      "SELECT j.model, trim(j.dtype || ' tp' || j.tp || ' ' || j.context || ' ' || "
+      "       coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || coalesce(json_extract(j.labels_json, '$.shape'), '')), "
+      "       date(j.created_at_ms / 1000, 'unixepoch'), "
+      "       max(CASE m.name WHEN 'ttft_ms' THEN m.value END), max(CASE m.name WHEN 'itl_ms' THEN m.value END), j.id, "
+      "       coalesce(json_extract(j.spec_json, '$.params.ttft_ms_target'), 0), "
+      "       coalesce(json_extract(j.spec_json, '$.params.itl_ms_target'), 0) "
+      "FROM metrics m JOIN jobs j ON j.id = m.job_id "
+      "WHERE m.name IN ('ttft_ms', 'itl_ms') AND j.state = ?1 AND j.created_at_ms >= ?2 "
+      "GROUP BY j.id ORDER BY 1, 2, 3");
+  select.Bind(1, v1::JOB_STATE_SUCCEEDED).Bind(2, since_ms);
+  std::vector<v1::BenchmarkPoint> points;
+  while (select.Step()) {
+    v1::BenchmarkPoint point;
+    point.set_model(select.Text(0));
+    point.set_series(select.Text(1));
+    point.set_day(select.Text(2));
+    point.set_ttft_ms(select.Double(3));
+    point.set_itl_ms(select.Double(4));
+    point.set_job_id(select.Int(5));
+    point.set_ttft_target_ms(select.Double(6));
+    point.set_itl_target_ms(select.Double(7));
+    points.push_back(std::move(point));
+  }
+  return points;
+}
+
+StatusOr<v1::Annotation> Store::AddAnnotation(const v1::Annotation& annotation, int64_t now_ms) {
+  Status status = db_->Prepare("INSERT INTO annotations(scope, target, url, title, created_at_ms) VALUES (?,?,?,?,?)")
+                      .Bind(1, annotation.scope()).Bind(2, annotation.target()).Bind(3, annotation.url())
+                      .Bind(4, annotation.title()).Bind(5, now_ms).Run();
+  if (!status.ok()) return Err(status);
+  v1::Annotation stored = annotation;
+  stored.set_id(db_->LastInsertId());
+  stored.set_created_at_ms(now_ms);
+  return stored;
+}
+
+std::vector<v1::Annotation> Store::Annotations(const std::string& scope, const std::string& target) {
+  Statement select = db_->Prepare(
+      "SELECT id, scope, target, url, title, created_at_ms FROM annotations "
+      "WHERE (?1 = '' OR scope = ?1) AND (?2 = '' OR target = ?2) ORDER BY id");
+  select.Bind(1, scope).Bind(2, target);
+  std::vector<v1::Annotation> out;
+  while (select.Step()) {
+    v1::Annotation annotation;
+    annotation.set_id(select.Int(0));
+    annotation.set_scope(select.Text(1));
+    annotation.set_target(select.Text(2));
+    annotation.set_url(select.Text(3));
+    annotation.set_title(select.Text(4));
+    annotation.set_created_at_ms(select.Int(5));
+    out.push_back(std::move(annotation));
+  }
+  return out;
+}
+
+std::vector<v1::Event> Store::Events(int64_t after_id, int64_t job_id, int limit) {
+  Statement select = db_->Prepare(
+      "SELECT id, at_ms, coalesce(sweep_id, 0), coalesce(job_id, 0), coalesce(attempt_id, 0), kind, message "
+      "FROM events WHERE id > ?1 AND (?2 = 0 OR job_id = ?2) ORDER BY id LIMIT ?3");
+  select.Bind(1, after_id).Bind(2, job_id).Bind(3, limit);
+  std::vector<v1::Event> out;
+  while (select.Step()) {
+    v1::Event event;
+    event.set_id(select.Int(0));
+    event.set_at_ms(select.Int(1));
+    event.set_sweep_id(select.Int(2));
+    event.set_job_id(select.Int(3));
+    event.set_attempt_id(select.Int(4));
+    event.set_kind(select.Text(5));
+    event.set_message(select.Text(6));
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
+int64_t Store::LatestEventId() {
+  Statement select = db_->Prepare("SELECT coalesce(max(id), 0) FROM events");
+  select.Step();
+  return select.Int(0);
 }
 
 Status Store::AddEvent(int64_t now_ms, int64_t sweep_id, int64_t job_id, int64_t attempt_id, const std::string& kind,

@@ -40,6 +40,13 @@ struct AttemptEnd {
   int64_t finished_at_ms = 0;
 };
 
+// Which jobs the status matrix covers.
+struct MatrixFilter {
+  int64_t sweep_id = 0;   // 0: every sweep.
+  std::string tag;        // Only jobs carrying this resources tag.
+  int64_t since_ms = 0;   // Only jobs created since.
+};
+
 class Store {
  public:
   // Opens the file and applies pending migrations.
@@ -119,6 +126,17 @@ class Store {
   int64_t LatestAttemptId(int64_t job_id);
   Status RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms);
   bool HasArtifact(const std::string& sha256);
+  // --- The board -------------------------------------------------------------
+  std::vector<v1::MatrixCell> Matrix(const MatrixFilter& filter);
+  // Jobs of one matrix cell (its state 0: any state).
+  std::vector<v1::Job> MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit);
+  std::vector<v1::BenchmarkPoint> Benchmarks(int64_t since_ms);
+  StatusOr<v1::Annotation> AddAnnotation(const v1::Annotation& annotation, int64_t now_ms);
+  // Empty scope or target: any.
+  std::vector<v1::Annotation> Annotations(const std::string& scope, const std::string& target);
+  // Events after `after_id` (of one job when job_id != 0), oldest first.
+  std::vector<v1::Event> Events(int64_t after_id, int64_t job_id, int limit);
+  int64_t LatestEventId();
   Status AddEvent(int64_t now_ms, int64_t sweep_id, int64_t job_id, int64_t attempt_id,
                   const std::string& kind, const std::string& message);
 

@@ -1,0 +1,41 @@
+// Agents: nodes, their devices and which job holds each, with drain buttons
+// (plain forms, so they work without JavaScript).
+#include "coordinator/api/board/html.h"
+#include "coordinator/api/board/pages.h"
+
+namespace gauntlet::board {
+
+std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<int64_t, v1::Job>& jobs_by_attempt,
+                         int64_t now_ms) {
+  std::string body = "<h1>Agents</h1>";
+  if (agents.empty()) return body + "<p class=empty>No agent has registered. Start one: <code>gauntlet-agent "
+                                    "--coordinator HOST:PORT --devices gpu:8</code></p>";
+  body += "<table class=list id=agents><thead><tr><th>agent</th><th>state</th><th>tags</th><th>last heartbeat</th>"
+          "<th>devices</th><th></th></tr></thead><tbody>";
+  for (const auto& agent : agents) {
+    std::string state = !agent.alive() ? "<span class=fail>down</span>"
+                        : agent.drained() ? "<span class=notrun>drained</span>"
+                                          : "<span class=pass>up</span>";
+    std::string tags;
+    for (const auto& tag : agent.tags()) tags += "<span class=tag>" + Escape(tag) + "</span> ";
+    std::string devices;
+    for (const auto& device : agent.devices()) {
+      devices += "<span class=\"device" + std::string(device.held_by_attempt() ? " busy" : "") + "\">" +
+                 Escape(device.kind()) + std::to_string(device.index());
+      auto holder = jobs_by_attempt.find(device.held_by_attempt());
+      if (holder != jobs_by_attempt.end()) {
+        devices += ": <a href=\"/jobs/" + std::to_string(holder->second.id()) + "\">" + Escape(holder->second.name()) +
+                   "</a>";
+      }
+      devices += "</span> ";
+    }
+    std::string action = agent.drained() ? "undrain" : "drain";
+    body += "<tr><td class=name>" + Escape(agent.name()) + "</td><td>" + state + "</td><td>" + tags + "</td><td>" +
+            std::to_string((now_ms - agent.last_heartbeat_ms()) / 1000) + "s ago</td><td class=devices>" + devices +
+            "</td><td><form method=post action=\"/agents/" + UrlEncode(agent.name()) + "/" + action +
+            "\"><button>" + action + "</button></form></td></tr>";
+  }
+  return body + "</tbody></table>";
+}
+
+}  // namespace gauntlet::board

@@ -1,0 +1,54 @@
+// Benchmarks: TTFT and ITL per model and program over days, against the
+// target — the tracker's benchmark table. The chart is drawn by the script
+// from /api/v1/benchmarks; the table stands on its own.
+#include <map>
+#include <set>
+
+#include "coordinator/api/board/html.h"
+#include "coordinator/api/board/pages.h"
+
+namespace gauntlet::board {
+
+std::string RenderBenchmarks(const std::vector<v1::BenchmarkPoint>& points) {
+  std::string body = "<h1>Benchmarks</h1><p>(TTFT, ITL) in ms per day; the target comes from the sweep's "
+                     "<code>targets:</code>.</p><div id=chart></div>";
+  if (points.empty()) return body + "<p class=empty>No benchmark results yet.</p>";
+  std::set<std::string> days;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, const v1::BenchmarkPoint*>> rows;
+  for (const auto& point : points) {
+    days.insert(point.day());
+    rows[{point.model(), point.series()}][point.day()] = &point;  // The latest job of the day wins.
+  }
+  body += "<div class=scroll><table class=list id=benchmarks><thead><tr><th>model</th><th>series</th>";
+  for (const auto& day : days) body += "<th>" + Escape(day) + "</th>";
+  body += "<th>target</th></tr></thead><tbody>";
+  auto number = [](double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.4g", value);
+    return std::string(buffer);
+  };
+  for (const auto& [key, by_day] : rows) {
+    body += "<tr><td class=name>" + Escape(key.first) + "</td><td>" + Escape(key.second) + "</td>";
+    const v1::BenchmarkPoint* last = nullptr;
+    for (const auto& day : days) {
+      auto found = by_day.find(day);
+      if (found == by_day.end()) {
+        body += "<td></td>";
+        continue;
+      }
+      last = found->second;
+      bool over = (last->ttft_target_ms() > 0 && last->ttft_ms() > last->ttft_target_ms()) ||
+                  (last->itl_target_ms() > 0 && last->itl_ms() > last->itl_target_ms());
+      body += "<td class=\"" + std::string(over ? "fail" : "pass") + "\"><a href=\"/jobs/" +
+              std::to_string(last->job_id()) + "\">(" + number(last->ttft_ms()) + ", " + number(last->itl_ms()) +
+              ")</a></td>";
+    }
+    body += "<td>" + (last && (last->ttft_target_ms() > 0 || last->itl_target_ms() > 0)
+                          ? "(" + number(last->ttft_target_ms()) + ", " + number(last->itl_target_ms()) + ")"
+                          : std::string()) +
+            "</td></tr>";
+  }
+  return body + "</tbody></table></div>";
+}
+
+}  // namespace gauntlet::board

@@ -1,0 +1,144 @@
+// The status matrix: the tracker's numerics table, live. Rows are model ×
+// dtype × TP, grouped by model; columns are context lengths × stages; a cell
+// counts its jobs by outcome and links to them.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "coordinator/api/board/html.h"
+#include "coordinator/api/board/pages.h"
+
+namespace gauntlet::board {
+namespace {
+
+int StageRank(const std::string& stage) {
+  static const std::vector<std::string> kOrder = {"reference", "compile", "run", "validate", "benchmark", "kernel", "job"};
+  auto found = std::find(kOrder.begin(), kOrder.end(), stage);
+  return found == kOrder.end() ? static_cast<int>(kOrder.size()) : static_cast<int>(found - kOrder.begin());
+}
+
+// Orders context lengths numerically, with "" (no context) last.
+bool ContextLess(const std::string& a, const std::string& b) {
+  if (a.empty() != b.empty()) return b.empty();
+  if (a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+struct Counts {
+  std::map<std::string_view, int> by_class;  // pass, fail, running, queued, cached, notrun
+  int64_t example_job = 0;
+};
+
+std::string CellHtml(const Counts& counts, const std::string& link) {
+  if (counts.by_class.empty()) return "<td class=\"cell empty\">—</td>";
+  // The worst outcome colours the cell: a failure must never hide behind passes.
+  std::string_view colour = "pass";
+  for (std::string_view c : {"cached", "notrun", "queued", "running", "fail"}) {
+    if (counts.by_class.contains(c)) colour = c;
+  }
+  if (counts.by_class.size() == 1 && counts.by_class.begin()->first == "cached") colour = "cached";
+  std::string text;
+  static const std::vector<std::pair<std::string_view, std::string_view>> kWords = {
+      {"fail", "FAIL"}, {"pass", "PASS"}, {"cached", "cached"}, {"running", "running"}, {"queued", "queued"},
+      {"notrun", "not run"}};
+  for (const auto& [cls, word] : kWords) {
+    auto found = counts.by_class.find(cls);
+    if (found == counts.by_class.end()) continue;
+    text += std::string(text.empty() ? "" : " ") + "<span class=\"" + std::string(cls) + "\">" + std::string(word) +
+            (found->second > 1 ? " " + std::to_string(found->second) : "") + "</span>";
+  }
+  return "<td class=\"cell " + std::string(colour) + "\"><a href=\"" + link + "\">" + text + "</a></td>";
+}
+
+}  // namespace
+
+std::string RenderMatrix(const MatrixView& view) {
+  // model → (dtype, tp) → (context, stage) → counts
+  using RowKey = std::pair<std::string, std::string>;
+  using ColumnKey = std::pair<std::string, std::string>;
+  std::map<std::string, std::map<RowKey, std::map<ColumnKey, Counts>>> grid;
+  std::set<std::string> contexts;
+  for (const auto& cell : view.cells) {
+    Counts& counts = grid[cell.model()][{cell.dtype(), cell.tp()}][{cell.context(), cell.stage()}];
+    counts.by_class[StateClass(cell.state())] += cell.count();
+    if (counts.example_job == 0) counts.example_job = cell.example_job();
+    contexts.insert(cell.context());
+  }
+  std::vector<std::string> context_order(contexts.begin(), contexts.end());
+  std::sort(context_order.begin(), context_order.end(), ContextLess);
+  // Only the stages a context has jobs for: a free-form "job" column under
+  // every context would be mostly empty.
+  std::map<std::string, std::vector<std::string>> stages_of;
+  for (const auto& context : context_order) {
+    std::set<std::string> present;
+    for (const auto& [model, rows] : grid) {
+      for (const auto& [row, columns] : rows) {
+        for (const auto& [column, counts] : columns) {
+          if (column.first == context) present.insert(column.second);
+        }
+      }
+    }
+    std::vector<std::string> ordered(present.begin(), present.end());
+    std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return StageRank(a) < StageRank(b); });
+    stages_of[context] = std::move(ordered);
+  }
+  std::string body = "<form class=filters method=get action=\"/\"><label>Sweep <select name=sweep>"
+                     "<option value=0>all sweeps</option>";
+  for (const auto& sweep : view.sweeps) {
+    body += "<option value=" + std::to_string(sweep.id()) + (sweep.id() == view.sweep_id ? " selected" : "") + ">" +
+            std::to_string(sweep.id()) + " · " + Escape(sweep.name()) + "</option>";
+  }
+  body += "</select></label> <label>Tag <input name=tag size=10 value=\"" + Escape(view.tag) +
+          "\"></label> <label>Since <input type=date name=since value=\"" + Escape(view.since) +
+          "\"></label> <button>Filter</button></form>";
+  if (grid.empty()) return body + "<p class=empty>No jobs match. Submit a sweep: <code>gauntlet submit FILE</code></p>";
+
+  std::string sweep_param = view.sweep_id ? "&sweep=" + std::to_string(view.sweep_id) : "";
+  body += "<div class=scroll><table id=matrix class=matrix><thead><tr><th rowspan=2>model</th><th rowspan=2>dtype</th>"
+          "<th rowspan=2>TP</th>";
+  for (const auto& context : context_order) {
+    body += "<th class=ctx colspan=" + std::to_string(stages_of[context].size()) + ">" +
+            (context.empty() ? "—" : "ctx " + Escape(context)) + "</th>";
+  }
+  body += "<th rowspan=2>issues</th></tr><tr>";
+  for (const auto& context : context_order) {
+    for (const auto& stage : stages_of[context]) body += "<th class=stage>" + Escape(stage) + "</th>";
+  }
+  body += "</tr></thead>";
+  for (const auto& [model, rows] : grid) {
+    std::string issues;
+    for (const auto& annotation : view.annotations) {
+      if (annotation.target() != model) continue;
+      issues += "<a class=issue href=\"" + Escape(annotation.url()) + "\" rel=noreferrer>" +
+                Escape(annotation.title().empty() ? annotation.url() : annotation.title()) + "</a> ";
+    }
+    body += "<tbody class=model data-model=\"" + Escape(model) + "\">";
+    bool first = true;
+    for (const auto& [row, columns] : rows) {
+      body += "<tr>";
+      if (first) {
+        body += "<th class=model rowspan=" + std::to_string(rows.size()) + " title=\"" + Escape(model) + "\">" +
+                Escape(model) + "</th>";
+      }
+      body += "<td>" + Escape(row.first.empty() ? "—" : row.first) + "</td><td>" +
+              Escape(row.second.empty() ? "—" : row.second) + "</td>";
+      for (const auto& context : context_order) {
+        for (const auto& stage : stages_of[context]) {
+          auto found = columns.find({context, stage});
+          std::string link = "/jobs?model=" + UrlEncode(model) + "&dtype=" + UrlEncode(row.first) + "&tp=" +
+                             UrlEncode(row.second) + "&context=" + UrlEncode(context) + "&stage=" + UrlEncode(stage) +
+                             sweep_param;
+          body += found == columns.end() ? "<td class=\"cell empty\">—</td>" : CellHtml(found->second, Escape(link));
+        }
+      }
+      if (first) body += "<td class=issues rowspan=" + std::to_string(rows.size()) + ">" + issues + "</td>";
+      body += "</tr>";
+      first = false;
+    }
+    body += "</tbody>";
+  }
+  return body + "</table></div>";
+}
+
+}  // namespace gauntlet::board

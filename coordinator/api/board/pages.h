@@ -1,0 +1,45 @@
+// The board's pages, rendered on the server from the same messages the JSON
+// API returns, so every view works without JavaScript. Pure: data in, HTML out.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gauntlet/v1/types.pb.h"
+
+namespace gauntlet::board {
+
+struct MatrixView {
+  std::vector<v1::MatrixCell> cells;
+  std::vector<v1::Sweep> sweeps;             // For the filter's choices.
+  std::vector<v1::Annotation> annotations;   // Model-scoped issue links.
+  int64_t sweep_id = 0;                      // The filter as given.
+  std::string tag;
+  std::string since;                         // YYYY-MM-DD or "".
+};
+std::string RenderMatrix(const MatrixView& view);
+
+// A job list, for a matrix cell or a sweep.
+std::string RenderJobList(const std::string& heading, const std::vector<v1::Job>& jobs, int64_t now_ms);
+
+std::string RenderSweeps(const std::vector<v1::Sweep>& sweeps);
+std::string RenderSweep(const v1::Sweep& sweep, const std::vector<v1::Job>& jobs,
+                        const std::vector<v1::Annotation>& annotations, int64_t now_ms);
+
+struct JobView {
+  v1::Job job;
+  std::vector<v1::Event> events;
+  std::vector<v1::Annotation> annotations;
+  std::string log;          // The latest attempt's log so far.
+  int64_t log_attempt = 0;
+  int64_t now_ms = 0;
+};
+std::string RenderJob(const JobView& view);
+
+std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<int64_t, v1::Job>& jobs_by_attempt,
+                         int64_t now_ms);
+
+std::string RenderBenchmarks(const std::vector<v1::BenchmarkPoint>& points);
+
+}  // namespace gauntlet::board

@@ -1,0 +1,200 @@
+#include "coordinator/api/board/routes.h"
+
+#include <chrono>
+#include <ctime>
+#include <regex>
+
+#include "coordinator/api/board/html.h"
+#include "coordinator/api/board/pages.h"
+#include "coordinator/api/http_util.h"
+#include "coordinator/sched/job_state.h"
+
+namespace gauntlet::web_embedded {
+const std::vector<std::pair<std::string_view, std::string_view>>& Files();
+}
+
+namespace gauntlet::board {
+namespace {
+
+using api::IdParam;
+using api::SendErrorPage;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void SendPage(const httplib::Request& req, httplib::Response& res, JobManager& jobs, std::string_view title,
+              std::string_view active, const std::string& body) {
+  if (req.get_param_value("fragment") == "1") {
+    res.set_content(body, "text/html; charset=utf-8");
+    return;
+  }
+  res.set_content(Layout(title, active, body, jobs.LatestEventId()), "text/html; charset=utf-8");
+}
+
+// "2026-11-23" → ms since the epoch (UTC midnight).
+StatusOr<int64_t> ParseDay(const std::string& text) {
+  static const std::regex pattern("([0-9]{4})-([0-9]{2})-([0-9]{2})");
+  std::smatch match;
+  if (!std::regex_match(text, match, pattern)) {
+    return Err(Status::InvalidArgument("since '" + text + "' must be a date like 2026-11-23"));
+  }
+  std::tm day{};
+  day.tm_year = std::stoi(match[1]) - 1900;
+  day.tm_mon = std::stoi(match[2]) - 1;
+  day.tm_mday = std::stoi(match[3]);
+  if (day.tm_mon < 0 || day.tm_mon > 11 || day.tm_mday < 1 || day.tm_mday > 31) {
+    return Err(Status::InvalidArgument("since '" + text + "' is not a calendar date"));
+  }
+  return static_cast<int64_t>(timegm(&day)) * 1000;
+}
+
+std::string_view ContentType(std::string_view name) {
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
+  server.Get("/", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    MatrixView view;
+    view.sweeps = jobs.ListSweeps(50);
+    // Without a filter the matrix shows the newest sweep, like the tracker's latest column.
+    auto sweep = IdParam(req, "sweep", view.sweeps.empty() ? 0 : view.sweeps.front().id());
+    if (!sweep) return SendErrorPage(res, sweep.error());
+    store::MatrixFilter filter;
+    filter.sweep_id = *sweep;
+    filter.tag = req.get_param_value("tag");
+    view.since = req.get_param_value("since");
+    if (!view.since.empty()) {
+      auto since = ParseDay(view.since);
+      if (!since) return SendErrorPage(res, since.error());
+      filter.since_ms = *since;
+    }
+    view.sweep_id = filter.sweep_id;
+    view.tag = filter.tag;
+    view.cells = jobs.Matrix(filter);
+    view.annotations = jobs.Annotations("model", "");
+    SendPage(req, res, jobs, "Matrix", "Matrix", RenderMatrix(view));
+  });
+
+  server.Get("/jobs", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    auto sweep = IdParam(req, "sweep", 0);
+    if (!sweep) return SendErrorPage(res, sweep.error());
+    v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
+    if (req.has_param("state")) {
+      state = sched::ParseJobState(req.get_param_value("state"));
+      if (state == v1::JOB_STATE_UNSPECIFIED) {
+        return SendErrorPage(res, Status::InvalidArgument("state '" + req.get_param_value("state") +
+                                                          "' is not a job state"));
+      }
+    }
+    std::vector<v1::Job> list;
+    std::string heading;
+    if (req.has_param("model")) {
+      store::MatrixFilter filter;
+      filter.sweep_id = *sweep;
+      v1::MatrixCell where;
+      where.set_model(req.get_param_value("model"));
+      where.set_dtype(req.get_param_value("dtype"));
+      where.set_tp(req.get_param_value("tp"));
+      where.set_context(req.get_param_value("context"));
+      where.set_stage(req.get_param_value("stage"));
+      where.set_state(state);
+      list = jobs.MatrixJobs(filter, where, 1000);
+      heading = where.model() + " " + where.dtype() + " tp" + where.tp() + " ctx " + where.context() + " · " +
+                where.stage();
+    } else {
+      v1::ListJobsRequest request;
+      request.set_sweep_id(*sweep);
+      request.set_state(state);
+      request.set_limit(1000);
+      list = jobs.ListJobs(request);
+      heading = *sweep ? "Jobs of sweep " + std::to_string(*sweep) : "Jobs";
+    }
+    SendPage(req, res, jobs, "Jobs", "", RenderJobList(heading, list, NowMs()));
+  });
+
+  server.Get("/sweeps", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    auto limit = IdParam(req, "limit", 200);
+    if (!limit || *limit == 0) return SendErrorPage(res, Status::InvalidArgument("limit must be a positive integer"));
+    SendPage(req, res, jobs, "Sweeps", "Sweeps", RenderSweeps(jobs.ListSweeps(static_cast<int>(*limit))));
+  });
+
+  server.Get(R"(/sweeps/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    auto id = api::ParseId(req.matches[1]);
+    if (!id) return SendErrorPage(res, Status::NotFound("no sweep '" + std::string(req.matches[1]) + "'"));
+    auto sweep = jobs.GetSweep(*id);
+    if (!sweep) return SendErrorPage(res, sweep.error());
+    v1::ListJobsRequest request;
+    request.set_sweep_id(*id);
+    SendPage(req, res, jobs, "Sweep " + std::to_string(*id), "Sweeps",
+             RenderSweep(*sweep, jobs.ListJobs(request), jobs.Annotations("sweep", std::to_string(*id)), NowMs()));
+  });
+
+  server.Get(R"(/jobs/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    auto id = api::ParseId(req.matches[1]);
+    if (!id) return SendErrorPage(res, Status::NotFound("no job '" + std::string(req.matches[1]) + "'"));
+    auto job = jobs.GetJob(*id);
+    if (!job) return SendErrorPage(res, job.error());
+    JobView view;
+    view.job = *job;
+    view.events = jobs.Events(0, *id, 200);
+    view.annotations = jobs.Annotations("job", std::to_string(*id));
+    view.log_attempt = jobs.LogAttempt(*id, 0).value_or(0);
+    if (view.log_attempt) view.log = jobs.ReadLog(view.log_attempt, 0, 1 << 20);
+    view.now_ms = NowMs();
+    SendPage(req, res, jobs, "Job " + std::to_string(*id), "", RenderJob(view));
+  });
+
+  server.Get("/agents", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    auto agents = jobs.ListAgents();
+    std::map<int64_t, v1::Job> holders;
+    v1::ListJobsRequest active;
+    for (auto state : {v1::JOB_STATE_LEASED, v1::JOB_STATE_RUNNING}) {
+      active.set_state(state);
+      for (const auto& job : jobs.ListJobs(active)) {
+        auto full = jobs.GetJob(job.id());
+        if (full && full->attempts_size() > 0) holders[full->attempts(full->attempts_size() - 1).id()] = *full;
+      }
+    }
+    SendPage(req, res, jobs, "Agents", "Agents", RenderAgents(agents, holders, NowMs()));
+  });
+
+  server.Post(R"(/agents/([^/]+)/(drain|undrain))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    v1::DrainAgentRequest request;
+    request.set_name(req.matches[1]);
+    request.set_undrain(req.matches[2] == "undrain");
+    auto agent = jobs.DrainAgent(request);
+    if (!agent) return SendErrorPage(res, agent.error());
+    res.set_redirect("/agents", 303);
+  });
+
+  server.Get("/benchmarks", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    SendPage(req, res, jobs, "Benchmarks", "Benchmarks", RenderBenchmarks(jobs.Benchmarks(0)));
+  });
+
+  server.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [name, content] : web_embedded::Files()) {
+      if (name != req.matches[1].str()) continue;
+      res.set_header("Cache-Control", "max-age=300");
+      res.set_content(std::string(content), std::string(ContentType(name)));
+      return;
+    }
+    SendErrorPage(res, Status::NotFound("no file " + std::string(req.matches[1])));
+  });
+
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status != 404 || !res.body.empty()) return;
+    if (req.path.starts_with("/api/")) {
+      api::SendError(res, Status::NotFound("no API route " + req.path + "; see docs/api.md"));
+    } else {
+      SendErrorPage(res, Status::NotFound("no page " + req.path));
+    }
+  });
+}
+
+}  // namespace gauntlet::board

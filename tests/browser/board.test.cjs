@@ -1,0 +1,165 @@
+// The board in a real browser: a real coordinator and agent, a real sweep,
+// headless Chromium driven by playwright-core. Screenshots of every page go
+// to $GAUNTLET_ARTIFACTS.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+
+const bin = process.env.GAUNTLET_BIN_DIR;
+const dir = fs.mkdtempSync(path.join(process.env.GAUNTLET_TEST_TMP, 'browser-'));
+const shots = process.env.GAUNTLET_ARTIFACTS;
+fs.mkdirSync(shots, { recursive: true });
+const processes = [];
+let base, grpc, browser, page;
+
+const sweep = `
+name: browser-check
+jobs:
+  - name: compile
+    kind: exec
+    matrix: {dtype: [fp16, bf16]}
+    labels: {model: "<script>window.pwned=1</script>llama-8b", stage: compile, tp: "1", context: "4096"}
+    command: "echo compiling \${dtype}"
+  - name: run
+    kind: exec
+    depends_on: compile
+    matrix: {dtype: [fp16, bf16]}
+    labels: {model: "<script>window.pwned=1</script>llama-8b", stage: run, tp: "1", context: "4096"}
+    command: "sleep 2; test \${dtype} = fp16 || (echo numerics mismatch; exit 3)"
+  - name: bench
+    kind: exec
+    labels: {model: granite-8b, stage: benchmark, tp: "4", dtype: fp16, context: "4096"}
+    command: "echo '{\\"verdict\\":\\"pass\\",\\"metrics\\":{\\"ttft_ms\\":120,\\"itl_ms\\":21}}' > $GAUNTLET_OUT/result.json"
+  - name: slow
+    kind: exec
+    command: "for i in $(seq 1 40); do echo tick $i; sleep 0.25; done"
+`;
+
+function start(args, log) {
+  const child = spawn(args[0], args.slice(1), { stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] });
+  processes.push(child);
+  return child;
+}
+
+async function until(what, check, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function cli(...args) {
+  return execFileSync(path.join(bin, 'gauntlet'), ['--coordinator', grpc, ...args], { encoding: 'utf8' });
+}
+
+before(async () => {
+  const ready = path.join(dir, 'ready');
+  start([path.join(bin, 'gauntlet-coordinator'), '--db', path.join(dir, 'db'), '--artifacts', path.join(dir, 'art'),
+         '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready], path.join(dir, 'coordinator.log'));
+  await until('the coordinator', () => fs.existsSync(ready));
+  const ports = JSON.parse(fs.readFileSync(ready, 'utf8'));
+  base = `http://127.0.0.1:${ports.http}`;
+  grpc = `127.0.0.1:${ports.grpc}`;
+  start([path.join(bin, 'gauntlet-agent'), '--coordinator', grpc, '--name', 'node-a', '--devices', 'cpu:4',
+         '--workdir', path.join(dir, 'agent')], path.join(dir, 'agent.log'));
+  await until('the agent', () => cli('agents').includes('node-a'));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const child of processes) child.kill('SIGKILL');
+});
+
+test('the matrix fills in live and escapes names', async () => {
+  // Open the board before the sweep exists: every cell must arrive by live updates.
+  await page.goto(base + '/');
+  await page.evaluate(() => { window.stillThisPage = true; });
+  const specFile = path.join(dir, 'sweep.yaml');
+  fs.writeFileSync(specFile, sweep);
+  cli('submit', specFile);
+  // The first page had no sweep selected; follow the new one.
+  await page.goto(base + '/');
+  await page.evaluate(() => { window.stillThisPage = true; });
+  const model = page.locator('tbody.model', { hasText: 'llama-8b' });
+  await until('the sweep on the page', async () => (await model.count()) > 0);
+  const initial = await model.locator('tr', { hasText: 'bf16' }).textContent();
+  assert.doesNotMatch(initial, /FAIL/, 'the run takes 2 s, so the page must see it change');
+  await until('run cells', async () => (await model.locator('tr', { hasText: 'bf16' }).textContent()).includes('FAIL'));
+  await until('pass cells', async () => (await model.locator('tr', { hasText: 'fp16' }).textContent()).includes('PASS'));
+  const bf16 = await model.locator('tr', { hasText: 'bf16' }).locator('td.cell:not(.empty)').allTextContents();
+  assert.deepStrictEqual(bf16.map((t) => t.trim()), ['PASS', 'FAIL'], 'compile passes and run fails for bf16');
+  const fp16 = await model.locator('tr', { hasText: 'fp16' }).locator('td.cell:not(.empty)').allTextContents();
+  assert.deepStrictEqual(fp16.map((t) => t.trim()), ['PASS', 'PASS']);
+  assert.strictEqual(await page.evaluate(() => window.stillThisPage), true, 'updated without a reload');
+  // The model name is text, not markup.
+  assert.strictEqual(await page.evaluate(() => window.pwned), undefined);
+  assert.match(await model.locator('th.model').textContent(), /<script>window\.pwned=1<\/script>llama-8b/);
+  await page.screenshot({ path: path.join(shots, 'matrix.png'), fullPage: true });
+
+  // A FAIL cell links to its jobs, whose reason says why.
+  await model.locator('tr', { hasText: 'bf16' }).locator('td.cell.fail a').click();
+  await page.waitForSelector('table.list');
+  assert.match(await page.textContent('table.list'), /exited with code 3/);
+});
+
+test('a running job\'s log grows on its page without a reload', async () => {
+  const slow = JSON.parse(cli('--json', 'jobs', '--state', 'running')).jobs.find((j) => j.name === 'slow')
+    || JSON.parse(cli('--json', 'jobs')).jobs.find((j) => j.name === 'slow');
+  await page.goto(`${base}/jobs/${slow.id}`);
+  await page.evaluate(() => { window.stillThisPage = true; });
+  const first = (await page.textContent('#log')).length;
+  await until('the log to grow', async () => (await page.textContent('#log')).length > first + 20);
+  assert.strictEqual(await page.evaluate(() => window.stillThisPage), true);
+  await page.screenshot({ path: path.join(shots, 'job.png'), fullPage: true });
+  await until('the job to finish', async () => (await page.textContent('#job-state')).includes('succeeded'), 30000);
+  assert.match(await page.textContent('#log'), /tick 40/);
+});
+
+test('sweeps, benchmarks and agents pages', async () => {
+  await page.goto(base + '/sweeps');
+  assert.match(await page.textContent('#sweeps'), /browser-check/);
+  await page.screenshot({ path: path.join(shots, 'sweeps.png'), fullPage: true });
+  await page.click('#sweeps a');
+  assert.match(await page.textContent('#summary'), /benchmark/);
+  await page.screenshot({ path: path.join(shots, 'sweep.png'), fullPage: true });
+
+  await page.goto(base + '/benchmarks');
+  assert.match(await page.textContent('#benchmarks'), /\(120, 21\)/);
+  await page.waitForSelector('#chart canvas');
+  await page.screenshot({ path: path.join(shots, 'benchmarks.png'), fullPage: true });
+
+  await page.goto(base + '/agents');
+  assert.match(await page.textContent('#agents'), /node-a/);
+  await page.click('#agents button:has-text("drain")');
+  await page.waitForURL(base + '/agents');
+  assert.match(await page.textContent('#agents'), /drained/);
+  await page.screenshot({ path: path.join(shots, 'agents.png'), fullPage: true });
+});
+
+test('unknown ids and bad parameters get error pages', async () => {
+  const missing = await page.goto(base + '/jobs/999999');
+  assert.strictEqual(missing.status(), 404);
+  assert.match(await page.textContent('h1'), /Not found/);
+  const bad = await page.goto(base + '/?sweep=abc');
+  assert.strictEqual(bad.status(), 400);
+  assert.match(await page.textContent('main'), /sweep 'abc' must be a non-negative integer/);
+  await page.screenshot({ path: path.join(shots, 'error.png') });
+});
+
+test('issue links show in the matrix', async () => {
+  cli('annotate', '--model', 'granite-8b', '--title', 'IREE-18864', 'https://github.com/iree-org/iree/issues/18864');
+  await page.goto(base + '/');
+  const link = page.locator('tbody.model', { hasText: 'granite-8b' }).locator('a.issue');
+  assert.strictEqual(await link.getAttribute('href'), 'https://github.com/iree-org/iree/issues/18864');
+});
