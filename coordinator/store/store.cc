@@ -673,10 +673,14 @@ bool Store::HasArtifact(const std::string& sha256) {
 }
 
 std::vector<v1::MatrixCell> Store::Matrix(const MatrixFilter& filter) {
+  // One sweep: the (sweep_id, ...) index narrows to its rows. Every sweep: the
+  // covering index is already in GROUP BY order. Free-form jobs' empty stage
+  // shows as "job"; mapped here so the grouping stays on the bare column.
+  const std::string where = filter.sweep_id ? "sweep_id = ?1" : "?1 = 0";
   Statement select = db_->Prepare(
-      "SELECT model, dtype, tp, context, CASE stage WHEN '' THEN 'job' ELSE stage END, state, count(*), min(id) "
-      "FROM jobs WHERE (?1 = 0 OR sweep_id = ?1) AND (?2 = '' OR instr(',' || tags || ',', ',' || ?2 || ',') > 0) "
-      "AND (?3 = 0 OR created_at_ms >= ?3) GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5");
+      "SELECT model, dtype, tp, context, stage, state, count(*), min(id) FROM jobs WHERE " + where +
+      " AND (?2 = '' OR instr(',' || tags || ',', ',' || ?2 || ',') > 0) AND (?3 = 0 OR created_at_ms >= ?3) "
+      "GROUP BY model, dtype, tp, context, stage, state");
   select.Bind(1, filter.sweep_id).Bind(2, filter.tag).Bind(3, filter.since_ms);
   std::vector<v1::MatrixCell> cells;
   while (select.Step()) {
@@ -685,7 +689,8 @@ std::vector<v1::MatrixCell> Store::Matrix(const MatrixFilter& filter) {
     cell.set_dtype(select.Text(1));
     cell.set_tp(select.Text(2));
     cell.set_context(select.Text(3));
-    cell.set_stage(select.Text(4));
+    std::string stage = select.Text(4);
+    cell.set_stage(stage.empty() ? "job" : stage);
     cell.set_state(static_cast<v1::JobState>(select.Int(5)));
     cell.set_count(static_cast<int>(select.Int(6)));
     cell.set_example_job(select.Int(7));
