@@ -1,0 +1,162 @@
+// The worker's numerics: number formats, safetensors, the paged KV cache and
+// attention, validation metrics.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "worker/kernels/cpu_kernels.h"
+#include "worker/kv/paged_cache.h"
+#include "worker/metrics/validation.h"
+#include "worker/model/dtype.h"
+#include "worker/model/safetensors.h"
+
+namespace gauntlet::worker {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("gauntlet-" + name + "-" + std::to_string(getpid()))).string();
+}
+
+TEST(DTypeTest, RoundingAndLimits) {
+  EXPECT_EQ(BF16ToF32(F32ToBF16(1.0f)), 1.0f);
+  EXPECT_EQ(BF16ToF32(F32ToBF16(1.00390625f)), 1.0f) << "ties round to even";
+  EXPECT_EQ(F16ToF32(F32ToF16(0.1f)), static_cast<float>(static_cast<_Float16>(0.1f)));
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(448.0f)), 448.0f);
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(1000.0f)), 448.0f) << "saturates";
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(-1.0f)), -1.0f);
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(std::ldexp(1.0f, -9))), std::ldexp(1.0f, -9)) << "smallest subnormal";
+  EXPECT_TRUE(std::isnan(F8E4M3ToF32(0x7f)));
+  // Every finite fp8 value survives a round trip.
+  for (int bits = 0; bits < 256; ++bits) {
+    float value = F8E4M3ToF32(static_cast<uint8_t>(bits));
+    if (std::isnan(value)) continue;
+    EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(value)), value) << bits;
+  }
+  // Relative error of normal values is at most half a mantissa step (2^-4).
+  std::mt19937 random(1);
+  std::uniform_real_distribution<float> uniform(0.02f, 400.0f);
+  for (int i = 0; i < 10000; ++i) {
+    float value = uniform(random);
+    EXPECT_LE(std::fabs(RoundTrip(value, DType::kF8E4M3) - value), value * 0.0625f + 1e-6f) << value;
+  }
+}
+
+TEST(SafetensorsTest, RoundTripsEveryDTypeAndReadsShards) {
+  std::map<std::string, Tensor> tensors;
+  Tensor matrix{{3, 4}, {}};
+  for (int i = 0; i < 12; ++i) matrix.data.push_back(0.25f * i - 1.0f);
+  tensors["m"] = matrix;
+  tensors["v"] = Tensor{{2}, {1.5f, -2.0f}};
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kF8E4M3}) {
+    std::string path = TempPath("st") + std::string(SafetensorsName(dtype));
+    ASSERT_TRUE(WriteSafetensors(path, tensors, dtype).ok());
+    auto file = SafetensorsFile::Open(path);
+    ASSERT_TRUE(file.has_value()) << file.error().ToString();
+    auto whole = file->Read("m");
+    ASSERT_TRUE(whole.has_value());
+    EXPECT_EQ(whole->shape, (std::vector<int64_t>{3, 4}));
+    for (size_t i = 0; i < 12; ++i) EXPECT_EQ(whole->data[i], RoundTrip(matrix.data[i], dtype)) << SafetensorsName(dtype);
+    auto rows = file->Read("m", 1, 3);
+    ASSERT_TRUE(rows.has_value());
+    EXPECT_EQ(rows->data.front(), whole->data[4]);
+    auto cols = file->Read("m", 0, -1, 2, 4);
+    ASSERT_TRUE(cols.has_value());
+    EXPECT_EQ(cols->shape, (std::vector<int64_t>{3, 2}));
+    EXPECT_EQ(cols->data[2], whole->data[6]);
+    EXPECT_FALSE(file->Read("missing").has_value());
+    EXPECT_FALSE(file->Read("m", 2, 5).has_value());
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(SafetensorsTest, RefusesCorruptFiles) {
+  std::string path = TempPath("bad");
+  // A valid header length, then a header whose tensor lacks dtype and shape.
+  const std::string bytes("\x0a\0\0\0\0\0\0\0{\"x\": 1} ", 18);
+  std::ofstream(path, std::ios::binary) << bytes;
+  EXPECT_FALSE(SafetensorsFile::Open(path).has_value());
+  std::filesystem::remove(path);
+}
+
+// Fills a paged and a contiguous cache with the same K/V and compares attention.
+void ComparePagedToContiguous(int length, DType dtype, float tolerance) {
+  const int kv_heads = 2, heads = 8, head_dim = 32;
+  KvCacheConfig config{1, kv_heads, head_dim, 16, (length + 15) / 16 + 2, dtype, 7};
+  PagedKvCache cache(config);
+  int seq = cache.NewSequence();
+  ASSERT_TRUE(cache.Grow(seq, length).ok());
+  std::mt19937 random(static_cast<unsigned>(length));
+  std::normal_distribution<float> normal(0, 1);
+  std::vector<float> k(static_cast<size_t>(length) * kv_heads * head_dim), v(k.size());
+  for (auto& x : k) x = normal(random);
+  for (auto& x : v) x = normal(random);
+  for (int t = 0; t < length; ++t) {
+    cache.Store(0, seq, t, &k[static_cast<size_t>(t) * kv_heads * head_dim], &v[static_cast<size_t>(t) * kv_heads * head_dim]);
+  }
+  std::vector<float> q(static_cast<size_t>(heads) * head_dim);
+  for (auto& x : q) x = normal(random);
+  std::vector<float> paged(q.size()), contiguous(q.size());
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  cpu::PagedAttention(cache, 0, seq, length, q.data(), heads, scale, paged.data());
+  cpu::ContiguousAttention(k.data(), v.data(), length, kv_heads, head_dim, q.data(), heads, scale, contiguous.data());
+  float worst = 0;
+  for (size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::fabs(paged[i] - contiguous[i]));
+  EXPECT_LE(worst, tolerance) << "length " << length;
+}
+
+TEST(PagedAttentionTest, MatchesContiguousAcrossBlockBoundaries) {
+  for (int length : {1, 15, 16, 17, 31, 32, 33, 100}) ComparePagedToContiguous(length, DType::kF32, 1e-5f);
+}
+
+TEST(PagedAttentionTest, MatchesContiguousAt32K) { ComparePagedToContiguous(32768, DType::kF32, 1e-4f); }
+
+TEST(PagedAttentionTest, Fp8CacheStaysWithinItsErrorBound) {
+  // fp8 e4m3 keeps ~2^-4 relative precision per value; attention outputs of
+  // unit-variance data then stay within a few hundredths.
+  for (int length : {17, 300}) ComparePagedToContiguous(length, DType::kF8E4M3, 0.08f);
+}
+
+TEST(PagedCacheTest, BlocksComeFromAShuffledPoolAndRunOut) {
+  PagedKvCache cache({1, 1, 8, 16, 4, DType::kF32, 3});
+  int a = cache.NewSequence();
+  ASSERT_TRUE(cache.Grow(a, 40).ok());
+  EXPECT_EQ(cache.BlockTable(a).size(), 3u);
+  bool contiguous = true;
+  for (size_t i = 1; i < cache.BlockTable(a).size(); ++i) {
+    contiguous &= cache.BlockTable(a)[i] == cache.BlockTable(a)[i - 1] + 1;
+  }
+  EXPECT_FALSE(contiguous) << "blocks should not be handed out in order";
+  int b = cache.NewSequence();
+  EXPECT_FALSE(cache.Grow(b, 17).ok()) << "only one block is left";
+  cache.Release(a);
+  EXPECT_TRUE(cache.Grow(b, 17).ok());
+}
+
+TEST(ValidationTest, IdenticalLogitsPassAndACorruptedRowFails) {
+  const int vocab = 64, steps = 8;
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal(0, 3);
+  std::vector<float> reference(static_cast<size_t>(vocab) * steps);
+  for (auto& x : reference) x = normal(random);
+  Verdict same = ValidateMetrics(reference, reference, vocab, 20, 2.5, 0.1);
+  EXPECT_TRUE(same.pass) << same.reason;
+  EXPECT_EQ(same.failed_steps, 0);
+  // Entropy of the reference's top-20: what a perfect match scores.
+  EXPECT_GT(same.mean_cross_entropy, 0);
+
+  std::vector<float> corrupted = reference;
+  for (int i = 0; i < vocab; ++i) corrupted[static_cast<size_t>(3 * vocab + i)] = normal(random) * 10;
+  Verdict bad = ValidateMetrics(reference, corrupted, vocab, 20, same.max_cross_entropy + 0.5, 0.1);
+  EXPECT_FALSE(bad.pass);
+  EXPECT_EQ(bad.failed_steps, 1);
+  EXPECT_NE(bad.reason.find("1 of 8 steps"), std::string::npos) << bad.reason;
+
+  EXPECT_TRUE(ValidateTokens({{1, 2, 3}}, {{1, 2, 3}}).pass);
+  EXPECT_FALSE(ValidateTokens({{1, 2, 3}}, {{1, 2, 4}}).pass);
+}
+
+}  // namespace
+}  // namespace gauntlet::worker
