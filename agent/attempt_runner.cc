@@ -48,10 +48,38 @@ AttemptRunner::AttemptRunner(const AgentConfig& config, v1::AgentService::Stub& 
   report_.set_attempt_id(assignment_.attempt_id());
 }
 
+Status AttemptRunner::DownloadInputs() {
+  for (const auto& input : assignment_.inputs()) {
+    for (const auto& artifact : input.artifacts()) {
+      fs::path path = fs::path(dir_) / "in" / input.folder() / artifact.name();
+      // Names come from another job's output folder; never let one escape ours.
+      if (path.lexically_normal().string().find("..") != std::string::npos) continue;
+      std::error_code ec;
+      fs::create_directories(path.parent_path(), ec);
+      v1::DownloadArtifactRequest request;
+      request.set_sha256(artifact.sha256());
+      auto context = Context();
+      auto reader = stub_.DownloadArtifact(context.get(), request);
+      std::ofstream out(path, std::ios::binary);
+      Sha256 hasher;
+      v1::ArtifactChunk chunk;
+      while (reader->Read(&chunk)) {
+        out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+        hasher.Update(chunk.data());
+      }
+      grpc::Status status = reader->Finish();
+      if (!status.ok()) return Status::Unavailable("download of " + artifact.name() + ": " + status.error_message());
+      if (hasher.FinishHex() != artifact.sha256()) return Status::Unavailable("download of " + artifact.name() + " is corrupt");
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<LaunchSpec> AttemptRunner::Prepare() {
   std::error_code ec;
   fs::create_directories(out_dir_, ec);
   if (ec) return Err(Status::Unavailable("cannot create " + out_dir_ + ": " + ec.message()));
+  GAUNTLET_RETURN_IF_ERROR(DownloadInputs());
   const v1::Job& job = assignment_.job();
   LaunchSpec spec;
   spec.log_path = log_path_;
@@ -74,6 +102,7 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
         {"params", nlohmann::json::parse(job.worker().params_json(), nullptr, false)},
         {"backend", job.worker().backend()},
         {"devices", assignment_.device_indices()},
+        {"inputs", fs::absolute(dir_ + "/in").string()},
     };
     std::ofstream(job_path) << job_json.dump(2) << "\n";
     // The launcher's environment reaches every local rank without -x.

@@ -32,6 +32,8 @@ class AttemptRunner {
 
  private:
   StatusOr<LaunchSpec> Prepare();
+  // Fetches upstream jobs' artifacts into in/<folder>/, checking each digest.
+  Status DownloadInputs();
   // Runs the process to its end; fills report_ with state, exit and reason.
   void Execute(const LaunchSpec& spec);
   void CollectResult();

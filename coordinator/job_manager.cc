@@ -438,6 +438,14 @@ StatusOr<v1::HeartbeatResponse> JobManager::PollLocked(const v1::HeartbeatReques
     auto* assignment = response.add_assignments();
     assignment->set_attempt_id(attempt_id);
     assignment->mutable_device_indices()->CopyFrom(job.device_indices());
+    for (int64_t upstream_id : store_.UpstreamJobs(job.id())) {
+      auto upstream = store_.GetJob(upstream_id);
+      if (!upstream || upstream->artifacts().empty()) continue;
+      auto* input = assignment->add_inputs();
+      input->set_folder(upstream->stage().empty() ? upstream->name() : upstream->stage());
+      input->set_job_id(upstream_id);
+      input->mutable_artifacts()->CopyFrom(upstream->artifacts());
+    }
     *assignment->mutable_job() = std::move(job);
   }
   return response;

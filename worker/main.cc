@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
+#include "worker/model/weights.h"
 #include "worker/suites/suite.h"
 
 namespace {
@@ -39,9 +40,54 @@ int Finish(int code) {
   return code;
 }
 
+// gauntlet-worker make-model: a small deterministic random model in the
+// Hugging Face layout, for tests and the demo.
+int MakeModel(int argc, char** argv) {
+  CLI::App app{"gauntlet-worker make-model: write a small random llama-style model"};
+  gauntlet::worker::ModelConfig config;
+  config.layers = 4, config.hidden = 256, config.heads = 8, config.kv_heads = 2, config.vocab = 512;
+  config.intermediate = 0;
+  std::string out, dtype_name = "fp32";
+  uint64_t seed = 1;
+  app.add_option("--out", out, "Folder to write config.json and model.safetensors into")->required();
+  app.add_option("--layers", config.layers, "Decoder layers")->check(CLI::Range(1, 256));
+  app.add_option("--hidden", config.hidden, "Hidden size")->check(CLI::Range(8, 65536));
+  app.add_option("--heads", config.heads, "Attention heads")->check(CLI::Range(1, 1024));
+  app.add_option("--kv-heads", config.kv_heads, "Key/value heads (grouped-query attention)")->check(CLI::Range(1, 1024));
+  app.add_option("--intermediate", config.intermediate, "MLP size (default: 8/3 of hidden, a multiple of 64)");
+  app.add_option("--vocab", config.vocab, "Vocabulary size (at least 259 for the byte tokenizer)")->check(CLI::Range(259, 1 << 20));
+  app.add_option("--max-positions", config.max_positions, "Longest context");
+  app.add_option("--seed", seed, "Random seed");
+  app.add_option("--dtype", dtype_name, "Stored dtype: fp32, fp16 or bf16")->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (config.intermediate == 0) config.intermediate = (config.hidden * 8 / 3 + 63) / 64 * 64;
+  if (config.hidden % config.heads != 0 || config.heads % config.kv_heads != 0 || config.head_dim() % 2 != 0) {
+    spdlog::error("--hidden must be a multiple of --heads with an even head size, and --heads a multiple of --kv-heads");
+    return 2;
+  }
+  gauntlet::worker::DType dtype;
+  gauntlet::worker::ParseSpecDType(dtype_name, &dtype);
+  auto status = gauntlet::worker::WriteRandomModel(out, config, seed, dtype);
+  if (!status.ok()) {
+    spdlog::error("{}", status.ToString());
+    return 1;
+  }
+  spdlog::info("wrote a {}-layer model (hidden {}, {}/{} heads, vocab {}) to {}", config.layers, config.hidden,
+               config.heads, config.kv_heads, config.vocab, out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "make-model") {
+    gauntlet::SetupLogging("worker", "info");
+    return MakeModel(argc - 1, argv + 1);
+  }
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -86,6 +132,7 @@ int main(int argc, char** argv) {
   if (ctx.backend.empty()) ctx.backend = "cpu";
   ctx.device = DeviceForRank(rank);
   ctx.out_dir = out_dir;
+  ctx.inputs_dir = job.value("inputs", "");
   if (rank == 0) std::filesystem::create_directories(out_dir);
 
   SuiteResult result;
@@ -98,6 +145,12 @@ int main(int argc, char** argv) {
     result.pass = false;
     result.reason = e.what();
     code = 2;
+  } catch (const std::exception& e) {
+    // A bug, but the verdict must still say what happened rather than abort.
+    spdlog::error("suite {} failed: {}", suite_name, e.what());
+    result.pass = false;
+    result.reason = std::string("internal error: ") + e.what();
+    code = 1;
   }
   if (rank == 0) {
     nlohmann::json out = {{"suite", suite_name},
@@ -107,7 +160,8 @@ int main(int argc, char** argv) {
                           {"metrics", result.metrics},
                           {"details", result.details}};
     std::ofstream file(out_dir + "/result.json");
-    file << out.dump(2) << "\n";
+    // Model output may be any bytes; invalid UTF-8 becomes U+FFFD, not an abort.
+    file << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     spdlog::info("verdict {}{}", result.pass ? "pass" : "fail", result.reason.empty() ? "" : ": " + result.reason);
   }
   return Finish(code);

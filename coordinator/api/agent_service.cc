@@ -1,5 +1,7 @@
 #include "coordinator/api/agent_service.h"
 
+#include <fstream>
+
 #include "coordinator/api/status_mapping.h"
 
 namespace gauntlet::api {
@@ -54,6 +56,24 @@ grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext*, grpc::Server
   if (!recorded.ok()) return ToGrpc(recorded);
   reply->set_sha256(sha256);
   reply->set_size(*size);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::DownloadArtifact(grpc::ServerContext*, const v1::DownloadArtifactRequest* request,
+                                                grpc::ServerWriter<v1::ArtifactChunk>* writer) {
+  if (!store::IsSha256Hex(request->sha256())) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "download: '" + request->sha256() + "' is not a SHA-256 digest"};
+  }
+  std::ifstream in(artifacts_.PathFor(request->sha256()), std::ios::binary);
+  if (!in) return {grpc::StatusCode::NOT_FOUND, "no artifact " + request->sha256()};
+  std::string buffer(1 << 20, '\0');
+  v1::ArtifactChunk chunk;
+  chunk.set_sha256(request->sha256());
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
+    if (!writer->Write(chunk)) break;
+    chunk.clear_sha256();
+  }
   return grpc::Status::OK;
 }
 

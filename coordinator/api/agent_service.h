@@ -16,6 +16,8 @@ class AgentServiceImpl final : public v1::AgentService::Service {
   grpc::Status ReportAttempt(grpc::ServerContext*, const v1::AttemptReport*, v1::ReportAttemptResponse*) override;
   grpc::Status UploadLog(grpc::ServerContext*, const v1::LogChunk*, v1::UploadLogResponse*) override;
   grpc::Status UploadArtifact(grpc::ServerContext*, grpc::ServerReader<v1::ArtifactChunk>*, v1::ArtifactRef*) override;
+  grpc::Status DownloadArtifact(grpc::ServerContext*, const v1::DownloadArtifactRequest*,
+                                grpc::ServerWriter<v1::ArtifactChunk>*) override;
 
  private:
   JobManager& jobs_;

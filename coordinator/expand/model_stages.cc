@@ -150,7 +150,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                                    {"tp", tp},                {"attention", attention},
                                    {"context", context.max_context}, {"max_batch", context.max_batch},
                                    {"batch_tkv_limit", context.batch_tkv_limit}, {"criteria_sha256", criteria_sha}};
-            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, "gpu", env, {});
+            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, "", env, {});
             for (size_t p = 0; p < selected.size(); ++p) {
               const auto& program = selected[p];
               for (size_t d = 0; d < spec.datasets.size(); ++d) {
@@ -167,7 +167,10 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                 run_params["homogeneous"] = spec.programs.enforce_homogeneous_prompt_programs;
                 run_params["max_new_tokens"] = test.max_new_tokens;
                 run_params["test_type"] = test.type;
-                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, "gpu", env, {compile});
+                // The run reads the reference's prompts, and in metrics mode feeds
+                // its tokens back at every step (golden-token decoding).
+                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, "", env,
+                                         {compile, reference_of.at({p, d})});
 
                 json validate_params = {{"test_type", test.type},
                                         {"cross_entropy_threshold", test.cross_entropy_threshold},
@@ -179,7 +182,9 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                 json bench_params = run_params;
                 bench_params["ttft_ms_target"] = spec.targets.ttft_ms;
                 bench_params["itl_ms_target"] = spec.targets.itl_ms;
-                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, "gpu", env, {compile, validate});
+                // Benchmarks time the reference's prompts, once the numerics are known good.
+                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, "", env,
+                            {compile, validate, reference_of.at({p, d})});
               }
             }
           }

@@ -55,8 +55,9 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
   for (const auto& job : plan->jobs) {
     EXPECT_EQ(job.tags, std::vector<std::string>{"mi300x"});
     if (job.stage == "run") {
-      ASSERT_EQ(job.depends_on.size(), 1u);
+      ASSERT_EQ(job.depends_on.size(), 2u);
       EXPECT_EQ(plan->jobs[job.depends_on[0]].stage, "compile");
+      EXPECT_EQ(plan->jobs[job.depends_on[1]].stage, "reference");
       EXPECT_EQ(job.devices, std::stoi(job.labels.at("tp")));
       EXPECT_EQ(job.device_kind, "gpu");
       EXPECT_EQ(job.spec()["env"]["VLLM_DT_MAX_CONTEXT_LEN"], job.labels.at("context"));

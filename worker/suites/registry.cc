@@ -5,6 +5,7 @@ namespace gauntlet::worker {
 const std::map<std::string, SuiteFn>& Suites() {
   static const std::map<std::string, SuiteFn> suites = {
       {"selftest", &RunSelftest},
+      {"llm", &RunLlm},
   };
   return suites;
 }

@@ -19,6 +19,7 @@ struct SuiteContext {
   std::string backend = "cpu";
   int device = 0;          // This rank's device index among the visible ones.
   std::string out_dir;     // Rank 0 writes artifacts here.
+  std::string inputs_dir;  // Upstream jobs' artifacts, in <inputs_dir>/<stage or job name>/.
 };
 
 // Every rank returns its own result; rank 0's is the job's. A suite agrees on
@@ -42,5 +43,7 @@ using SuiteFn = SuiteResult (*)(const SuiteContext&);
 const std::map<std::string, SuiteFn>& Suites();
 
 SuiteResult RunSelftest(const SuiteContext& ctx);
+// The LLM stages: params.stage is reference, compile, run, validate or benchmark.
+SuiteResult RunLlm(const SuiteContext& ctx);
 
 }  // namespace gauntlet::worker

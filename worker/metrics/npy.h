@@ -1,0 +1,17 @@
+// NumPy .npy files (format 1.0, little-endian float32), so logits can be
+// loaded with numpy.load().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace gauntlet::worker {
+
+Status WriteNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
+// Reads a float32 .npy written by WriteNpy (or numpy, C order).
+StatusOr<std::vector<float>> ReadNpy(const std::string& path, std::vector<int64_t>* shape);
+
+}  // namespace gauntlet::worker

@@ -1,0 +1,282 @@
+// The LLM stages of a sweep, on the CPU backend:
+//   reference  fp32 greedy generation; writes prompts, tokens and logits
+//   compile    loads the model in its dtype and TP shard; writes the program
+//   run        the device run: the reference's prompts, golden tokens in
+//              metrics mode; writes tokens, logits, TTFT and ITL
+//   validate   compares run and reference (tokens or metrics)
+//   benchmark  timed free-running generation; TTFT, ITL, tokens/s vs targets
+// Logits are [batch, steps, vocab] float32 .npy files.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "coordinator/programs/prompts.h"
+#include "worker/metrics/npy.h"
+#include "worker/metrics/validation.h"
+#include "worker/model/llama.h"
+#include "worker/model/tokenizer.h"
+#include "worker/suites/suite.h"
+
+namespace gauntlet::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double Ms(Clock::time_point since) { return std::chrono::duration<double, std::milli>(Clock::now() - since).count(); }
+
+template <typename T>
+T Require(StatusOr<T> value) {
+  if (!value) throw BadParams(value.error().message());
+  return std::move(*value);
+}
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw BadParams("missing input " + path + "; does the job depend on that stage?");
+  json value = json::parse(in, nullptr, false);
+  if (value.is_discarded()) throw BadParams(path + " is not JSON");
+  return value;
+}
+
+void WriteJson(const std::string& path, const json& value) {
+  std::ofstream(path) << value.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+DType ParamDType(const json& params) {
+  DType dtype = DType::kF32;
+  std::string name = params.value("dtype", "fp32");
+  if (!ParseSpecDType(name, &dtype)) throw BadParams("params.dtype: '" + name + "' must be fp32, fp16, bf16 or fp8");
+  return dtype;
+}
+
+std::string ModelDir(const json& params) {
+  std::string model = params.value("model", "");
+  if (model.empty() || !fs::is_directory(model)) {
+    throw BadParams("params.model: '" + model + "' is not a model folder on this node; put the Hugging Face "
+                    "files there, or make one with gauntlet-worker make-model");
+  }
+  return model;
+}
+
+KvCacheConfig CacheFor(int batch, int max_tokens, DType dtype) {
+  KvCacheConfig cache;
+  cache.block_size = 16;
+  cache.num_blocks = batch * ((max_tokens + cache.block_size - 1) / cache.block_size + 1);
+  cache.dtype = dtype;
+  return cache;
+}
+
+int Argmax(const float* logits, int vocab) { return static_cast<int>(std::max_element(logits, logits + vocab) - logits); }
+
+// The batch's prompts: the enforced sizes hit the program; the rest are any
+// prompts that fit (truncated when the dataset allows it).
+std::vector<std::vector<int>> PickPrompts(const json& params) {
+  const json& dataset = params.at("dataset");
+  const std::string path = dataset.value("path", ""), type = dataset.value("type", "sharegpt");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadParams("params.dataset.path: cannot read '" + path + "' on this node");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto prompts = Require(programs::ParseDataset(text, type, path));
+  const programs::PromptShape shape{params.value("batch", 1), params.value("prompt_len", 64)};
+  const bool truncation = type == "sharegpt";
+  std::vector<int> sizes = programs::EnforcedPromptSizes(shape, params.value("homogeneous", false));
+  while (static_cast<int>(sizes.size()) < shape.batch) sizes.push_back(0);  // 0: any prompt that fits.
+  std::vector<bool> used(prompts.size(), false);
+  std::vector<std::vector<int>> batch;
+  for (int size : sizes) {
+    std::vector<size_t> fits;
+    if (size > 0) {
+      fits = programs::PromptsForSize(prompts, size, truncation);
+    } else {
+      for (size_t i = 0; i < prompts.size(); ++i) {
+        if (truncation || static_cast<int>(prompts[i].size()) <= shape.prompt_len) fits.push_back(i);
+      }
+    }
+    if (fits.empty()) {
+      throw BadParams("no prompt in " + path + " supplies " + std::to_string(size) + " tokens for shape " +
+                      std::to_string(shape.batch) + "x" + std::to_string(shape.prompt_len));
+    }
+    size_t pick = fits.front();
+    for (size_t candidate : fits) {
+      if (!used[candidate]) {
+        pick = candidate;
+        break;
+      }
+    }
+    used[pick] = true;
+    std::vector<int> tokens = EncodeBytes(prompts[pick]);
+    tokens.resize(std::min<size_t>(tokens.size(), static_cast<size_t>(size > 0 ? size : shape.prompt_len)));
+    batch.push_back(std::move(tokens));
+  }
+  return batch;
+}
+
+struct Generation {
+  std::vector<std::vector<int>> tokens;  // Per sequence, max_new_tokens each.
+  std::vector<float> logits;             // [batch, steps, vocab]
+  double ttft_ms = 0;                    // Prefill of the batch to its first tokens.
+  double itl_ms = 0;                     // Mean decode step.
+};
+
+// Greedy generation; with `golden`, the reference's tokens are fed back instead.
+Generation Generate(LlamaModel& model, const std::vector<std::vector<int>>& prompts, int steps,
+                    const std::vector<std::vector<int>>* golden) {
+  const int vocab = model.vocab(), batch = static_cast<int>(prompts.size());
+  Generation out;
+  out.tokens.resize(static_cast<size_t>(batch));
+  out.logits.resize(static_cast<size_t>(batch) * steps * vocab);
+  std::vector<int> seqs;
+  auto start = Clock::now();
+  for (int b = 0; b < batch; ++b) {
+    seqs.push_back(model.NewSequence());
+    auto logits = Require(model.Prefill(seqs.back(), prompts[static_cast<size_t>(b)]));
+    std::copy(logits.begin(), logits.end(), &out.logits[static_cast<size_t>(b) * steps * vocab]);
+    out.tokens[static_cast<size_t>(b)].push_back(Argmax(logits.data(), vocab));
+  }
+  out.ttft_ms = Ms(start);
+  double decode_ms = 0;
+  for (int step = 1; step < steps; ++step) {
+    std::vector<int> feed;
+    for (int b = 0; b < batch; ++b) {
+      feed.push_back(golden ? (*golden)[static_cast<size_t>(b)][static_cast<size_t>(step - 1)]
+                            : out.tokens[static_cast<size_t>(b)].back());
+    }
+    auto step_start = Clock::now();
+    auto logits = Require(model.Decode(seqs, feed));
+    decode_ms += Ms(step_start);
+    for (int b = 0; b < batch; ++b) {
+      const float* row = &logits[static_cast<size_t>(b) * vocab];
+      std::copy(row, row + vocab, &out.logits[(static_cast<size_t>(b) * steps + step) * vocab]);
+      out.tokens[static_cast<size_t>(b)].push_back(Argmax(row, vocab));
+    }
+  }
+  out.itl_ms = steps > 1 ? decode_ms / (steps - 1) : 0;
+  return out;
+}
+
+std::vector<std::vector<int>> TokensFrom(const json& value) { return value.get<std::vector<std::vector<int>>>(); }
+
+SuiteResult Reference(const SuiteContext& ctx) {
+  const json& p = ctx.params;
+  auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, DType::kF32));
+  auto prompts = PickPrompts(p);
+  const int steps = p.value("max_new_tokens", 8);
+  size_t longest = 0;
+  for (const auto& prompt : prompts) longest = std::max(longest, prompt.size());
+  LlamaModel model(weights, ctx.comm, CacheFor(static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, DType::kF32));
+  Generation generation = Generate(model, prompts, steps, nullptr);
+  SuiteResult result;
+  result.pass = true;
+  if (ctx.rank == 0) {
+    WriteJson(ctx.out_dir + "/prompts.json", {{"prompts", prompts}});
+    WriteJson(ctx.out_dir + "/tokens.json", {{"tokens", generation.tokens}});
+    auto status = WriteNpy(ctx.out_dir + "/logits.npy",
+                           {static_cast<int64_t>(prompts.size()), steps, model.vocab()}, generation.logits);
+    if (!status.ok()) throw BadParams(status.message());
+  }
+  result.metrics["sequences"] = static_cast<double>(prompts.size());
+  result.metrics["steps"] = steps;
+  result.details = {{"text", DecodeBytes(generation.tokens.front())}};
+  return result;
+}
+
+SuiteResult Compile(const SuiteContext& ctx) {
+  const json& p = ctx.params;
+  auto start = Clock::now();
+  auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, ParamDType(p)));
+  SuiteResult result;
+  result.pass = true;
+  result.metrics["load_ms"] = Ms(start);
+  if (ctx.rank == 0) WriteJson(ctx.out_dir + "/program.json", p);
+  (void)weights;
+  return result;
+}
+
+SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
+  const json& p = ctx.params;
+  const DType dtype = ParamDType(p);
+  const DType kv = p.value("attention", "paged") == "paged_fp8" ? DType::kF8E4M3 : dtype;
+  auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, dtype));
+  const json reference_prompts = ReadJson(ctx.inputs_dir + "/reference/prompts.json");
+  auto prompts = TokensFrom(reference_prompts.at("prompts"));
+  const int steps = p.value("max_new_tokens", 8);
+  std::vector<std::vector<int>> golden;
+  const bool metrics_mode = !benchmark && p.value("test_type", "metrics") == "metrics";
+  if (metrics_mode) golden = TokensFrom(ReadJson(ctx.inputs_dir + "/reference/tokens.json").at("tokens"));
+  size_t longest = 0;
+  for (const auto& prompt : prompts) longest = std::max(longest, prompt.size());
+  LlamaModel model(weights, ctx.comm, CacheFor(static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, kv));
+  Generation generation = Generate(model, prompts, steps, metrics_mode ? &golden : nullptr);
+  SuiteResult result;
+  result.pass = true;
+  result.metrics["ttft_ms"] = generation.ttft_ms;
+  result.metrics["itl_ms"] = generation.itl_ms;
+  result.metrics["tokens_per_s"] =
+      generation.itl_ms > 0 ? 1000.0 * static_cast<double>(prompts.size()) / generation.itl_ms : 0;
+  if (benchmark) {
+    const double ttft_target = p.value("ttft_ms_target", 0.0), itl_target = p.value("itl_ms_target", 0.0);
+    if (ttft_target > 0 && generation.ttft_ms > ttft_target) {
+      result.pass = false;
+      result.reason = "TTFT " + std::to_string(generation.ttft_ms) + " ms over the target " + std::to_string(ttft_target);
+    } else if (itl_target > 0 && generation.itl_ms > itl_target) {
+      result.pass = false;
+      result.reason = "ITL " + std::to_string(generation.itl_ms) + " ms over the target " + std::to_string(itl_target);
+    }
+    return result;
+  }
+  if (ctx.rank == 0) {
+    WriteJson(ctx.out_dir + "/tokens.json", {{"tokens", generation.tokens}});
+    auto status = WriteNpy(ctx.out_dir + "/logits.npy",
+                           {static_cast<int64_t>(prompts.size()), steps, model.vocab()}, generation.logits);
+    if (!status.ok()) throw BadParams(status.message());
+  }
+  return result;
+}
+
+SuiteResult Validate(const SuiteContext& ctx) {
+  const json& p = ctx.params;
+  SuiteResult result;
+  Verdict verdict;
+  if (p.value("test_type", "metrics") == "tokens") {
+    verdict = ValidateTokens(TokensFrom(ReadJson(ctx.inputs_dir + "/reference/tokens.json").at("tokens")),
+                             TokensFrom(ReadJson(ctx.inputs_dir + "/run/tokens.json").at("tokens")));
+  } else {
+    std::vector<int64_t> reference_shape, run_shape;
+    auto reference = Require(ReadNpy(ctx.inputs_dir + "/reference/logits.npy", &reference_shape));
+    auto run = Require(ReadNpy(ctx.inputs_dir + "/run/logits.npy", &run_shape));
+    if (reference_shape != run_shape || reference_shape.size() != 3) {
+      throw BadParams("reference and run logits differ in shape");
+    }
+    verdict = ValidateMetrics(reference, run, static_cast<int>(reference_shape[2]), p.value("top_k", 20),
+                              p.value("cross_entropy_threshold", 2.5), p.value("failure_rate_threshold", 0.1));
+    result.metrics["max_cross_entropy"] = verdict.max_cross_entropy;
+    result.metrics["mean_cross_entropy"] = verdict.mean_cross_entropy;
+  }
+  result.pass = verdict.pass;
+  result.reason = verdict.reason;
+  result.metrics["failure_rate"] = verdict.failure_rate;
+  result.metrics["failed_steps"] = verdict.failed_steps;
+  result.metrics["steps"] = verdict.steps;
+  return result;
+}
+
+}  // namespace
+
+SuiteResult RunLlm(const SuiteContext& ctx) {
+  const std::string stage = ctx.params.value("stage", "");
+  if (ctx.backend == "gpu") {
+    throw BadParams("backend 'gpu': this worker was built without a GPU backend; build with -DGAUNTLET_GPU=cuda or hip");
+  }
+  if (stage == "reference") return Reference(ctx);
+  if (stage == "compile") return Compile(ctx);
+  if (stage == "run") return Run(ctx, /*benchmark=*/false);
+  if (stage == "validate") return Validate(ctx);
+  if (stage == "benchmark") return Run(ctx, /*benchmark=*/true);
+  throw BadParams("params.stage: '" + stage + "' must be reference, compile, run, validate or benchmark");
+}
+
+}  // namespace gauntlet::worker
