@@ -1,0 +1,205 @@
+// Split-K ("flash-decoding") paged attention for one decode step.
+//
+// Pass 1: a thread block per (split of the context, KV head, sequence). Its
+// four warps walk their tokens through the block table; a warp holds a K or V
+// row across its 32 lanes (4 dims each, 8-byte loads) and updates an online
+// softmax for every query head of the group, so each K/V row is read once
+// for all of them. The warps' partial results are merged in shared memory and
+// written, unnormalised, with their running max and sum.
+// Pass 2: a thread block per (sequence, query head) merges the splits.
+#include "worker/kernels/gpu/paged_decode_attention.h"
+
+#include <algorithm>
+#include <cfloat>
+
+namespace gauntlet::worker::gpu {
+namespace {
+
+constexpr int kHeadDim = 128;
+constexpr int kBlockSize = 16;
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * GPU_WARP_SIZE;
+constexpr int kDimsPerLane = kHeadDim / GPU_WARP_SIZE;  // 4
+
+__device__ __forceinline__ float WarpSum(float value) {
+#pragma unroll
+  for (int offset = GPU_WARP_SIZE / 2; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
+  return value;
+}
+
+__device__ __forceinline__ void LoadRow(const gpu_bf16* row, float* out) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(row);
+  const gpu_bf162 a = *reinterpret_cast<const gpu_bf162*>(&raw.x);
+  const gpu_bf162 b = *reinterpret_cast<const gpu_bf162*>(&raw.y);
+  const float2 fa = __bfloat1622float2(a), fb = __bfloat1622float2(b);
+  out[0] = fa.x, out[1] = fa.y, out[2] = fb.x, out[3] = fb.y;
+}
+
+struct Split {
+  int count;   // Splits per sequence.
+  int tokens;  // Tokens per split, a multiple of the block size.
+};
+
+template <int kGroup>
+__global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
+  const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
+  const int warp = threadIdx.x / GPU_WARP_SIZE, lane = threadIdx.x % GPU_WARP_SIZE;
+  const int length = args.context_lens[seq];
+  const int begin = s * split.tokens, end = min(length, begin + split.tokens);
+
+  float q[kGroup][kDimsPerLane];
+#pragma unroll
+  for (int g = 0; g < kGroup; ++g) {
+    LoadRow(args.q + (static_cast<int64_t>(seq) * args.heads + kv_head * kGroup + g) * kHeadDim + lane * kDimsPerLane, q[g]);
+#pragma unroll
+    for (int i = 0; i < kDimsPerLane; ++i) q[g][i] *= args.scale;
+  }
+  float m[kGroup], l[kGroup], acc[kGroup][kDimsPerLane];
+#pragma unroll
+  for (int g = 0; g < kGroup; ++g) {
+    m[g] = -FLT_MAX, l[g] = 0;
+#pragma unroll
+    for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] = 0;
+  }
+
+  const int32_t* table = args.block_table + static_cast<int64_t>(seq) * args.max_blocks_per_seq;
+  const int64_t head_stride = kBlockSize * kHeadDim;
+  auto row_of = [&](int t) {
+    const int64_t block = table[t / kBlockSize];
+    return ((block * args.kv_heads + kv_head) * head_stride) + (t % kBlockSize) * kHeadDim + lane * kDimsPerLane;
+  };
+  auto attend = [&](const float* k, const float* v) {
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      float score = 0;
+#pragma unroll
+      for (int i = 0; i < kDimsPerLane; ++i) score += q[g][i] * k[i];
+      score = WarpSum(score);
+      const float next = fmaxf(m[g], score);
+      const float correction = __expf(m[g] - next), weight = __expf(score - next);
+      l[g] = l[g] * correction + weight;
+#pragma unroll
+      for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] = acc[g][i] * correction + weight * v[i];
+      m[g] = next;
+    }
+  };
+  // Two tokens per iteration: four loads in flight per lane before any math.
+  int t = begin + warp;
+  for (; t + kWarps < end; t += 2 * kWarps) {
+    float k0[kDimsPerLane], v0[kDimsPerLane], k1[kDimsPerLane], v1[kDimsPerLane];
+    const int64_t r0 = row_of(t), r1 = row_of(t + kWarps);
+    LoadRow(args.k_cache + r0, k0);
+    LoadRow(args.v_cache + r0, v0);
+    LoadRow(args.k_cache + r1, k1);
+    LoadRow(args.v_cache + r1, v1);
+    attend(k0, v0);
+    attend(k1, v1);
+  }
+  if (t < end) {
+    float k0[kDimsPerLane], v0[kDimsPerLane];
+    const int64_t r0 = row_of(t);
+    LoadRow(args.k_cache + r0, k0);
+    LoadRow(args.v_cache + r0, v0);
+    attend(k0, v0);
+  }
+
+  __shared__ float shared_m[kWarps][kGroup], shared_l[kWarps][kGroup];
+  __shared__ float shared_acc[kWarps][kGroup][kHeadDim];
+#pragma unroll
+  for (int g = 0; g < kGroup; ++g) {
+    if (lane == 0) shared_m[warp][g] = m[g], shared_l[warp][g] = l[g];
+#pragma unroll
+    for (int i = 0; i < kDimsPerLane; ++i) shared_acc[warp][g][lane * kDimsPerLane + i] = acc[g][i];
+  }
+  __syncthreads();
+  // Thread d merges dimension d of every head of the group.
+  const int d = threadIdx.x;
+  for (int g = 0; g < kGroup; ++g) {
+    float merged_m = -FLT_MAX;
+    for (int w = 0; w < kWarps; ++w) merged_m = fmaxf(merged_m, shared_m[w][g]);
+    float merged_l = 0, merged_acc = 0;
+    for (int w = 0; w < kWarps; ++w) {
+      const float factor = shared_l[w][g] > 0 ? __expf(shared_m[w][g] - merged_m) : 0.0f;
+      merged_l += shared_l[w][g] * factor;
+      merged_acc += shared_acc[w][g][d] * factor;
+    }
+    const int head = kv_head * kGroup + g;
+    const int64_t slot = (static_cast<int64_t>(seq) * args.heads + head) * split.count + s;
+    float* partial_acc = args.scratch;
+    float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kHeadDim;
+    partial_acc[slot * kHeadDim + d] = merged_acc;
+    if (d == 0) partial_ml[slot * 2] = merged_m, partial_ml[slot * 2 + 1] = merged_l;
+  }
+}
+
+__global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Split split) {
+  const int seq = blockIdx.x, head = blockIdx.y, d = threadIdx.x;
+  const int64_t base = (static_cast<int64_t>(seq) * args.heads + head) * split.count;
+  const float* partial_acc = args.scratch;
+  const float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kHeadDim;
+  float merged_m = -FLT_MAX;
+  for (int s = 0; s < split.count; ++s) {
+    if (partial_ml[(base + s) * 2 + 1] > 0) merged_m = fmaxf(merged_m, partial_ml[(base + s) * 2]);
+  }
+  float merged_l = 0, merged_acc = 0;
+  for (int s = 0; s < split.count; ++s) {
+    const float l = partial_ml[(base + s) * 2 + 1];
+    if (l <= 0) continue;
+    const float factor = __expf(partial_ml[(base + s) * 2] - merged_m);
+    merged_l += l * factor;
+    merged_acc += partial_acc[(base + s) * kHeadDim + d] * factor;
+  }
+  args.out[(static_cast<int64_t>(seq) * args.heads + head) * kHeadDim + d] = __float2bfloat16(merged_acc / merged_l);
+}
+
+Split ChooseSplit(int batch, int kv_heads, int max_context, int multiprocessors) {
+  // Enough blocks for four waves, but no split shorter than 256 tokens.
+  const int wanted = (4 * multiprocessors + batch * kv_heads - 1) / (batch * kv_heads);
+  const int most = std::max(1, (max_context + 255) / 256);
+  Split split;
+  split.count = std::clamp(wanted, 1, most);
+  split.tokens = ((max_context + split.count - 1) / split.count + kBlockSize - 1) / kBlockSize * kBlockSize;
+  split.count = (max_context + split.tokens - 1) / split.tokens;
+  return split;
+}
+
+}  // namespace
+
+int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int multiprocessors) {
+  // The largest split count any kv_heads could choose is bounded by the context.
+  const int splits = std::max(1, (max_context + 255) / 256);
+  (void)multiprocessors;
+  return static_cast<int64_t>(batch) * heads * splits * (kHeadDim + 2);
+}
+
+gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {
+  const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors);
+  const dim3 grid(split.count, args.kv_heads, args.batch);
+  switch (args.heads / args.kv_heads) {
+    case 1: SplitPass<1><<<grid, kThreads, 0, stream>>>(args, split); break;
+    case 2: SplitPass<2><<<grid, kThreads, 0, stream>>>(args, split); break;
+    case 4: SplitPass<4><<<grid, kThreads, 0, stream>>>(args, split); break;
+    case 8: SplitPass<8><<<grid, kThreads, 0, stream>>>(args, split); break;
+    default: return gpuErrorInvalidValue;
+  }
+  MergePass<<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
+  return gpuGetLastError();
+}
+
+}  // namespace gauntlet::worker::gpu
+
+// A C entry point so benchmarks can call the kernel on tensors they own.
+extern "C" int gauntlet_paged_decode(const void* q, const void* k_cache, const void* v_cache, const int32_t* block_table,
+                                     const int32_t* context_lens, void* out, float* scratch, int batch, int heads,
+                                     int kv_heads, int max_blocks_per_seq, int max_context, float scale,
+                                     int multiprocessors, void* stream) {
+  using namespace gauntlet::worker::gpu;
+  PagedDecodeArgs args{static_cast<const gpu_bf16*>(q), static_cast<const gpu_bf16*>(k_cache),
+                       static_cast<const gpu_bf16*>(v_cache), block_table, context_lens, static_cast<gpu_bf16*>(out),
+                       scratch, batch, heads, kv_heads, max_blocks_per_seq, max_context, scale};
+  return static_cast<int>(LaunchPagedDecode(args, multiprocessors, static_cast<gpuStream_t>(stream)));
+}
+
+extern "C" long long gauntlet_paged_decode_scratch_floats(int batch, int heads, int max_context, int multiprocessors) {
+  return gauntlet::worker::gpu::PagedDecodeScratchFloats(batch, heads, max_context, multiprocessors);
+}

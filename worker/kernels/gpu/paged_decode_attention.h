@@ -1,0 +1,36 @@
+// Paged decode attention on the GPU: one new query token per sequence
+// attends over its whole context, read through a block table.
+//
+// Layouts (bf16):
+//   q            [batch, heads, head_dim]
+//   k/v cache    [num_blocks, kv_heads, block_size, head_dim]
+//   block_table  [batch, max_blocks_per_seq] (int32)
+//   context_lens [batch] (int32)
+//   out          [batch, heads, head_dim] (bf16)
+// head_dim is 128 and block_size 16; heads / kv_heads query heads share each
+// KV head (grouped-query attention), so each K/V row is read once per group.
+#pragma once
+
+#include <cstdint>
+
+#include "worker/backend/gpu_vendor.h"
+
+namespace gauntlet::worker::gpu {
+
+struct PagedDecodeArgs {
+  const gpu_bf16* q;
+  const gpu_bf16* k_cache;
+  const gpu_bf16* v_cache;
+  const int32_t* block_table;
+  const int32_t* context_lens;
+  gpu_bf16* out;
+  float* scratch;     // PagedDecodeScratchFloats() floats of device memory.
+  int batch, heads, kv_heads, max_blocks_per_seq, max_context;
+  float scale;
+};
+
+// Floats of scratch the split-K passes need.
+int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int multiprocessors);
+gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream);
+
+}  // namespace gauntlet::worker::gpu
