@@ -84,8 +84,10 @@ def case(batch, context, copy_bw):
     ours()
     reference = theirs().squeeze(2).float()
     error = ((out.float() - reference).norm() / reference.norm()).item()
-    exact = F.scaled_dot_product_attention(q4.double(), k.double(), v.double(), enable_gqa=True).squeeze(2)
-    error_exact = ((out.double() - exact).norm() / exact.norm()).item()
+    # fp64 on two sequences: the whole batch would not fit next to the caches.
+    exact = F.scaled_dot_product_attention(q4[:2].double(), k[:2].double(), v[:2].double(), enable_gqa=True).squeeze(2)
+    error_exact = ((out[:2].double() - exact).norm() / exact.norm()).item()
+    del exact
     ours_ms, theirs_ms = timed(ours), timed(theirs)
     kv_bytes = 2 * k.numel() * k.element_size()
     return dict(batch=batch, context=context, ours_ms=ours_ms, torch_ms=theirs_ms,
