@@ -1,10 +1,10 @@
 // Split-K ("flash-decoding") paged attention for one decode step.
 //
 // Pass 1: a thread block per (split of the context, KV head, sequence). Its
-// four warps walk their tokens through the block table; a warp holds a K or V
-// row across its 32 lanes (4 dims each, 8-byte loads) and updates an online
-// softmax for every query head of the group, so each K/V row is read once
-// for all of them. The warps' partial results are merged in shared memory and
+// eight half-warps walk their tokens through the block table; a half-warp
+// holds a K or V row across its 16 lanes (8 dims each, one 16-byte load) and
+// updates an online softmax for every query head of the group, so each K/V
+// row is read once for all of them. The warps' partial results are merged in shared memory and
 // written, unnormalised, with their running max and sum.
 // Pass 2: a thread block per (sequence, query head) merges the splits.
 #include "worker/kernels/gpu/paged_decode_attention.h"
@@ -19,20 +19,25 @@ constexpr int kHeadDim = 128;
 constexpr int kBlockSize = 16;
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * GPU_WARP_SIZE;
-constexpr int kDimsPerLane = kHeadDim / GPU_WARP_SIZE;  // 4
+// A half-warp holds one K or V row: 16 lanes × 8 dims, one 16-byte load each.
+constexpr int kLanesPerRow = 16;
+constexpr int kDimsPerLane = kHeadDim / kLanesPerRow;  // 8
+constexpr int kRowGroups = kThreads / kLanesPerRow;    // 8 half-warps per block
+constexpr int kTokensInFlight = 2;                     // Per half-warp per iteration.
 
-__device__ __forceinline__ float WarpSum(float value) {
+__device__ __forceinline__ float HalfWarpSum(float value) {
 #pragma unroll
-  for (int offset = GPU_WARP_SIZE / 2; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
+  for (int offset = kLanesPerRow / 2; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
   return value;
 }
 
-__device__ __forceinline__ void LoadRow(const gpu_bf16* row, float* out) {
-  const uint2 raw = *reinterpret_cast<const uint2*>(row);
-  const gpu_bf162 a = *reinterpret_cast<const gpu_bf162*>(&raw.x);
-  const gpu_bf162 b = *reinterpret_cast<const gpu_bf162*>(&raw.y);
-  const float2 fa = __bfloat1622float2(a), fb = __bfloat1622float2(b);
-  out[0] = fa.x, out[1] = fa.y, out[2] = fb.x, out[3] = fb.y;
+__device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
+  const gpu_bf162* pairs = reinterpret_cast<const gpu_bf162*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 f = __bfloat1622float2(pairs[i]);
+    out[2 * i] = f.x, out[2 * i + 1] = f.y;
+  }
 }
 
 struct Split {
@@ -43,14 +48,16 @@ struct Split {
 template <int kGroup>
 __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
   const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
-  const int warp = threadIdx.x / GPU_WARP_SIZE, lane = threadIdx.x % GPU_WARP_SIZE;
+  const int row_group = threadIdx.x / kLanesPerRow, lane = threadIdx.x % kLanesPerRow;
   const int length = args.context_lens[seq];
   const int begin = s * split.tokens, end = min(length, begin + split.tokens);
 
   float q[kGroup][kDimsPerLane];
 #pragma unroll
   for (int g = 0; g < kGroup; ++g) {
-    LoadRow(args.q + (static_cast<int64_t>(seq) * args.heads + kv_head * kGroup + g) * kHeadDim + lane * kDimsPerLane, q[g]);
+    const uint4 raw = *reinterpret_cast<const uint4*>(
+        args.q + (static_cast<int64_t>(seq) * args.heads + kv_head * kGroup + g) * kHeadDim + lane * kDimsPerLane);
+    Unpack(raw, q[g]);
 #pragma unroll
     for (int i = 0; i < kDimsPerLane; ++i) q[g][i] *= args.scale;
   }
@@ -63,18 +70,23 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
   }
 
   const int32_t* table = args.block_table + static_cast<int64_t>(seq) * args.max_blocks_per_seq;
-  const int64_t head_stride = kBlockSize * kHeadDim;
+  const uint4* k_rows = reinterpret_cast<const uint4*>(args.k_cache);
+  const uint4* v_rows = reinterpret_cast<const uint4*>(args.v_cache);
+  // In 16-byte units: a block of one head is 16 rows × 16 units.
   auto row_of = [&](int t) {
     const int64_t block = table[t / kBlockSize];
-    return ((block * args.kv_heads + kv_head) * head_stride) + (t % kBlockSize) * kHeadDim + lane * kDimsPerLane;
+    return ((block * args.kv_heads + kv_head) * kBlockSize + t % kBlockSize) * kLanesPerRow + lane;
   };
-  auto attend = [&](const float* k, const float* v) {
+  auto attend = [&](const uint4& k_raw, const uint4& v_raw) {
+    float k[kDimsPerLane], v[kDimsPerLane];
+    Unpack(k_raw, k);
+    Unpack(v_raw, v);
 #pragma unroll
     for (int g = 0; g < kGroup; ++g) {
       float score = 0;
 #pragma unroll
       for (int i = 0; i < kDimsPerLane; ++i) score += q[g][i] * k[i];
-      score = WarpSum(score);
+      score = HalfWarpSum(score);
       const float next = fmaxf(m[g], score);
       const float correction = __expf(m[g] - next), weight = __expf(score - next);
       l[g] = l[g] * correction + weight;
@@ -83,42 +95,47 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
       m[g] = next;
     }
   };
-  // Two tokens per iteration: four loads in flight per lane before any math.
-  int t = begin + warp;
-  for (; t + kWarps < end; t += 2 * kWarps) {
-    float k0[kDimsPerLane], v0[kDimsPerLane], k1[kDimsPerLane], v1[kDimsPerLane];
-    const int64_t r0 = row_of(t), r1 = row_of(t + kWarps);
-    LoadRow(args.k_cache + r0, k0);
-    LoadRow(args.v_cache + r0, v0);
-    LoadRow(args.k_cache + r1, k1);
-    LoadRow(args.v_cache + r1, v1);
-    attend(k0, v0);
-    attend(k1, v1);
-  }
-  if (t < end) {
-    float k0[kDimsPerLane], v0[kDimsPerLane];
-    const int64_t r0 = row_of(t);
-    LoadRow(args.k_cache + r0, k0);
-    LoadRow(args.v_cache + r0, v0);
-    attend(k0, v0);
+  // Each half-warp takes every kRowGroups-th token; all loads of an iteration
+  // are issued before any math so they overlap. Both halves of a warp run the
+  // same trip count, so the shuffles stay converged.
+  const int stride = kRowGroups * kTokensInFlight;
+  for (int base = begin; base < end; base += stride) {
+    uint4 k_raw[kTokensInFlight], v_raw[kTokensInFlight];
+    bool valid[kTokensInFlight];
+#pragma unroll
+    for (int j = 0; j < kTokensInFlight; ++j) {
+      const int t = base + row_group + j * kRowGroups;
+      valid[j] = t < end;
+      if (valid[j]) {
+        const int64_t row = row_of(t);
+        k_raw[j] = k_rows[row];
+        v_raw[j] = v_rows[row];
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < kTokensInFlight; ++j) {
+      if (valid[j]) attend(k_raw[j], v_raw[j]);
+    }
   }
 
-  __shared__ float shared_m[kWarps][kGroup], shared_l[kWarps][kGroup];
-  __shared__ float shared_acc[kWarps][kGroup][kHeadDim];
+  __shared__ float shared_m[kRowGroups][kGroup], shared_l[kRowGroups][kGroup];
+  __shared__ float shared_acc[kRowGroups][kGroup][kHeadDim];
 #pragma unroll
   for (int g = 0; g < kGroup; ++g) {
-    if (lane == 0) shared_m[warp][g] = m[g], shared_l[warp][g] = l[g];
+    if (lane == 0) shared_m[row_group][g] = m[g], shared_l[row_group][g] = l[g];
 #pragma unroll
-    for (int i = 0; i < kDimsPerLane; ++i) shared_acc[warp][g][lane * kDimsPerLane + i] = acc[g][i];
+    for (int i = 0; i < kDimsPerLane; ++i) shared_acc[row_group][g][lane * kDimsPerLane + i] = acc[g][i];
   }
   __syncthreads();
   // Thread d merges dimension d of every head of the group.
   const int d = threadIdx.x;
   for (int g = 0; g < kGroup; ++g) {
     float merged_m = -FLT_MAX;
-    for (int w = 0; w < kWarps; ++w) merged_m = fmaxf(merged_m, shared_m[w][g]);
+    for (int w = 0; w < kRowGroups; ++w) {
+      if (shared_l[w][g] > 0) merged_m = fmaxf(merged_m, shared_m[w][g]);
+    }
     float merged_l = 0, merged_acc = 0;
-    for (int w = 0; w < kWarps; ++w) {
+    for (int w = 0; w < kRowGroups; ++w) {
       const float factor = shared_l[w][g] > 0 ? __expf(shared_m[w][g] - merged_m) : 0.0f;
       merged_l += shared_l[w][g] * factor;
       merged_acc += shared_acc[w][g][d] * factor;
