@@ -169,10 +169,18 @@ __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Spli
   args.out[(static_cast<int64_t>(seq) * args.heads + head) * kHeadDim + d] = __float2bfloat16(merged_acc / merged_l);
 }
 
+// Splits short enough to fill the GPU several times over: about four full
+// waves of resident blocks (four per multiprocessor at these register counts),
+// so the last, partial wave is a small share of the time; never below 128
+// tokens a split, where the merge would start to cost more than it saves.
+constexpr int kMinSplitTokens = 128;
+constexpr int kResidentBlocksPerSm = 4;
+constexpr int kWaves = 4;
+
 Split ChooseSplit(int batch, int kv_heads, int max_context, int multiprocessors) {
-  // Enough blocks for four waves, but no split shorter than 256 tokens.
-  const int wanted = (4 * multiprocessors + batch * kv_heads - 1) / (batch * kv_heads);
-  const int most = std::max(1, (max_context + 255) / 256);
+  const int target = kWaves * kResidentBlocksPerSm * multiprocessors;
+  const int wanted = (target + batch * kv_heads - 1) / (batch * kv_heads);
+  const int most = std::max(1, (max_context + kMinSplitTokens - 1) / kMinSplitTokens);
   Split split;
   split.count = std::clamp(wanted, 1, most);
   split.tokens = ((max_context + split.count - 1) / split.count + kBlockSize - 1) / kBlockSize * kBlockSize;
@@ -183,8 +191,8 @@ Split ChooseSplit(int batch, int kv_heads, int max_context, int multiprocessors)
 }  // namespace
 
 int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int multiprocessors) {
-  // The largest split count any kv_heads could choose is bounded by the context.
-  const int splits = std::max(1, (max_context + 255) / 256);
+  // The most splits ChooseSplit can pick, whatever the KV head count.
+  const int splits = std::max(1, (max_context + kMinSplitTokens - 1) / kMinSplitTokens);
   (void)multiprocessors;
   return static_cast<int64_t>(batch) * heads * splits * (kHeadDim + 2);
 }
