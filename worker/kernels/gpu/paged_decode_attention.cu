@@ -23,7 +23,7 @@ constexpr int kThreads = kWarps * GPU_WARP_SIZE;
 constexpr int kLanesPerRow = 16;
 constexpr int kDimsPerLane = kHeadDim / kLanesPerRow;  // 8
 constexpr int kRowGroups = kThreads / kLanesPerRow;    // 8 half-warps per block
-constexpr int kTokensInFlight = 2;                     // Per half-warp per iteration.
+constexpr int kTokensInFlight = 4;                     // Per half-warp per iteration.
 
 __device__ __forceinline__ float HalfWarpSum(float value) {
 #pragma unroll
@@ -77,27 +77,9 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
     const int64_t block = table[t / kBlockSize];
     return ((block * args.kv_heads + kv_head) * kBlockSize + t % kBlockSize) * kLanesPerRow + lane;
   };
-  auto attend = [&](const uint4& k_raw, const uint4& v_raw) {
-    float k[kDimsPerLane], v[kDimsPerLane];
-    Unpack(k_raw, k);
-    Unpack(v_raw, v);
-#pragma unroll
-    for (int g = 0; g < kGroup; ++g) {
-      float score = 0;
-#pragma unroll
-      for (int i = 0; i < kDimsPerLane; ++i) score += q[g][i] * k[i];
-      score = HalfWarpSum(score);
-      const float next = fmaxf(m[g], score);
-      const float correction = __expf(m[g] - next), weight = __expf(score - next);
-      l[g] = l[g] * correction + weight;
-#pragma unroll
-      for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] = acc[g][i] * correction + weight * v[i];
-      m[g] = next;
-    }
-  };
-  // Each half-warp takes every kRowGroups-th token; all loads of an iteration
-  // are issued before any math so they overlap. Both halves of a warp run the
-  // same trip count, so the shuffles stay converged.
+  // All tokens of an iteration are loaded first, their dot products reduced
+  // as independent shuffle chains, and the softmax state corrected once per
+  // iteration rather than once per token.
   const int stride = kRowGroups * kTokensInFlight;
   for (int base = begin; base < end; base += stride) {
     uint4 k_raw[kTokensInFlight], v_raw[kTokensInFlight];
@@ -106,15 +88,60 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
     for (int j = 0; j < kTokensInFlight; ++j) {
       const int t = base + row_group + j * kRowGroups;
       valid[j] = t < end;
-      if (valid[j]) {
-        const int64_t row = row_of(t);
-        k_raw[j] = k_rows[row];
-        v_raw[j] = v_rows[row];
+      const int64_t row = row_of(valid[j] ? t : begin);
+      k_raw[j] = k_rows[row];
+      v_raw[j] = v_rows[row];
+    }
+    float score[kGroup][kTokensInFlight];
+#pragma unroll
+    for (int j = 0; j < kTokensInFlight; ++j) {
+      float k[kDimsPerLane];
+      Unpack(k_raw[j], k);
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+        float dot = 0;
+#pragma unroll
+        for (int i = 0; i < kDimsPerLane; ++i) dot += q[g][i] * k[i];
+        score[g][j] = dot;
       }
     }
 #pragma unroll
+    for (int offset = kLanesPerRow / 2; offset > 0; offset /= 2) {
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+#pragma unroll
+        for (int j = 0; j < kTokensInFlight; ++j) score[g][j] += __shfl_xor_sync(0xffffffff, score[g][j], offset);
+      }
+    }
+    float weight[kGroup][kTokensInFlight];
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      float next = m[g];
+#pragma unroll
+      for (int j = 0; j < kTokensInFlight; ++j) {
+        if (valid[j]) next = fmaxf(next, score[g][j]);
+      }
+      const float correction = __expf(m[g] - next);
+      float sum = 0;
+#pragma unroll
+      for (int j = 0; j < kTokensInFlight; ++j) {
+        weight[g][j] = valid[j] ? __expf(score[g][j] - next) : 0.0f;
+        sum += weight[g][j];
+      }
+      l[g] = l[g] * correction + sum;
+#pragma unroll
+      for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] *= correction;
+      m[g] = next;
+    }
+#pragma unroll
     for (int j = 0; j < kTokensInFlight; ++j) {
-      if (valid[j]) attend(k_raw[j], v_raw[j]);
+      float v[kDimsPerLane];
+      Unpack(v_raw[j], v);
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+#pragma unroll
+        for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] += weight[g][j] * v[i];
+      }
     }
   }
 
