@@ -23,7 +23,10 @@ constexpr int kThreads = kWarps * GPU_WARP_SIZE;
 constexpr int kLanesPerRow = 16;
 constexpr int kDimsPerLane = kHeadDim / kLanesPerRow;  // 8
 constexpr int kRowGroups = kThreads / kLanesPerRow;    // 8 half-warps per block
-constexpr int kTokensInFlight = 4;                     // Per half-warp per iteration.
+#ifndef GAUNTLET_TOKENS_IN_FLIGHT
+#define GAUNTLET_TOKENS_IN_FLIGHT 2
+#endif
+constexpr int kTokensInFlight = GAUNTLET_TOKENS_IN_FLIGHT;  // Per half-warp per iteration.
 
 __device__ __forceinline__ float HalfWarpSum(float value) {
 #pragma unroll
@@ -69,12 +72,19 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
     for (int i = 0; i < kDimsPerLane; ++i) acc[g][i] = 0;
   }
 
+  // The split's block ids, read once: each K/V address then waits on shared
+  // memory, not on a dependent global load.
+  extern __shared__ int32_t split_blocks[];
+  const int first_block = begin / kBlockSize;
+  const int block_count = (end - begin + kBlockSize - 1) / kBlockSize;
   const int32_t* table = args.block_table + static_cast<int64_t>(seq) * args.max_blocks_per_seq;
+  for (int i = threadIdx.x; i < block_count; i += kThreads) split_blocks[i] = table[first_block + i];
+  __syncthreads();
   const uint4* k_rows = reinterpret_cast<const uint4*>(args.k_cache);
   const uint4* v_rows = reinterpret_cast<const uint4*>(args.v_cache);
   // In 16-byte units: a block of one head is 16 rows × 16 units.
   auto row_of = [&](int t) {
-    const int64_t block = table[t / kBlockSize];
+    const int64_t block = split_blocks[t / kBlockSize - first_block];
     return ((block * args.kv_heads + kv_head) * kBlockSize + t % kBlockSize) * kLanesPerRow + lane;
   };
   // All tokens of an iteration are loaded first, their dot products reduced
@@ -227,11 +237,12 @@ int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int mult
 gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {
   const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors);
   const dim3 grid(split.count, args.kv_heads, args.batch);
+  const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
   switch (args.heads / args.kv_heads) {
-    case 1: SplitPass<1><<<grid, kThreads, 0, stream>>>(args, split); break;
-    case 2: SplitPass<2><<<grid, kThreads, 0, stream>>>(args, split); break;
-    case 4: SplitPass<4><<<grid, kThreads, 0, stream>>>(args, split); break;
-    case 8: SplitPass<8><<<grid, kThreads, 0, stream>>>(args, split); break;
+    case 1: SplitPass<1><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 2: SplitPass<2><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 4: SplitPass<4><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 8: SplitPass<8><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
     default: return gpuErrorInvalidValue;
   }
   MergePass<<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
