@@ -96,6 +96,9 @@ def case(batch, context, copy_bw):
 
 
 def main():
+    if len(sys.argv) > 3:  # profile one case: LIB BATCH CONTEXT
+        case(int(sys.argv[2]), int(sys.argv[3]), 3.0e12)
+        return 0
     copy_bw = copy_bandwidth()
     print(f"device: {props.name}, {SMS} SMs; copy bandwidth {copy_bw / 1e12:.2f} TB/s (read + write)")
     rows = []
