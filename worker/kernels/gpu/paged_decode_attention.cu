@@ -28,12 +28,6 @@ constexpr int kRowGroups = kThreads / kLanesPerRow;    // 8 half-warps per block
 #endif
 constexpr int kTokensInFlight = GAUNTLET_TOKENS_IN_FLIGHT;  // Per half-warp per iteration.
 
-__device__ __forceinline__ float HalfWarpSum(float value) {
-#pragma unroll
-  for (int offset = kLanesPerRow / 2; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
-  return value;
-}
-
 __device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
   const gpu_bf162* pairs = reinterpret_cast<const gpu_bf162*>(&raw);
 #pragma unroll
