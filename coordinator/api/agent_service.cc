@@ -6,16 +6,6 @@
 
 namespace gauntlet::api {
 
-namespace {
-// Copies a StatusOr's value into the reply, or maps its error.
-template <typename T, typename Reply>
-grpc::Status Answer(StatusOr<T> result, Reply* reply) {
-  if (!result) return ToGrpc(result.error());
-  *reply = std::move(*result);
-  return grpc::Status::OK;
-}
-}  // namespace
-
 grpc::Status AgentServiceImpl::Register(grpc::ServerContext*, const v1::RegisterRequest* request,
                                         v1::RegisterResponse* reply) {
   return Answer(jobs_.Register(*request), reply);

@@ -8,12 +8,6 @@
 namespace gauntlet::api {
 
 namespace {
-template <typename T, typename Reply>
-grpc::Status Answer(StatusOr<T> result, Reply* reply) {
-  if (!result) return ToGrpc(result.error());
-  *reply = std::move(*result);
-  return grpc::Status::OK;
-}
 
 constexpr int64_t kLogChunkBytes = 64 * 1024;
 constexpr auto kFollowPoll = std::chrono::milliseconds(200);
