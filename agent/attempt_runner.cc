@@ -86,6 +86,7 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
   std::string devices = DeviceList(assignment_);
   spec.env["GAUNTLET_DEVICES"] = devices;
   spec.env["GAUNTLET_OUT"] = fs::absolute(out_dir_).string();
+  spec.env["GAUNTLET_INPUTS"] = fs::absolute(dir_ + "/in").string();
   spec.env["GAUNTLET_JOB_ID"] = std::to_string(job.id());
   spec.env["GAUNTLET_ATTEMPT_ID"] = std::to_string(assignment_.attempt_id());
   if (job.device_kind() == "gpu" || (job.device_kind().empty() && !config_.devices.empty() &&

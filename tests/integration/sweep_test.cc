@@ -19,13 +19,13 @@ jobs:
   - name: compile
     kind: exec
     depends_on: fetch
-    matrix: {model: [llama, granite, mixtral], dtype: [fp16, bf16]}
+    matrix: {model: [llama, granite, mixtral, phi], dtype: [fp16, bf16]}
     command: "echo compile ${model} ${dtype} on $GAUNTLET_DEVICES"
   - name: run
     kind: worker
     suite: selftest
     depends_on: compile
-    matrix: {model: [llama, granite, mixtral], dtype: [fp16, bf16]}
+    matrix: {model: [llama, granite, mixtral, phi], dtype: [fp16, bf16]}
     params: {n: 10000}
   - name: tp2
     kind: worker
@@ -36,11 +36,12 @@ jobs:
     params: {n: 200000}
   - name: report
     kind: exec
-    depends_on: [run, tp2]
-    command: "echo all done"
+    depends_on: [run, tp2, fetch]
+    command: "grep -q bytes $GAUNTLET_INPUTS/fetch/result.json && echo all done"
 )";
 
 TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
+  // 1 fetch + 8 compiles + 8 worker runs + 2 two-device worker jobs + 1 report.
   Farm farm("dag");
   farm.StartCoordinator();
   farm.StartAgent("node-a", "cpu:2");
@@ -48,7 +49,7 @@ TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
   int64_t sweep_id = farm.Submit(kDag);
   v1::Sweep sweep = farm.WaitForSweep(sweep_id, std::chrono::seconds(120));
   ASSERT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
-  EXPECT_EQ(sweep.total_jobs(), 1 + 6 + 6 + 2 + 1);
+  EXPECT_EQ(sweep.total_jobs(), 1 + 8 + 8 + 2 + 1);
 
   std::map<int64_t, v1::Job> jobs;
   std::set<std::string> agents_used;
@@ -67,8 +68,14 @@ TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
   }
   EXPECT_EQ(agents_used.size(), 2u) << "both agents should take work";
   // The worker's result reached the coordinator with its metrics and artifacts.
-  const v1::Job& tp2 = jobs.at(14);
-  ASSERT_EQ(tp2.name(), "tp2[seed=1]");
+  auto named = [&](const std::string& name) -> const v1::Job& {
+    for (const auto& [id, job] : jobs) {
+      if (job.name() == name) return job;
+    }
+    ADD_FAILURE() << "no job " << name;
+    return jobs.begin()->second;
+  };
+  const v1::Job& tp2 = named("tp2[seed=1]");
   EXPECT_EQ(tp2.verdict(), "pass");
   EXPECT_EQ(tp2.metrics().at("ranks"), 2);
   EXPECT_EQ(tp2.metrics().at("elements"), 400000);
@@ -76,7 +83,8 @@ TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
   for (const auto& ref : tp2.artifacts()) artifact_names.insert(ref.name());
   EXPECT_TRUE(artifact_names.contains("result.json"));
   EXPECT_TRUE(artifact_names.contains("sums.json"));
-  EXPECT_EQ(jobs.at(1).metrics().at("bytes"), 42);
+  EXPECT_EQ(named("fetch").metrics().at("bytes"), 42);
+  EXPECT_EQ(named("report").depends_on_size(), 8 + 2 + 1) << "every run, both tp2 jobs and fetch";
 
   // The CLI reads the same results.
   CliResult results = farm.Cli({"results", std::to_string(sweep_id)});
