@@ -30,6 +30,23 @@
     } else {
       content.innerHTML = html;
     }
+    wireToggles();
+  }
+
+  // Model groups of the matrix collapse; which ones survives live refreshes.
+  const collapsed = new Set();
+  function wireToggles() {
+    for (const group of document.querySelectorAll('tbody.model')) {
+      const model = group.dataset.model;
+      group.classList.toggle('collapsed', collapsed.has(model));
+      const toggle = group.querySelector('.toggle');
+      if (!toggle) continue;
+      toggle.hidden = false;
+      toggle.onclick = () => {
+        if (collapsed.has(model)) collapsed.delete(model); else collapsed.add(model);
+        group.classList.toggle('collapsed', collapsed.has(model));
+      };
+    }
   }
 
   function scheduleRefresh() {
@@ -110,6 +127,7 @@
     new window.uPlot({ width, height: 280, series, axes: [{}, { label: 'TTFT ms' }] }, data, target);
   }
 
+  wireToggles();
   follow();
   followLog();
   chart();

@@ -107,6 +107,13 @@ test('the matrix fills in live and escapes names', async () => {
   assert.match(await model.locator('th.model').textContent(), /<script>window\.pwned=1<\/script>llama-8b/);
   await page.screenshot({ path: path.join(shots, 'matrix.png'), fullPage: true });
 
+  // A model group collapses to its first row.
+  assert.strictEqual(await model.locator('tr:visible').count(), 2);
+  await model.locator('button.toggle').click();
+  assert.strictEqual(await model.locator('tr:visible').count(), 1);
+  await model.locator('button.toggle').click();
+  assert.strictEqual(await model.locator('tr:visible').count(), 2);
+
   // A FAIL cell links to its jobs, whose reason says why.
   await model.locator('tr', { hasText: 'bf16' }).locator('td.cell.fail a').click();
   await page.waitForSelector('table.list');

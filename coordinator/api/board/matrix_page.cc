@@ -119,7 +119,8 @@ std::string RenderMatrix(const MatrixView& view) {
       body += "<tr>";
       if (first) {
         body += "<th class=model rowspan=" + std::to_string(rows.size()) + " title=\"" + Escape(model) + "\">" +
-                Escape(model) + "</th>";
+                "<button class=toggle type=button hidden aria-label=\"collapse\">▾</button> " + Escape(model) +
+                "</th>";
       }
       body += "<td>" + Escape(row.first.empty() ? "—" : row.first) + "</td><td>" +
               Escape(row.second.empty() ? "—" : row.second) + "</td>";
