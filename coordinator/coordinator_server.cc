@@ -30,6 +30,9 @@ Status CoordinatorServer::Start() {
   if (!store) return store.error().WithContext("--db " + options_.db_path);
   store_ = std::move(*store);
   artifacts_ = std::make_unique<store::ArtifactStore>(options_.artifacts_dir);
+  if (int stale = artifacts_->RemoveStaleTemporaries()) {
+    spdlog::warn("removed {} partial artifact files left by an earlier coordinator", stale);
+  }
   jobs_ = std::make_unique<JobManager>(*store_, clock_, options_.jobs);
   GAUNTLET_RETURN_IF_ERROR(jobs_->Recover());
 

@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
   options.jobs.lease_ttl_ms = static_cast<int64_t>(*ttl * 1000);
   options.jobs.agent_timeout_ms = options.jobs.lease_ttl_ms;
 
+  // A full disk or a file-size limit must fail the write that hit it (the
+  // caller answers "unavailable" and the agent retries), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
+
   // Block the stop signals in every thread; main waits for them below.
   sigset_t signals;
   sigemptyset(&signals);

@@ -82,6 +82,19 @@ StatusOr<std::unique_ptr<ArtifactStore::Writer>> ArtifactStore::Begin(const std:
   return std::unique_ptr<Writer>(new Writer(sha256, temp_path, final_path, file));
 }
 
+int ArtifactStore::RemoveStaleTemporaries() {
+  int removed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().filename().string().find(".tmp.") != std::string::npos) {
+      std::error_code ignored;
+      if (fs::remove(it->path(), ignored)) ++removed;
+    }
+  }
+  return removed;
+}
+
 std::string ArtifactStore::PathFor(const std::string& sha256) const {
   return root_ + "/" + sha256.substr(0, 2) + "/" + sha256;
 }

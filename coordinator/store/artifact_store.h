@@ -40,6 +40,9 @@ class ArtifactStore {
   // Starts storing content that must hash to `sha256`.
   StatusOr<std::unique_ptr<Writer>> Begin(const std::string& sha256);
   std::string PathFor(const std::string& sha256) const;
+  // Removes temporary files a killed coordinator left mid-write. Call at
+  // start-up, before serving: one coordinator owns the folder. Returns how many.
+  int RemoveStaleTemporaries();
   bool Exists(const std::string& sha256) const;
 
  private:

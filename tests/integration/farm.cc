@@ -43,17 +43,23 @@ Farm::~Farm() {
   KillCoordinator();
 }
 
-void Farm::StartCoordinator(const std::string& lease_ttl) {
+void Farm::StartCoordinator(const std::string& lease_ttl) { StartCoordinatorWithFileLimitKb(lease_ttl, 0); }
+
+void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb) {
   std::string ready = dir_ + "/coordinator.ready";
   fs::remove(ready);
   std::string grpc = "127.0.0.1:" + std::to_string(grpc_port_);
   std::string http = "127.0.0.1:" + std::to_string(http_port_);
-  auto process = agent::Process::Start(
-      {{BinDir() + "/gauntlet-coordinator", "--db", dir_ + "/gauntlet.db", "--artifacts", dir_ + "/artifacts",
-        "--grpc", grpc, "--http", http, "--lease-ttl", lease_ttl, "--ready-file", ready},
-       {},
-       dir_,
-       dir_ + "/coordinator.log"});
+  std::vector<std::string> argv = {BinDir() + "/gauntlet-coordinator", "--db", dir_ + "/gauntlet.db",
+                                   "--artifacts", dir_ + "/artifacts", "--grpc", grpc, "--http", http,
+                                   "--lease-ttl", lease_ttl, "--ready-file", ready};
+  if (limit_kb > 0) {
+    // bash's ulimit -f counts 1024-byte blocks.
+    std::string command = "ulimit -f " + std::to_string(limit_kb) + " && exec";
+    for (const auto& arg : argv) command += " '" + arg + "'";
+    argv = {"bash", "-c", command};
+  }
+  auto process = agent::Process::Start({argv, {}, dir_, dir_ + "/coordinator.log"});
   ASSERT_TRUE(process.has_value()) << process.error().ToString();
   coordinator_.emplace(*process);
   for (int i = 0; i < 200 && !fs::exists(ready); ++i) {

@@ -31,6 +31,8 @@ class Farm {
   // Starts the coordinator (reusing the last gRPC port after a restart) and
   // waits until it listens.
   void StartCoordinator(const std::string& lease_ttl = "2s");
+  // The same under a file-size limit (ulimit -f), to play a full disk.
+  void StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb);
   void KillCoordinator();
   void StartAgent(const std::string& name, const std::string& devices);
   void KillAgent(const std::string& name);  // kill -9

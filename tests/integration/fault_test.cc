@@ -3,6 +3,7 @@
 // a result reported twice.
 #include <signal.h>
 
+#include <filesystem>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -155,6 +156,51 @@ TEST(FaultTest, ResultReportedTwiceIsStoredOnce) {
   EXPECT_EQ(job.attempts_size(), 1);
   EXPECT_EQ(job.metrics().size(), 1u);
   EXPECT_EQ(job.metrics().at("ttft_ms"), 12.5);
+}
+
+}  // namespace
+}  // namespace gauntlet::testing
+
+namespace gauntlet::testing {
+namespace {
+
+// A full disk: the coordinator runs under a file-size limit, so its artifact
+// and database writes fail (EFBIG) once they grow. Nothing may be lost: the
+// agent keeps the finished attempt's result and retries until a coordinator
+// with room takes it.
+TEST(FaultTest, AFullDiskDelaysResultsWithoutLosingThem) {
+  Farm farm("full-disk");
+  farm.StartCoordinator("4s");
+  farm.StartAgent("a", "cpu:1");
+  // Warm the database so its file exists at its working size first.
+  farm.Submit("name: warm\njobs: [{name: w, kind: exec, command: 'true'}]");
+  ASSERT_TRUE(farm.WaitForSweep(1, 30s).succeeded());
+  farm.KillCoordinator();
+  // 2 MB of limit: the database fits, the 5 MB artifact does not.
+  farm.StartCoordinatorWithFileLimitKb("4s", 2048);
+  int64_t sweep_id = farm.Submit(R"(
+name: big-output
+jobs:
+  - {name: writer, kind: exec, command: "head -c 5000000 /dev/urandom > $GAUNTLET_OUT/big.bin; echo wrote"}
+)");
+  // The attempt finishes on the agent but its upload keeps failing.
+  std::this_thread::sleep_for(4s);
+  v1::Job stuck = farm.Job(2);
+  EXPECT_NE(stuck.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_NE(stuck.state(), v1::JOB_STATE_FAILED) << "a full disk is not the job's failure: " << stuck.reason();
+  // Room again: the same result arrives, once.
+  farm.KillCoordinator();
+  farm.StartCoordinator("4s");
+  v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
+  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
+  v1::Job job = farm.Job(2);
+  EXPECT_EQ(job.attempts_size(), 1) << "the result was kept, not recomputed";
+  ASSERT_EQ(job.artifacts_size(), 1);
+  EXPECT_EQ(job.artifacts(0).name(), "big.bin");
+  EXPECT_EQ(job.artifacts(0).size(), 5000000);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(farm.dir() + "/artifacts")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << entry.path();
+  }
 }
 
 }  // namespace
