@@ -160,3 +160,51 @@ TEST(ValidationTest, IdenticalLogitsPassAndACorruptedRowFails) {
 
 }  // namespace
 }  // namespace gauntlet::worker
+
+#include <sentencepiece_trainer.h>
+
+#include "worker/model/tokenizer.h"
+
+namespace gauntlet::worker {
+namespace {
+
+TEST(TokenizerTest, SentencePieceModelsRoundTrip) {
+  // No downloads here: train a small SentencePiece model on the example data.
+  const std::string dir = TempPath("spm");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream corpus(dir + "/corpus.txt");
+    for (int i = 0; i < 200; ++i) {
+      corpus << "the paged cache keeps sequence " << i << " in fixed blocks of sixteen tokens\n";
+      corpus << "validation compares device logits with the cpu reference at step " << i % 7 << "\n";
+    }
+  }
+  auto trained = sentencepiece::SentencePieceTrainer::Train("--input=" + dir + "/corpus.txt --model_prefix=" + dir +
+                                                            "/tokenizer --vocab_size=120 --model_type=bpe "
+                                                            "--minloglevel=2");
+  ASSERT_TRUE(trained.ok()) << trained.ToString();
+  auto tokenizer = LoadTokenizer(dir);
+  ASSERT_TRUE(tokenizer.has_value()) << tokenizer.error().ToString();
+  EXPECT_EQ((*tokenizer)->VocabSize(), 120);
+  const std::string text = "the cache keeps fixed blocks";
+  std::vector<int> ids = (*tokenizer)->Encode(text);
+  EXPECT_LT(ids.size(), text.size()) << "merges should make fewer tokens than bytes";
+  EXPECT_EQ((*tokenizer)->Decode(ids), text);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TokenizerTest, BytesAndMissingTokenizers) {
+  auto bytes = ByteTokenizer();
+  EXPECT_EQ(bytes->Encode("A"), std::vector<int>{65 + kByteTokenOffset});
+  EXPECT_EQ(bytes->Decode(bytes->Encode("héllo")), "héllo");
+  const std::string dir = TempPath("notok");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/config.json") << "{}";
+  auto missing = LoadTokenizer(dir);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find("no tokenizer.model"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gauntlet::worker

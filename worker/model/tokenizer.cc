@@ -1,20 +1,45 @@
 #include "worker/model/tokenizer.h"
 
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 namespace gauntlet::worker {
+namespace {
 
-std::vector<int> EncodeBytes(const std::string& text) {
-  std::vector<int> tokens;
-  tokens.reserve(text.size());
-  for (unsigned char byte : text) tokens.push_back(byte + kByteTokenOffset);
-  return tokens;
-}
-
-std::string DecodeBytes(const std::vector<int>& tokens) {
-  std::string text;
-  for (int token : tokens) {
-    if (token >= kByteTokenOffset && token < 256 + kByteTokenOffset) text += static_cast<char>(token - kByteTokenOffset);
+class Bytes final : public Tokenizer {
+ public:
+  std::vector<int> Encode(const std::string& text) const override {
+    std::vector<int> tokens;
+    tokens.reserve(text.size());
+    for (unsigned char byte : text) tokens.push_back(byte + kByteTokenOffset);
+    return tokens;
   }
-  return text;
+  std::string Decode(const std::vector<int>& tokens) const override {
+    std::string text;
+    for (int token : tokens) {
+      if (token >= kByteTokenOffset && token < 256 + kByteTokenOffset) text += static_cast<char>(token - kByteTokenOffset);
+    }
+    return text;
+  }
+  int VocabSize() const override { return 256 + kByteTokenOffset; }
+};
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> ByteTokenizer() { return std::make_unique<Bytes>(); }
+
+StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  if (fs::exists(fs::path(model_dir) / "tokenizer.model")) {
+    return SentencePieceTokenizer((fs::path(model_dir) / "tokenizer.model").string());
+  }
+  std::ifstream config(fs::path(model_dir) / "config.json");
+  auto json = nlohmann::json::parse(config, nullptr, false);
+  if (json.is_object() && json.value("gauntlet_tokenizer", "") == "bytes") return ByteTokenizer();
+  return Err(Status::NotFound(model_dir + ": no tokenizer.model (SentencePiece) and config.json names no "
+                              "gauntlet_tokenizer; Hugging Face tokenizer.json is not read yet"));
 }
 
 }  // namespace gauntlet::worker

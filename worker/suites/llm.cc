@@ -74,7 +74,7 @@ int Argmax(const float* logits, int vocab) { return static_cast<int>(std::max_el
 
 // The batch's prompts: the enforced sizes hit the program; the rest are any
 // prompts that fit (truncated when the dataset allows it).
-std::vector<std::vector<int>> PickPrompts(const json& params) {
+std::vector<std::vector<int>> PickPrompts(const json& params, const Tokenizer& tokenizer) {
   const json& dataset = params.at("dataset");
   const std::string path = dataset.value("path", ""), type = dataset.value("type", "sharegpt");
   std::ifstream in(path, std::ios::binary);
@@ -108,7 +108,7 @@ std::vector<std::vector<int>> PickPrompts(const json& params) {
       }
     }
     used[pick] = true;
-    std::vector<int> tokens = EncodeBytes(prompts[pick]);
+    std::vector<int> tokens = tokenizer.Encode(prompts[pick]);
     tokens.resize(std::min<size_t>(tokens.size(), static_cast<size_t>(size > 0 ? size : shape.prompt_len)));
     batch.push_back(std::move(tokens));
   }
@@ -163,7 +163,8 @@ std::vector<std::vector<int>> TokensFrom(const json& value) { return value.get<s
 SuiteResult Reference(const SuiteContext& ctx) {
   const json& p = ctx.params;
   auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, DType::kF32));
-  auto prompts = PickPrompts(p);
+  auto tokenizer = Require(LoadTokenizer(ModelDir(p)));
+  auto prompts = PickPrompts(p, *tokenizer);
   const int steps = p.value("max_new_tokens", 8);
   size_t longest = 0;
   for (const auto& prompt : prompts) longest = std::max(longest, prompt.size());
@@ -180,7 +181,7 @@ SuiteResult Reference(const SuiteContext& ctx) {
   }
   result.metrics["sequences"] = static_cast<double>(prompts.size());
   result.metrics["steps"] = steps;
-  result.details = {{"text", DecodeBytes(generation.tokens.front())}};
+  result.details = {{"text", tokenizer->Decode(generation.tokens.front())}};
   return result;
 }
 
