@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "coordinator/api/status_mapping.h"
+#include "coordinator/sched/job_state.h"
 
 namespace gauntlet::api {
 
@@ -76,7 +77,19 @@ grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1
       if (!writer->Write(chunk)) return grpc::Status::OK;
       continue;
     }
-    if (!request->follow() || finished) return grpc::Status::OK;
+    if (!request->follow()) return grpc::Status::OK;
+    if (finished) {
+      // Follow a retry into its new attempt; stop once the job is done.
+      if (request->attempt_id() != 0) return grpc::Status::OK;
+      auto job = jobs_.GetJob(request->job_id());
+      if (!job || sched::IsTerminal(job->state())) return grpc::Status::OK;
+      auto latest = jobs_.LogAttempt(request->job_id(), 0);
+      if (latest && *latest != *attempt_id && *latest != 0) {
+        attempt_id = latest;
+        offset = 0;
+        continue;
+      }
+    }
     std::this_thread::sleep_for(kFollowPoll);
   }
   return grpc::Status::OK;

@@ -205,3 +205,24 @@ jobs:
 
 }  // namespace
 }  // namespace gauntlet::testing
+
+namespace gauntlet::testing {
+namespace {
+
+TEST(FaultTest, FollowingALogContinuesIntoTheRetry) {
+  Farm farm("follow-retry");
+  farm.StartCoordinator();
+  farm.StartAgent("a", "cpu:1");
+  farm.Submit(R"(
+name: flaky
+jobs:
+  - {name: flaky, kind: exec, max_attempts: 2, command: "echo try $GAUNTLET_ATTEMPT_ID; sleep 1; test $GAUNTLET_ATTEMPT_ID != 1"}
+)");
+  CliResult follow = farm.Cli({"logs", "-f", "1"});
+  EXPECT_EQ(follow.exit_code, 0) << follow.output;
+  EXPECT_NE(follow.output.find("try 1"), std::string::npos) << follow.output;
+  EXPECT_NE(follow.output.find("try 2"), std::string::npos) << "the second attempt's log: " << follow.output;
+}
+
+}  // namespace
+}  // namespace gauntlet::testing
