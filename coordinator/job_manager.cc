@@ -104,7 +104,7 @@ Status JobManager::SettleJobLocked(const store::AttemptRow& attempt, v1::Attempt
   GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt.job_id, next, job_reason, now));
   GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, attempt.sweep_id, attempt.job_id, attempt.id,
                                            sched::JobStateName(next), job_reason));
-  if (next == v1::JOB_STATE_SUCCEEDED) return store_.PromoteDependents(attempt.job_id, now);
+  if (next == v1::JOB_STATE_SUCCEEDED) return store_.PromoteDependents(attempt.job_id);
   if (IsTerminal(next)) {
     auto skipped = store_.SkipDependents(attempt.job_id,
                                          "upstream job " + std::to_string(attempt.job_id) + " " +
@@ -263,7 +263,7 @@ StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
   }
   int64_t now = clock_.NowMs();
   Status status = store_.Transaction([&]() -> Status {
-    GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id, now));
+    GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id));
     GAUNTLET_RETURN_IF_ERROR(store_.UnskipDependents(job_id));
     return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
   });

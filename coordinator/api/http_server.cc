@@ -29,6 +29,14 @@ std::optional<int64_t> PathId(const httplib::Request& req, httplib::Response& re
   return id;
 }
 
+// {"<key>": [...]} of messages, each in the protobuf JSON mapping, serialised once.
+template <typename Message>
+std::string JsonList(const char* key, const std::vector<Message>& messages) {
+  std::string out = std::string("{\"") + key + "\":[";
+  for (size_t i = 0; i < messages.size(); ++i) out += (i ? "," : "") + ToJson(messages[i]);
+  return out + "]}";
+}
+
 }  // namespace
 
 HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts)
@@ -130,23 +138,16 @@ void HttpServer::ApiRoutes() {
     store::MatrixFilter filter;
     filter.sweep_id = *sweep;
     filter.tag = req.get_param_value("tag");
-    nlohmann::json cells = nlohmann::json::array();
-    for (const auto& cell : jobs_.Matrix(filter)) cells.push_back(nlohmann::json::parse(ToJson(cell)));
-    res.set_content(nlohmann::json{{"cells", cells}}.dump(), "application/json");
+    res.set_content(JsonList("cells", jobs_.Matrix(filter)), "application/json");
   });
 
   server_->Get("/api/v1/benchmarks", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json points = nlohmann::json::array();
-    for (const auto& point : jobs_.Benchmarks(0)) points.push_back(nlohmann::json::parse(ToJson(point)));
-    res.set_content(nlohmann::json{{"points", points}}.dump(), "application/json");
+    res.set_content(JsonList("points", jobs_.Benchmarks(0)), "application/json");
   });
 
   server_->Get("/api/v1/annotations", [this](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& annotation : jobs_.Annotations(req.get_param_value("scope"), req.get_param_value("target"))) {
-      out.push_back(nlohmann::json::parse(ToJson(annotation)));
-    }
-    res.set_content(nlohmann::json{{"annotations", out}}.dump(), "application/json");
+    res.set_content(JsonList("annotations", jobs_.Annotations(req.get_param_value("scope"), req.get_param_value("target"))),
+                    "application/json");
   });
 
   // Server-Sent Events: every event after ?after=ID (or Last-Event-ID), then

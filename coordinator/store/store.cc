@@ -335,8 +335,7 @@ Status Store::SetJobState(int64_t job_id, v1::JobState state, const std::string&
       .Run();
 }
 
-Status Store::PromoteDependents(int64_t job_id, int64_t now_ms) {
-  (void)now_ms;
+Status Store::PromoteDependents(int64_t job_id) {
   return db_->Prepare(
                 "UPDATE jobs SET state = ?2 WHERE state = ?3 AND id IN (SELECT job_id FROM job_deps WHERE depends_on = ?1) "
                 "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
@@ -371,8 +370,7 @@ Status Store::UnskipDependents(int64_t job_id) {
       .Run();
 }
 
-Status Store::ResetForRetry(int64_t job_id, int64_t now_ms) {
-  (void)now_ms;
+Status Store::ResetForRetry(int64_t job_id) {
   return db_->Prepare(
                 "UPDATE jobs SET retry_base = attempt_count, reason = '', verdict = '', finished_at_ms = 0, "
                 "state = CASE WHEN EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "

@@ -76,13 +76,13 @@ class Store {
 
   Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms);
   // Dependents of `job_id` whose every upstream job succeeded become ready.
-  Status PromoteDependents(int64_t job_id, int64_t now_ms);
+  Status PromoteDependents(int64_t job_id);
   // Every pending job downstream of `job_id` becomes skipped. Returns how many.
   StatusOr<int> SkipDependents(int64_t job_id, const std::string& reason, int64_t now_ms);
   // After a manual retry: skipped jobs downstream of `job_id` wait again.
   Status UnskipDependents(int64_t job_id);
   // Starts a fresh attempt budget: ready if every upstream job succeeded.
-  Status ResetForRetry(int64_t job_id, int64_t now_ms);
+  Status ResetForRetry(int64_t job_id);
   Status StoreResult(int64_t job_id, int64_t attempt_id, const std::string& verdict, const std::string& result_json,
                      const google::protobuf::Map<std::string, double>& metrics,
                      const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms);
