@@ -75,3 +75,14 @@ struct ErrorReturn {
     ::gauntlet::Status _gauntlet_status = (expr);                                   \
     if (!_gauntlet_status.ok()) return ::gauntlet::internal::ErrorReturn{_gauntlet_status}; \
   } while (0)
+
+// `lhs = *expr` for a StatusOr expression, returning early when it holds an
+// error. `lhs` may declare a variable: GAUNTLET_ASSIGN_OR_RETURN(int n, Count());
+#define GAUNTLET_ASSIGN_OR_RETURN(lhs, expr) \
+  GAUNTLET_ASSIGN_OR_RETURN_IMPL(GAUNTLET_STATUS_CONCAT(_gauntlet_or_, __LINE__), lhs, expr)
+#define GAUNTLET_ASSIGN_OR_RETURN_IMPL(temporary, lhs, expr)                      \
+  auto temporary = (expr);                                                        \
+  if (!temporary) return ::gauntlet::internal::ErrorReturn{temporary.error()};    \
+  lhs = std::move(*temporary)
+#define GAUNTLET_STATUS_CONCAT(a, b) GAUNTLET_STATUS_CONCAT_INNER(a, b)
+#define GAUNTLET_STATUS_CONCAT_INNER(a, b) a##b

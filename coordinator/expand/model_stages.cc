@@ -92,6 +92,9 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
   const std::string criteria_sha = Sha256Hex(spec.programs.criteria_json);
   const spec::TestSpec& test = spec.test;
   StageBuilder builder(spec, plan);
+  // Device stages run the GPU kernels on GPU nodes; the reference and the
+  // comparison always run on the CPU.
+  const std::string device_backend = spec.device_kind == "gpu" ? "gpu" : "";
 
   for (const auto& context : spec.context_lengths) {
     programs::ProgramLimits limits;
@@ -150,7 +153,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                                    {"tp", tp},                {"attention", attention},
                                    {"context", context.max_context}, {"max_batch", context.max_batch},
                                    {"batch_tkv_limit", context.batch_tkv_limit}, {"criteria_sha256", criteria_sha}};
-            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, "", env, {});
+            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, device_backend, env, {});
             for (size_t p = 0; p < selected.size(); ++p) {
               const auto& program = selected[p];
               for (size_t d = 0; d < spec.datasets.size(); ++d) {
@@ -169,7 +172,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                 run_params["test_type"] = test.type;
                 // The run reads the reference's prompts, and in metrics mode feeds
                 // its tokens back at every step (golden-token decoding).
-                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, "", env,
+                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, device_backend, env,
                                          {compile, reference_of.at({p, d})});
 
                 json validate_params = {{"test_type", test.type},
@@ -183,7 +186,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                 bench_params["ttft_ms_target"] = spec.targets.ttft_ms;
                 bench_params["itl_ms_target"] = spec.targets.itl_ms;
                 // Benchmarks time the reference's prompts, once the numerics are known good.
-                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, "", env,
+                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, device_backend, env,
                             {compile, validate, reference_of.at({p, d})});
               }
             }

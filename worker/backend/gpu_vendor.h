@@ -8,17 +8,20 @@
 
 #if defined(GAUNTLET_GPU_CUDA)
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 using gpuError_t = cudaError_t;
 using gpuStream_t = cudaStream_t;
 using gpu_bf16 = __nv_bfloat16;
 using gpu_bf162 = __nv_bfloat162;
+using gpu_half = __half;
 #define gpuSuccess cudaSuccess
 #define gpuGetLastError cudaGetLastError
 #define gpuGetErrorString cudaGetErrorString
 #define gpuMalloc cudaMalloc
 #define gpuFree cudaFree
+#define gpuMemcpy cudaMemcpy
 #define gpuMemcpyAsync cudaMemcpyAsync
 #define gpuMemcpyHostToDevice cudaMemcpyHostToDevice
 #define gpuMemcpyDeviceToHost cudaMemcpyDeviceToHost
@@ -26,21 +29,30 @@ using gpu_bf162 = __nv_bfloat162;
 #define gpuDeviceGetAttribute cudaDeviceGetAttribute
 #define gpuDevAttrMultiProcessorCount cudaDevAttrMultiProcessorCount
 #define gpuErrorInvalidValue cudaErrorInvalidValue
+#define gpuSetDevice cudaSetDevice
+#define gpuGetDeviceCount cudaGetDeviceCount
+#define gpuMemsetAsync cudaMemsetAsync
+#define gpuStreamCreate cudaStreamCreate
+#define gpuStreamDestroy cudaStreamDestroy
+#define gpuMemGetInfo cudaMemGetInfo
 #define GPU_WARP_SIZE 32
 
 #elif defined(GAUNTLET_GPU_HIP)
 #include <hip/hip_bf16.h>
+#include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
 
 using gpuError_t = hipError_t;
 using gpuStream_t = hipStream_t;
 using gpu_bf16 = __hip_bfloat16;
 using gpu_bf162 = __hip_bfloat162;
+using gpu_half = __half;
 #define gpuSuccess hipSuccess
 #define gpuGetLastError hipGetLastError
 #define gpuGetErrorString hipGetErrorString
 #define gpuMalloc hipMalloc
 #define gpuFree hipFree
+#define gpuMemcpy hipMemcpy
 #define gpuMemcpyAsync hipMemcpyAsync
 #define gpuMemcpyHostToDevice hipMemcpyHostToDevice
 #define gpuMemcpyDeviceToHost hipMemcpyDeviceToHost
@@ -48,6 +60,12 @@ using gpu_bf162 = __hip_bfloat162;
 #define gpuDeviceGetAttribute hipDeviceGetAttribute
 #define gpuDevAttrMultiProcessorCount hipDeviceAttributeMultiprocessorCount
 #define gpuErrorInvalidValue hipErrorInvalidValue
+#define gpuSetDevice hipSetDevice
+#define gpuGetDeviceCount hipGetDeviceCount
+#define gpuMemsetAsync hipMemsetAsync
+#define gpuStreamCreate hipStreamCreate
+#define gpuStreamDestroy hipStreamDestroy
+#define gpuMemGetInfo hipMemGetInfo
 // The kernels below are written for 32-lane groups; on 64-wide AMD wavefronts
 // each wavefront runs two of them.
 #define GPU_WARP_SIZE 32

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <random>
 
 namespace gauntlet::worker {
 
-namespace {
-constexpr float kFp8Max = 448.0f;
-}
-
-PagedKvCache::PagedKvCache(const KvCacheConfig& config) : config_(config) {
+PagedKvCache::PagedKvCache(const KvCacheConfig& config)
+    : config_(config), tables_(config.num_blocks, config.block_size, config.shuffle_seed) {
   const size_t slots = static_cast<size_t>(config.num_blocks) * config.layers * 2 * config.kv_heads *
                        config.block_size * config.head_dim;
   if (config.dtype == DType::kF8E4M3) {
@@ -20,46 +16,22 @@ PagedKvCache::PagedKvCache(const KvCacheConfig& config) : config_(config) {
   } else {
     values_.assign(slots, 0.0f);
   }
-  free_.resize(static_cast<size_t>(config.num_blocks));
-  for (int i = 0; i < config.num_blocks; ++i) free_[static_cast<size_t>(i)] = i;
-  std::shuffle(free_.begin(), free_.end(), std::mt19937_64(config.shuffle_seed));
-}
-
-int PagedKvCache::NewSequence() {
-  tables_.emplace_back();
-  lengths_.push_back(0);
-  return static_cast<int>(tables_.size()) - 1;
 }
 
 Status PagedKvCache::Grow(int seq, int count) {
-  auto& table = tables_[static_cast<size_t>(seq)];
-  int& length = lengths_[static_cast<size_t>(seq)];
-  const int needed = (length + count + config_.block_size - 1) / config_.block_size - static_cast<int>(table.size());
-  if (needed > static_cast<int>(free_.size())) {
-    return Status::Unavailable("KV cache exhausted: " + std::to_string(needed) + " blocks needed, " +
-                               std::to_string(free_.size()) + " free; compile for a larger context");
-  }
-  for (int i = 0; i < needed; ++i) {
-    int block = free_.back();
-    free_.pop_back();
-    // A reused block must not carry another sequence's fp8 scale.
-    if (!scales_.empty()) {
+  std::vector<int> taken;
+  GAUNTLET_RETURN_IF_ERROR(tables_.Grow(seq, count, &taken));
+  // A reused block must not carry another sequence's fp8 scale.
+  if (!scales_.empty()) {
+    for (int block : taken) {
       for (int layer = 0; layer < config_.layers; ++layer) {
         for (int kv = 0; kv < 2; ++kv) {
           for (int head = 0; head < config_.kv_heads; ++head) scales_[ScaleIndex(block, layer, kv, head)] = 0.0f;
         }
       }
     }
-    table.push_back(block);
   }
-  length += count;
   return Status::Ok();
-}
-
-void PagedKvCache::Release(int seq) {
-  for (int block : tables_[static_cast<size_t>(seq)]) free_.push_back(block);
-  tables_[static_cast<size_t>(seq)].clear();
-  lengths_[static_cast<size_t>(seq)] = 0;
 }
 
 size_t PagedKvCache::SlotIndex(int block, int layer, int kv, int head, int offset) const {
@@ -77,7 +49,7 @@ void PagedKvCache::StoreHead(int block, int layer, int kv, int head, int offset,
   float& scale = scales_[ScaleIndex(block, layer, kv, head)];
   float amax = 0;
   for (int i = 0; i < d; ++i) amax = std::max(amax, std::fabs(x[i]));
-  const float needed = amax / kFp8Max;
+  const float needed = amax / kF8E4M3Max;
   if (needed > scale) {
     // Re-quantize what the block already holds under the larger scale.
     if (scale > 0) {
@@ -93,7 +65,7 @@ void PagedKvCache::StoreHead(int block, int layer, int kv, int head, int offset,
 
 void PagedKvCache::Store(int layer, int seq, int pos, const float* k, const float* v) {
   assert(pos < Length(seq) && "Grow the sequence before storing");
-  const int block = tables_[static_cast<size_t>(seq)][static_cast<size_t>(pos / config_.block_size)];
+  const int block = tables_.Table(seq)[static_cast<size_t>(pos / config_.block_size)];
   const int offset = pos % config_.block_size;
   const int d = config_.head_dim;
   for (int kv = 0; kv < 2; ++kv) {
@@ -111,7 +83,7 @@ void PagedKvCache::Store(int layer, int seq, int pos, const float* k, const floa
 }
 
 void PagedKvCache::Load(int layer, int seq, int pos, int head, bool value, float* out) const {
-  const int block = tables_[static_cast<size_t>(seq)][static_cast<size_t>(pos / config_.block_size)];
+  const int block = tables_.Table(seq)[static_cast<size_t>(pos / config_.block_size)];
   const int offset = pos % config_.block_size;
   const int kv = value ? 1 : 0;
   const size_t slot = SlotIndex(block, layer, kv, head, offset);

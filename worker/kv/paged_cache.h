@@ -1,7 +1,5 @@
-// A paged KV cache: fixed-size blocks (16 tokens by default) from one pool,
-// a block table per sequence. Blocks are handed out in a shuffled order, as
-// real allocators end up doing, so nothing may assume a sequence's blocks are
-// contiguous.
+// A paged KV cache in host memory: fixed-size blocks (16 tokens by default)
+// from one pool, a block table per sequence (BlockTables).
 //
 // Storage is the model's dtype (values rounded through it) or fp8 e4m3 with a
 // scale per block, layer, K/V and head: a block's scale follows its largest
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "worker/kv/block_tables.h"
 #include "worker/model/dtype.h"
 
 namespace gauntlet::worker {
@@ -31,14 +30,14 @@ class PagedKvCache {
  public:
   explicit PagedKvCache(const KvCacheConfig& config);
 
-  int NewSequence();
+  int NewSequence() { return tables_.NewSequence(); }
   // Makes room for `count` more tokens; fails when the pool is exhausted.
   Status Grow(int seq, int count);
-  int Length(int seq) const { return lengths_[static_cast<size_t>(seq)]; }
-  const std::vector<int>& BlockTable(int seq) const { return tables_[static_cast<size_t>(seq)]; }
-  int FreeBlocks() const { return static_cast<int>(free_.size()); }
+  int Length(int seq) const { return tables_.Length(seq); }
+  const std::vector<int>& BlockTable(int seq) const { return tables_.Table(seq); }
+  int FreeBlocks() const { return tables_.FreeBlocks(); }
   // Returns a sequence's blocks to the pool.
-  void Release(int seq);
+  void Release(int seq) { tables_.Release(seq); }
 
   // Stores one token's K and V, each [kv_heads × head_dim].
   void Store(int layer, int seq, int pos, const float* k, const float* v);
@@ -56,9 +55,7 @@ class PagedKvCache {
   std::vector<float> values_;     // Model-dtype layout.
   std::vector<uint8_t> fp8_;      // fp8 layout.
   std::vector<float> scales_;     // fp8: per block, layer, K/V, head.
-  std::vector<int> free_;
-  std::vector<std::vector<int>> tables_;
-  std::vector<int> lengths_;
+  BlockTables tables_;
 };
 
 }  // namespace gauntlet::worker

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "worker/model/fp8_e4m3.h"
+
 namespace gauntlet::worker {
 
 enum class DType { kF32, kF16, kBF16, kF8E4M3 };
@@ -48,9 +50,6 @@ inline float BF16ToF32(uint16_t bits) {
   return value;
 }
 
-// fp8 e4m3 (OCP "fn": no infinities, 0x7f/0xff are NaN, max 448).
-uint8_t F32ToF8E4M3(float value);
-float F8E4M3ToF32(uint8_t bits);
 
 // Rounds through a format and back: what storing in `dtype` does to a value.
 float RoundTrip(float value, DType dtype);

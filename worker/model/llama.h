@@ -12,24 +12,22 @@
 
 #include "common/status.h"
 #include "worker/kv/paged_cache.h"
+#include "worker/model/model.h"
 #include "worker/model/weights.h"
 
 namespace gauntlet::worker {
 
-class LlamaModel {
+class LlamaModel final : public Model {
  public:
   // `weights` must outlive the model; every rank of `comm` calls every method.
   LlamaModel(const ModelWeights& weights, MPI_Comm comm, KvCacheConfig cache);
 
-  int NewSequence() { return cache_.NewSequence(); }
-  // Runs a prompt through the model, filling the sequence's cache, and returns
-  // the logits of its last position ([vocab]).
-  StatusOr<std::vector<float>> Prefill(int seq, const std::vector<int>& tokens);
-  // One decode step: one token per sequence; returns [sequences × vocab].
-  StatusOr<std::vector<float>> Decode(const std::vector<int>& seqs, const std::vector<int>& tokens);
+  int NewSequence() override { return cache_.NewSequence(); }
+  StatusOr<std::vector<float>> Prefill(int seq, const std::vector<int>& tokens) override;
+  StatusOr<std::vector<float>> Decode(const std::vector<int>& seqs, const std::vector<int>& tokens) override;
+  int vocab() const override { return weights_.config.vocab; }
 
   const PagedKvCache& cache() const { return cache_; }
-  int vocab() const { return weights_.config.vocab; }
 
  private:
   // Runs rows (token, sequence, position) through every layer; returns the

@@ -1,4 +1,5 @@
-// The LLM stages of a sweep, on the CPU backend:
+// The LLM stages of a sweep; compile, run and benchmark run on the job's
+// backend (the CPU reference model, or the GPU one), the others on the CPU:
 //   reference  fp32 greedy generation; writes prompts, tokens and logits
 //   compile    loads the model in its dtype and TP shard; writes the program
 //   run        the device run: the reference's prompts, golden tokens in
@@ -15,6 +16,7 @@
 #include "coordinator/programs/prompts.h"
 #include "worker/metrics/npy.h"
 #include "worker/metrics/validation.h"
+#include "worker/model/gpu_model.h"
 #include "worker/model/llama.h"
 #include "worker/model/tokenizer.h"
 #include "worker/suites/suite.h"
@@ -62,12 +64,28 @@ std::string ModelDir(const json& params) {
   return model;
 }
 
-KvCacheConfig CacheFor(int batch, int max_tokens, DType dtype) {
+// The KV pool. A device run reserves the program's whole context for every
+// sequence, as a compiled program does; the CPU keeps its cache in host
+// memory and takes only what the prompts need.
+KvCacheConfig CacheFor(const SuiteContext& ctx, int batch, int needed_tokens, DType dtype) {
+  const int context = ctx.params.value("context", 0);
+  if (context > 0 && needed_tokens > context) {
+    throw BadParams("params.context: " + std::to_string(context) + " tokens cannot hold a prompt and its " +
+                    "max_new_tokens (" + std::to_string(needed_tokens) + " tokens); raise the context or shorten " +
+                    "the prompts");
+  }
   KvCacheConfig cache;
   cache.block_size = 16;
-  cache.num_blocks = batch * ((max_tokens + cache.block_size - 1) / cache.block_size + 1);
+  const int tokens = ctx.backend == "gpu" && context > 0 ? context : needed_tokens;
+  cache.num_blocks = batch * ((tokens + cache.block_size - 1) / cache.block_size + 1);
   cache.dtype = dtype;
   return cache;
+}
+
+std::unique_ptr<Model> MakeModel(const SuiteContext& ctx, const ModelWeights& weights, DType dtype,
+                                 const KvCacheConfig& cache) {
+  if (ctx.backend != "gpu") return std::make_unique<LlamaModel>(weights, ctx.comm, cache);
+  return Require(MakeGpuModel(weights, dtype, ctx.comm, cache, {ctx.rank, ctx.device}));
 }
 
 int Argmax(const float* logits, int vocab) { return static_cast<int>(std::max_element(logits, logits + vocab) - logits); }
@@ -123,7 +141,7 @@ struct Generation {
 };
 
 // Greedy generation; with `golden`, the reference's tokens are fed back instead.
-Generation Generate(LlamaModel& model, const std::vector<std::vector<int>>& prompts, int steps,
+Generation Generate(Model& model, const std::vector<std::vector<int>>& prompts, int steps,
                     const std::vector<std::vector<int>>* golden) {
   const int vocab = model.vocab(), batch = static_cast<int>(prompts.size());
   Generation out;
@@ -168,7 +186,8 @@ SuiteResult Reference(const SuiteContext& ctx) {
   const int steps = p.value("max_new_tokens", 8);
   size_t longest = 0;
   for (const auto& prompt : prompts) longest = std::max(longest, prompt.size());
-  LlamaModel model(weights, ctx.comm, CacheFor(static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, DType::kF32));
+  LlamaModel model(weights, ctx.comm,
+                   CacheFor(ctx, static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, DType::kF32));
   Generation generation = Generate(model, prompts, steps, nullptr);
   SuiteResult result;
   result.pass = true;
@@ -188,12 +207,16 @@ SuiteResult Reference(const SuiteContext& ctx) {
 SuiteResult Compile(const SuiteContext& ctx) {
   const json& p = ctx.params;
   auto start = Clock::now();
-  auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, ParamDType(p)));
+  const DType dtype = ParamDType(p);
+  auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, dtype));
+  // On a device, compiling places the weights there: a model too large for
+  // the card fails here, before its runs are scheduled.
+  std::unique_ptr<Model> placed;
+  if (ctx.backend == "gpu") placed = MakeModel(ctx, weights, dtype, CacheFor(ctx, 1, 1, dtype));
   SuiteResult result;
   result.pass = true;
   result.metrics["load_ms"] = Ms(start);
   if (ctx.rank == 0) WriteJson(ctx.out_dir + "/program.json", p);
-  (void)weights;
   return result;
 }
 
@@ -210,8 +233,9 @@ SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
   if (metrics_mode) golden = TokensFrom(ReadJson(ctx.inputs_dir + "/reference/tokens.json").at("tokens"));
   size_t longest = 0;
   for (const auto& prompt : prompts) longest = std::max(longest, prompt.size());
-  LlamaModel model(weights, ctx.comm, CacheFor(static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, kv));
-  Generation generation = Generate(model, prompts, steps, metrics_mode ? &golden : nullptr);
+  auto model = MakeModel(ctx, weights, dtype,
+                         CacheFor(ctx, static_cast<int>(prompts.size()), static_cast<int>(longest) + steps, kv));
+  Generation generation = Generate(*model, prompts, steps, metrics_mode ? &golden : nullptr);
   SuiteResult result;
   result.pass = true;
   result.metrics["ttft_ms"] = generation.ttft_ms;
@@ -232,7 +256,7 @@ SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
   if (ctx.rank == 0) {
     WriteJson(ctx.out_dir + "/tokens.json", {{"tokens", generation.tokens}});
     auto status = WriteNpy(ctx.out_dir + "/logits.npy",
-                           {static_cast<int64_t>(prompts.size()), steps, model.vocab()}, generation.logits);
+                           {static_cast<int64_t>(prompts.size()), steps, model->vocab()}, generation.logits);
     if (!status.ok()) throw BadParams(status.message());
   }
   return result;
@@ -269,9 +293,6 @@ SuiteResult Validate(const SuiteContext& ctx) {
 
 SuiteResult RunLlm(const SuiteContext& ctx) {
   const std::string stage = ctx.params.value("stage", "");
-  if (ctx.backend == "gpu") {
-    throw BadParams("backend 'gpu': this worker was built without a GPU backend; build with -DGAUNTLET_GPU=cuda or hip");
-  }
   if (stage == "reference") return Reference(ctx);
   if (stage == "compile") return Compile(ctx);
   if (stage == "run") return Run(ctx, /*benchmark=*/false);

@@ -1,0 +1,283 @@
+// Tensor-core GEMM for NVIDIA (sm_80 and later): cp.async multi-stage loads
+// into XOR-swizzled shared memory, ldmatrix into registers, mma.sync
+// m16n8k16 with fp32 accumulators. Both operands are k-contiguous, which is
+// exactly mma's row.col form, so no operand is transposed on the way.
+//
+// A portable SIMT kernel covers HIP and shapes the tensor-core path does not
+// take (k not a multiple of 8, odd n).
+#include "worker/kernels/gpu/gemm.h"
+
+#include <algorithm>
+
+namespace gauntlet::worker::gpu {
+namespace {
+
+constexpr int kTileK = 64;  // 128 bytes of a row: eight 16-byte chunks.
+constexpr int kChunks = kTileK / 8;
+
+template <typename T>
+__device__ __forceinline__ float ToFloat(T value) {
+  return static_cast<float>(value);
+}
+
+// ---- Portable path: 16×16 output tile per block, k staged through shared memory.
+template <typename T>
+__global__ void __launch_bounds__(256) SimtGemm(const T* x, const T* w, float* out, int m, int n, int k) {
+  __shared__ float xs[16][17], ws[16][17];
+  const int row = blockIdx.y * 16 + threadIdx.y, col = blockIdx.x * 16 + threadIdx.x;
+  float sum = 0;
+  for (int k0 = 0; k0 < k; k0 += 16) {
+    const int xr = blockIdx.y * 16 + threadIdx.y, wr = blockIdx.x * 16 + threadIdx.y, kk = k0 + threadIdx.x;
+    xs[threadIdx.y][threadIdx.x] = xr < m && kk < k ? ToFloat(x[static_cast<int64_t>(xr) * k + kk]) : 0.0f;
+    ws[threadIdx.y][threadIdx.x] = wr < n && kk < k ? ToFloat(w[static_cast<int64_t>(wr) * k + kk]) : 0.0f;
+    __syncthreads();
+#pragma unroll
+    for (int i = 0; i < 16; ++i) sum += xs[threadIdx.y][i] * ws[threadIdx.x][i];
+    __syncthreads();
+  }
+  if (row < m && col < n) out[static_cast<int64_t>(row) * n + col] = sum;
+}
+
+#if defined(GAUNTLET_GPU_CUDA)
+
+// cp.async, ldmatrix and bf16 mma need sm_80; CMake builds for sm_90 unless
+// told otherwise, and an older target traps rather than computing garbage.
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+#define GAUNTLET_ASM(...) asm volatile(__VA_ARGS__)
+#else
+#define GAUNTLET_ASM(...) __trap()
+#endif
+
+__device__ __forceinline__ uint32_t SharedAddress(const void* pointer) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
+}
+
+// Copies 16 bytes global → shared without staging through registers; a false
+// `valid` writes zeros (the ragged edges of m, n and k).
+__device__ __forceinline__ void CopyAsync16(void* shared, const void* global, bool valid) {
+  const int bytes = valid ? 16 : 0;
+  GAUNTLET_ASM("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(SharedAddress(shared)), "l"(global),
+               "r"(bytes));
+}
+__device__ __forceinline__ void CommitAsync() { GAUNTLET_ASM("cp.async.commit_group;\n" ::); }
+template <int kPending>
+__device__ __forceinline__ void WaitAsync() {
+  GAUNTLET_ASM("cp.async.wait_group %0;\n" ::"n"(kPending));
+}
+
+__device__ __forceinline__ void LoadMatrixX4(uint32_t* r, const void* shared) {
+  GAUNTLET_ASM("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(SharedAddress(shared)));
+}
+
+template <typename T>
+__device__ __forceinline__ void Mma(float* c, const uint32_t* a, const uint32_t* b) {
+  if constexpr (std::is_same_v<T, gpu_bf16>) {
+    GAUNTLET_ASM(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  } else {
+    GAUNTLET_ASM(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+}
+
+// A row's eight 16-byte chunks are stored at chunk ^ (row % 8): the eight
+// rows one ldmatrix phase reads then sit in eight different bank groups.
+__device__ __forceinline__ int Swizzle(int row, int chunk) { return row * kChunks + (chunk ^ (row & 7)); }
+
+template <typename T, int kTileM, int kTileN, int kWarpsM, int kWarpsN, int kStages>
+__global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
+    TensorCoreGemm(const T* __restrict__ x, const T* __restrict__ w, float* __restrict__ out, int m, int n, int k,
+                   int k_tiles_per_split) {
+  constexpr int kThreads = kWarpsM * kWarpsN * 32;
+  constexpr int kWarpM = kTileM / kWarpsM, kWarpN = kTileN / kWarpsN;
+  constexpr int kFragsM = kWarpM / 16, kFragsN = kWarpN / 8;
+  static_assert(kFragsN % 2 == 0, "B fragments are loaded two at a time");
+  extern __shared__ uint4 shared[];
+  uint4* x_tiles = shared;                               // [stage][kTileM][kChunks]
+  uint4* w_tiles = shared + kStages * kTileM * kChunks;  // [stage][kTileN][kChunks]
+
+  const int tile_m = blockIdx.y * kTileM, tile_n = blockIdx.x * kTileN;
+  const int k_tiles = (k + kTileK - 1) / kTileK;
+  const int first = blockIdx.z * k_tiles_per_split, last = min(k_tiles, first + k_tiles_per_split);
+
+  auto load = [&](int stage, int k_tile) {
+    const int k0 = k_tile * kTileK;
+    for (int c = threadIdx.x; c < kTileM * kChunks; c += kThreads) {
+      const int row = c / kChunks, chunk = c % kChunks;
+      const bool valid = tile_m + row < m && k0 + chunk * 8 < k;
+      const T* source = valid ? x + static_cast<int64_t>(tile_m + row) * k + k0 + chunk * 8 : x;
+      CopyAsync16(&x_tiles[stage * kTileM * kChunks + Swizzle(row, chunk)], source, valid);
+    }
+    for (int c = threadIdx.x; c < kTileN * kChunks; c += kThreads) {
+      const int row = c / kChunks, chunk = c % kChunks;
+      const bool valid = tile_n + row < n && k0 + chunk * 8 < k;
+      const T* source = valid ? w + static_cast<int64_t>(tile_n + row) * k + k0 + chunk * 8 : w;
+      CopyAsync16(&w_tiles[stage * kTileN * kChunks + Swizzle(row, chunk)], source, valid);
+    }
+  };
+
+  int fetch = first;
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (fetch < last) load(s, fetch);
+    CommitAsync();  // Empty groups keep the wait count below uniform.
+    ++fetch;
+  }
+
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int warp_row = (warp / kWarpsN) * kWarpM, warp_col = (warp % kWarpsN) * kWarpN;
+  float acc[kFragsM][kFragsN][4] = {};
+
+  for (int k_tile = first; k_tile < last; ++k_tile) {
+    WaitAsync<kStages - 2>();
+    __syncthreads();  // Tile k_tile is in; every warp is done with the stage reloaded next.
+    if (fetch < last) load((fetch - first) % kStages, fetch);
+    CommitAsync();
+    ++fetch;
+    const int stage = (k_tile - first) % kStages;
+    const uint4* xs = x_tiles + stage * kTileM * kChunks;
+    const uint4* ws = w_tiles + stage * kTileN * kChunks;
+#pragma unroll
+    for (int kk = 0; kk < kTileK / 16; ++kk) {
+      uint32_t a[kFragsM][4], b[kFragsN][2];
+#pragma unroll
+      for (int i = 0; i < kFragsM; ++i) {
+        const int row = warp_row + i * 16 + lane % 16;
+        LoadMatrixX4(a[i], &xs[Swizzle(row, kk * 2 + lane / 16)]);
+      }
+#pragma unroll
+      for (int j = 0; j < kFragsN; j += 2) {
+        const int row = warp_col + j * 8 + lane % 8 + (lane / 16) * 8;
+        uint32_t r[4];
+        LoadMatrixX4(r, &ws[Swizzle(row, kk * 2 + (lane / 8) % 2)]);
+        b[j][0] = r[0], b[j][1] = r[1], b[j + 1][0] = r[2], b[j + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int i = 0; i < kFragsM; ++i) {
+#pragma unroll
+        for (int j = 0; j < kFragsN; ++j) Mma<T>(acc[i][j], a[i], b[j]);
+      }
+    }
+  }
+  WaitAsync<0>();
+
+  float* slice = out + static_cast<int64_t>(blockIdx.z) * m * n;
+#pragma unroll
+  for (int i = 0; i < kFragsM; ++i) {
+#pragma unroll
+    for (int j = 0; j < kFragsN; ++j) {
+      const int col = tile_n + warp_col + j * 8 + (lane % 4) * 2;
+      if (col >= n) continue;
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int row = tile_m + warp_row + i * 16 + lane / 4 + half * 8;
+        if (row < m) {
+          *reinterpret_cast<float2*>(&slice[static_cast<int64_t>(row) * n + col]) =
+              make_float2(acc[i][j][half * 2], acc[i][j][half * 2 + 1]);
+        }
+      }
+    }
+  }
+}
+
+struct TileShape {
+  int m, n, warps_m, warps_n, stages;
+};
+constexpr TileShape kShapes[3] = {{16, 64, 1, 4, 4}, {64, 64, 2, 2, 4}, {128, 128, 2, 4, 3}};
+
+constexpr size_t SharedBytes(TileShape s) { return static_cast<size_t>(s.stages) * (s.m + s.n) * kTileK * 2; }
+
+template <typename T, int kConfig>
+gpuError_t LaunchTensorCore(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
+  constexpr TileShape s = kShapes[kConfig];
+  auto kernel = TensorCoreGemm<T, s.m, s.n, s.warps_m, s.warps_n, s.stages>;
+  static const gpuError_t opted_in =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(SharedBytes(s)));
+  if (opted_in != gpuSuccess) return opted_in;
+  const dim3 grid((args.n + s.n - 1) / s.n, (args.m + s.m - 1) / s.m, plan.splits);
+  kernel<<<grid, s.warps_m * s.warps_n * 32, SharedBytes(s), stream>>>(
+      static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
+      plan.k_tiles_per_split);
+  return gpuGetLastError();
+}
+
+template <typename T>
+gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
+  switch (plan.config) {
+    case 0: return LaunchTensorCore<T, 0>(args, plan, stream);
+    case 1: return LaunchTensorCore<T, 1>(args, plan, stream);
+    case 2: return LaunchTensorCore<T, 2>(args, plan, stream);
+    default: break;
+  }
+  SimtGemm<T><<<dim3((args.n + 15) / 16, (args.m + 15) / 16), dim3(16, 16), 0, stream>>>(
+      static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k);
+  return gpuGetLastError();
+}
+
+#else  // HIP: the portable kernel only.
+
+template <typename T>
+gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan&, gpuStream_t stream) {
+  SimtGemm<T><<<dim3((args.n + 15) / 16, (args.m + 15) / 16), dim3(16, 16), 0, stream>>>(
+      static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k);
+  return gpuGetLastError();
+}
+
+#endif
+
+}  // namespace
+
+GemmPlan PlanGemm(int m, int n, int k, int multiprocessors) {
+  GemmPlan plan;
+#if defined(GAUNTLET_GPU_CUDA)
+  if (k % 8 != 0 || n % 2 != 0) {
+    plan.config = 3;
+    return plan;
+  }
+  plan.config = m <= 16 ? 0 : m <= 64 ? 1 : 2;
+  const int tile_m = plan.config == 0 ? 16 : plan.config == 1 ? 64 : 128;
+  const int tile_n = plan.config == 2 ? 128 : 64;
+  const int tiles = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
+  const int k_tiles = (k + kTileK - 1) / kTileK;
+  // Skinny products are bandwidth-bound: split k until there are blocks enough
+  // to keep every SM's loads in flight (a few per SM), leaving each split at
+  // least two k tiles so the pipeline has something to overlap.
+  const int wanted_blocks = plan.config == 2 ? multiprocessors : 4 * multiprocessors;
+  const int splits = std::clamp((wanted_blocks + tiles - 1) / tiles, 1, std::max(1, k_tiles / 2));
+  plan.k_tiles_per_split = (k_tiles + splits - 1) / splits;
+  plan.splits = (k_tiles + plan.k_tiles_per_split - 1) / plan.k_tiles_per_split;
+#else
+  (void)m, (void)n, (void)k, (void)multiprocessors;
+  plan.config = 3;
+#endif
+  return plan;
+}
+
+gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
+  if (args.m == 0 || args.n == 0) return gpuSuccess;
+  return args.elem == Elem::kBF16 ? LaunchTyped<gpu_bf16>(args, plan, stream)
+                                  : LaunchTyped<gpu_half>(args, plan, stream);
+}
+
+}  // namespace gauntlet::worker::gpu
+
+// A C entry point so benchmarks can call the GEMM on tensors they own.
+extern "C" int gauntlet_gemm(const void* x, const void* w, float* out, int m, int n, int k, int bf16,
+                             int multiprocessors, void* stream) {
+  using namespace gauntlet::worker::gpu;
+  const GemmPlan plan = PlanGemm(m, n, k, multiprocessors);
+  GemmArgs args{x, w, out, m, n, k, bf16 ? Elem::kBF16 : Elem::kF16};
+  return static_cast<int>(LaunchGemm(args, plan, static_cast<gpuStream_t>(stream)));
+}
+
+extern "C" int gauntlet_gemm_splits(int m, int n, int k, int multiprocessors) {
+  return gauntlet::worker::gpu::PlanGemm(m, n, k, multiprocessors).splits;
+}

@@ -1,0 +1,327 @@
+#include "worker/kernels/gpu/llama_kernels.h"
+
+#include <cfloat>
+
+#include "worker/model/fp8_e4m3.h"
+
+namespace gauntlet::worker::gpu {
+namespace {
+
+constexpr int kThreads = 256;
+
+template <typename T>
+__device__ __forceinline__ float ToFloat(T value) {
+  return static_cast<float>(value);
+}
+template <typename T>
+__device__ __forceinline__ T FromFloat(float value);
+template <>
+__device__ __forceinline__ gpu_bf16 FromFloat<gpu_bf16>(float value) {
+  return __float2bfloat16(value);
+}
+template <>
+__device__ __forceinline__ gpu_half FromFloat<gpu_half>(float value) {
+  return __float2half(value);
+}
+
+// Launches the kernel instantiated for the element type.
+#define GAUNTLET_DISPATCH_ELEM(elem, T, ...)  \
+  do {                                        \
+    if ((elem) == Elem::kBF16) {              \
+      using T = gpu_bf16;                     \
+      __VA_ARGS__;                            \
+    } else {                                  \
+      using T = gpu_half;                     \
+      __VA_ARGS__;                            \
+    }                                         \
+  } while (0)
+
+__device__ __forceinline__ float WarpSum(float value) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
+  return value;
+}
+__device__ __forceinline__ float WarpMax(float value) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) value = fmaxf(value, __shfl_xor_sync(0xffffffff, value, offset));
+  return value;
+}
+
+// Block-wide reductions for blocks of whole warps; every thread gets the result.
+template <bool kMax>
+__device__ float BlockReduce(float value) {
+  __shared__ float partial[32];
+  __shared__ float result;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+  value = kMax ? WarpMax(value) : WarpSum(value);
+  if (lane == 0) partial[warp] = value;
+  __syncthreads();
+  if (warp == 0) {
+    float v = lane < warps ? partial[lane] : (kMax ? -FLT_MAX : 0.0f);
+    v = kMax ? WarpMax(v) : WarpSum(v);
+    if (lane == 0) result = v;
+  }
+  __syncthreads();
+  const float out = result;
+  __syncthreads();  // `result` may be written again by the next call.
+  return out;
+}
+
+template <typename T>
+__global__ void EmbedKernel(const T* embed, const int32_t* tokens, int hidden, float multiplier, float* x) {
+  const T* row = embed + static_cast<int64_t>(tokens[blockIdx.x]) * hidden;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    x[static_cast<int64_t>(blockIdx.x) * hidden + i] = ToFloat(row[i]) * multiplier;
+  }
+}
+
+template <typename T>
+__global__ void RmsNormKernel(const float* x, const int32_t* rows, int hidden, const float* weight, float eps, T* out) {
+  const int source = rows ? rows[blockIdx.x] : blockIdx.x;
+  const float* row = x + static_cast<int64_t>(source) * hidden;
+  float sum = 0;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) sum += row[i] * row[i];
+  const float inverse = rsqrtf(BlockReduce<false>(sum) / hidden + eps);
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    out[static_cast<int64_t>(blockIdx.x) * hidden + i] = FromFloat<T>(row[i] * inverse * weight[i]);
+  }
+}
+
+__device__ __forceinline__ float SumSlices(const float* slices, int splits, int64_t stride, int64_t index) {
+  float sum = 0;
+  for (int s = 0; s < splits; ++s) sum += slices[s * stride + index];
+  return sum;
+}
+
+template <typename T>
+__global__ void RopeKernel(RopeArgs args) {
+  const int row = blockIdx.x, half = args.head_dim / 2;
+  const int width = (args.heads + 2 * args.kv_heads) * args.head_dim;
+  const int64_t stride = static_cast<int64_t>(args.rows) * width;
+  const float* in = args.qkv + static_cast<int64_t>(row) * width;
+  T* q = static_cast<T*>(args.q) + static_cast<int64_t>(row) * args.heads * args.head_dim;
+  float* kv = args.kv + static_cast<int64_t>(row) * 2 * args.kv_heads * args.head_dim;
+  const double position = args.positions[row];
+  // Rotated pairs of Q and K heads, then V as it is.
+  const int pairs = (args.heads + args.kv_heads) * half;
+  for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+    const int head = p / half, i = p % half;
+    const int64_t column = static_cast<int64_t>(head) * args.head_dim + i;
+    const float a = SumSlices(in, args.splits, stride, column);
+    const float b = SumSlices(in, args.splits, stride, column + half);
+    // Angles in double, as the CPU reference takes them: at 32K positions a
+    // float angle would be off by more than bf16 can hide.
+    const double angle = position * pow(static_cast<double>(args.theta), -2.0 * i / args.head_dim);
+    const float c = static_cast<float>(cos(angle)), s = static_cast<float>(sin(angle));
+    const float first = a * c - b * s, second = b * c + a * s;
+    if (head < args.heads) {
+      q[column] = FromFloat<T>(first);
+      q[column + half] = FromFloat<T>(second);
+    } else {
+      const int64_t k_column = column - static_cast<int64_t>(args.heads) * args.head_dim;
+      kv[k_column] = first;
+      kv[k_column + half] = second;
+    }
+  }
+  const int v_size = args.kv_heads * args.head_dim;
+  const int64_t v_base = static_cast<int64_t>(args.heads + args.kv_heads) * args.head_dim;
+  for (int i = threadIdx.x; i < v_size; i += blockDim.x) kv[v_size + i] = SumSlices(in, args.splits, stride, v_base + i);
+}
+
+__device__ __forceinline__ int64_t SlotIndex(int block, int kv_heads, int head, int block_size, int offset,
+                                             int head_dim) {
+  return ((static_cast<int64_t>(block) * kv_heads + head) * block_size + offset) * head_dim;
+}
+
+template <typename T>
+__global__ void StoreKvKernel(KvStoreArgs args) {
+  const int row = blockIdx.x, size = args.kv_heads * args.head_dim;
+  const float* kv = args.kv + static_cast<int64_t>(row) * 2 * size;
+  const int block = args.row_block[row], offset = args.row_offset[row];
+  for (int i = threadIdx.x; i < 2 * size; i += blockDim.x) {
+    const int which = i / size, head = (i % size) / args.head_dim, d = i % args.head_dim;
+    T* cache = static_cast<T*>(which == 0 ? args.k_cache : args.v_cache);
+    cache[SlotIndex(block, args.kv_heads, head, args.block_size, offset, args.head_dim) + d] = FromFloat<T>(kv[i]);
+  }
+}
+
+// One thread block per (segment, KV head, K or V), one thread per dimension;
+// the segment's rows are stored in order, so the scale evolves as the CPU's.
+__global__ void StoreKvFp8Kernel(Fp8StoreArgs args) {
+  const KvStoreArgs& r = args.rows;
+  const int segment = blockIdx.x, head = blockIdx.y, which = blockIdx.z, d = threadIdx.x;
+  const int first = args.segment_first_row[segment], count = args.segment_rows[segment];
+  const int block = r.row_block[first];
+  uint8_t* cache = static_cast<uint8_t*>(which == 0 ? r.k_cache : r.v_cache);
+  float* scale_slot = (which == 0 ? args.k_scales : args.v_scales) + static_cast<int64_t>(block) * r.kv_heads + head;
+  uint8_t* base = cache + SlotIndex(block, r.kv_heads, head, r.block_size, 0, r.head_dim);
+  float scale = *scale_slot;
+  for (int i = 0; i < count; ++i) {
+    const int row = first + i, offset = r.row_offset[row];
+    const float x =
+        d < r.head_dim ? r.kv[((static_cast<int64_t>(row) * 2 + which) * r.kv_heads + head) * r.head_dim + d] : 0.0f;
+    const float amax = BlockReduce<true>(fabsf(x));
+    if (offset == 0) scale = 0.0f;  // A fresh block: whatever it held belonged to someone else.
+    const float needed = amax / kF8E4M3Max;
+    if (needed > scale) {
+      if (scale > 0 && d < r.head_dim) {
+        for (int o = 0; o < offset; ++o) {
+          uint8_t& stored = base[static_cast<int64_t>(o) * r.head_dim + d];
+          stored = F32ToF8E4M3(F8E4M3ToF32(stored) * scale / needed);
+        }
+      }
+      scale = needed;
+    }
+    if (d < r.head_dim) base[static_cast<int64_t>(offset) * r.head_dim + d] = scale > 0 ? F32ToF8E4M3(x / scale) : 0;
+  }
+  if (d == 0) *scale_slot = scale;
+}
+
+template <typename T, bool kFp8>
+__device__ __forceinline__ float LoadCached(const void* cache, int64_t index) {
+  if constexpr (kFp8) {
+    return F8E4M3ToF32(static_cast<const uint8_t*>(cache)[index]);
+  } else {
+    return ToFloat(static_cast<const T*>(cache)[index]);
+  }
+}
+
+// A warp per query head, the heads of one KV group in one thread block so
+// they share each K/V row through L1; a lane holds kDims of head_dim.
+template <typename T, bool kFp8, int kDims>
+__global__ void RowsAttentionKernel(AttentionArgs args) {
+  const int row = blockIdx.x, kv_head = blockIdx.y, lane = threadIdx.x % 32;
+  const int group = args.heads / args.kv_heads, head = kv_head * group + threadIdx.x / 32;
+  const int32_t* table = args.tables + static_cast<int64_t>(args.row_slot[row]) * args.max_blocks;
+  const int length = args.row_length[row];
+  const T* q_row = static_cast<const T*>(args.q) + (static_cast<int64_t>(row) * args.heads + head) * args.head_dim;
+  float q[kDims], acc[kDims];
+#pragma unroll
+  for (int i = 0; i < kDims; ++i) q[i] = ToFloat(q_row[lane * kDims + i]) * args.scale, acc[i] = 0;
+  float running_max = -FLT_MAX, denominator = 0;
+  for (int t = 0; t < length; ++t) {
+    const int block = table[t / args.block_size];
+    const int64_t slot = SlotIndex(block, args.kv_heads, kv_head, args.block_size, t % args.block_size, args.head_dim) +
+                         lane * kDims;
+    const float k_scale = kFp8 ? args.k_scales[static_cast<int64_t>(block) * args.kv_heads + kv_head] : 1.0f;
+    float dot = 0;
+#pragma unroll
+    for (int i = 0; i < kDims; ++i) dot += q[i] * LoadCached<T, kFp8>(args.k_cache, slot + i);
+    const float score = WarpSum(dot) * k_scale;
+    const float next = fmaxf(running_max, score);
+    const float correction = __expf(running_max - next), weight = __expf(score - next);
+    const float v_scale = kFp8 ? args.v_scales[static_cast<int64_t>(block) * args.kv_heads + kv_head] : 1.0f;
+    denominator = denominator * correction + weight;
+#pragma unroll
+    for (int i = 0; i < kDims; ++i) {
+      acc[i] = acc[i] * correction + weight * v_scale * LoadCached<T, kFp8>(args.v_cache, slot + i);
+    }
+    running_max = next;
+  }
+  T* out = static_cast<T*>(args.out) + (static_cast<int64_t>(row) * args.heads + head) * args.head_dim;
+#pragma unroll
+  for (int i = 0; i < kDims; ++i) out[lane * kDims + i] = FromFloat<T>(acc[i] / denominator);
+}
+
+template <typename T, bool kFp8>
+gpuError_t LaunchRowsAttention(const AttentionArgs& args, gpuStream_t stream) {
+  const dim3 grid(args.rows, args.kv_heads);
+  const int threads = 32 * (args.heads / args.kv_heads);
+  switch (args.head_dim) {
+    case 32: RowsAttentionKernel<T, kFp8, 1><<<grid, threads, 0, stream>>>(args); break;
+    case 64: RowsAttentionKernel<T, kFp8, 2><<<grid, threads, 0, stream>>>(args); break;
+    case 128: RowsAttentionKernel<T, kFp8, 4><<<grid, threads, 0, stream>>>(args); break;
+    case 256: RowsAttentionKernel<T, kFp8, 8><<<grid, threads, 0, stream>>>(args); break;
+    default: return gpuErrorInvalidValue;
+  }
+  return gpuGetLastError();
+}
+
+__global__ void AddSlicesKernel(const float* slices, int splits, int64_t count, float multiplier, bool accumulate,
+                                float* out) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const float sum = multiplier * SumSlices(slices, splits, count, i);
+    out[i] = accumulate ? out[i] + sum : sum;
+  }
+}
+
+template <typename T>
+__global__ void SwiGluKernel(const float* gate_up, int splits, int rows, int inter, T* act) {
+  const int64_t stride = static_cast<int64_t>(rows) * 2 * inter;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < static_cast<int64_t>(rows) * inter;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t row = i / inter, j = i % inter;
+    const float gate = SumSlices(gate_up, splits, stride, row * 2 * inter + j);
+    const float up = SumSlices(gate_up, splits, stride, row * 2 * inter + inter + j);
+    act[i] = FromFloat<T>(gate / (1.0f + expf(-gate)) * up);
+  }
+}
+
+int GridFor(int64_t count) { return static_cast<int>(std::min<int64_t>((count + kThreads - 1) / kThreads, 65535)); }
+
+}  // namespace
+
+gpuError_t Embed(Elem elem, const void* embed, const int32_t* tokens, int rows, int hidden, float multiplier, float* x,
+                 gpuStream_t stream) {
+  if (rows == 0) return gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T,
+                         EmbedKernel<T><<<rows, kThreads, 0, stream>>>(static_cast<const T*>(embed), tokens, hidden,
+                                                                       multiplier, x));
+  return gpuGetLastError();
+}
+
+gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, int hidden, const float* weight, float eps,
+                   void* out, gpuStream_t stream) {
+  if (count == 0) return gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T,
+                         RmsNormKernel<T><<<count, kThreads, 0, stream>>>(x, rows, hidden, weight, eps,
+                                                                          static_cast<T*>(out)));
+  return gpuGetLastError();
+}
+
+gpuError_t RopeAndSplit(Elem elem, const RopeArgs& args, gpuStream_t stream) {
+  if (args.rows == 0) return gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, kThreads, 0, stream>>>(args));
+  return gpuGetLastError();
+}
+
+gpuError_t StoreKv(Elem elem, const KvStoreArgs& args, gpuStream_t stream) {
+  if (args.rows == 0) return gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T, StoreKvKernel<T><<<args.rows, kThreads, 0, stream>>>(args));
+  return gpuGetLastError();
+}
+
+gpuError_t StoreKvFp8(const Fp8StoreArgs& args, gpuStream_t stream) {
+  if (args.segments == 0) return gpuSuccess;
+  // Whole warps, at least one thread per dimension.
+  const int threads = (args.rows.head_dim + 31) / 32 * 32;
+  StoreKvFp8Kernel<<<dim3(args.segments, args.rows.kv_heads, 2), threads, 0, stream>>>(args);
+  return gpuGetLastError();
+}
+
+gpuError_t PagedRowsAttention(Elem elem, bool fp8, const AttentionArgs& args, gpuStream_t stream) {
+  if (args.rows == 0) return gpuSuccess;
+  if (elem == Elem::kBF16) {
+    return fp8 ? LaunchRowsAttention<gpu_bf16, true>(args, stream) : LaunchRowsAttention<gpu_bf16, false>(args, stream);
+  }
+  return fp8 ? LaunchRowsAttention<gpu_half, true>(args, stream) : LaunchRowsAttention<gpu_half, false>(args, stream);
+}
+
+gpuError_t AddSlices(const float* slices, int splits, int64_t count, float multiplier, bool accumulate, float* out,
+                     gpuStream_t stream) {
+  if (count == 0) return gpuSuccess;
+  AddSlicesKernel<<<GridFor(count), kThreads, 0, stream>>>(slices, splits, count, multiplier, accumulate, out);
+  return gpuGetLastError();
+}
+
+gpuError_t SwiGlu(Elem elem, const float* gate_up, int splits, int rows, int inter, void* act, gpuStream_t stream) {
+  if (rows == 0) return gpuSuccess;
+  const int64_t count = static_cast<int64_t>(rows) * inter;
+  GAUNTLET_DISPATCH_ELEM(elem, T,
+                         SwiGluKernel<T><<<GridFor(count), kThreads, 0, stream>>>(gate_up, splits, rows, inter,
+                                                                                  static_cast<T*>(act)));
+  return gpuGetLastError();
+}
+
+}  // namespace gauntlet::worker::gpu

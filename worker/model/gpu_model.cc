@@ -1,0 +1,394 @@
+// The GPU decoder: host-side orchestration of the kernels in
+// worker/kernels/gpu. One stream; the host builds each step's small index
+// arrays (positions, block tables, cache slots) and sends them in one copy.
+#include "worker/model/gpu_model.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "worker/backend/device_buffer.h"
+#include "worker/kernels/gpu/gemm.h"
+#include "worker/kernels/gpu/llama_kernels.h"
+#include "worker/kernels/gpu/paged_decode_attention.h"
+#include "worker/kv/block_tables.h"
+
+namespace gauntlet::worker {
+namespace {
+
+using gpu::Elem;
+
+// Weights as the element type's bits (the values are already rounded through
+// the model dtype, and fp8 values are exact in bf16).
+std::vector<uint16_t> ToElem(const std::vector<float>& values, Elem elem) {
+  std::vector<uint16_t> bits(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    bits[i] = elem == Elem::kBF16 ? F32ToBF16(values[i]) : F32ToF16(values[i]);
+  }
+  return bits;
+}
+
+Status UploadElem(DeviceBuffer& buffer, const std::vector<float>& values, Elem elem, const std::string& what) {
+  const auto bits = ToElem(values, elem);
+  return buffer.Upload(bits.data(), bits.size() * sizeof(uint16_t), what);
+}
+
+Status UploadFloats(DeviceBuffer& buffer, const std::vector<float>& values, const std::string& what) {
+  return buffer.Upload(values.data(), values.size() * sizeof(float), what);
+}
+
+// Rows of several weight matrices stacked into one, so a layer reads its
+// Q/K/V (and gate/up) projections in one GEMM.
+std::vector<float> Stack(std::initializer_list<const std::vector<float>*> parts) {
+  std::vector<float> stacked;
+  for (const auto* part : parts) stacked.insert(stacked.end(), part->begin(), part->end());
+  return stacked;
+}
+
+struct GpuLayer {
+  DeviceBuffer attn_norm, wqkv, wo, ffn_norm, w_gate_up, w_down;
+};
+
+// One forward call's rows and the index arrays the kernels read, laid out in
+// one int32 buffer.
+struct StepIndex {
+  std::vector<int32_t> data;
+  size_t tokens = 0, positions = 0, row_slot = 0, row_length = 0, row_block = 0, row_offset = 0, want = 0,
+         segment_first = 0, segment_rows = 0, tables = 0;
+  int slots = 0, segments = 0, max_length = 0;
+  int table_width = 0;  // Blocks of the longest sequence in the step.
+};
+
+class GpuLlama final : public Model {
+ public:
+  GpuLlama(const ModelWeights& weights, DType dtype, MPI_Comm comm, const KvCacheConfig& cache)
+      : config_(weights.config),
+        tp_size_(weights.tp_size),
+        comm_(comm),
+        elem_(dtype == DType::kF16 ? Elem::kF16 : Elem::kBF16),
+        fp8_cache_(cache.dtype == DType::kF8E4M3),
+        heads_(weights.local_heads()),
+        kv_heads_(weights.local_kv_heads()),
+        head_dim_(weights.config.head_dim()),
+        inter_(weights.local_intermediate()),
+        block_size_(cache.block_size),
+        tables_(cache.num_blocks, cache.block_size, cache.shuffle_seed),
+        max_blocks_(cache.num_blocks) {}
+
+  ~GpuLlama() override {
+    if (stream_) gpuStreamDestroy(stream_);
+  }
+
+  Status Init(const ModelWeights& weights, int ordinal) {
+    GAUNTLET_GPU_RETURN(gpuSetDevice(ordinal));
+    GAUNTLET_GPU_RETURN(gpuStreamCreate(&stream_));
+    GAUNTLET_GPU_RETURN(gpuDeviceGetAttribute(&multiprocessors_, gpuDevAttrMultiProcessorCount, ordinal));
+    GAUNTLET_RETURN_IF_ERROR(UploadElem(embed_, weights.embed, elem_, "the embedding"));
+    GAUNTLET_RETURN_IF_ERROR(UploadElem(lm_head_, weights.lm_head, elem_, "the LM head"));
+    GAUNTLET_RETURN_IF_ERROR(UploadFloats(final_norm_, weights.final_norm, "the final norm"));
+    layers_.resize(weights.layers.size());
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      const LayerWeights& w = weights.layers[l];
+      GpuLayer& g = layers_[l];
+      const std::string name = "layer " + std::to_string(l);
+      GAUNTLET_RETURN_IF_ERROR(UploadFloats(g.attn_norm, w.attn_norm, name));
+      GAUNTLET_RETURN_IF_ERROR(UploadFloats(g.ffn_norm, w.ffn_norm, name));
+      GAUNTLET_RETURN_IF_ERROR(UploadElem(g.wqkv, Stack({&w.wq, &w.wk, &w.wv}), elem_, name));
+      GAUNTLET_RETURN_IF_ERROR(UploadElem(g.wo, w.wo, elem_, name));
+      GAUNTLET_RETURN_IF_ERROR(UploadElem(g.w_gate_up, Stack({&w.w_gate, &w.w_up}), elem_, name));
+      GAUNTLET_RETURN_IF_ERROR(UploadElem(g.w_down, w.w_down, elem_, name));
+    }
+    layer_cache_elems_ = static_cast<size_t>(max_blocks_) * kv_heads_ * block_size_ * head_dim_;
+    const size_t cache_bytes = layer_cache_elems_ * layers_.size() * (fp8_cache_ ? 1 : 2);
+    GAUNTLET_RETURN_IF_ERROR(k_cache_.Reserve(cache_bytes, "the K cache"));
+    GAUNTLET_RETURN_IF_ERROR(v_cache_.Reserve(cache_bytes, "the V cache"));
+    if (fp8_cache_) {
+      const size_t scale_bytes = static_cast<size_t>(max_blocks_) * kv_heads_ * layers_.size() * sizeof(float);
+      GAUNTLET_RETURN_IF_ERROR(k_scales_.Reserve(scale_bytes, "the K scales"));
+      GAUNTLET_RETURN_IF_ERROR(v_scales_.Reserve(scale_bytes, "the V scales"));
+    }
+    spdlog::info("gpu model: device {}, {} SMs, {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
+                 ordinal, multiprocessors_, layers_.size(), elem_ == Elem::kBF16 ? "bf16" : "fp16",
+                 tp_size_ > 1 ? "sharded" : "whole", max_blocks_, block_size_, 2 * cache_bytes >> 20,
+                 fp8_cache_ ? "fp8 e4m3" : "model dtype");
+    return Status::Ok();
+  }
+
+  int NewSequence() override { return tables_.NewSequence(); }
+  int vocab() const override { return config_.vocab; }
+
+  StatusOr<std::vector<float>> Prefill(int seq, const std::vector<int>& tokens) override {
+    if (tokens.empty()) return Err(Status::InvalidArgument("prefill of an empty prompt"));
+    const int start = tables_.Length(seq);
+    GAUNTLET_RETURN_IF_ERROR(tables_.Grow(seq, static_cast<int>(tokens.size())));
+    std::vector<int> seqs(tokens.size(), seq), positions(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) positions[i] = start + static_cast<int>(i);
+    return Forward(tokens, seqs, positions, {static_cast<int>(tokens.size()) - 1}, /*decode=*/false);
+  }
+
+  StatusOr<std::vector<float>> Decode(const std::vector<int>& seqs, const std::vector<int>& tokens) override {
+    std::vector<int> positions(seqs.size()), want(seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      positions[i] = tables_.Length(seqs[i]);
+      GAUNTLET_RETURN_IF_ERROR(tables_.Grow(seqs[i], 1));
+      want[i] = static_cast<int>(i);
+    }
+    return Forward(tokens, seqs, positions, want, /*decode=*/true);
+  }
+
+ private:
+  StepIndex Index(const std::vector<int>& tokens, const std::vector<int>& seqs, const std::vector<int>& positions,
+                  const std::vector<int>& want) const {
+    const size_t m = tokens.size();
+    StepIndex index;
+    std::unordered_map<int, int> slot_of;
+    std::vector<int> slot_seqs;
+    std::vector<int32_t> row_slot(m), row_length(m), row_block(m), row_offset(m), segment_first, segment_rows;
+    for (size_t i = 0; i < m; ++i) {
+      auto [found, added] = slot_of.try_emplace(seqs[i], static_cast<int>(slot_seqs.size()));
+      if (added) slot_seqs.push_back(seqs[i]);
+      row_slot[i] = found->second;
+      row_length[i] = positions[i] + 1;
+      row_block[i] = tables_.Table(seqs[i])[static_cast<size_t>(positions[i] / block_size_)];
+      row_offset[i] = positions[i] % block_size_;
+      index.max_length = std::max(index.max_length, row_length[i]);
+      // fp8 stores go a block at a time, in order: a new run per block.
+      if (i == 0 || seqs[i] != seqs[i - 1] || row_block[i] != row_block[i - 1]) {
+        segment_first.push_back(static_cast<int32_t>(i));
+        segment_rows.push_back(0);
+      }
+      ++segment_rows.back();
+    }
+    index.slots = static_cast<int>(slot_seqs.size());
+    index.segments = static_cast<int>(segment_first.size());
+    auto append = [&](const std::vector<int32_t>& values) {
+      const size_t at = index.data.size();
+      index.data.insert(index.data.end(), values.begin(), values.end());
+      return at;
+    };
+    index.tokens = append(std::vector<int32_t>(tokens.begin(), tokens.end()));
+    index.positions = append(std::vector<int32_t>(positions.begin(), positions.end()));
+    index.row_slot = append(row_slot);
+    index.row_length = append(row_length);
+    index.row_block = append(row_block);
+    index.row_offset = append(row_offset);
+    index.want = append(std::vector<int32_t>(want.begin(), want.end()));
+    index.segment_first = append(segment_first);
+    index.segment_rows = append(segment_rows);
+    for (int seq : slot_seqs) index.table_width = std::max(index.table_width, static_cast<int>(tables_.Table(seq).size()));
+    index.tables = index.data.size();
+    index.data.resize(index.data.size() + static_cast<size_t>(index.slots) * index.table_width, 0);
+    for (int s = 0; s < index.slots; ++s) {
+      const auto& table = tables_.Table(slot_seqs[static_cast<size_t>(s)]);
+      std::copy(table.begin(), table.end(),
+                index.data.begin() + static_cast<std::ptrdiff_t>(index.tables + static_cast<size_t>(s) * index.table_width));
+    }
+    return index;
+  }
+
+  // out = x · wᵀ into `partial_`; returns the number of k slices written.
+  StatusOr<int> Project(const void* x, int m, const DeviceBuffer& w, int n, int k) {
+    const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, multiprocessors_);
+    GAUNTLET_RETURN_IF_ERROR(
+        partial_.Reserve(static_cast<size_t>(plan.splits) * m * n * sizeof(float), "GEMM partial sums"));
+    GAUNTLET_GPU_RETURN(gpu::LaunchGemm({x, w.get(), partial_.get<float>(), m, n, k, elem_}, plan, stream_));
+    return plan.splits;
+  }
+
+  // x += residual_multiplier × (the projection summed over k slices and ranks).
+  Status AddResidual(int splits, int m) {
+    const int64_t count = static_cast<int64_t>(m) * config_.hidden;
+    if (tp_size_ == 1) {
+      GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, config_.residual_multiplier, true,
+                                         x_.get<float>(), stream_));
+      return Status::Ok();
+    }
+    GAUNTLET_RETURN_IF_ERROR(projected_.Reserve(count * sizeof(float), "the projection"));
+    GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f, false, projected_.get<float>(),
+                                       stream_));
+    // Through host memory: any MPI will do, CUDA-aware or not.
+    host_.resize(static_cast<size_t>(count));
+    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(host_.data(), projected_.get(), count * sizeof(float), gpuMemcpyDeviceToHost,
+                                       stream_));
+    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
+    MPI_Allreduce(MPI_IN_PLACE, host_.data(), static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm_);
+    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(projected_.get(), host_.data(), count * sizeof(float), gpuMemcpyHostToDevice,
+                                       stream_));
+    GAUNTLET_GPU_RETURN(gpu::AddSlices(projected_.get<float>(), 1, count, config_.residual_multiplier, true,
+                                       x_.get<float>(), stream_));
+    return Status::Ok();
+  }
+
+  Status ReserveActivations(int m) {
+    const size_t elem = sizeof(uint16_t), rows = static_cast<size_t>(m);
+    const size_t q_size = static_cast<size_t>(heads_) * head_dim_, kv_size = static_cast<size_t>(kv_heads_) * head_dim_;
+    GAUNTLET_RETURN_IF_ERROR(x_.Reserve(rows * config_.hidden * sizeof(float), "the residual stream"));
+    GAUNTLET_RETURN_IF_ERROR(h_.Reserve(rows * config_.hidden * elem, "normed activations"));
+    GAUNTLET_RETURN_IF_ERROR(q_.Reserve(rows * q_size * elem, "queries"));
+    GAUNTLET_RETURN_IF_ERROR(kv_.Reserve(rows * 2 * kv_size * sizeof(float), "new keys and values"));
+    GAUNTLET_RETURN_IF_ERROR(attention_.Reserve(rows * q_size * elem, "attention output"));
+    GAUNTLET_RETURN_IF_ERROR(act_.Reserve(rows * inter_ * elem, "MLP activations"));
+    return Status::Ok();
+  }
+
+  bool UsesDecodeKernel(bool decode) const {
+    const int group = heads_ / kv_heads_;
+    return decode && elem_ == Elem::kBF16 && !fp8_cache_ && head_dim_ == 128 && block_size_ == 16 &&
+           (group == 1 || group == 2 || group == 4 || group == 8);
+  }
+
+  Status Attend(int layer, int m, const StepIndex& index, bool decode) {
+    const int32_t* ints = ints_.get<int32_t>();
+    const size_t cache_offset = static_cast<size_t>(layer) * layer_cache_elems_ * (fp8_cache_ ? 1 : 2);
+    char* k_cache = k_cache_.get<char>() + cache_offset;
+    char* v_cache = v_cache_.get<char>() + cache_offset;
+    const size_t scale_offset = static_cast<size_t>(layer) * max_blocks_ * kv_heads_;
+    gpu::KvStoreArgs store{kv_.get<float>(), m,         kv_heads_, head_dim_, block_size_, ints + index.row_block,
+                           ints + index.row_offset, k_cache, v_cache};
+    if (fp8_cache_) {
+      GAUNTLET_GPU_RETURN(gpu::StoreKvFp8({store, ints + index.segment_first, ints + index.segment_rows,
+                                           index.segments, k_scales_.get<float>() + scale_offset,
+                                           v_scales_.get<float>() + scale_offset},
+                                          stream_));
+    } else {
+      GAUNTLET_GPU_RETURN(gpu::StoreKv(elem_, store, stream_));
+    }
+    if (UsesDecodeKernel(decode)) {
+      // Decode rows are one per sequence, in slot order.
+      const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, multiprocessors_);
+      GAUNTLET_RETURN_IF_ERROR(decode_scratch_.Reserve(floats * sizeof(float), "decode attention scratch"));
+      gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), reinterpret_cast<const gpu_bf16*>(k_cache),
+                                reinterpret_cast<const gpu_bf16*>(v_cache), ints + index.tables,
+                                ints + index.row_length, attention_.get<gpu_bf16>(), decode_scratch_.get<float>(),
+                                m, heads_, kv_heads_, index.table_width, index.max_length, config_.attention_scale()};
+      GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, multiprocessors_, stream_));
+      return Status::Ok();
+    }
+    gpu::AttentionArgs args{q_.get(), k_cache, v_cache,
+                            fp8_cache_ ? k_scales_.get<float>() + scale_offset : nullptr,
+                            fp8_cache_ ? v_scales_.get<float>() + scale_offset : nullptr,
+                            ints + index.tables, ints + index.row_slot, ints + index.row_length,
+                            m, heads_, kv_heads_, head_dim_, block_size_, index.table_width, config_.attention_scale(),
+                            attention_.get()};
+    GAUNTLET_GPU_RETURN(gpu::PagedRowsAttention(elem_, fp8_cache_, args, stream_));
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<float>> Forward(const std::vector<int>& tokens, const std::vector<int>& seqs,
+                                       const std::vector<int>& positions, const std::vector<int>& want, bool decode) {
+    const int m = static_cast<int>(tokens.size()), hidden = config_.hidden;
+    const int q_size = heads_ * head_dim_, kv_size = kv_heads_ * head_dim_;
+    for (int token : tokens) {
+      if (token < 0 || token >= config_.vocab) {
+        return Err(Status::InvalidArgument("token " + std::to_string(token) + " is outside the vocabulary of " +
+                                           std::to_string(config_.vocab)));
+      }
+    }
+    const StepIndex index = Index(tokens, seqs, positions, want);
+    GAUNTLET_RETURN_IF_ERROR(ints_.Upload(index.data.data(), index.data.size() * sizeof(int32_t), "step indices"));
+    GAUNTLET_RETURN_IF_ERROR(ReserveActivations(m));
+    const int32_t* ints = ints_.get<int32_t>();
+
+    GAUNTLET_GPU_RETURN(gpu::Embed(elem_, embed_.get(), ints + index.tokens, m, hidden, config_.embedding_multiplier,
+                                   x_.get<float>(), stream_));
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      const GpuLayer& w = layers_[l];
+      GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), nullptr, m, hidden, w.attn_norm.get<float>(),
+                                       config_.rms_eps, h_.get(), stream_));
+      GAUNTLET_ASSIGN_OR_RETURN(int splits, Project(h_.get(), m, w.wqkv, q_size + 2 * kv_size, hidden));
+      GAUNTLET_GPU_RETURN(gpu::RopeAndSplit(elem_,
+                                            {partial_.get<float>(), splits, m, heads_, kv_heads_, head_dim_,
+                                             ints + index.positions, config_.rope_theta, q_.get(), kv_.get<float>()},
+                                            stream_));
+      GAUNTLET_RETURN_IF_ERROR(Attend(static_cast<int>(l), m, index, decode));
+      GAUNTLET_ASSIGN_OR_RETURN(splits, Project(attention_.get(), m, w.wo, hidden, q_size));
+      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m));
+
+      GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), nullptr, m, hidden, w.ffn_norm.get<float>(),
+                                       config_.rms_eps, h_.get(), stream_));
+      GAUNTLET_ASSIGN_OR_RETURN(splits, Project(h_.get(), m, w.w_gate_up, 2 * inter_, hidden));
+      GAUNTLET_GPU_RETURN(gpu::SwiGlu(elem_, partial_.get<float>(), splits, m, inter_, act_.get(), stream_));
+      GAUNTLET_ASSIGN_OR_RETURN(splits, Project(act_.get(), m, w.w_down, hidden, inter_));
+      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m));
+    }
+
+    const int rows = static_cast<int>(want.size());
+    GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), ints + index.want, rows, hidden,
+                                     final_norm_.get<float>(), config_.rms_eps, h_.get(), stream_));
+    GAUNTLET_ASSIGN_OR_RETURN(int splits, Project(h_.get(), rows, lm_head_, config_.vocab, hidden));
+    const int64_t count = static_cast<int64_t>(rows) * config_.vocab;
+    GAUNTLET_RETURN_IF_ERROR(logits_.Reserve(count * sizeof(float), "logits"));
+    GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f / config_.logits_scaling, false,
+                                       logits_.get<float>(), stream_));
+    std::vector<float> logits(static_cast<size_t>(count));
+    GAUNTLET_GPU_RETURN(
+        gpuMemcpyAsync(logits.data(), logits_.get(), count * sizeof(float), gpuMemcpyDeviceToHost, stream_));
+    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
+    return logits;
+  }
+
+  const ModelConfig config_;
+  const int tp_size_;
+  const MPI_Comm comm_;
+  const Elem elem_;
+  const bool fp8_cache_;
+  const int heads_, kv_heads_, head_dim_, inter_, block_size_;
+  BlockTables tables_;
+  const int max_blocks_;
+  size_t layer_cache_elems_ = 0;
+  int multiprocessors_ = 1;
+  gpuStream_t stream_ = nullptr;
+
+  DeviceBuffer embed_, lm_head_, final_norm_;
+  std::vector<GpuLayer> layers_;
+  DeviceBuffer k_cache_, v_cache_, k_scales_, v_scales_;
+  DeviceBuffer ints_, x_, h_, q_, kv_, attention_, act_, partial_, projected_, logits_, decode_scratch_;
+  std::vector<float> host_;
+};
+
+// The device this rank drives: when the agent narrowed the visible devices
+// to the job's, rank r uses the r-th of them; otherwise the node's id.
+StatusOr<int> Ordinal(const GpuPlacement& placement) {
+  int count = 0;
+  if (gpuGetDeviceCount(&count) != gpuSuccess || count == 0) {
+    gpuGetLastError();
+    return Err(Status::FailedPrecondition("backend 'gpu': no GPU is visible to this worker; run the job on a node "
+                                          "whose agent has --devices gpu"));
+  }
+  bool narrowed = false;
+  for (const char* name : {"CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"}) {
+    const char* value = std::getenv(name);
+    narrowed = narrowed || (value && *value);
+  }
+  const int ordinal = narrowed ? placement.rank : placement.device;
+  if (ordinal >= count) {
+    return Err(Status::FailedPrecondition("rank " + std::to_string(placement.rank) + " wants GPU " +
+                                          std::to_string(ordinal) + " but " + std::to_string(count) +
+                                          " are visible; ask for no more devices than the node has"));
+  }
+  return ordinal;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> MakeGpuModel(const ModelWeights& weights, DType dtype, MPI_Comm comm,
+                                              KvCacheConfig cache, GpuPlacement placement) {
+  if (dtype == DType::kF32) {
+    return Err(Status::InvalidArgument(
+        "params.dtype: 'fp32' does not run on the gpu backend, which computes in bf16 or fp16 (fp8 weights are held "
+        "as bf16); use bf16, fp16 or fp8, or backend cpu"));
+  }
+  const int head_dim = weights.config.head_dim();
+  if (head_dim != 32 && head_dim != 64 && head_dim != 128 && head_dim != 256) {
+    return Err(Status::InvalidArgument("the gpu backend's attention takes head sizes 32, 64, 128 or 256; this "
+                                       "model's is " + std::to_string(head_dim)));
+  }
+  GAUNTLET_ASSIGN_OR_RETURN(int ordinal, Ordinal(placement));
+  auto model = std::make_unique<GpuLlama>(weights, dtype, comm, cache);
+  GAUNTLET_RETURN_IF_ERROR(model->Init(weights, ordinal));
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace gauntlet::worker
