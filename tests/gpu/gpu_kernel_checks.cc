@@ -18,6 +18,7 @@
 #include "worker/kernels/gpu/gemm.h"
 #include "worker/kernels/gpu/llama_kernels.h"
 #include "worker/kernels/gpu/paged_decode_attention.h"
+#include "worker/kernels/gpu/prefill_attention.h"
 #include "worker/kv/paged_cache.h"
 #include "worker/model/gpu_model.h"
 #include "worker/model/llama.h"
@@ -112,7 +113,11 @@ void CheckGemm(int m, int n, int k, Elem elem) {
   Report(error < 1e-4, what);
 }
 
-void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, const std::vector<int>& lengths) {
+void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& k_cache, const DeviceBuffer& v_cache,
+                  int heads, int rows);
+
+void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, const std::vector<int>& lengths,
+                    int prefill_rows = 0) {
   KvCacheConfig config;
   config.layers = 1, config.kv_heads = kv_heads, config.head_dim = head_dim, config.block_size = 16;
   int blocks = 0;
@@ -166,6 +171,7 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
     }
     gpuStreamSynchronize(nullptr);
   }
+  if (prefill_rows > 0) CheckPrefill(elem, cpu_cache, k_cache, v_cache, heads, prefill_rows);
   if (fp8) {
     // The fp8 bytes must be the CPU cache's, read back through its loader.
     const auto k_bytes = Download<uint8_t>(k_cache, layer_elems);
@@ -224,11 +230,11 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
   // bf16 output rounding is 2^-8 relative.
   Report(error < (elem == Elem::kBF16 ? 1e-2 : 2e-3), what);
 
-  if (elem == Elem::kBF16 && !fp8 && head_dim == 128) {
+  if (elem == Elem::kBF16 && !fp8 && (head_dim == 64 || head_dim == 128)) {
     const int64_t floats = gpu::PagedDecodeScratchFloats(batch, heads, max_length, Multiprocessors());
     Expect(scratch.Reserve(floats * 4, "scratch"), "alloc");
     gpu::PagedDecodeArgs decode{dq.get<gpu_bf16>(), k_cache.get<gpu_bf16>(), v_cache.get<gpu_bf16>(), d, d + length_at,
-                                dout.get<gpu_bf16>(), scratch.get<float>(), batch, heads, kv_heads, width, max_length,
+                                dout.get<gpu_bf16>(), scratch.get<float>(), batch, heads, kv_heads, head_dim, width, max_length,
                                 scale};
     Expect(GpuCheck(gpu::LaunchPagedDecode(decode, Multiprocessors(), nullptr), "decode"), "decode launch");
     error = RelativeError(FromBits(Download<uint16_t>(dout, q_bits.size()), elem), expected);
@@ -236,6 +242,38 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
                   kv_heads, *std::min_element(lengths.begin(), lengths.end()), max_length, error);
     Report(error < 1e-2, what);
   }
+}
+
+// The tensor-core prefill: the last `rows` positions of sequence 0 attend
+// causally over its cache, against the CPU row by row.
+void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& k_cache, const DeviceBuffer& v_cache,
+                  int heads, int rows) {
+  const int head_dim = cpu_cache.config().head_dim, kv_heads = cpu_cache.config().kv_heads;
+  const int length = cpu_cache.Length(0), start = length - rows;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const auto q = Rounded(Random(static_cast<size_t>(rows) * heads * head_dim, 11), elem);
+  std::vector<float> expected(q.size());
+  for (int r = 0; r < rows; ++r) {
+    cpu::PagedAttention(cpu_cache, 0, 0, start + r + 1, &q[static_cast<size_t>(r) * heads * head_dim], heads, scale,
+                        &expected[static_cast<size_t>(r) * heads * head_dim]);
+  }
+  std::vector<int32_t> packed(cpu_cache.BlockTable(0).begin(), cpu_cache.BlockTable(0).end());
+  const size_t length_at = packed.size();
+  for (int r = 0; r < rows; ++r) packed.push_back(start + r + 1);
+  DeviceBuffer ints, dq, dout;
+  const auto q_bits = Bits(q, elem);
+  Expect(ints.Upload(packed.data(), packed.size() * 4, "ints"), "upload");
+  Expect(dq.Upload(q_bits.data(), q_bits.size() * 2, "q"), "upload");
+  Expect(dout.Reserve(q_bits.size() * 2, "out"), "alloc");
+  const int32_t* d = ints.get<int32_t>();
+  gpu::PrefillArgs args{dq.get(), k_cache.get(), v_cache.get(), d, d + length_at, rows, heads, kv_heads, head_dim,
+                        16, scale, dout.get()};
+  Expect(GpuCheck(gpu::LaunchPrefillAttention(elem, args, nullptr), "prefill"), "prefill launch");
+  const double error = RelativeError(FromBits(Download<uint16_t>(dout, q_bits.size()), elem), expected);
+  char what[200];
+  std::snprintf(what, sizeof what, "tensor-core prefill %s %d/%d heads, dim %d, rows %d..%d of %d: error %.2e",
+                elem == Elem::kBF16 ? "bf16" : "fp16", heads, kv_heads, head_dim, start, length - 1, length, error);
+  Report(error < (elem == Elem::kBF16 ? 2e-2 : 4e-3), what);
 }
 
 // The whole model: GPU logits against the CPU model with the same rounded
@@ -306,6 +344,13 @@ int main(int argc, char** argv) {
     CheckAttention(Elem::kBF16, false, 32, 8, 128, {1, 15, 16, 17, 33, 100});
     CheckAttention(Elem::kBF16, false, 32, 8, 128, {32768, 4000});
     CheckAttention(Elem::kF16, false, 8, 2, 32, {1, 16, 17, 300});
+    CheckAttention(Elem::kBF16, false, 32, 8, 64, {1, 15, 16, 17, 33, 5000});
+    // Prefill: whole prompts, and a chunk appended to a cached prefix.
+    for (int length : {1, 17, 64, 100, 1000, 4100}) {
+      CheckAttention(Elem::kBF16, false, 32, 8, 128, {length}, length);
+      CheckAttention(Elem::kF16, false, 32, 8, 64, {length}, length);
+    }
+    CheckAttention(Elem::kBF16, false, 8, 8, 128, {300}, 37);
     CheckAttention(Elem::kBF16, true, 8, 2, 64, {1, 15, 16, 17, 33, 1000});
     CheckAttention(Elem::kBF16, true, 32, 8, 128, {32768});
     CheckModel(DType::kBF16, DType::kBF16, 0, 1);

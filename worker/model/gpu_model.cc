@@ -13,6 +13,7 @@
 #include "worker/kernels/gpu/gemm.h"
 #include "worker/kernels/gpu/llama_kernels.h"
 #include "worker/kernels/gpu/paged_decode_attention.h"
+#include "worker/kernels/gpu/prefill_attention.h"
 #include "worker/kv/block_tables.h"
 
 namespace gauntlet::worker {
@@ -235,7 +236,7 @@ class GpuLlama final : public Model {
 
   bool UsesDecodeKernel(bool decode) const {
     const int group = heads_ / kv_heads_;
-    return decode && elem_ == Elem::kBF16 && !fp8_cache_ && head_dim_ == 128 && block_size_ == 16 &&
+    return decode && elem_ == Elem::kBF16 && !fp8_cache_ && (head_dim_ == 64 || head_dim_ == 128) && block_size_ == 16 &&
            (group == 1 || group == 2 || group == 4 || group == 8);
   }
 
@@ -262,8 +263,16 @@ class GpuLlama final : public Model {
       gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), reinterpret_cast<const gpu_bf16*>(k_cache),
                                 reinterpret_cast<const gpu_bf16*>(v_cache), ints + index.tables,
                                 ints + index.row_length, attention_.get<gpu_bf16>(), decode_scratch_.get<float>(),
-                                m, heads_, kv_heads_, index.table_width, index.max_length, config_.attention_scale()};
+                                m, heads_, kv_heads_, head_dim_, index.table_width, index.max_length,
+                                config_.attention_scale()};
       GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, multiprocessors_, stream_));
+      return Status::Ok();
+    }
+    if (!decode && index.slots == 1 && !fp8_cache_ && gpu::PrefillAttentionSupported(head_dim_, block_size_)) {
+      // One sequence's prompt: the tensor-core kernel.
+      gpu::PrefillArgs args{q_.get(), k_cache, v_cache, ints + index.tables, ints + index.row_length, m, heads_,
+                            kv_heads_, head_dim_, block_size_, config_.attention_scale(), attention_.get()};
+      GAUNTLET_GPU_RETURN(gpu::LaunchPrefillAttention(elem_, args, stream_));
       return Status::Ok();
     }
     gpu::AttentionArgs args{q_.get(), k_cache, v_cache,

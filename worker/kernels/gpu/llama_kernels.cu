@@ -101,7 +101,16 @@ __global__ void RopeKernel(RopeArgs args) {
   const float* in = args.qkv + static_cast<int64_t>(row) * width;
   T* q = static_cast<T*>(args.q) + static_cast<int64_t>(row) * args.heads * args.head_dim;
   float* kv = args.kv + static_cast<int64_t>(row) * 2 * args.kv_heads * args.head_dim;
+  // Angles in double, as the CPU reference takes them (at 32K positions a
+  // float angle would be off by more than bf16 can hide); one sine and cosine
+  // per frequency, shared by every head.
+  extern __shared__ float2 rotation[];  // [half]: cos, sin
   const double position = args.positions[row];
+  for (int i = threadIdx.x; i < half; i += blockDim.x) {
+    const double angle = position * pow(static_cast<double>(args.theta), -2.0 * i / args.head_dim);
+    rotation[i] = make_float2(static_cast<float>(cos(angle)), static_cast<float>(sin(angle)));
+  }
+  __syncthreads();
   // Rotated pairs of Q and K heads, then V as it is.
   const int pairs = (args.heads + args.kv_heads) * half;
   for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
@@ -109,10 +118,7 @@ __global__ void RopeKernel(RopeArgs args) {
     const int64_t column = static_cast<int64_t>(head) * args.head_dim + i;
     const float a = SumSlices(in, args.splits, stride, column);
     const float b = SumSlices(in, args.splits, stride, column + half);
-    // Angles in double, as the CPU reference takes them: at 32K positions a
-    // float angle would be off by more than bf16 can hide.
-    const double angle = position * pow(static_cast<double>(args.theta), -2.0 * i / args.head_dim);
-    const float c = static_cast<float>(cos(angle)), s = static_cast<float>(sin(angle));
+    const float c = rotation[i].x, s = rotation[i].y;
     const float first = a * c - b * s, second = b * c + a * s;
     if (head < args.heads) {
       q[column] = FromFloat<T>(first);
@@ -282,7 +288,8 @@ gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, in
 
 gpuError_t RopeAndSplit(Elem elem, const RopeArgs& args, gpuStream_t stream) {
   if (args.rows == 0) return gpuSuccess;
-  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, kThreads, 0, stream>>>(args));
+  const size_t rotation_bytes = static_cast<size_t>(args.head_dim / 2) * sizeof(float2);
+  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, kThreads, rotation_bytes, stream>>>(args));
   return gpuGetLastError();
 }
 

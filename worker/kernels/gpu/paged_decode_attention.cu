@@ -1,8 +1,9 @@
 // Split-K ("flash-decoding") paged attention for one decode step.
 //
 // Pass 1: a thread block per (split of the context, KV head, sequence). Its
-// eight half-warps walk their tokens through the block table; a half-warp
-// holds a K or V row across its 16 lanes (8 dims each, one 16-byte load) and
+// row groups walk their tokens through the block table; a group holds a K or
+// V row across its lanes (8 dims each, one 16-byte load: 16 lanes at head dim
+// 128, 8 at 64) and
 // updates an online softmax for every query head of the group, so each K/V
 // row is read once for all of them. The warps' partial results are merged in shared memory and
 // written, unnormalised, with their running max and sum.
@@ -15,14 +16,13 @@
 namespace gauntlet::worker::gpu {
 namespace {
 
-constexpr int kHeadDim = 128;
 constexpr int kBlockSize = 16;
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * GPU_WARP_SIZE;
-// A half-warp holds one K or V row: 16 lanes × 8 dims, one 16-byte load each.
-constexpr int kLanesPerRow = 16;
-constexpr int kDimsPerLane = kHeadDim / kLanesPerRow;  // 8
-constexpr int kRowGroups = kThreads / kLanesPerRow;    // 8 half-warps per block
+// A lane holds 8 dims of a K or V row (one 16-byte load): a row takes 16
+// lanes at head dim 128 (a half-warp), 8 at head dim 64.
+constexpr int kDimsPerLane = 8;
+constexpr int kMaxHeadDim = 128;
 #ifndef GAUNTLET_TOKENS_IN_FLIGHT
 #define GAUNTLET_TOKENS_IN_FLIGHT 2
 #endif
@@ -42,8 +42,10 @@ struct Split {
   int tokens;  // Tokens per split, a multiple of the block size.
 };
 
-template <int kGroup>
+template <int kHeadDim, int kGroup>
 __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
+  constexpr int kLanesPerRow = kHeadDim / kDimsPerLane;
+  constexpr int kRowGroups = kThreads / kLanesPerRow;
   const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
   const int row_group = threadIdx.x / kLanesPerRow, lane = threadIdx.x % kLanesPerRow;
   const int length = args.context_lens[seq];
@@ -160,6 +162,7 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
   __syncthreads();
   // Thread d merges dimension d of every head of the group.
   const int d = threadIdx.x;
+  if (d >= kHeadDim) return;
   for (int g = 0; g < kGroup; ++g) {
     float merged_m = -FLT_MAX;
     for (int w = 0; w < kRowGroups; ++w) {
@@ -174,17 +177,18 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
     const int head = kv_head * kGroup + g;
     const int64_t slot = (static_cast<int64_t>(seq) * args.heads + head) * split.count + s;
     float* partial_acc = args.scratch;
-    float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kHeadDim;
+    float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kMaxHeadDim;
     partial_acc[slot * kHeadDim + d] = merged_acc;
     if (d == 0) partial_ml[slot * 2] = merged_m, partial_ml[slot * 2 + 1] = merged_l;
   }
 }
 
+template <int kHeadDim>
 __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Split split) {
   const int seq = blockIdx.x, head = blockIdx.y, d = threadIdx.x;
   const int64_t base = (static_cast<int64_t>(seq) * args.heads + head) * split.count;
   const float* partial_acc = args.scratch;
-  const float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kHeadDim;
+  const float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kMaxHeadDim;
   float merged_m = -FLT_MAX;
   for (int s = 0; s < split.count; ++s) {
     if (partial_ml[(base + s) * 2 + 1] > 0) merged_m = fmaxf(merged_m, partial_ml[(base + s) * 2]);
@@ -225,22 +229,31 @@ int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int mult
   // The most splits ChooseSplit can pick, whatever the KV head count.
   const int splits = std::max(1, (max_context + kMinSplitTokens - 1) / kMinSplitTokens);
   (void)multiprocessors;
-  return static_cast<int64_t>(batch) * heads * splits * (kHeadDim + 2);
+  return static_cast<int64_t>(batch) * heads * splits * (kMaxHeadDim + 2);
+}
+
+template <int kHeadDim>
+gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, const Split& split, gpuStream_t stream) {
+  const dim3 grid(split.count, args.kv_heads, args.batch);
+  const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
+  switch (args.heads / args.kv_heads) {
+    case 1: SplitPass<kHeadDim, 1><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 2: SplitPass<kHeadDim, 2><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 4: SplitPass<kHeadDim, 4><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 8: SplitPass<kHeadDim, 8><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    default: return gpuErrorInvalidValue;
+  }
+  MergePass<kHeadDim><<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
+  return gpuGetLastError();
 }
 
 gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {
   const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors);
-  const dim3 grid(split.count, args.kv_heads, args.batch);
-  const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
-  switch (args.heads / args.kv_heads) {
-    case 1: SplitPass<1><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 2: SplitPass<2><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 4: SplitPass<4><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 8: SplitPass<8><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+  switch (args.head_dim) {
+    case 64: return LaunchForHeadDim<64>(args, split, stream);
+    case 128: return LaunchForHeadDim<128>(args, split, stream);
     default: return gpuErrorInvalidValue;
   }
-  MergePass<<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
-  return gpuGetLastError();
 }
 
 }  // namespace gauntlet::worker::gpu
@@ -253,7 +266,7 @@ extern "C" int gauntlet_paged_decode(const void* q, const void* k_cache, const v
   using namespace gauntlet::worker::gpu;
   PagedDecodeArgs args{static_cast<const gpu_bf16*>(q), static_cast<const gpu_bf16*>(k_cache),
                        static_cast<const gpu_bf16*>(v_cache), block_table, context_lens, static_cast<gpu_bf16*>(out),
-                       scratch, batch, heads, kv_heads, max_blocks_per_seq, max_context, scale};
+                       scratch, batch, heads, kv_heads, 128, max_blocks_per_seq, max_context, scale};
   return static_cast<int>(LaunchPagedDecode(args, multiprocessors, static_cast<gpuStream_t>(stream)));
 }
 

@@ -7,7 +7,7 @@
 //   block_table  [batch, max_blocks_per_seq] (int32)
 //   context_lens [batch] (int32)
 //   out          [batch, heads, head_dim] (bf16)
-// head_dim is 128 and block_size 16; heads / kv_heads query heads share each
+// head_dim is 64 or 128 and block_size 16; heads / kv_heads query heads share each
 // KV head (grouped-query attention), so each K/V row is read once per group.
 #pragma once
 
@@ -25,7 +25,7 @@ struct PagedDecodeArgs {
   const int32_t* context_lens;
   gpu_bf16* out;
   float* scratch;     // PagedDecodeScratchFloats() floats of device memory.
-  int batch, heads, kv_heads, max_blocks_per_seq, max_context;
+  int batch, heads, kv_heads, head_dim, max_blocks_per_seq, max_context;
   float scale;
 };
 

@@ -1,0 +1,88 @@
+"""A whole decode step of the GPU model against its bandwidth bound.
+
+The 8-layer hidden-2048 random model (32/8 heads, MLP 5504, vocab 32000,
+bf16). For each batch and context: the worker's `benchmark` stage prefills
+`batch` random prompts that fill the context less the decode steps, then
+times 32 decode steps (its ITL: wall time per step, logits back on the host).
+The bound is the bytes a step must read — every weight once, plus the KV
+cache at the mean decode position — over the copy bandwidth measured in the
+same run.
+
+    python3 bench/gpu/decode_step_bench.py path/to/gauntlet-worker
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import torch
+
+LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER = 8, 2048, 32, 8, 32000, 5504
+HEAD_DIM = HIDDEN // HEADS
+STEPS = 32
+CASES = [(1, 1024), (8, 1024), (8, 4096), (8, 8192), (32, 8192), (8, 32768)]
+
+
+def copy_bandwidth():
+    src = torch.empty(4 << 30, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+    times = []
+    for i in range(13):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        dst.copy_(src)
+        end.record()
+        torch.cuda.synchronize()
+        if i >= 3:
+            times.append(start.elapsed_time(end))
+    times.sort()
+    bandwidth = 2 * src.numel() / (times[len(times) // 2] / 1e3)
+    del src, dst
+    torch.cuda.empty_cache()
+    return bandwidth
+
+
+def main():
+    worker = sys.argv[1]
+    copy_bw = copy_bandwidth()
+    root = tempfile.mkdtemp(prefix="gauntlet-decode-")
+    model = os.path.join(root, "model")
+    subprocess.run([worker, "make-model", "--out", model, "--seed", "3", "--layers", str(LAYERS), "--hidden",
+                    str(HIDDEN), "--heads", str(HEADS), "--kv-heads", str(KV_HEADS), "--vocab", str(VOCAB),
+                    "--intermediate", str(INTER), "--dtype", "bf16", "--max-positions", "32768"],
+                   check=True, capture_output=True)
+    q, kv = HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM
+    weight_bytes = 2 * (LAYERS * (HIDDEN * (q + 2 * kv) + q * HIDDEN + 3 * HIDDEN * INTER) + VOCAB * HIDDEN)
+    kv_bytes_per_token = LAYERS * 2 * kv * 2
+    print(f"device: {torch.cuda.get_device_name(0)}; copy bandwidth {copy_bw / 1e12:.2f} TB/s; "
+          f"weights read per step {weight_bytes / 1e9:.2f} GB")
+    print(f"{'batch':>5} {'ctx':>6} {'KV GB':>6} {'bound ms':>8} {'ITL ms':>7} {'ITL/bound':>9} {'TTFT ms':>8}")
+    rng = random.Random(1)
+    for batch, context in CASES:
+        case = os.path.join(root, f"{batch}x{context}")
+        os.makedirs(os.path.join(case, "inputs", "reference"))
+        prompt_len = context - STEPS - 16
+        prompts = [[rng.randrange(3, VOCAB) for _ in range(prompt_len)] for _ in range(batch)]
+        json.dump({"prompts": prompts}, open(os.path.join(case, "inputs", "reference", "prompts.json"), "w"))
+        job = {"suite": "llm", "backend": "gpu", "inputs": os.path.join(case, "inputs"),
+               "params": {"stage": "benchmark", "model": model, "dtype": "bf16", "attention": "paged",
+                          "context": context, "batch": batch, "prompt_len": prompt_len, "max_new_tokens": STEPS}}
+        json.dump(job, open(os.path.join(case, "job.json"), "w"))
+        proc = subprocess.run([worker, "--job", os.path.join(case, "job.json"), "--out", case], capture_output=True,
+                              text=True)
+        result = json.load(open(os.path.join(case, "result.json")))
+        if result["verdict"] != "pass":
+            print(f"{batch}x{context}: {result['reason']}\n{proc.stderr[-2000:]}")
+            return 1
+        kv_read = batch * (prompt_len + STEPS / 2) * kv_bytes_per_token
+        bound_ms = (weight_bytes + kv_read) / copy_bw * 1e3
+        itl = result["metrics"]["itl_ms"]
+        print(f"{batch:>5} {context:>6} {kv_read / 1e9:>6.2f} {bound_ms:>8.3f} {itl:>7.3f} {itl / bound_ms:>9.2f} "
+              f"{result['metrics']['ttft_ms']:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

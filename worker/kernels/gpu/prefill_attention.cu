@@ -1,0 +1,220 @@
+#include "worker/kernels/gpu/prefill_attention.h"
+
+#include "worker/kernels/gpu/mma_sm80.h"
+
+namespace gauntlet::worker::gpu {
+
+#if defined(GAUNTLET_GPU_CUDA)
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kRows = 16 * kWarps;  // Query rows per thread block.
+constexpr int kTokens = 64;         // Tokens per K/V tile: four cache blocks.
+constexpr int kCacheBlock = 16;
+
+// Rows of kChunks 16-byte chunks, chunk c of row r stored at c ^ (r % 8) so
+// the eight rows an ldmatrix phase reads fall in different banks.
+template <int kChunks>
+__device__ __forceinline__ int Swizzle(int row, int chunk) {
+  return row * kChunks + (chunk ^ (row & 7));
+}
+
+template <typename T>
+__device__ __forceinline__ uint32_t Pack(float lo, float hi) {
+  uint32_t bits;
+  if constexpr (std::is_same_v<T, gpu_bf16>) {
+    const gpu_bf162 pair = __floats2bfloat162_rn(lo, hi);
+    bits = *reinterpret_cast<const uint32_t*>(&pair);
+  } else {
+    const __half2 pair = __floats2half2_rn(lo, hi);
+    bits = *reinterpret_cast<const uint32_t*>(&pair);
+  }
+  return bits;
+}
+
+template <typename T, int kHeadDim>
+__global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
+  constexpr int kChunks = kHeadDim / 8;
+  constexpr int kDimSteps = kHeadDim / 16;  // k steps of Q·Kᵀ
+  constexpr int kTokenFrags = kTokens / 8;  // n fragments of S
+  constexpr int kDimFrags = kHeadDim / 8;   // n fragments of O
+  extern __shared__ uint4 shared[];
+  uint4* q_tile = shared;                         // [kRows][kChunks]
+  uint4* k_tiles = q_tile + kRows * kChunks;      // [2][kTokens][kChunks]
+  uint4* v_tiles = k_tiles + 2 * kTokens * kChunks;
+
+  const int row0 = blockIdx.x * kRows, head = blockIdx.y;
+  const int kv_head = head / (a.heads / a.kv_heads);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  // Rows are consecutive positions: the tile's last row sees the most tokens.
+  const int tokens = a.row_length[min(a.rows, row0 + kRows) - 1];
+  const int tiles = (tokens + kTokens - 1) / kTokens;
+  const T* q = static_cast<const T*>(a.q);
+  const T* k_cache = static_cast<const T*>(a.k_cache);
+  const T* v_cache = static_cast<const T*>(a.v_cache);
+
+  for (int c = threadIdx.x; c < kRows * kChunks; c += kWarps * 32) {
+    const int r = c / kChunks, chunk = c % kChunks;
+    const bool valid = row0 + r < a.rows;
+    const T* source = valid ? q + (static_cast<int64_t>(row0 + r) * a.heads + head) * kHeadDim + chunk * 8 : q;
+    CopyAsync16(&q_tile[Swizzle<kChunks>(r, chunk)], source, valid);
+  }
+  auto load_kv = [&](int tile, int buffer) {
+    for (int c = threadIdx.x; c < kTokens * kChunks; c += kWarps * 32) {
+      const int r = c / kChunks, chunk = c % kChunks, t = tile * kTokens + r;
+      const bool valid = t < tokens;
+      const int64_t slot =
+          valid ? ((static_cast<int64_t>(a.table[t / kCacheBlock]) * a.kv_heads + kv_head) * kCacheBlock +
+                   t % kCacheBlock) * kHeadDim + chunk * 8
+                : 0;
+      CopyAsync16(&k_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], k_cache + slot, valid);
+      CopyAsync16(&v_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], v_cache + slot, valid);
+    }
+  };
+  load_kv(0, 0);
+  CommitAsync();
+
+  // This thread's two rows (g and g + 8 of the warp's 16) and their lengths.
+  const int my_row[2] = {row0 + warp * 16 + lane / 4, row0 + warp * 16 + lane / 4 + 8};
+  int my_length[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) my_length[h] = my_row[h] < a.rows ? a.row_length[my_row[h]] : 0;
+
+  uint32_t q_frag[kDimSteps][4];
+  float o[kDimFrags][4] = {};
+  float running_max[2] = {-INFINITY, -INFINITY}, running_sum[2] = {0, 0};
+
+  for (int tile = 0; tile < tiles; ++tile) {
+    if (tile + 1 < tiles) {
+      load_kv(tile + 1, (tile + 1) & 1);
+      CommitAsync();
+      WaitAsync<1>();
+    } else {
+      WaitAsync<0>();
+    }
+    __syncthreads();
+    if (tile == 0) {
+#pragma unroll
+      for (int kk = 0; kk < kDimSteps; ++kk) {
+        LoadMatrixX4(q_frag[kk], &q_tile[Swizzle<kChunks>(warp * 16 + lane % 16, kk * 2 + lane / 16)]);
+      }
+    }
+    const uint4* ks = k_tiles + (tile & 1) * kTokens * kChunks;
+    const uint4* vs = v_tiles + (tile & 1) * kTokens * kChunks;
+
+    // S = Q·Kᵀ for the warp's 16 rows × 64 tokens.
+    float s[kTokenFrags][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kDimSteps; ++kk) {
+#pragma unroll
+      for (int j = 0; j < kTokenFrags; j += 2) {
+        uint32_t b[4];
+        LoadMatrixX4(b, &ks[Swizzle<kChunks>(j * 8 + lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2)]);
+        Mma<T>(s[j], q_frag[kk], b);
+        Mma<T>(s[j + 1], q_frag[kk], b + 2);
+      }
+    }
+
+    // Scale, causal mask, online softmax; a row's values sit in one quad.
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float tile_max = -INFINITY;
+#pragma unroll
+      for (int j = 0; j < kTokenFrags; ++j) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int t = tile * kTokens + j * 8 + (lane % 4) * 2 + e;
+          float& score = s[j][h * 2 + e];
+          score = t < my_length[h] ? score * a.scale : -INFINITY;
+          tile_max = fmaxf(tile_max, score);
+        }
+      }
+      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 1));
+      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 2));
+      const float next_max = fmaxf(running_max[h], tile_max);
+      // A row that has seen nothing yet (all masked) keeps zeros, not NaNs.
+      const float base = next_max == -INFINITY ? 0.0f : next_max;
+      const float correction = __expf(running_max[h] - base);
+      float sum = 0;
+#pragma unroll
+      for (int j = 0; j < kTokenFrags; ++j) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float& score = s[j][h * 2 + e];
+          score = __expf(score - base);
+          sum += score;
+        }
+      }
+      running_sum[h] = running_sum[h] * correction + sum;  // Per thread; the quad adds up at the end.
+      running_max[h] = next_max;
+#pragma unroll
+      for (int d = 0; d < kDimFrags; ++d) o[d][h * 2] *= correction, o[d][h * 2 + 1] *= correction;
+    }
+
+    // O += P·V, P straight from S's registers (its layout is mma's A layout).
+#pragma unroll
+    for (int kk = 0; kk < kTokens / 16; ++kk) {
+      const uint32_t p[4] = {Pack<T>(s[2 * kk][0], s[2 * kk][1]), Pack<T>(s[2 * kk][2], s[2 * kk][3]),
+                             Pack<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), Pack<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+      for (int d = 0; d < kDimFrags; d += 2) {
+        uint32_t b[4];
+        LoadMatrixX4Trans(b, &vs[Swizzle<kChunks>(kk * 16 + lane % 16, d + lane / 16)]);
+        Mma<T>(o[d], p, b);
+        Mma<T>(o[d + 1], p, b + 2);
+      }
+    }
+    __syncthreads();  // The next iteration's loads overwrite this buffer.
+  }
+
+  T* out = static_cast<T*>(a.out);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float sum = running_sum[h];
+    sum += __shfl_xor_sync(0xffffffff, sum, 1);
+    sum += __shfl_xor_sync(0xffffffff, sum, 2);
+    if (my_row[h] >= a.rows) continue;
+    T* row = out + (static_cast<int64_t>(my_row[h]) * a.heads + head) * kHeadDim;
+#pragma unroll
+    for (int d = 0; d < kDimFrags; ++d) {
+      *reinterpret_cast<uint32_t*>(&row[d * 8 + (lane % 4) * 2]) = Pack<T>(o[d][h * 2] / sum, o[d][h * 2 + 1] / sum);
+    }
+  }
+}
+
+template <typename T, int kHeadDim>
+gpuError_t Launch(const PrefillArgs& args, gpuStream_t stream) {
+  constexpr size_t kSharedBytes = static_cast<size_t>(kRows + 4 * kTokens) * kHeadDim * 2;
+  static const gpuError_t opted_in = cudaFuncSetAttribute(
+      FlashPrefill<T, kHeadDim>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSharedBytes));
+  if (opted_in != gpuSuccess) return opted_in;
+  const dim3 grid((args.rows + kRows - 1) / kRows, args.heads);
+  FlashPrefill<T, kHeadDim><<<grid, kWarps * 32, kSharedBytes, stream>>>(args);
+  return gpuGetLastError();
+}
+
+template <typename T>
+gpuError_t LaunchTyped(const PrefillArgs& args, gpuStream_t stream) {
+  return args.head_dim == 64 ? Launch<T, 64>(args, stream) : Launch<T, 128>(args, stream);
+}
+
+}  // namespace
+
+bool PrefillAttentionSupported(int head_dim, int block_size) {
+  return (head_dim == 64 || head_dim == 128) && block_size == kCacheBlock;
+}
+
+gpuError_t LaunchPrefillAttention(Elem elem, const PrefillArgs& args, gpuStream_t stream) {
+  if (!PrefillAttentionSupported(args.head_dim, args.block_size)) return gpuErrorInvalidValue;
+  if (args.rows == 0) return gpuSuccess;
+  return elem == Elem::kBF16 ? LaunchTyped<gpu_bf16>(args, stream) : LaunchTyped<gpu_half>(args, stream);
+}
+
+#else  // HIP: no tensor-core path yet; callers use PagedRowsAttention.
+
+bool PrefillAttentionSupported(int, int) { return false; }
+gpuError_t LaunchPrefillAttention(Elem, const PrefillArgs&, gpuStream_t) { return gpuErrorInvalidValue; }
+
+#endif
+
+}  // namespace gauntlet::worker::gpu
