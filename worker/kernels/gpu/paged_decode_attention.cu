@@ -10,6 +10,8 @@
 // Pass 2: a thread block per (sequence, query head) merges the splits.
 #include "worker/kernels/gpu/paged_decode_attention.h"
 
+#include "worker/kernels/gpu/mma_sm80.h"
+
 #include <algorithm>
 #include <cfloat>
 
@@ -41,6 +43,36 @@ struct Split {
   int count;   // Splits per sequence.
   int tokens;  // Tokens per split, a multiple of the block size.
 };
+
+// Merges the online-softmax states of a block's kParts workers (in shared
+// memory: m and l [kParts][kGroup], acc [kParts][kGroup][kHeadDim]) and
+// writes the split's unnormalised result for MergePass. Thread d takes
+// dimension d of every head of the group.
+template <int kHeadDim, int kGroup, int kParts>
+__device__ void StorePartial(const PagedDecodeArgs& args, const Split& split, int s, int seq, int kv_head,
+                             const float* shared_m, const float* shared_l, const float* shared_acc) {
+  const int d = threadIdx.x;
+  if (d >= kHeadDim) return;
+  for (int g = 0; g < kGroup; ++g) {
+    float merged_m = -FLT_MAX;
+    for (int w = 0; w < kParts; ++w) {
+      if (shared_l[w * kGroup + g] > 0) merged_m = fmaxf(merged_m, shared_m[w * kGroup + g]);
+    }
+    float merged_l = 0, merged_acc = 0;
+    for (int w = 0; w < kParts; ++w) {
+      const float l = shared_l[w * kGroup + g];
+      const float factor = l > 0 ? __expf(shared_m[w * kGroup + g] - merged_m) : 0.0f;
+      merged_l += l * factor;
+      merged_acc += shared_acc[(w * kGroup + g) * kHeadDim + d] * factor;
+    }
+    const int head = kv_head * kGroup + g;
+    const int64_t slot = (static_cast<int64_t>(seq) * args.heads + head) * split.count + s;
+    float* partial_acc = args.scratch;
+    float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kMaxHeadDim;
+    partial_acc[slot * kHeadDim + d] = merged_acc;
+    if (d == 0) partial_ml[slot * 2] = merged_m, partial_ml[slot * 2 + 1] = merged_l;
+  }
+}
 
 template <int kHeadDim, int kGroup>
 __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
@@ -160,28 +192,162 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
     for (int i = 0; i < kDimsPerLane; ++i) shared_acc[row_group][g][lane * kDimsPerLane + i] = acc[g][i];
   }
   __syncthreads();
-  // Thread d merges dimension d of every head of the group.
-  const int d = threadIdx.x;
-  if (d >= kHeadDim) return;
-  for (int g = 0; g < kGroup; ++g) {
-    float merged_m = -FLT_MAX;
-    for (int w = 0; w < kRowGroups; ++w) {
-      if (shared_l[w][g] > 0) merged_m = fmaxf(merged_m, shared_m[w][g]);
-    }
-    float merged_l = 0, merged_acc = 0;
-    for (int w = 0; w < kRowGroups; ++w) {
-      const float factor = shared_l[w][g] > 0 ? __expf(shared_m[w][g] - merged_m) : 0.0f;
-      merged_l += shared_l[w][g] * factor;
-      merged_acc += shared_acc[w][g][d] * factor;
-    }
-    const int head = kv_head * kGroup + g;
-    const int64_t slot = (static_cast<int64_t>(seq) * args.heads + head) * split.count + s;
-    float* partial_acc = args.scratch;
-    float* partial_ml = args.scratch + static_cast<int64_t>(args.batch) * args.heads * split.count * kMaxHeadDim;
-    partial_acc[slot * kHeadDim + d] = merged_acc;
-    if (d == 0) partial_ml[slot * 2] = merged_m, partial_ml[slot * 2 + 1] = merged_l;
-  }
+  StorePartial<kHeadDim, kGroup, kRowGroups>(args, split, s, seq, kv_head, &shared_m[0][0], &shared_l[0][0],
+                                             &shared_acc[0][0][0]);
 }
+
+#if defined(GAUNTLET_GPU_CUDA)
+// The same pass on the matrix units. Each warp takes every fourth cache block
+// of the split and streams it (16 tokens of K and V) into its own shared-memory
+// stages with cp.async, kTcStages deep. Q·Kᵀ and P·V are mma.sync m16n8k16
+// with the group's query heads as the rows of A (padded to 16 with zeros):
+// the scalar work left per 16 tokens is the softmax of a 16×16 tile, not 8 K
+// and V rows' worth of conversions and FMAs, so the loop is bound by memory.
+constexpr int kTcWarps = 4;
+constexpr int kTcStages = 3;
+
+template <int kChunks>
+__device__ __forceinline__ int Swizzle(int row, int chunk) {
+  return row * kChunks + (chunk ^ (row & 7));
+}
+
+__device__ __forceinline__ uint32_t PackBf16(float lo, float hi) {
+  const gpu_bf162 pair = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&pair);
+}
+
+template <int kHeadDim>
+__host__ __device__ constexpr size_t TcStageBytes() {
+  return static_cast<size_t>(kTcWarps) * kTcStages * 2 * kBlockSize * kHeadDim * 2;
+}
+
+template <int kHeadDim, int kGroup>
+__global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecodeArgs args, Split split) {
+  constexpr int kChunks = kHeadDim / 8;
+  constexpr int kStageUnits = 2 * kBlockSize * kChunks;  // K rows then V rows, in 16-byte units
+  constexpr int kDimSteps = kHeadDim / 16, kDimFrags = kHeadDim / 8;
+  extern __shared__ uint4 shared[];
+  const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int length = args.context_lens[seq];
+  const int begin = s * split.tokens, end = min(length, begin + split.tokens);
+  const int first_block = begin / kBlockSize;
+  const int block_count = end > begin ? (end - begin + kBlockSize - 1) / kBlockSize : 0;
+  int32_t* split_blocks = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(shared) + TcStageBytes<kHeadDim>());
+  const int32_t* table = args.block_table + static_cast<int64_t>(seq) * args.max_blocks_per_seq;
+  for (int i = threadIdx.x; i < block_count; i += kTcWarps * 32) split_blocks[i] = table[first_block + i];
+  __syncthreads();
+
+  uint4* stages = shared + warp * kTcStages * kStageUnits;
+  const uint4* k_units = reinterpret_cast<const uint4*>(args.k_cache);
+  const uint4* v_units = reinterpret_cast<const uint4*>(args.v_cache);
+  const int my_blocks = block_count > warp ? (block_count - warp + kTcWarps - 1) / kTcWarps : 0;
+  auto load = [&](int i) {
+    const int index = warp + i * kTcWarps;
+    const int64_t base = (static_cast<int64_t>(split_blocks[index]) * args.kv_heads + kv_head) * kBlockSize * kChunks;
+    const int first_token = (first_block + index) * kBlockSize;
+    uint4* stage = stages + (i % kTcStages) * kStageUnits;
+    for (int c = lane; c < kBlockSize * kChunks; c += 32) {
+      const int row = c / kChunks, chunk = c % kChunks;
+      // Slots past the end may hold anything, NaN included: zeros instead.
+      const bool valid = first_token + row < end;
+      CopyAsync16(&stage[Swizzle<kChunks>(row, chunk)], k_units + base + c, valid);
+      CopyAsync16(&stage[kBlockSize * kChunks + Swizzle<kChunks>(row, chunk)], v_units + base + c, valid);
+    }
+  };
+
+  // A's rows are the group's heads: lane g holds head g's pairs; rows 8-15
+  // (a1, a3) are padding.
+  uint32_t q[kDimSteps][2];
+#pragma unroll
+  for (int kk = 0; kk < kDimSteps; ++kk) {
+    q[kk][0] = q[kk][1] = 0;
+    if (g < kGroup) {
+      const gpu_bf16* row = args.q + (static_cast<int64_t>(seq) * args.heads + kv_head * kGroup + g) * kHeadDim + kk * 16;
+      q[kk][0] = *reinterpret_cast<const uint32_t*>(row + 2 * t);
+      q[kk][1] = *reinterpret_cast<const uint32_t*>(row + 8 + 2 * t);
+    }
+  }
+  float o[kDimFrags][4] = {};
+  float running_max = -INFINITY, running_sum = 0;
+
+#pragma unroll
+  for (int i = 0; i < kTcStages - 1; ++i) {
+    if (i < my_blocks) load(i);
+    CommitAsync();
+  }
+  for (int i = 0; i < my_blocks; ++i) {
+    WaitAsync<kTcStages - 2>();
+    __syncwarp();  // Block i is in; every lane is done with the stage refilled next.
+    if (i + kTcStages - 1 < my_blocks) load(i + kTcStages - 1);
+    CommitAsync();
+    const uint4* ks = stages + (i % kTcStages) * kStageUnits;
+    const uint4* vs = ks + kBlockSize * kChunks;
+
+    float score[2][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kDimSteps; ++kk) {
+      uint32_t b[4];
+      LoadMatrixX4(b, &ks[Swizzle<kChunks>(lane % 8 + (lane / 16) * 8, kk * 2 + (lane / 8) % 2)]);
+      const uint32_t a[4] = {q[kk][0], 0, q[kk][1], 0};
+      Mma<gpu_bf16>(score[0], a, b);
+      Mma<gpu_bf16>(score[1], a, b + 2);
+    }
+    const int first_token = (first_block + warp + i * kTcWarps) * kBlockSize;
+    float tile_max = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        float& x = score[j][e];
+        x = first_token + j * 8 + 2 * t + e < end ? x * args.scale : -INFINITY;
+        tile_max = fmaxf(tile_max, x);
+      }
+    }
+    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 1));
+    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 2));
+    const float next_max = fmaxf(running_max, tile_max);
+    const float base = next_max == -INFINITY ? 0.0f : next_max;
+    const float correction = __expf(running_max - base);
+    float sum = 0;
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) sum += (score[j][e] = __expf(score[j][e] - base));
+    }
+    running_sum = running_sum * correction + sum;
+    running_max = next_max;
+    const uint32_t p[4] = {PackBf16(score[0][0], score[0][1]), 0, PackBf16(score[1][0], score[1][1]), 0};
+#pragma unroll
+    for (int d = 0; d < kDimFrags; d += 2) {
+      o[d][0] *= correction, o[d][1] *= correction, o[d + 1][0] *= correction, o[d + 1][1] *= correction;
+      uint32_t b[4];
+      LoadMatrixX4Trans(b, &vs[Swizzle<kChunks>(lane % 16, d + lane / 16)]);
+      Mma<gpu_bf16>(o[d], p, b);
+      Mma<gpu_bf16>(o[d + 1], p, b + 2);
+    }
+  }
+  WaitAsync<0>();
+  running_sum += __shfl_xor_sync(0xffffffff, running_sum, 1);
+  running_sum += __shfl_xor_sync(0xffffffff, running_sum, 2);
+
+  // The stages are free once every warp is here: merge through them.
+  __syncthreads();
+  float* shared_m = reinterpret_cast<float*>(shared);
+  float* shared_l = shared_m + kTcWarps * kGroup;
+  float* shared_acc = shared_l + kTcWarps * kGroup;
+  if (g < kGroup) {
+    if (t == 0) shared_m[warp * kGroup + g] = running_max, shared_l[warp * kGroup + g] = running_sum;
+#pragma unroll
+    for (int d = 0; d < kDimFrags; ++d) {
+      shared_acc[(warp * kGroup + g) * kHeadDim + d * 8 + 2 * t] = o[d][0];
+      shared_acc[(warp * kGroup + g) * kHeadDim + d * 8 + 2 * t + 1] = o[d][1];
+    }
+  }
+  __syncthreads();
+  StorePartial<kHeadDim, kGroup, kTcWarps>(args, split, s, seq, kv_head, shared_m, shared_l, shared_acc);
+}
+#endif
 
 template <int kHeadDim>
 __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Split split) {
@@ -205,15 +371,14 @@ __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Spli
 }
 
 // Splits short enough to fill the GPU several times over: about four full
-// waves of resident blocks (four per multiprocessor at these register counts),
-// so the last, partial wave is a small share of the time; never below 128
-// tokens a split, where the merge would start to cost more than it saves.
+// waves of resident blocks, so the last, partial wave is a small share of the
+// time; never below 128 tokens a split, where the merge would start to cost
+// more than it saves.
 constexpr int kMinSplitTokens = 128;
-constexpr int kResidentBlocksPerSm = 4;
 constexpr int kWaves = 4;
 
-Split ChooseSplit(int batch, int kv_heads, int max_context, int multiprocessors) {
-  const int target = kWaves * kResidentBlocksPerSm * multiprocessors;
+Split ChooseSplit(int batch, int kv_heads, int max_context, int multiprocessors, int resident_blocks_per_sm) {
+  const int target = kWaves * resident_blocks_per_sm * multiprocessors;
   const int wanted = (target + batch * kv_heads - 1) / (batch * kv_heads);
   const int most = std::max(1, (max_context + kMinSplitTokens - 1) / kMinSplitTokens);
   Split split;
@@ -232,8 +397,41 @@ int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int mult
   return static_cast<int64_t>(batch) * heads * splits * (kMaxHeadDim + 2);
 }
 
+#if defined(GAUNTLET_GPU_CUDA)
+// Block ids of one split held in shared memory beside the stages: up to 8192
+// blocks (131072 tokens) a split.
+constexpr size_t kMaxTableBytes = 8192 * sizeof(int32_t);
+
+template <int kHeadDim, int kGroup>
+gpuError_t LaunchTensorCore(const PagedDecodeArgs& args, const Split& split, gpuStream_t stream) {
+  auto kernel = TensorCoreSplitPass<kHeadDim, kGroup>;
+  static const gpuError_t opted_in = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                          static_cast<int>(TcStageBytes<kHeadDim>() + kMaxTableBytes));
+  if (opted_in != gpuSuccess) return opted_in;
+  const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
+  if (table_bytes > kMaxTableBytes) return gpuErrorInvalidValue;
+  kernel<<<dim3(split.count, args.kv_heads, args.batch), kTcWarps * 32, TcStageBytes<kHeadDim>() + table_bytes,
+           stream>>>(args, split);
+  return gpuGetLastError();
+}
+#endif
+
 template <int kHeadDim>
-gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, const Split& split, gpuStream_t stream) {
+gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {
+  gpuError_t launched = gpuSuccess;
+#if defined(GAUNTLET_GPU_CUDA)
+  // Resident blocks per SM, as shared memory allows: 96 KiB of stages at head
+  // dim 128, 48 KiB at 64.
+  const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors, kHeadDim == 128 ? 2 : 4);
+  switch (args.heads / args.kv_heads) {
+    case 1: launched = LaunchTensorCore<kHeadDim, 1>(args, split, stream); break;
+    case 2: launched = LaunchTensorCore<kHeadDim, 2>(args, split, stream); break;
+    case 4: launched = LaunchTensorCore<kHeadDim, 4>(args, split, stream); break;
+    case 8: launched = LaunchTensorCore<kHeadDim, 8>(args, split, stream); break;
+    default: return gpuErrorInvalidValue;
+  }
+#else
+  const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors, 4);
   const dim3 grid(split.count, args.kv_heads, args.batch);
   const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
   switch (args.heads / args.kv_heads) {
@@ -243,15 +441,17 @@ gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, const Split& split, gpu
     case 8: SplitPass<kHeadDim, 8><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
     default: return gpuErrorInvalidValue;
   }
+  launched = gpuGetLastError();
+#endif
+  if (launched != gpuSuccess) return launched;
   MergePass<kHeadDim><<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
   return gpuGetLastError();
 }
 
 gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {
-  const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors);
   switch (args.head_dim) {
-    case 64: return LaunchForHeadDim<64>(args, split, stream);
-    case 128: return LaunchForHeadDim<128>(args, split, stream);
+    case 64: return LaunchForHeadDim<64>(args, multiprocessors, stream);
+    case 128: return LaunchForHeadDim<128>(args, multiprocessors, stream);
     default: return gpuErrorInvalidValue;
   }
 }
