@@ -276,6 +276,26 @@ void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& 
   Report(error < (elem == Elem::kBF16 ? 2e-2 : 4e-3), what);
 }
 
+void CheckArgmax() {
+  const int rows = 5, width = 32000;
+  auto values = Random(static_cast<size_t>(rows) * width, 21);
+  values[1 * width + 7] = values[1 * width + 9000] = 50.0f;  // A tie: the first wins.
+  for (int i = 0; i < width; ++i) values[2 * width + i] = -1.0f;  // All equal.
+  values[4 * width + width - 1] = 60.0f;                           // The last.
+  DeviceBuffer device_values, out;
+  Expect(device_values.Upload(values.data(), values.size() * 4, "values"), "upload");
+  Expect(out.Reserve(rows * 4, "out"), "alloc");
+  Expect(GpuCheck(gpu::ArgmaxRows(device_values.get<float>(), rows, width, out.get<int32_t>(), nullptr), "argmax"),
+         "argmax launch");
+  const auto got = Download<int32_t>(out, rows);
+  bool same = true;
+  for (int r = 0; r < rows; ++r) {
+    const float* row = &values[static_cast<size_t>(r) * width];
+    same = same && got[static_cast<size_t>(r)] == std::max_element(row, row + width) - row;
+  }
+  Report(same, "argmax rows agree with std::max_element, ties to the first");
+}
+
 // The whole model: GPU logits against the CPU model with the same rounded
 // weights, over a prefill and a few decode steps of two sequences.
 void CheckModel(DType dtype, DType kv_dtype, int tp_rank, int tp_size) {
@@ -353,6 +373,7 @@ int main(int argc, char** argv) {
     CheckAttention(Elem::kBF16, false, 8, 8, 128, {300}, 37);
     CheckAttention(Elem::kBF16, true, 8, 2, 64, {1, 15, 16, 17, 33, 1000});
     CheckAttention(Elem::kBF16, true, 32, 8, 128, {32768});
+    CheckArgmax();
     CheckModel(DType::kBF16, DType::kBF16, 0, 1);
     CheckModel(DType::kF16, DType::kF16, 0, 1);
     CheckModel(DType::kBF16, DType::kF8E4M3, 0, 1);

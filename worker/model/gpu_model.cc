@@ -126,10 +126,29 @@ class GpuLlama final : public Model {
     GAUNTLET_RETURN_IF_ERROR(tables_.Grow(seq, static_cast<int>(tokens.size())));
     std::vector<int> seqs(tokens.size(), seq), positions(tokens.size());
     for (size_t i = 0; i < tokens.size(); ++i) positions[i] = start + static_cast<int>(i);
-    return Forward(tokens, seqs, positions, {static_cast<int>(tokens.size()) - 1}, /*decode=*/false);
+    GAUNTLET_RETURN_IF_ERROR(Forward(tokens, seqs, positions, {static_cast<int>(tokens.size()) - 1}, false));
+    return CopyLogits(1);
   }
 
   StatusOr<std::vector<float>> Decode(const std::vector<int>& seqs, const std::vector<int>& tokens) override {
+    GAUNTLET_RETURN_IF_ERROR(DecodeStep(seqs, tokens));
+    return CopyLogits(static_cast<int>(seqs.size()));
+  }
+
+  StatusOr<std::vector<int>> DecodeGreedy(const std::vector<int>& seqs, const std::vector<int>& tokens) override {
+    GAUNTLET_RETURN_IF_ERROR(DecodeStep(seqs, tokens));
+    const int rows = static_cast<int>(seqs.size());
+    GAUNTLET_RETURN_IF_ERROR(next_tokens_.Reserve(rows * sizeof(int32_t), "next tokens"));
+    GAUNTLET_GPU_RETURN(gpu::ArgmaxRows(logits_.get<float>(), rows, config_.vocab, next_tokens_.get<int32_t>(), stream_));
+    std::vector<int> next(static_cast<size_t>(rows));
+    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(next.data(), next_tokens_.get(), rows * sizeof(int32_t), gpuMemcpyDeviceToHost,
+                                       stream_));
+    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
+    return next;
+  }
+
+ private:
+  Status DecodeStep(const std::vector<int>& seqs, const std::vector<int>& tokens) {
     std::vector<int> positions(seqs.size()), want(seqs.size());
     for (size_t i = 0; i < seqs.size(); ++i) {
       positions[i] = tables_.Length(seqs[i]);
@@ -139,7 +158,14 @@ class GpuLlama final : public Model {
     return Forward(tokens, seqs, positions, want, /*decode=*/true);
   }
 
- private:
+  StatusOr<std::vector<float>> CopyLogits(int rows) {
+    std::vector<float> logits(static_cast<size_t>(rows) * config_.vocab);
+    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(logits.data(), logits_.get(), logits.size() * sizeof(float),
+                                       gpuMemcpyDeviceToHost, stream_));
+    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
+    return logits;
+  }
+
   StepIndex Index(const std::vector<int>& tokens, const std::vector<int>& seqs, const std::vector<int>& positions,
                   const std::vector<int>& want) const {
     const size_t m = tokens.size();
@@ -198,27 +224,34 @@ class GpuLlama final : public Model {
     return plan.splits;
   }
 
-  // x += residual_multiplier × (the projection summed over k slices and ranks).
-  Status AddResidual(int splits, int m) {
+  // x += residual_multiplier × (the projection summed over k slices and
+  // ranks); with `next_norm`, also h = RmsNorm(x) × next_norm in the same pass.
+  Status AddResidual(int splits, int m, const DeviceBuffer* next_norm) {
     const int64_t count = static_cast<int64_t>(m) * config_.hidden;
-    if (tp_size_ == 1) {
-      GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, config_.residual_multiplier, true,
-                                         x_.get<float>(), stream_));
-      return Status::Ok();
+    const float* sums = partial_.get<float>();
+    if (tp_size_ > 1) {
+      GAUNTLET_RETURN_IF_ERROR(projected_.Reserve(count * sizeof(float), "the projection"));
+      GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f, false, projected_.get<float>(),
+                                         stream_));
+      // Through host memory: any MPI will do, CUDA-aware or not.
+      host_.resize(static_cast<size_t>(count));
+      GAUNTLET_GPU_RETURN(gpuMemcpyAsync(host_.data(), projected_.get(), count * sizeof(float),
+                                         gpuMemcpyDeviceToHost, stream_));
+      GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
+      MPI_Allreduce(MPI_IN_PLACE, host_.data(), static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm_);
+      GAUNTLET_GPU_RETURN(gpuMemcpyAsync(projected_.get(), host_.data(), count * sizeof(float),
+                                         gpuMemcpyHostToDevice, stream_));
+      sums = projected_.get<float>();
+      splits = 1;
     }
-    GAUNTLET_RETURN_IF_ERROR(projected_.Reserve(count * sizeof(float), "the projection"));
-    GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f, false, projected_.get<float>(),
-                                       stream_));
-    // Through host memory: any MPI will do, CUDA-aware or not.
-    host_.resize(static_cast<size_t>(count));
-    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(host_.data(), projected_.get(), count * sizeof(float), gpuMemcpyDeviceToHost,
-                                       stream_));
-    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
-    MPI_Allreduce(MPI_IN_PLACE, host_.data(), static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm_);
-    GAUNTLET_GPU_RETURN(gpuMemcpyAsync(projected_.get(), host_.data(), count * sizeof(float), gpuMemcpyHostToDevice,
-                                       stream_));
-    GAUNTLET_GPU_RETURN(gpu::AddSlices(projected_.get<float>(), 1, count, config_.residual_multiplier, true,
-                                       x_.get<float>(), stream_));
+    if (next_norm) {
+      GAUNTLET_GPU_RETURN(gpu::AddAndNorm(elem_, sums, splits, m, config_.hidden, config_.residual_multiplier,
+                                          x_.get<float>(), next_norm->get<float>(), config_.rms_eps, h_.get(),
+                                          stream_));
+    } else {
+      GAUNTLET_GPU_RETURN(
+          gpu::AddSlices(sums, splits, count, config_.residual_multiplier, true, x_.get<float>(), stream_));
+    }
     return Status::Ok();
   }
 
@@ -242,19 +275,17 @@ class GpuLlama final : public Model {
 
   Status Attend(int layer, int m, const StepIndex& index, bool decode) {
     const int32_t* ints = ints_.get<int32_t>();
-    const size_t cache_offset = static_cast<size_t>(layer) * layer_cache_elems_ * (fp8_cache_ ? 1 : 2);
-    char* k_cache = k_cache_.get<char>() + cache_offset;
-    char* v_cache = v_cache_.get<char>() + cache_offset;
+    char* k_cache = LayerCache(k_cache_, layer);
+    char* v_cache = LayerCache(v_cache_, layer);
     const size_t scale_offset = static_cast<size_t>(layer) * max_blocks_ * kv_heads_;
     gpu::KvStoreArgs store{kv_.get<float>(), m,         kv_heads_, head_dim_, block_size_, ints + index.row_block,
                            ints + index.row_offset, k_cache, v_cache};
+    // Model-dtype caches were written by RoPE; fp8 ones are quantized here.
     if (fp8_cache_) {
       GAUNTLET_GPU_RETURN(gpu::StoreKvFp8({store, ints + index.segment_first, ints + index.segment_rows,
                                            index.segments, k_scales_.get<float>() + scale_offset,
                                            v_scales_.get<float>() + scale_offset},
                                           stream_));
-    } else {
-      GAUNTLET_GPU_RETURN(gpu::StoreKv(elem_, store, stream_));
     }
     if (UsesDecodeKernel(decode)) {
       // Decode rows are one per sequence, in slot order.
@@ -285,14 +316,20 @@ class GpuLlama final : public Model {
     return Status::Ok();
   }
 
-  StatusOr<std::vector<float>> Forward(const std::vector<int>& tokens, const std::vector<int>& seqs,
-                                       const std::vector<int>& positions, const std::vector<int>& want, bool decode) {
+  char* LayerCache(const DeviceBuffer& cache, int layer) const {
+    return cache.get<char>() + static_cast<size_t>(layer) * layer_cache_elems_ * (fp8_cache_ ? 1 : 2);
+  }
+
+  // Runs the rows through the model; the logits of the rows in `want` are
+  // left in logits_.
+  Status Forward(const std::vector<int>& tokens, const std::vector<int>& seqs, const std::vector<int>& positions,
+                 const std::vector<int>& want, bool decode) {
     const int m = static_cast<int>(tokens.size()), hidden = config_.hidden;
     const int q_size = heads_ * head_dim_, kv_size = kv_heads_ * head_dim_;
     for (int token : tokens) {
       if (token < 0 || token >= config_.vocab) {
-        return Err(Status::InvalidArgument("token " + std::to_string(token) + " is outside the vocabulary of " +
-                                           std::to_string(config_.vocab)));
+        return Status::InvalidArgument("token " + std::to_string(token) + " is outside the vocabulary of " +
+                                       std::to_string(config_.vocab));
       }
     }
     const StepIndex index = Index(tokens, seqs, positions, want);
@@ -302,25 +339,30 @@ class GpuLlama final : public Model {
 
     GAUNTLET_GPU_RETURN(gpu::Embed(elem_, embed_.get(), ints + index.tokens, m, hidden, config_.embedding_multiplier,
                                    x_.get<float>(), stream_));
+    GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), nullptr, m, hidden, layers_[0].attn_norm.get<float>(),
+                                     config_.rms_eps, h_.get(), stream_));
     for (size_t l = 0; l < layers_.size(); ++l) {
       const GpuLayer& w = layers_[l];
-      GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), nullptr, m, hidden, w.attn_norm.get<float>(),
-                                       config_.rms_eps, h_.get(), stream_));
       GAUNTLET_ASSIGN_OR_RETURN(int splits, Project(h_.get(), m, w.wqkv, q_size + 2 * kv_size, hidden));
-      GAUNTLET_GPU_RETURN(gpu::RopeAndSplit(elem_,
-                                            {partial_.get<float>(), splits, m, heads_, kv_heads_, head_dim_,
-                                             ints + index.positions, config_.rope_theta, q_.get(), kv_.get<float>()},
-                                            stream_));
+      gpu::RopeArgs rope{partial_.get<float>(), splits, m, heads_, kv_heads_, head_dim_, ints + index.positions,
+                         config_.rope_theta, q_.get(), kv_.get<float>()};
+      if (!fp8_cache_) {
+        rope.k_cache = LayerCache(k_cache_, static_cast<int>(l));
+        rope.v_cache = LayerCache(v_cache_, static_cast<int>(l));
+        rope.row_block = ints + index.row_block;
+        rope.row_offset = ints + index.row_offset;
+        rope.block_size = block_size_;
+      }
+      GAUNTLET_GPU_RETURN(gpu::RopeAndSplit(elem_, rope, stream_));
       GAUNTLET_RETURN_IF_ERROR(Attend(static_cast<int>(l), m, index, decode));
       GAUNTLET_ASSIGN_OR_RETURN(splits, Project(attention_.get(), m, w.wo, hidden, q_size));
-      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m));
+      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m, &w.ffn_norm));
 
-      GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), nullptr, m, hidden, w.ffn_norm.get<float>(),
-                                       config_.rms_eps, h_.get(), stream_));
       GAUNTLET_ASSIGN_OR_RETURN(splits, Project(h_.get(), m, w.w_gate_up, 2 * inter_, hidden));
       GAUNTLET_GPU_RETURN(gpu::SwiGlu(elem_, partial_.get<float>(), splits, m, inter_, act_.get(), stream_));
       GAUNTLET_ASSIGN_OR_RETURN(splits, Project(act_.get(), m, w.w_down, hidden, inter_));
-      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m));
+      const bool last = l + 1 == layers_.size();
+      GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m, last ? nullptr : &layers_[l + 1].attn_norm));
     }
 
     const int rows = static_cast<int>(want.size());
@@ -331,11 +373,7 @@ class GpuLlama final : public Model {
     GAUNTLET_RETURN_IF_ERROR(logits_.Reserve(count * sizeof(float), "logits"));
     GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f / config_.logits_scaling, false,
                                        logits_.get<float>(), stream_));
-    std::vector<float> logits(static_cast<size_t>(count));
-    GAUNTLET_GPU_RETURN(
-        gpuMemcpyAsync(logits.data(), logits_.get(), count * sizeof(float), gpuMemcpyDeviceToHost, stream_));
-    GAUNTLET_GPU_RETURN(gpuStreamSynchronize(stream_));
-    return logits;
+    return Status::Ok();
   }
 
   const ModelConfig config_;
@@ -353,7 +391,7 @@ class GpuLlama final : public Model {
   DeviceBuffer embed_, lm_head_, final_norm_;
   std::vector<GpuLayer> layers_;
   DeviceBuffer k_cache_, v_cache_, k_scales_, v_scales_;
-  DeviceBuffer ints_, x_, h_, q_, kv_, attention_, act_, partial_, projected_, logits_, decode_scratch_;
+  DeviceBuffer ints_, x_, h_, q_, kv_, attention_, act_, partial_, projected_, logits_, decode_scratch_, next_tokens_;
   std::vector<float> host_;
 };
 

@@ -2,6 +2,7 @@
 // CPU reference (LlamaModel) or a GPU (MakeGpuModel).
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "common/status.h"
@@ -18,6 +19,18 @@ class Model {
   virtual StatusOr<std::vector<float>> Prefill(int seq, const std::vector<int>& tokens) = 0;
   // One decode step: one token per sequence; returns [sequences × vocab].
   virtual StatusOr<std::vector<float>> Decode(const std::vector<int>& seqs, const std::vector<int>& tokens) = 0;
+  // One greedy step: each sequence's most likely next token, for callers that
+  // do not keep the logits (benchmarks); a GPU picks them on the device.
+  virtual StatusOr<std::vector<int>> DecodeGreedy(const std::vector<int>& seqs, const std::vector<int>& tokens) {
+    auto logits = Decode(seqs, tokens);
+    if (!logits) return Err(logits.error());
+    std::vector<int> next(seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const float* row = logits->data() + i * static_cast<size_t>(vocab());
+      next[i] = static_cast<int>(std::max_element(row, row + vocab()) - row);
+    }
+    return next;
+  }
   virtual int vocab() const = 0;
 };
 

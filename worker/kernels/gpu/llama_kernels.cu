@@ -75,6 +75,29 @@ __global__ void EmbedKernel(const T* embed, const int32_t* tokens, int hidden, f
   }
 }
 
+__device__ __forceinline__ float SumSlices(const float* slices, int splits, int64_t stride, int64_t index) {
+  float sum = 0;
+  for (int s = 0; s < splits; ++s) sum += slices[s * stride + index];
+  return sum;
+}
+
+template <typename T>
+__global__ void AddAndNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                                 const float* weight, float eps, T* out) {
+  const int64_t stride = static_cast<int64_t>(rows) * hidden;
+  float* row = x + static_cast<int64_t>(blockIdx.x) * hidden;
+  float sum = 0;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    const float value = row[i] + multiplier * SumSlices(slices, splits, stride, static_cast<int64_t>(blockIdx.x) * hidden + i);
+    row[i] = value;
+    sum += value * value;
+  }
+  const float inverse = rsqrtf(BlockReduce<false>(sum) / hidden + eps);
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    out[static_cast<int64_t>(blockIdx.x) * hidden + i] = FromFloat<T>(row[i] * inverse * weight[i]);
+  }
+}
+
 template <typename T>
 __global__ void RmsNormKernel(const float* x, const int32_t* rows, int hidden, const float* weight, float eps, T* out) {
   const int source = rows ? rows[blockIdx.x] : blockIdx.x;
@@ -87,10 +110,14 @@ __global__ void RmsNormKernel(const float* x, const int32_t* rows, int hidden, c
   }
 }
 
-__device__ __forceinline__ float SumSlices(const float* slices, int splits, int64_t stride, int64_t index) {
-  float sum = 0;
-  for (int s = 0; s < splits; ++s) sum += slices[s * stride + index];
-  return sum;
+
+__device__ __forceinline__ int64_t SlotIndex(int block, int kv_heads, int head, int block_size, int offset,
+                                             int head_dim) {
+  return ((static_cast<int64_t>(block) * kv_heads + head) * block_size + offset) * head_dim;
+}
+
+__device__ __forceinline__ int64_t CacheSlot(const RopeArgs& args, int row, int kv_head) {
+  return SlotIndex(args.row_block[row], args.kv_heads, kv_head, args.block_size, args.row_offset[row], args.head_dim);
 }
 
 template <typename T>
@@ -123,6 +150,10 @@ __global__ void RopeKernel(RopeArgs args) {
     if (head < args.heads) {
       q[column] = FromFloat<T>(first);
       q[column + half] = FromFloat<T>(second);
+    } else if (args.k_cache) {
+      T* slot = static_cast<T*>(args.k_cache) + CacheSlot(args, row, head - args.heads);
+      slot[i] = FromFloat<T>(first);
+      slot[i + half] = FromFloat<T>(second);
     } else {
       const int64_t k_column = column - static_cast<int64_t>(args.heads) * args.head_dim;
       kv[k_column] = first;
@@ -131,12 +162,14 @@ __global__ void RopeKernel(RopeArgs args) {
   }
   const int v_size = args.kv_heads * args.head_dim;
   const int64_t v_base = static_cast<int64_t>(args.heads + args.kv_heads) * args.head_dim;
-  for (int i = threadIdx.x; i < v_size; i += blockDim.x) kv[v_size + i] = SumSlices(in, args.splits, stride, v_base + i);
-}
-
-__device__ __forceinline__ int64_t SlotIndex(int block, int kv_heads, int head, int block_size, int offset,
-                                             int head_dim) {
-  return ((static_cast<int64_t>(block) * kv_heads + head) * block_size + offset) * head_dim;
+  for (int i = threadIdx.x; i < v_size; i += blockDim.x) {
+    const float value = SumSlices(in, args.splits, stride, v_base + i);
+    if (args.v_cache) {
+      static_cast<T*>(args.v_cache)[CacheSlot(args, row, i / args.head_dim) + i % args.head_dim] = FromFloat<T>(value);
+    } else {
+      kv[v_size + i] = value;
+    }
+  }
 }
 
 template <typename T>
@@ -264,6 +297,23 @@ __global__ void SwiGluKernel(const float* gate_up, int splits, int rows, int int
   }
 }
 
+__global__ void ArgmaxKernel(const float* values, int width, int32_t* out) {
+  const float* row = values + static_cast<int64_t>(blockIdx.x) * width;
+  float best = -INFINITY;
+  int index = width;  // Past the end: loses every tie.
+  for (int i = threadIdx.x; i < width; i += blockDim.x) {
+    if (row[i] > best) best = row[i], index = i;  // A thread's first maximum.
+  }
+  // The largest value, then the smallest index holding it.
+  const float top = BlockReduce<true>(best);
+  __shared__ int first;
+  if (threadIdx.x == 0) first = width;
+  __syncthreads();
+  if (best == top) atomicMin(&first, index);
+  __syncthreads();
+  if (threadIdx.x == 0) out[blockIdx.x] = first < width ? first : 0;
+}
+
 int GridFor(int64_t count) { return static_cast<int>(std::min<int64_t>((count + kThreads - 1) / kThreads, 65535)); }
 
 }  // namespace
@@ -283,6 +333,21 @@ gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, in
   GAUNTLET_DISPATCH_ELEM(elem, T,
                          RmsNormKernel<T><<<count, kThreads, 0, stream>>>(x, rows, hidden, weight, eps,
                                                                           static_cast<T*>(out)));
+  return gpuGetLastError();
+}
+
+gpuError_t AddAndNorm(Elem elem, const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                      const float* weight, float eps, void* out, gpuStream_t stream) {
+  if (rows == 0) return gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T,
+                         AddAndNormKernel<T><<<rows, kThreads, 0, stream>>>(slices, splits, rows, hidden, multiplier, x,
+                                                                            weight, eps, static_cast<T*>(out)));
+  return gpuGetLastError();
+}
+
+gpuError_t ArgmaxRows(const float* values, int rows, int width, int32_t* out, gpuStream_t stream) {
+  if (rows == 0) return gpuSuccess;
+  ArgmaxKernel<<<rows, kThreads, 0, stream>>>(values, width, out);
   return gpuGetLastError();
 }
 

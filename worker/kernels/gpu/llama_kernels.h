@@ -28,6 +28,11 @@ gpuError_t Embed(Elem elem, const void* embed, const int32_t* tokens, int rows, 
 gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, int hidden, const float* weight,
                    float eps, void* out, gpuStream_t stream);
 
+// The residual step and the next norm in one pass over x:
+// x += multiplier × Σ_s slices[s]; out = RmsNorm(x) × weight.
+gpuError_t AddAndNorm(Elem elem, const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                      const float* weight, float eps, void* out, gpuStream_t stream);
+
 struct RopeArgs {
   const float* qkv;  // [splits, rows, (heads + 2 kv_heads) × head_dim]: Q, K, V columns.
   int splits, rows, heads, kv_heads, head_dim;
@@ -35,6 +40,13 @@ struct RopeArgs {
   float theta;
   void* q;    // [rows, heads, head_dim], element type
   float* kv;  // [rows, 2, kv_heads, head_dim]: K (rotated) then V
+  // When set, K and V go straight into this layer's model-dtype cache at
+  // each row's slot instead of to `kv` (fp8 caches quantize from `kv`).
+  void* k_cache = nullptr;
+  void* v_cache = nullptr;
+  const int32_t* row_block = nullptr;
+  const int32_t* row_offset = nullptr;
+  int block_size = 16;
 };
 // Sums the QKV slices and applies rotary embeddings (Llama's rotate-half).
 gpuError_t RopeAndSplit(Elem elem, const RopeArgs& args, gpuStream_t stream);
@@ -87,5 +99,9 @@ gpuError_t AddSlices(const float* slices, int splits, int64_t count, float multi
 
 // act[r, j] = silu(gate) × up with gate = Σ slices[r, j], up = Σ slices[r, inter + j].
 gpuError_t SwiGlu(Elem elem, const float* gate_up, int splits, int rows, int inter, void* act, gpuStream_t stream);
+
+// out[r] = the index of row r's largest value (the first, on ties), as the
+// host's std::max_element picks it.
+gpuError_t ArgmaxRows(const float* values, int rows, int width, int32_t* out, gpuStream_t stream);
 
 }  // namespace gauntlet::worker::gpu
