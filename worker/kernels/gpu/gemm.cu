@@ -42,10 +42,6 @@ __global__ void __launch_bounds__(256) SimtGemm(const T* x, const T* w, float* o
 
 #if defined(GAUNTLET_GPU_CUDA)
 
-// A row's eight 16-byte chunks are stored at chunk ^ (row % 8): the eight
-// rows one ldmatrix phase reads then sit in eight different bank groups.
-__device__ __forceinline__ int Swizzle(int row, int chunk) { return row * kChunks + (chunk ^ (row & 7)); }
-
 template <typename T, int kTileM, int kTileN, int kWarpsM, int kWarpsN, int kStages>
 __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
     TensorCoreGemm(const T* __restrict__ x, const T* __restrict__ w, float* __restrict__ out, int m, int n, int k,
@@ -68,13 +64,13 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
       const int row = c / kChunks, chunk = c % kChunks;
       const bool valid = tile_m + row < m && k0 + chunk * 8 < k;
       const T* source = valid ? x + static_cast<int64_t>(tile_m + row) * k + k0 + chunk * 8 : x;
-      CopyAsync16(&x_tiles[stage * kTileM * kChunks + Swizzle(row, chunk)], source, valid);
+      CopyAsync16(&x_tiles[stage * kTileM * kChunks + Swizzle<kChunks>(row, chunk)], source, valid);
     }
     for (int c = threadIdx.x; c < kTileN * kChunks; c += kThreads) {
       const int row = c / kChunks, chunk = c % kChunks;
       const bool valid = tile_n + row < n && k0 + chunk * 8 < k;
       const T* source = valid ? w + static_cast<int64_t>(tile_n + row) * k + k0 + chunk * 8 : w;
-      CopyAsync16(&w_tiles[stage * kTileN * kChunks + Swizzle(row, chunk)], source, valid);
+      CopyAsync16(&w_tiles[stage * kTileN * kChunks + Swizzle<kChunks>(row, chunk)], source, valid);
     }
   };
 
@@ -105,13 +101,13 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
 #pragma unroll
       for (int i = 0; i < kFragsM; ++i) {
         const int row = warp_row + i * 16 + lane % 16;
-        LoadMatrixX4(a[i], &xs[Swizzle(row, kk * 2 + lane / 16)]);
+        LoadMatrixX4(a[i], &xs[Swizzle<kChunks>(row, kk * 2 + lane / 16)]);
       }
 #pragma unroll
       for (int j = 0; j < kFragsN; j += 2) {
         const int row = warp_col + j * 8 + lane % 8 + (lane / 16) * 8;
         uint32_t r[4];
-        LoadMatrixX4(r, &ws[Swizzle(row, kk * 2 + (lane / 8) % 2)]);
+        LoadMatrixX4(r, &ws[Swizzle<kChunks>(row, kk * 2 + (lane / 8) % 2)]);
         b[j][0] = r[0], b[j][1] = r[1], b[j + 1][0] = r[2], b[j + 1][1] = r[3];
       }
 #pragma unroll

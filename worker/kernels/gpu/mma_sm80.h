@@ -67,6 +67,27 @@ __device__ __forceinline__ void Mma(float* c, const uint32_t* a, const uint32_t*
   }
 }
 
+// Rows of kChunks 16-byte chunks (kChunks >= 8), chunk c of row r stored at
+// c ^ (r % 8): the eight rows one ldmatrix phase reads fall in different banks.
+template <int kChunks>
+__device__ __forceinline__ int Swizzle(int row, int chunk) {
+  return row * kChunks + (chunk ^ (row & 7));
+}
+
+// Two floats as one register of the element type: an mma A fragment's pair.
+template <typename T>
+__device__ __forceinline__ uint32_t Pack(float lo, float hi) {
+  uint32_t bits;
+  if constexpr (std::is_same_v<T, gpu_bf16>) {
+    const gpu_bf162 pair = __floats2bfloat162_rn(lo, hi);
+    bits = *reinterpret_cast<const uint32_t*>(&pair);
+  } else {
+    const __half2 pair = __floats2half2_rn(lo, hi);
+    bits = *reinterpret_cast<const uint32_t*>(&pair);
+  }
+  return bits;
+}
+
 }  // namespace gauntlet::worker::gpu
 
 #endif

@@ -1,12 +1,11 @@
 // Split-K ("flash-decoding") paged attention for one decode step.
 //
-// Pass 1: a thread block per (split of the context, KV head, sequence). Its
-// row groups walk their tokens through the block table; a group holds a K or
-// V row across its lanes (8 dims each, one 16-byte load: 16 lanes at head dim
-// 128, 8 at 64) and
-// updates an online softmax for every query head of the group, so each K/V
-// row is read once for all of them. The warps' partial results are merged in shared memory and
-// written, unnormalised, with their running max and sum.
+// Pass 1: a thread block per (split of the context, KV head, sequence) walks
+// the split's tokens through the block table and keeps an online softmax for
+// every query head of the group, so each K/V row is read once for all of them;
+// it writes its unnormalised result with the running max and sum. On NVIDIA
+// the pass runs on the matrix units (TensorCoreSplitPass); the portable
+// SplitPass (HIP) does the same with scalar FMAs.
 // Pass 2: a thread block per (sequence, query head) merges the splits.
 #include "worker/kernels/gpu/paged_decode_attention.h"
 
@@ -19,25 +18,7 @@ namespace gauntlet::worker::gpu {
 namespace {
 
 constexpr int kBlockSize = 16;
-constexpr int kWarps = 4;
-constexpr int kThreads = kWarps * GPU_WARP_SIZE;
-// A lane holds 8 dims of a K or V row (one 16-byte load): a row takes 16
-// lanes at head dim 128 (a half-warp), 8 at head dim 64.
-constexpr int kDimsPerLane = 8;
 constexpr int kMaxHeadDim = 128;
-#ifndef GAUNTLET_TOKENS_IN_FLIGHT
-#define GAUNTLET_TOKENS_IN_FLIGHT 2
-#endif
-constexpr int kTokensInFlight = GAUNTLET_TOKENS_IN_FLIGHT;  // Per half-warp per iteration.
-
-__device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
-  const gpu_bf162* pairs = reinterpret_cast<const gpu_bf162*>(&raw);
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const float2 f = __bfloat1622float2(pairs[i]);
-    out[2 * i] = f.x, out[2 * i + 1] = f.y;
-  }
-}
 
 struct Split {
   int count;   // Splits per sequence.
@@ -74,6 +55,25 @@ __device__ void StorePartial(const PagedDecodeArgs& args, const Split& split, in
   }
 }
 
+#if !defined(GAUNTLET_GPU_CUDA)
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * GPU_WARP_SIZE;
+// A lane holds 8 dims of a K or V row (one 16-byte load): a row takes 16
+// lanes at head dim 128 (a half-warp), 8 at head dim 64.
+constexpr int kDimsPerLane = 8;
+constexpr int kTokensInFlight = 2;  // Per row group per iteration.
+
+__device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
+  const gpu_bf162* pairs = reinterpret_cast<const gpu_bf162*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 f = __bfloat1622float2(pairs[i]);
+    out[2 * i] = f.x, out[2 * i + 1] = f.y;
+  }
+}
+
+// The portable pass: row groups of lanes hold a K or V row (8 dims a lane,
+// one 16-byte load), two tokens in flight each.
 template <int kHeadDim, int kGroup>
 __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
   constexpr int kLanesPerRow = kHeadDim / kDimsPerLane;
@@ -195,9 +195,10 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
   StorePartial<kHeadDim, kGroup, kRowGroups>(args, split, s, seq, kv_head, &shared_m[0][0], &shared_l[0][0],
                                              &shared_acc[0][0][0]);
 }
+#endif
 
 #if defined(GAUNTLET_GPU_CUDA)
-// The same pass on the matrix units. Each warp takes every fourth cache block
+// Pass 1 on the matrix units. Each warp takes every fourth cache block
 // of the split and streams it (16 tokens of K and V) into its own shared-memory
 // stages with cp.async, kTcStages deep. Q·Kᵀ and P·V are mma.sync m16n8k16
 // with the group's query heads as the rows of A (padded to 16 with zeros):
@@ -205,16 +206,6 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
 // and V rows' worth of conversions and FMAs, so the loop is bound by memory.
 constexpr int kTcWarps = 4;
 constexpr int kTcStages = 3;
-
-template <int kChunks>
-__device__ __forceinline__ int Swizzle(int row, int chunk) {
-  return row * kChunks + (chunk ^ (row & 7));
-}
-
-__device__ __forceinline__ uint32_t PackBf16(float lo, float hi) {
-  const gpu_bf162 pair = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&pair);
-}
 
 template <int kHeadDim>
 __host__ __device__ constexpr size_t TcStageBytes() {
@@ -317,7 +308,7 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
     }
     running_sum = running_sum * correction + sum;
     running_max = next_max;
-    const uint32_t p[4] = {PackBf16(score[0][0], score[0][1]), 0, PackBf16(score[1][0], score[1][1]), 0};
+    const uint32_t p[4] = {Pack<gpu_bf16>(score[0][0], score[0][1]), 0, Pack<gpu_bf16>(score[1][0], score[1][1]), 0};
 #pragma unroll
     for (int d = 0; d < kDimFrags; d += 2) {
       o[d][0] *= correction, o[d][1] *= correction, o[d + 1][0] *= correction, o[d + 1][1] *= correction;

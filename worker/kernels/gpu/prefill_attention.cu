@@ -12,26 +12,6 @@ constexpr int kRows = 16 * kWarps;  // Query rows per thread block.
 constexpr int kTokens = 64;         // Tokens per K/V tile: four cache blocks.
 constexpr int kCacheBlock = 16;
 
-// Rows of kChunks 16-byte chunks, chunk c of row r stored at c ^ (r % 8) so
-// the eight rows an ldmatrix phase reads fall in different banks.
-template <int kChunks>
-__device__ __forceinline__ int Swizzle(int row, int chunk) {
-  return row * kChunks + (chunk ^ (row & 7));
-}
-
-template <typename T>
-__device__ __forceinline__ uint32_t Pack(float lo, float hi) {
-  uint32_t bits;
-  if constexpr (std::is_same_v<T, gpu_bf16>) {
-    const gpu_bf162 pair = __floats2bfloat162_rn(lo, hi);
-    bits = *reinterpret_cast<const uint32_t*>(&pair);
-  } else {
-    const __half2 pair = __floats2half2_rn(lo, hi);
-    bits = *reinterpret_cast<const uint32_t*>(&pair);
-  }
-  return bits;
-}
-
 template <typename T, int kHeadDim>
 __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
   constexpr int kChunks = kHeadDim / 8;
