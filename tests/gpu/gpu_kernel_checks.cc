@@ -93,7 +93,7 @@ void CheckGemm(int m, int n, int k, Elem elem) {
   const auto w = Rounded(Random(static_cast<size_t>(n) * k, 2 + n, 0.05f), elem);
   std::vector<float> expected(static_cast<size_t>(m) * n);
   cpu::MatMulTransposed(x.data(), w.data(), expected.data(), m, n, k);
-  const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, Multiprocessors());
+  const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, Multiprocessors(), gpu::kGemmTensorCores);
   DeviceBuffer dx, dw, dout;
   const auto xb = Bits(x, elem), wb = Bits(w, elem);
   Expect(dx.Upload(xb.data(), xb.size() * 2, "x"), "upload");

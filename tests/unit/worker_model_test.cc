@@ -1,6 +1,7 @@
 // The CPU model against a naive straight-line implementation written here
 // from the definitions (contiguous cache, no paging, no threads), on a tiny
 // random model in the Hugging Face layout.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -142,6 +143,28 @@ TEST_F(ModelTest, BatchedDecodeEqualsOneSequenceAtATime) {
   ASSERT_TRUE(single.Prefill(s, {9, 8, 7, 6, 5}).has_value());
   auto alone = single.Decode({s}, {4});
   for (int i = 0; i < Tiny().vocab; ++i) ASSERT_NEAR((*both)[Tiny().vocab + i], (*alone)[i], 1e-4f);
+}
+
+TEST_F(ModelTest, GreedyStepPicksEachSequencesArgmax) {
+  auto weights = LoadWeights(dir_, 0, 1, DType::kF32);
+  ASSERT_TRUE(weights.has_value());
+  LlamaModel logits_model(*weights, MPI_COMM_SELF, KvCacheConfig{0, 0, 0, 16, 64, DType::kF32, 1});
+  LlamaModel greedy_model(*weights, MPI_COMM_SELF, KvCacheConfig{0, 0, 0, 16, 64, DType::kF32, 1});
+  std::vector<int> seqs;
+  for (const std::vector<int>& prompt : {std::vector<int>{1, 2, 3}, std::vector<int>{40, 50, 60, 70}}) {
+    seqs.push_back(logits_model.NewSequence());
+    greedy_model.NewSequence();
+    ASSERT_TRUE(logits_model.Prefill(seqs.back(), prompt).has_value());
+    ASSERT_TRUE(greedy_model.Prefill(seqs.back(), prompt).has_value());
+  }
+  auto logits = logits_model.Decode(seqs, {7, 8});
+  auto next = greedy_model.DecodeGreedy(seqs, {7, 8});
+  ASSERT_TRUE(logits.has_value() && next.has_value());
+  ASSERT_EQ(next->size(), 2u);
+  for (size_t row = 0; row < 2; ++row) {
+    const float* begin = logits->data() + row * Tiny().vocab;
+    EXPECT_EQ((*next)[row], std::max_element(begin, begin + Tiny().vocab) - begin) << row;
+  }
 }
 
 TEST_F(ModelTest, ReducedPrecisionStaysCloseToFp32) {

@@ -217,7 +217,7 @@ class GpuLlama final : public Model {
 
   // out = x · wᵀ into `partial_`; returns the number of k slices written.
   StatusOr<int> Project(const void* x, int m, const DeviceBuffer& w, int n, int k) {
-    const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, multiprocessors_);
+    const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, multiprocessors_, gpu::kGemmTensorCores);
     GAUNTLET_RETURN_IF_ERROR(
         partial_.Reserve(static_cast<size_t>(plan.splits) * m * n * sizeof(float), "GEMM partial sums"));
     GAUNTLET_GPU_RETURN(gpu::LaunchGemm({x, w.get(), partial_.get<float>(), m, n, k, elem_}, plan, stream_));

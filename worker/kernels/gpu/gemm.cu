@@ -14,7 +14,7 @@
 namespace gauntlet::worker::gpu {
 namespace {
 
-constexpr int kTileK = 64;  // 128 bytes of a row: eight 16-byte chunks.
+constexpr int kTileK = kGemmTileK;  // 128 bytes of a row: eight 16-byte chunks.
 constexpr int kChunks = kTileK / 8;
 
 template <typename T>
@@ -141,7 +141,9 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
 struct TileShape {
   int m, n, warps_m, warps_n, stages;
 };
-constexpr TileShape kShapes[3] = {{16, 64, 1, 4, 4}, {64, 64, 2, 2, 4}, {128, 128, 2, 4, 3}};
+constexpr TileShape kShapes[3] = {{kGemmTileM[0], kGemmTileN[0], 1, 4, 4},
+                                  {kGemmTileM[1], kGemmTileN[1], 2, 2, 4},
+                                  {kGemmTileM[2], kGemmTileN[2], 2, 4, 3}};
 
 constexpr size_t SharedBytes(TileShape s) { return static_cast<size_t>(s.stages) * (s.m + s.n) * kTileK * 2; }
 
@@ -185,32 +187,6 @@ gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan&, gpuStream_t stream
 
 }  // namespace
 
-GemmPlan PlanGemm(int m, int n, int k, int multiprocessors) {
-  GemmPlan plan;
-#if defined(GAUNTLET_GPU_CUDA)
-  if (k % 8 != 0 || n % 2 != 0) {
-    plan.config = 3;
-    return plan;
-  }
-  plan.config = m <= 16 ? 0 : m <= 64 ? 1 : 2;
-  const int tile_m = plan.config == 0 ? 16 : plan.config == 1 ? 64 : 128;
-  const int tile_n = plan.config == 2 ? 128 : 64;
-  const int tiles = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
-  const int k_tiles = (k + kTileK - 1) / kTileK;
-  // Skinny products are bandwidth-bound: split k until there are blocks enough
-  // to keep every SM's loads in flight (a few per SM), leaving each split at
-  // least two k tiles so the pipeline has something to overlap.
-  const int wanted_blocks = plan.config == 2 ? multiprocessors : 4 * multiprocessors;
-  const int splits = std::clamp((wanted_blocks + tiles - 1) / tiles, 1, std::max(1, k_tiles / 2));
-  plan.k_tiles_per_split = (k_tiles + splits - 1) / splits;
-  plan.splits = (k_tiles + plan.k_tiles_per_split - 1) / plan.k_tiles_per_split;
-#else
-  (void)m, (void)n, (void)k, (void)multiprocessors;
-  plan.config = 3;
-#endif
-  return plan;
-}
-
 gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
   if (args.m == 0 || args.n == 0) return gpuSuccess;
   return args.elem == Elem::kBF16 ? LaunchTyped<gpu_bf16>(args, plan, stream)
@@ -223,11 +199,12 @@ gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t st
 extern "C" int gauntlet_gemm(const void* x, const void* w, float* out, int m, int n, int k, int bf16,
                              int multiprocessors, void* stream) {
   using namespace gauntlet::worker::gpu;
-  const GemmPlan plan = PlanGemm(m, n, k, multiprocessors);
+  const GemmPlan plan = PlanGemm(m, n, k, multiprocessors, kGemmTensorCores);
   GemmArgs args{x, w, out, m, n, k, bf16 ? Elem::kBF16 : Elem::kF16};
   return static_cast<int>(LaunchGemm(args, plan, static_cast<gpuStream_t>(stream)));
 }
 
 extern "C" int gauntlet_gemm_splits(int m, int n, int k, int multiprocessors) {
-  return gauntlet::worker::gpu::PlanGemm(m, n, k, multiprocessors).splits;
+  using namespace gauntlet::worker::gpu;
+  return PlanGemm(m, n, k, multiprocessors, kGemmTensorCores).splits;
 }

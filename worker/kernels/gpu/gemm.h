@@ -10,19 +10,18 @@
 #include <cstdint>
 
 #include "worker/backend/gpu_vendor.h"
+#include "worker/kernels/gpu/gemm_plan.h"
 
 namespace gauntlet::worker::gpu {
 
 enum class Elem { kBF16, kF16 };
 
-struct GemmPlan {
-  int config = 0;  // Tile shape: 0 small m, 1 medium m, 2 large m, 3 the portable fallback.
-  int splits = 1;  // Slices of k; `out` holds splits × m × n floats.
-  int k_tiles_per_split = 0;
-};
-
-// Pure: picks the tile shape and split for a shape on `multiprocessors` SMs.
-GemmPlan PlanGemm(int m, int n, int k, int multiprocessors);
+// The mma.sync kernels are NVIDIA's; a HIP build takes the portable one.
+#if defined(GAUNTLET_GPU_CUDA)
+inline constexpr bool kGemmTensorCores = true;
+#else
+inline constexpr bool kGemmTensorCores = false;
+#endif
 
 struct GemmArgs {
   const void* x;  // [m, k]
@@ -32,6 +31,7 @@ struct GemmArgs {
   Elem elem;
 };
 
+// `plan` from PlanGemm(m, n, k, multiprocessors, kGemmTensorCores).
 gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream);
 
 }  // namespace gauntlet::worker::gpu
