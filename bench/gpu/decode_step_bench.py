@@ -19,29 +19,12 @@ import tempfile
 
 import torch
 
+from timing import copy_bandwidth
+
 LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER = 8, 2048, 32, 8, 32000, 5504
 HEAD_DIM = HIDDEN // HEADS
 STEPS = 32
 CASES = [(1, 1024), (8, 1024), (8, 4096), (8, 8192), (32, 8192), (8, 32768)]
-
-
-def copy_bandwidth():
-    src = torch.empty(4 << 30, dtype=torch.uint8, device="cuda")
-    dst = torch.empty_like(src)
-    times = []
-    for i in range(13):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        dst.copy_(src)
-        end.record()
-        torch.cuda.synchronize()
-        if i >= 3:
-            times.append(start.elapsed_time(end))
-    times.sort()
-    bandwidth = 2 * src.numel() / (times[len(times) // 2] / 1e3)
-    del src, dst
-    torch.cuda.empty_cache()
-    return bandwidth
 
 
 def main():

@@ -9,38 +9,17 @@ bf16. Timed with CUDA events, median of 30, L2 flushed before each.
     python3 bench/gpu/gemm_bench.py path/to/libgauntlet_gpu.so
 """
 import ctypes
-import statistics
 import sys
 
 import torch
 
+from timing import copy_bandwidth, timed
+
 lib = ctypes.CDLL(sys.argv[1])
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
-flush = torch.empty(512 << 20, dtype=torch.uint8, device="cuda")
 
 SHAPES = {"qkv": (3072, 2048), "o": (2048, 2048), "gate_up": (11008, 2048), "down": (2048, 5504),
           "lm_head": (32000, 2048)}
-
-
-def timed(fn, repeats=30):
-    times = []
-    for _ in range(3):
-        fn()
-    for _ in range(repeats):
-        flush.zero_()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
-
-
-def copy_bandwidth():
-    src = torch.empty(4 << 30, dtype=torch.uint8, device="cuda")
-    dst = torch.empty_like(src)
-    return 2 * src.numel() / (timed(lambda: dst.copy_(src), repeats=10) / 1e3)
 
 
 def case(name, m, n, k, copy_bw):

@@ -10,11 +10,12 @@ the same values. Both are checked against each other, timed with CUDA events
     python3 bench/gpu/paged_attention_bench.py path/to/libgauntlet_gpu.so
 """
 import ctypes
-import statistics
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from timing import copy_bandwidth, timed
 
 HEADS, KV_HEADS, HEAD_DIM, BLOCK = 32, 8, 128, 16
 lib = ctypes.CDLL(sys.argv[1])
@@ -22,29 +23,6 @@ lib.gauntlet_paged_decode.restype = ctypes.c_int
 lib.gauntlet_paged_decode_scratch_floats.restype = ctypes.c_longlong
 props = torch.cuda.get_device_properties(0)
 SMS = props.multi_processor_count
-flush = torch.empty(512 << 20, dtype=torch.uint8, device="cuda")  # Larger than L2.
-
-
-def timed(fn, repeats=30):
-    times = []
-    for _ in range(3):
-        fn()
-    for _ in range(repeats):
-        flush.zero_()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
-
-
-def copy_bandwidth():
-    src = torch.empty(4 << 30, dtype=torch.uint8, device="cuda")
-    dst = torch.empty_like(src)
-    ms = timed(lambda: dst.copy_(src), repeats=10)
-    return 2 * src.numel() / (ms / 1e3)
 
 
 def case(batch, context, copy_bw):
