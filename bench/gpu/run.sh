@@ -8,6 +8,7 @@ out="${OUT:-/tmp}"
 which="${*:-attention gemm}"
 nvcc -O3 -std=c++20 -gencode=arch=compute_90,code=sm_90 -DGAUNTLET_GPU_CUDA -I. -shared -Xcompiler -fPIC \
   -Xptxas -v -o "$out/libgauntlet_gpu.so" worker/kernels/gpu/paged_decode_attention.cu worker/kernels/gpu/gemm.cu \
+  worker/kernels/gpu/gemm_plan.cc \
   2> "$out/ptxas.txt"
 if [[ " $which " == *" attention "* ]]; then
   echo "== decode attention"
