@@ -49,6 +49,16 @@ TEST(ModelStagesTest, ExpandsTheMatrixIntoStages) {
   EXPECT_GE(counts["reference"], 2);
 }
 
+TEST(ModelStagesTest, CpuNodesKeepEveryStageOnTheCpuBackend) {
+  std::string text = kSpec;
+  text.replace(text.find("device_kind: gpu"), 16, "device_kind: cpu");
+  auto plan = ExpandSpec(text);
+  ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+  for (const auto& job : plan->jobs) {
+    EXPECT_NE(job.spec()["backend"], "gpu") << job.name;
+  }
+}
+
 TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
   auto plan = ExpandSpec(kSpec);
   ASSERT_TRUE(plan.has_value());
@@ -61,9 +71,12 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
       EXPECT_EQ(job.devices, std::stoi(job.labels.at("tp")));
       EXPECT_EQ(job.device_kind, "gpu");
       EXPECT_EQ(job.spec()["env"]["VLLM_DT_MAX_CONTEXT_LEN"], job.labels.at("context"));
+      EXPECT_EQ(job.spec()["backend"], "gpu") << "GPU nodes run the device stages on the GPU backend";
       EXPECT_FALSE(job.cacheable);
     }
+    if (job.stage == "compile") EXPECT_EQ(job.spec()["backend"], "gpu");
     if (job.stage == "validate") {
+      EXPECT_EQ(job.spec()["backend"], "cpu") << "the comparison is the CPU's";
       ASSERT_EQ(job.depends_on.size(), 2u);
       EXPECT_EQ(plan->jobs[job.depends_on[0]].stage, "run");
       EXPECT_EQ(plan->jobs[job.depends_on[1]].stage, "reference");
@@ -76,6 +89,7 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
       EXPECT_FALSE(job.labels.contains("dtype")) << "references are shared by every dtype";
     }
     if (job.stage == "benchmark") {
+      EXPECT_EQ(job.spec()["backend"], "gpu");
       EXPECT_EQ(plan->jobs[job.depends_on[1]].stage, "validate");
     }
   }

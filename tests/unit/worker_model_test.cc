@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include "worker/model/gpu_model.h"
 #include "worker/model/llama.h"
 #include "worker/model/weights.h"
 
@@ -166,6 +167,16 @@ TEST_F(ModelTest, GreedyStepPicksEachSequencesArgmax) {
     EXPECT_EQ((*next)[row], std::max_element(begin, begin + Tiny().vocab) - begin) << row;
   }
 }
+
+#if !defined(GAUNTLET_GPU_CUDA) && !defined(GAUNTLET_GPU_HIP)
+TEST_F(ModelTest, ACpuOnlyWorkerRefusesTheGpuBackendSayingHowToBuildOne) {
+  auto weights = LoadWeights(dir_, 0, 1, DType::kBF16);
+  ASSERT_TRUE(weights.has_value());
+  auto model = MakeGpuModel(*weights, DType::kBF16, MPI_COMM_SELF, KvCacheConfig{}, {});
+  ASSERT_FALSE(model.has_value());
+  EXPECT_NE(model.error().message().find("-DGAUNTLET_GPU=cuda"), std::string::npos) << model.error().message();
+}
+#endif
 
 TEST_F(ModelTest, ReducedPrecisionStaysCloseToFp32) {
   auto exact = LoadWeights(dir_, 0, 1, DType::kF32);
