@@ -114,7 +114,7 @@ void CheckGemm(int m, int n, int k, Elem elem) {
 }
 
 void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& k_cache, const DeviceBuffer& v_cache,
-                  int heads, int rows);
+                  const float* k_scales, const float* v_scales, int heads, int rows);
 
 void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, const std::vector<int>& lengths,
                     int prefill_rows = 0) {
@@ -171,7 +171,10 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
     }
     gpuStreamSynchronize(nullptr);
   }
-  if (prefill_rows > 0) CheckPrefill(elem, cpu_cache, k_cache, v_cache, heads, prefill_rows);
+  if (prefill_rows > 0) {
+    CheckPrefill(elem, cpu_cache, k_cache, v_cache, fp8 ? k_scales.get<float>() : nullptr,
+                 fp8 ? v_scales.get<float>() : nullptr, heads, prefill_rows);
+  }
   if (fp8) {
     // The fp8 bytes must be the CPU cache's, read back through its loader.
     const auto k_bytes = Download<uint8_t>(k_cache, layer_elems);
@@ -230,16 +233,18 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
   // bf16 output rounding is 2^-8 relative.
   Report(error < (elem == Elem::kBF16 ? 1e-2 : 2e-3), what);
 
-  if (elem == Elem::kBF16 && !fp8 && (head_dim == 64 || head_dim == 128)) {
+  if (elem == Elem::kBF16 && (!fp8 || gpu::kPagedDecodeTakesFp8) && (head_dim == 64 || head_dim == 128)) {
     const int64_t floats = gpu::PagedDecodeScratchFloats(batch, heads, max_length, Multiprocessors());
     Expect(scratch.Reserve(floats * 4, "scratch"), "alloc");
-    gpu::PagedDecodeArgs decode{dq.get<gpu_bf16>(), k_cache.get<gpu_bf16>(), v_cache.get<gpu_bf16>(), d, d + length_at,
-                                dout.get<gpu_bf16>(), scratch.get<float>(), batch, heads, kv_heads, head_dim, width, max_length,
-                                scale};
+    gpu::PagedDecodeArgs decode{dq.get<gpu_bf16>(), k_cache.get(), v_cache.get(), d, d + length_at,
+                                dout.get<gpu_bf16>(), scratch.get<float>(), batch, heads, kv_heads, head_dim, width,
+                                max_length, scale};
+    if (fp8) decode.k_scales = k_scales.get<float>(), decode.v_scales = v_scales.get<float>();
     Expect(GpuCheck(gpu::LaunchPagedDecode(decode, Multiprocessors(), nullptr), "decode"), "decode launch");
     error = RelativeError(FromBits(Download<uint16_t>(dout, q_bits.size()), elem), expected);
-    std::snprintf(what, sizeof what, "split-K decode attention %d/%d heads, lengths %d..%d: error %.2e", heads,
-                  kv_heads, *std::min_element(lengths.begin(), lengths.end()), max_length, error);
+    std::snprintf(what, sizeof what, "split-K decode attention%s %d/%d heads, dim %d, lengths %d..%d: error %.2e",
+                  fp8 ? " fp8-cache" : "", heads, kv_heads, head_dim, *std::min_element(lengths.begin(), lengths.end()),
+                  max_length, error);
     Report(error < 1e-2, what);
   }
 }
@@ -247,7 +252,7 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
 // The tensor-core prefill: the last `rows` positions of sequence 0 attend
 // causally over its cache, against the CPU row by row.
 void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& k_cache, const DeviceBuffer& v_cache,
-                  int heads, int rows) {
+                  const float* k_scales, const float* v_scales, int heads, int rows) {
   const int head_dim = cpu_cache.config().head_dim, kv_heads = cpu_cache.config().kv_heads;
   const int length = cpu_cache.Length(0), start = length - rows;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -267,13 +272,15 @@ void CheckPrefill(Elem elem, const PagedKvCache& cpu_cache, const DeviceBuffer& 
   Expect(dout.Reserve(q_bits.size() * 2, "out"), "alloc");
   const int32_t* d = ints.get<int32_t>();
   gpu::PrefillArgs args{dq.get(), k_cache.get(), v_cache.get(), d, d + length_at, rows, heads, kv_heads, head_dim,
-                        16, scale, dout.get()};
+                        16, scale, dout.get(), k_scales, v_scales};
   Expect(GpuCheck(gpu::LaunchPrefillAttention(elem, args, nullptr), "prefill"), "prefill launch");
   const double error = RelativeError(FromBits(Download<uint16_t>(dout, q_bits.size()), elem), expected);
   char what[200];
-  std::snprintf(what, sizeof what, "tensor-core prefill %s %d/%d heads, dim %d, rows %d..%d of %d: error %.2e",
-                elem == Elem::kBF16 ? "bf16" : "fp16", heads, kv_heads, head_dim, start, length - 1, length, error);
-  Report(error < (elem == Elem::kBF16 ? 2e-2 : 4e-3), what);
+  std::snprintf(what, sizeof what, "tensor-core prefill %s%s %d/%d heads, dim %d, rows %d..%d of %d: error %.2e",
+                elem == Elem::kBF16 ? "bf16" : "fp16", k_scales ? " fp8-cache" : "", heads, kv_heads, head_dim, start,
+                length - 1, length, error);
+  // An fp8 cache is widened to the element type times its scale: one more rounding.
+  Report(error < (elem == Elem::kBF16 || k_scales ? 2e-2 : 4e-3), what);
 }
 
 void CheckArgmax() {
@@ -371,6 +378,10 @@ int main(int argc, char** argv) {
       CheckAttention(Elem::kF16, false, 32, 8, 64, {length}, length);
     }
     CheckAttention(Elem::kBF16, false, 8, 8, 128, {300}, 37);
+    // fp8 caches through the tensor-core prefill and decode.
+    CheckAttention(Elem::kBF16, true, 32, 8, 128, {1000}, 1000);
+    CheckAttention(Elem::kF16, true, 32, 8, 64, {333}, 333);
+    CheckAttention(Elem::kBF16, true, 32, 8, 64, {1, 15, 16, 17, 33, 5000});
     CheckAttention(Elem::kBF16, true, 8, 2, 64, {1, 15, 16, 17, 33, 1000});
     CheckAttention(Elem::kBF16, true, 32, 8, 128, {32768});
     CheckArgmax();

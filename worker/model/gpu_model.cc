@@ -269,7 +269,8 @@ class GpuLlama final : public Model {
 
   bool UsesDecodeKernel(bool decode) const {
     const int group = heads_ / kv_heads_;
-    return decode && elem_ == Elem::kBF16 && !fp8_cache_ && (head_dim_ == 64 || head_dim_ == 128) && block_size_ == 16 &&
+    return decode && elem_ == Elem::kBF16 && (!fp8_cache_ || gpu::kPagedDecodeTakesFp8) &&
+           (head_dim_ == 64 || head_dim_ == 128) && block_size_ == 16 &&
            (group == 1 || group == 2 || group == 4 || group == 8);
   }
 
@@ -291,18 +292,24 @@ class GpuLlama final : public Model {
       // Decode rows are one per sequence, in slot order.
       const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, multiprocessors_);
       GAUNTLET_RETURN_IF_ERROR(decode_scratch_.Reserve(floats * sizeof(float), "decode attention scratch"));
-      gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), reinterpret_cast<const gpu_bf16*>(k_cache),
-                                reinterpret_cast<const gpu_bf16*>(v_cache), ints + index.tables,
-                                ints + index.row_length, attention_.get<gpu_bf16>(), decode_scratch_.get<float>(),
-                                m, heads_, kv_heads_, head_dim_, index.table_width, index.max_length,
-                                config_.attention_scale()};
+      gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), k_cache, v_cache, ints + index.tables, ints + index.row_length,
+                                attention_.get<gpu_bf16>(), decode_scratch_.get<float>(), m, heads_, kv_heads_,
+                                head_dim_, index.table_width, index.max_length, config_.attention_scale()};
+      if (fp8_cache_) {
+        args.k_scales = k_scales_.get<float>() + scale_offset;
+        args.v_scales = v_scales_.get<float>() + scale_offset;
+      }
       GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, multiprocessors_, stream_));
       return Status::Ok();
     }
-    if (!decode && index.slots == 1 && !fp8_cache_ && gpu::PrefillAttentionSupported(head_dim_, block_size_)) {
+    if (!decode && index.slots == 1 && gpu::PrefillAttentionSupported(head_dim_, block_size_)) {
       // One sequence's prompt: the tensor-core kernel.
       gpu::PrefillArgs args{q_.get(), k_cache, v_cache, ints + index.tables, ints + index.row_length, m, heads_,
                             kv_heads_, head_dim_, block_size_, config_.attention_scale(), attention_.get()};
+      if (fp8_cache_) {
+        args.k_scales = k_scales_.get<float>() + scale_offset;
+        args.v_scales = v_scales_.get<float>() + scale_offset;
+      }
       GAUNTLET_GPU_RETURN(gpu::LaunchPrefillAttention(elem_, args, stream_));
       return Status::Ok();
     }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <cuda_fp8.h>
+
 #include "worker/backend/gpu_vendor.h"
 
 namespace gauntlet::worker::gpu {
@@ -86,6 +88,22 @@ __device__ __forceinline__ uint32_t Pack(float lo, float hi) {
     bits = *reinterpret_cast<const uint32_t*>(&pair);
   }
   return bits;
+}
+
+// Eight fp8 e4m3 values times `scale`, as eight values of the element type,
+// through the hardware's fp8x2 → f16x2 conversion (exact: e4m3 ⊂ f16).
+template <typename T>
+__device__ __forceinline__ uint4 WidenFp8(uint2 bytes, float scale) {
+  const uint16_t* pairs = reinterpret_cast<const uint16_t*>(&bytes);
+  uint4 out;
+  uint32_t* words = reinterpret_cast<uint32_t*>(&out);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const __half2_raw raw = __nv_cvt_fp8x2_to_halfraw2(pairs[i], __NV_E4M3);
+    const float2 wide = __half22float2(*reinterpret_cast<const __half2*>(&raw));
+    words[i] = Pack<T>(wide.x * scale, wide.y * scale);
+  }
+  return out;
 }
 
 }  // namespace gauntlet::worker::gpu

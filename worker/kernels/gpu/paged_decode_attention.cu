@@ -207,15 +207,27 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
 constexpr int kTcWarps = 4;
 constexpr int kTcStages = 3;
 
-template <int kHeadDim>
-__host__ __device__ constexpr size_t TcStageBytes() {
-  return static_cast<size_t>(kTcWarps) * kTcStages * 2 * kBlockSize * kHeadDim * 2;
+// Shared memory a warp streams through, in 16-byte units. A bf16 cache goes
+// straight into kTcStages swizzled K+V tiles. An fp8 cache arrives as raw
+// bytes (kTcStages stages of half the size) and is widened into one bf16
+// tile before the matrix units read it.
+template <int kHeadDim, bool kFp8>
+__host__ __device__ constexpr int TcWarpUnits() {
+  constexpr int kTileUnits = 2 * kBlockSize * kHeadDim / 8;
+  return kFp8 ? kTcStages * kTileUnits / 2 + kTileUnits : kTcStages * kTileUnits;
 }
 
-template <int kHeadDim, int kGroup>
+template <int kHeadDim, bool kFp8>
+__host__ __device__ constexpr size_t TcStageBytes() {
+  return static_cast<size_t>(kTcWarps) * TcWarpUnits<kHeadDim, kFp8>() * 16;
+}
+
+template <int kHeadDim, int kGroup, bool kFp8>
 __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecodeArgs args, Split split) {
   constexpr int kChunks = kHeadDim / 8;
   constexpr int kStageUnits = 2 * kBlockSize * kChunks;  // K rows then V rows, in 16-byte units
+  constexpr int kRawRowUnits = kHeadDim / 16;           // An fp8 row in 16-byte units.
+  constexpr int kRawStageUnits = 2 * kBlockSize * kRawRowUnits;
   constexpr int kDimSteps = kHeadDim / 16, kDimFrags = kHeadDim / 8;
   extern __shared__ uint4 shared[];
   const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
@@ -224,26 +236,37 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
   const int begin = s * split.tokens, end = min(length, begin + split.tokens);
   const int first_block = begin / kBlockSize;
   const int block_count = end > begin ? (end - begin + kBlockSize - 1) / kBlockSize : 0;
-  int32_t* split_blocks = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(shared) + TcStageBytes<kHeadDim>());
+  int32_t* split_blocks = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(shared) + TcStageBytes<kHeadDim, kFp8>());
   const int32_t* table = args.block_table + static_cast<int64_t>(seq) * args.max_blocks_per_seq;
   for (int i = threadIdx.x; i < block_count; i += kTcWarps * 32) split_blocks[i] = table[first_block + i];
   __syncthreads();
 
-  uint4* stages = shared + warp * kTcStages * kStageUnits;
+  uint4* stages = shared + warp * TcWarpUnits<kHeadDim, kFp8>();
+  uint4* widened = stages + kTcStages * kRawStageUnits;  // fp8 only: the bf16 tile.
   const uint4* k_units = reinterpret_cast<const uint4*>(args.k_cache);
   const uint4* v_units = reinterpret_cast<const uint4*>(args.v_cache);
   const int my_blocks = block_count > warp ? (block_count - warp + kTcWarps - 1) / kTcWarps : 0;
   auto load = [&](int i) {
     const int index = warp + i * kTcWarps;
-    const int64_t base = (static_cast<int64_t>(split_blocks[index]) * args.kv_heads + kv_head) * kBlockSize * kChunks;
     const int first_token = (first_block + index) * kBlockSize;
-    uint4* stage = stages + (i % kTcStages) * kStageUnits;
-    for (int c = lane; c < kBlockSize * kChunks; c += 32) {
-      const int row = c / kChunks, chunk = c % kChunks;
-      // Slots past the end may hold anything, NaN included: zeros instead.
-      const bool valid = first_token + row < end;
-      CopyAsync16(&stage[Swizzle<kChunks>(row, chunk)], k_units + base + c, valid);
-      CopyAsync16(&stage[kBlockSize * kChunks + Swizzle<kChunks>(row, chunk)], v_units + base + c, valid);
+    const int64_t head_block = static_cast<int64_t>(split_blocks[index]) * args.kv_heads + kv_head;
+    if constexpr (kFp8) {
+      uint4* stage = stages + (i % kTcStages) * kRawStageUnits;
+      for (int c = lane; c < kBlockSize * kRawRowUnits; c += 32) {
+        const bool valid = first_token + c / kRawRowUnits < end;  // Past the end: zeros, not stale bytes.
+        CopyAsync16(&stage[c], k_units + head_block * kBlockSize * kRawRowUnits + c, valid);
+        CopyAsync16(&stage[kBlockSize * kRawRowUnits + c], v_units + head_block * kBlockSize * kRawRowUnits + c, valid);
+      }
+    } else {
+      uint4* stage = stages + (i % kTcStages) * kStageUnits;
+      for (int c = lane; c < kBlockSize * kChunks; c += 32) {
+        const int row = c / kChunks, chunk = c % kChunks;
+        // Slots past the end may hold anything, NaN included: zeros instead.
+        const bool valid = first_token + row < end;
+        CopyAsync16(&stage[Swizzle<kChunks>(row, chunk)], k_units + head_block * kBlockSize * kChunks + c, valid);
+        CopyAsync16(&stage[kBlockSize * kChunks + Swizzle<kChunks>(row, chunk)],
+                    v_units + head_block * kBlockSize * kChunks + c, valid);
+      }
     }
   };
 
@@ -273,6 +296,20 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
     if (i + kTcStages - 1 < my_blocks) load(i + kTcStages - 1);
     CommitAsync();
     const uint4* ks = stages + (i % kTcStages) * kStageUnits;
+    float k_scale = 1.0f, v_scale = 1.0f;
+    if constexpr (kFp8) {
+      const uint8_t* raw = reinterpret_cast<const uint8_t*>(stages + (i % kTcStages) * kRawStageUnits);
+      for (int c = lane; c < 2 * kBlockSize * kChunks; c += 32) {
+        const int which = c / (kBlockSize * kChunks), row = (c / kChunks) % kBlockSize, chunk = c % kChunks;
+        widened[which * kBlockSize * kChunks + Swizzle<kChunks>(row, chunk)] = WidenFp8<gpu_bf16>(
+            *reinterpret_cast<const uint2*>(raw + (which * kBlockSize + row) * kHeadDim + chunk * 8), 1.0f);
+      }
+      __syncwarp();
+      ks = widened;
+      const int64_t head_block = static_cast<int64_t>(split_blocks[warp + i * kTcWarps]) * args.kv_heads + kv_head;
+      k_scale = args.k_scales[head_block];
+      v_scale = args.v_scales[head_block];
+    }
     const uint4* vs = ks + kBlockSize * kChunks;
 
     float score[2][4] = {};
@@ -291,7 +328,7 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
         float& x = score[j][e];
-        x = first_token + j * 8 + 2 * t + e < end ? x * args.scale : -INFINITY;
+        x = first_token + j * 8 + 2 * t + e < end ? x * args.scale * k_scale : -INFINITY;
         tile_max = fmaxf(tile_max, x);
       }
     }
@@ -308,7 +345,9 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
     }
     running_sum = running_sum * correction + sum;
     running_max = next_max;
-    const uint32_t p[4] = {Pack<gpu_bf16>(score[0][0], score[0][1]), 0, Pack<gpu_bf16>(score[1][0], score[1][1]), 0};
+    // An fp8 block's V scale rides on P (the sum above stays unscaled).
+    const uint32_t p[4] = {Pack<gpu_bf16>(score[0][0] * v_scale, score[0][1] * v_scale), 0,
+                           Pack<gpu_bf16>(score[1][0] * v_scale, score[1][1] * v_scale), 0};
 #pragma unroll
     for (int d = 0; d < kDimFrags; d += 2) {
       o[d][0] *= correction, o[d][1] *= correction, o[d + 1][0] *= correction, o[d + 1][1] *= correction;
@@ -393,17 +432,24 @@ int64_t PagedDecodeScratchFloats(int batch, int heads, int max_context, int mult
 // blocks (131072 tokens) a split.
 constexpr size_t kMaxTableBytes = 8192 * sizeof(int32_t);
 
-template <int kHeadDim, int kGroup>
+template <int kHeadDim, int kGroup, bool kFp8>
 gpuError_t LaunchTensorCore(const PagedDecodeArgs& args, const Split& split, gpuStream_t stream) {
-  auto kernel = TensorCoreSplitPass<kHeadDim, kGroup>;
+  auto kernel = TensorCoreSplitPass<kHeadDim, kGroup, kFp8>;
+  constexpr size_t kStageBytes = TcStageBytes<kHeadDim, kFp8>();
   static const gpuError_t opted_in = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                          static_cast<int>(TcStageBytes<kHeadDim>() + kMaxTableBytes));
+                                                          static_cast<int>(kStageBytes + kMaxTableBytes));
   if (opted_in != gpuSuccess) return opted_in;
   const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
   if (table_bytes > kMaxTableBytes) return gpuErrorInvalidValue;
-  kernel<<<dim3(split.count, args.kv_heads, args.batch), kTcWarps * 32, TcStageBytes<kHeadDim>() + table_bytes,
-           stream>>>(args, split);
+  kernel<<<dim3(split.count, args.kv_heads, args.batch), kTcWarps * 32, kStageBytes + table_bytes, stream>>>(args,
+                                                                                                           split);
   return gpuGetLastError();
+}
+
+template <int kHeadDim, int kGroup>
+gpuError_t LaunchTensorCore(const PagedDecodeArgs& args, const Split& split, gpuStream_t stream) {
+  return args.k_scales ? LaunchTensorCore<kHeadDim, kGroup, true>(args, split, stream)
+                       : LaunchTensorCore<kHeadDim, kGroup, false>(args, split, stream);
 }
 #endif
 
@@ -412,7 +458,7 @@ gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, int multiprocessors, gp
   gpuError_t launched = gpuSuccess;
 #if defined(GAUNTLET_GPU_CUDA)
   // Resident blocks per SM, as shared memory allows: 96 KiB of stages at head
-  // dim 128, 48 KiB at 64.
+  // dim 128 (80 KiB for fp8), 48 KiB at 64 (40 KiB for fp8).
   const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors, kHeadDim == 128 ? 2 : 4);
   switch (args.heads / args.kv_heads) {
     case 1: launched = LaunchTensorCore<kHeadDim, 1>(args, split, stream); break;
@@ -422,6 +468,7 @@ gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, int multiprocessors, gp
     default: return gpuErrorInvalidValue;
   }
 #else
+  if (args.k_scales) return gpuErrorInvalidValue;  // fp8 caches: PagedRowsAttention.
   const Split split = ChooseSplit(args.batch, args.kv_heads, args.max_context, multiprocessors, 4);
   const dim3 grid(split.count, args.kv_heads, args.batch);
   const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);

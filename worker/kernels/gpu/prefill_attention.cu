@@ -12,16 +12,27 @@ constexpr int kRows = 16 * kWarps;  // Query rows per thread block.
 constexpr int kTokens = 64;         // Tokens per K/V tile: four cache blocks.
 constexpr int kCacheBlock = 16;
 
-template <typename T, int kHeadDim>
+// fp8 caches arrive as raw bytes, double-buffered, and are widened (times
+// their block's scale) into one K and one V tile of the element type.
+template <int kHeadDim, bool kFp8>
+constexpr size_t SharedBytes() {
+  constexpr size_t kTile = static_cast<size_t>(kTokens) * kHeadDim * 2;  // A K or V tile in the element type.
+  return static_cast<size_t>(kRows) * kHeadDim * 2 + (kFp8 ? 2 * kTile + 2 * kTile : 4 * kTile);
+}
+
+template <typename T, int kHeadDim, bool kFp8>
 __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
   constexpr int kChunks = kHeadDim / 8;
   constexpr int kDimSteps = kHeadDim / 16;  // k steps of Q·Kᵀ
   constexpr int kTokenFrags = kTokens / 8;  // n fragments of S
   constexpr int kDimFrags = kHeadDim / 8;   // n fragments of O
   extern __shared__ uint4 shared[];
+  constexpr int kRawRowUnits = kHeadDim / 16;  // An fp8 row in 16-byte units.
   uint4* q_tile = shared;                         // [kRows][kChunks]
-  uint4* k_tiles = q_tile + kRows * kChunks;      // [2][kTokens][kChunks]
+  uint4* k_tiles = q_tile + kRows * kChunks;      // [2][kTokens][kChunks]; fp8: raw [2][K, V][kTokens][kRawRowUnits]
   uint4* v_tiles = k_tiles + 2 * kTokens * kChunks;
+  uint4* widened_k = k_tiles + 4 * kTokens * kRawRowUnits;  // fp8 only: [kTokens][kChunks]
+  uint4* widened_v = widened_k + kTokens * kChunks;
 
   const int row0 = blockIdx.x * kRows, head = blockIdx.y;
   const int kv_head = head / (a.heads / a.kv_heads);
@@ -40,15 +51,31 @@ __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
     CopyAsync16(&q_tile[Swizzle<kChunks>(r, chunk)], source, valid);
   }
   auto load_kv = [&](int tile, int buffer) {
-    for (int c = threadIdx.x; c < kTokens * kChunks; c += kWarps * 32) {
-      const int r = c / kChunks, chunk = c % kChunks, t = tile * kTokens + r;
-      const bool valid = t < tokens;
-      const int64_t slot =
-          valid ? ((static_cast<int64_t>(a.table[t / kCacheBlock]) * a.kv_heads + kv_head) * kCacheBlock +
-                   t % kCacheBlock) * kHeadDim + chunk * 8
-                : 0;
-      CopyAsync16(&k_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], k_cache + slot, valid);
-      CopyAsync16(&v_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], v_cache + slot, valid);
+    if constexpr (kFp8) {
+      const uint4* k_units = static_cast<const uint4*>(a.k_cache);
+      const uint4* v_units = static_cast<const uint4*>(a.v_cache);
+      uint4* raw = k_tiles + buffer * 2 * kTokens * kRawRowUnits;
+      for (int c = threadIdx.x; c < kTokens * kRawRowUnits; c += kWarps * 32) {
+        const int r = c / kRawRowUnits, t = tile * kTokens + r;
+        const bool valid = t < tokens;
+        const int64_t unit =
+            valid ? ((static_cast<int64_t>(a.table[t / kCacheBlock]) * a.kv_heads + kv_head) * kCacheBlock +
+                     t % kCacheBlock) * kRawRowUnits + c % kRawRowUnits
+                  : 0;
+        CopyAsync16(&raw[c], k_units + unit, valid);
+        CopyAsync16(&raw[kTokens * kRawRowUnits + c], v_units + unit, valid);
+      }
+    } else {
+      for (int c = threadIdx.x; c < kTokens * kChunks; c += kWarps * 32) {
+        const int r = c / kChunks, chunk = c % kChunks, t = tile * kTokens + r;
+        const bool valid = t < tokens;
+        const int64_t slot =
+            valid ? ((static_cast<int64_t>(a.table[t / kCacheBlock]) * a.kv_heads + kv_head) * kCacheBlock +
+                     t % kCacheBlock) * kHeadDim + chunk * 8
+                  : 0;
+        CopyAsync16(&k_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], k_cache + slot, valid);
+        CopyAsync16(&v_tiles[buffer * kTokens * kChunks + Swizzle<kChunks>(r, chunk)], v_cache + slot, valid);
+      }
     }
   };
   load_kv(0, 0);
@@ -81,6 +108,21 @@ __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
     }
     const uint4* ks = k_tiles + (tile & 1) * kTokens * kChunks;
     const uint4* vs = v_tiles + (tile & 1) * kTokens * kChunks;
+    if constexpr (kFp8) {
+      const uint8_t* raw = reinterpret_cast<const uint8_t*>(k_tiles + (tile & 1) * 2 * kTokens * kRawRowUnits);
+      for (int c = threadIdx.x; c < 2 * kTokens * kChunks; c += kWarps * 32) {
+        const int which = c / (kTokens * kChunks), r = (c / kChunks) % kTokens, chunk = c % kChunks;
+        const int t = tile * kTokens + r;
+        const float* scales = which == 0 ? a.k_scales : a.v_scales;
+        const float scale =
+            t < tokens ? scales[static_cast<int64_t>(a.table[t / kCacheBlock]) * a.kv_heads + kv_head] : 0.0f;
+        (which == 0 ? widened_k : widened_v)[Swizzle<kChunks>(r, chunk)] = WidenFp8<T>(
+            *reinterpret_cast<const uint2*>(raw + (which * kTokens + r) * kHeadDim + chunk * 8), scale);
+      }
+      __syncthreads();
+      ks = widened_k;
+      vs = widened_v;
+    }
 
     // S = Q·Kᵀ for the warp's 16 rows × 64 tokens.
     float s[kTokenFrags][4] = {};
@@ -162,20 +204,25 @@ __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
   }
 }
 
-template <typename T, int kHeadDim>
+template <typename T, int kHeadDim, bool kFp8>
 gpuError_t Launch(const PrefillArgs& args, gpuStream_t stream) {
-  constexpr size_t kSharedBytes = static_cast<size_t>(kRows + 4 * kTokens) * kHeadDim * 2;
+  constexpr size_t kSharedBytes = SharedBytes<kHeadDim, kFp8>();
   static const gpuError_t opted_in = cudaFuncSetAttribute(
-      FlashPrefill<T, kHeadDim>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSharedBytes));
+      FlashPrefill<T, kHeadDim, kFp8>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSharedBytes));
   if (opted_in != gpuSuccess) return opted_in;
   const dim3 grid((args.rows + kRows - 1) / kRows, args.heads);
-  FlashPrefill<T, kHeadDim><<<grid, kWarps * 32, kSharedBytes, stream>>>(args);
+  FlashPrefill<T, kHeadDim, kFp8><<<grid, kWarps * 32, kSharedBytes, stream>>>(args);
   return gpuGetLastError();
+}
+
+template <typename T, bool kFp8>
+gpuError_t LaunchFor(const PrefillArgs& args, gpuStream_t stream) {
+  return args.head_dim == 64 ? Launch<T, 64, kFp8>(args, stream) : Launch<T, 128, kFp8>(args, stream);
 }
 
 template <typename T>
 gpuError_t LaunchTyped(const PrefillArgs& args, gpuStream_t stream) {
-  return args.head_dim == 64 ? Launch<T, 64>(args, stream) : Launch<T, 128>(args, stream);
+  return args.k_scales ? LaunchFor<T, true>(args, stream) : LaunchFor<T, false>(args, stream);
 }
 
 }  // namespace

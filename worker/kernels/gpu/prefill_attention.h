@@ -25,10 +25,15 @@ struct PrefillArgs {
   int rows, heads, kv_heads, head_dim, block_size;
   float scale;
   void* out;
+  // fp8 e4m3 caches: a scale per (block, KV head), K and V apart; null for a
+  // cache in the element type.
+  const float* k_scales = nullptr;
+  const float* v_scales = nullptr;
 };
 
 // Whether this build and shape can take the tensor-core kernel (NVIDIA,
-// head_dim 64 or 128, blocks of 16); otherwise use PagedRowsAttention.
+// head_dim 64 or 128, blocks of 16; fp8 caches too); otherwise use
+// PagedRowsAttention.
 bool PrefillAttentionSupported(int head_dim, int block_size);
 gpuError_t LaunchPrefillAttention(Elem elem, const PrefillArgs& args, gpuStream_t stream);
 
