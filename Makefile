@@ -24,6 +24,8 @@ test: build
 
 bench: build
 	$(BUILD_DIR)/bin/gauntlet_bench_expand_persist
+	$(BUILD_DIR)/bin/gauntlet_bench_board
+	$(BUILD_DIR)/bin/gauntlet_bench_cpu_matmul
 
 clean:
 	rm -rf $(BUILD_DIR)
