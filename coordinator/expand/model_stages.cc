@@ -180,6 +180,8 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
                                         {"failure_rate_threshold", test.failure_rate_threshold},
                                         {"top_k", test.top_k},
                                         {"run", run_params}};
+                // Only when set, so sweeps without it keep their content keys.
+                if (test.mean_diff_threshold > 0) validate_params["mean_diff_threshold"] = test.mean_diff_threshold;
                 size_t validate = builder.Add("validate", labels, validate_params, 1, "", "cpu", json::object(),
                                               {run, reference_of.at({p, d})});
                 json bench_params = run_params;

@@ -241,7 +241,8 @@ Status ParseDatasets(const ErrorContext& ctx, const YAML::Node& node, SweepSpec*
 Status ParseTest(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec) {
   if (!node.IsMap()) return ctx.At(node, "test", Quote(node) + " must be a mapping with type");
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, "test",
-                                     {"type", "cross_entropy_threshold", "failure_rate_threshold", "max_new_tokens", "top_k"}));
+                                     {"type", "cross_entropy_threshold", "mean_diff_threshold", "failure_rate_threshold",
+                                      "max_new_tokens", "top_k"}));
   TestSpec& test = spec->test;
   if (node["type"]) {
     auto type = ParseChoices(ctx, node["type"], "test.type", {"tokens", "metrics"});
@@ -252,6 +253,11 @@ Status ParseTest(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spe
     auto value = ParseNumber(ctx, node["cross_entropy_threshold"], "test.cross_entropy_threshold", 0, 1000);
     if (!value) return value.error();
     test.cross_entropy_threshold = *value;
+  }
+  if (node["mean_diff_threshold"]) {
+    auto value = ParseNumber(ctx, node["mean_diff_threshold"], "test.mean_diff_threshold", 0, 1);
+    if (!value) return value.error();
+    test.mean_diff_threshold = *value;
   }
   if (node["failure_rate_threshold"]) {
     auto value = ParseNumber(ctx, node["failure_rate_threshold"], "test.failure_rate_threshold", 0, 1);

@@ -49,6 +49,27 @@ TEST(ModelStagesTest, ExpandsTheMatrixIntoStages) {
   EXPECT_GE(counts["reference"], 2);
 }
 
+TEST(ModelStagesTest, AMeanDiffThresholdReachesValidationOnlyWhenSet) {
+  auto plain = ExpandSpec(kSpec);
+  std::string text = kSpec;
+  text.replace(text.find("test: {type: metrics,"), 21, "test: {type: metrics, mean_diff_threshold: 0.001,");
+  auto strict = ExpandSpec(text);
+  ASSERT_TRUE(plain.has_value() && strict.has_value()) << (strict ? "" : strict.error().ToString());
+  for (const auto& job : plain->jobs) EXPECT_FALSE(job.spec()["params"].contains("mean_diff_threshold"));
+  int validations = 0;
+  for (const auto& job : strict->jobs) {
+    if (job.stage != "validate") continue;
+    EXPECT_DOUBLE_EQ(job.spec()["params"]["mean_diff_threshold"].get<double>(), 0.001);
+    ++validations;
+  }
+  EXPECT_EQ(validations, 16);
+  auto bad_text = std::string(kSpec);
+  bad_text.replace(bad_text.find("test: {type: metrics,"), 21, "test: {type: metrics, mean_diff_threshold: 2,");
+  auto bad = ExpandSpec(bad_text);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("test.mean_diff_threshold"), std::string::npos) << bad.error().message();
+}
+
 TEST(ModelStagesTest, CpuNodesKeepEveryStageOnTheCpuBackend) {
   std::string text = kSpec;
   text.replace(text.find("device_kind: gpu"), 16, "device_kind: cpu");

@@ -141,7 +141,7 @@ TEST(ValidationTest, IdenticalLogitsPassAndACorruptedRowFails) {
   std::normal_distribution<float> normal(0, 3);
   std::vector<float> reference(static_cast<size_t>(vocab) * steps);
   for (auto& x : reference) x = normal(random);
-  Verdict same = ValidateMetrics(reference, reference, vocab, 20, 2.5, 0.1);
+  Verdict same = ValidateMetrics(reference, reference, vocab, {});
   EXPECT_TRUE(same.pass) << same.reason;
   EXPECT_EQ(same.failed_steps, 0);
   // Entropy of the reference's top-20: what a perfect match scores.
@@ -149,13 +149,41 @@ TEST(ValidationTest, IdenticalLogitsPassAndACorruptedRowFails) {
 
   std::vector<float> corrupted = reference;
   for (int i = 0; i < vocab; ++i) corrupted[static_cast<size_t>(3 * vocab + i)] = normal(random) * 10;
-  Verdict bad = ValidateMetrics(reference, corrupted, vocab, 20, same.max_cross_entropy + 0.5, 0.1);
+  MetricThresholds thresholds;
+  thresholds.cross_entropy = same.max_cross_entropy + 0.5;
+  Verdict bad = ValidateMetrics(reference, corrupted, vocab, thresholds);
   EXPECT_FALSE(bad.pass);
   EXPECT_EQ(bad.failed_steps, 1);
   EXPECT_NE(bad.reason.find("1 of 8 steps"), std::string::npos) << bad.reason;
 
   EXPECT_TRUE(ValidateTokens({{1, 2, 3}}, {{1, 2, 3}}).pass);
   EXPECT_FALSE(ValidateTokens({{1, 2, 3}}, {{1, 2, 4}}).pass);
+}
+
+TEST(ValidationTest, AStepFailsPastEitherThreshold) {
+  const int vocab = 64, steps = 10;
+  std::mt19937 random(9);
+  std::normal_distribution<float> normal(0, 3);
+  std::vector<float> reference(static_cast<size_t>(vocab) * steps);
+  for (auto& x : reference) x = normal(random);
+  // Two steps nudged: their cross-entropy barely moves, their softmax does.
+  std::vector<float> nudged = reference;
+  for (int step : {2, 7}) {
+    for (int i = 0; i < vocab; ++i) nudged[static_cast<size_t>(step * vocab + i)] += normal(random) * 0.3f;
+  }
+  MetricThresholds thresholds;
+  thresholds.cross_entropy = 100;  // Never reached.
+  thresholds.failure_rate = 0.1;
+  Verdict unchecked = ValidateMetrics(reference, nudged, vocab, thresholds);
+  EXPECT_TRUE(unchecked.pass) << "the difference is not judged unless a threshold is set";
+  EXPECT_GT(unchecked.max_mean_abs_diff, 0);
+
+  thresholds.mean_abs_diff = unchecked.max_mean_abs_diff / 2;
+  Verdict checked = ValidateMetrics(reference, nudged, vocab, thresholds);
+  EXPECT_FALSE(checked.pass);
+  EXPECT_GE(checked.failed_steps, 1);
+  EXPECT_LE(checked.failed_steps, 2) << "untouched steps differ by nothing";
+  EXPECT_NE(checked.reason.find("mean softmax difference"), std::string::npos) << checked.reason;
 }
 
 }  // namespace

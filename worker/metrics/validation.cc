@@ -42,29 +42,43 @@ StepMetrics CompareStep(const float* reference, const float* device, int vocab, 
   return metrics;
 }
 
-Verdict ValidateMetrics(const std::vector<float>& reference, const std::vector<float>& device, int vocab, int top_k,
-                        double cross_entropy_threshold, double failure_rate_threshold) {
+Verdict ValidateMetrics(const std::vector<float>& reference, const std::vector<float>& device, int vocab,
+                        const MetricThresholds& thresholds) {
   Verdict verdict;
   if (reference.size() != device.size() || vocab <= 0 || reference.size() % static_cast<size_t>(vocab) != 0) {
     verdict.reason = "reference and device logits differ in shape";
     return verdict;
   }
   verdict.steps = static_cast<int>(reference.size() / static_cast<size_t>(vocab));
+  const bool check_diff = thresholds.mean_abs_diff > 0;
+  int cross_entropy_failures = 0, diff_failures = 0;
   double total = 0;
   for (int s = 0; s < verdict.steps; ++s) {
     StepMetrics step = CompareStep(&reference[static_cast<size_t>(s) * vocab], &device[static_cast<size_t>(s) * vocab],
-                                   vocab, top_k);
-    if (!std::isfinite(step.cross_entropy) || step.cross_entropy >= cross_entropy_threshold) ++verdict.failed_steps;
+                                   vocab, thresholds.top_k);
+    const bool bad_cross_entropy =
+        !std::isfinite(step.cross_entropy) || step.cross_entropy >= thresholds.cross_entropy;
+    const bool bad_diff = check_diff && (!std::isfinite(step.mean_abs_diff) || step.mean_abs_diff >= thresholds.mean_abs_diff);
+    cross_entropy_failures += bad_cross_entropy;
+    diff_failures += bad_diff;
+    verdict.failed_steps += bad_cross_entropy || bad_diff;
     verdict.max_cross_entropy = std::max(verdict.max_cross_entropy, step.cross_entropy);
+    verdict.max_mean_abs_diff = std::max(verdict.max_mean_abs_diff, step.mean_abs_diff);
     total += step.cross_entropy;
   }
   verdict.mean_cross_entropy = verdict.steps ? total / verdict.steps : 0;
   verdict.failure_rate = verdict.steps ? static_cast<double>(verdict.failed_steps) / verdict.steps : 0;
-  verdict.pass = verdict.steps > 0 && verdict.failure_rate < failure_rate_threshold;
+  verdict.pass = verdict.steps > 0 && verdict.failure_rate < thresholds.failure_rate;
   if (!verdict.pass) {
-    verdict.reason = std::to_string(verdict.failed_steps) + " of " + std::to_string(verdict.steps) +
-                     " steps reached cross-entropy " + std::to_string(cross_entropy_threshold) + " (failure rate " +
-                     std::to_string(verdict.failure_rate) + " >= " + std::to_string(failure_rate_threshold) + ")";
+    std::string why = std::to_string(cross_entropy_failures) + " reached cross-entropy " +
+                      std::to_string(thresholds.cross_entropy);
+    if (check_diff) {
+      why += ", " + std::to_string(diff_failures) + " mean softmax difference " +
+             std::to_string(thresholds.mean_abs_diff);
+    }
+    verdict.reason = std::to_string(verdict.failed_steps) + " of " + std::to_string(verdict.steps) + " steps failed (" +
+                     why + "); failure rate " + std::to_string(verdict.failure_rate) +
+                     " >= " + std::to_string(thresholds.failure_rate);
   }
   return verdict;
 }

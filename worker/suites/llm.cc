@@ -284,9 +284,14 @@ SuiteResult Validate(const SuiteContext& ctx) {
     if (reference_shape != run_shape || reference_shape.size() != 3) {
       throw BadParams("reference and run logits differ in shape");
     }
-    verdict = ValidateMetrics(reference, run, static_cast<int>(reference_shape[2]), p.value("top_k", 20),
-                              p.value("cross_entropy_threshold", 2.5), p.value("failure_rate_threshold", 0.1));
+    MetricThresholds thresholds;
+    thresholds.top_k = p.value("top_k", 20);
+    thresholds.cross_entropy = p.value("cross_entropy_threshold", 2.5);
+    thresholds.mean_abs_diff = p.value("mean_diff_threshold", 0.0);
+    thresholds.failure_rate = p.value("failure_rate_threshold", 0.1);
+    verdict = ValidateMetrics(reference, run, static_cast<int>(reference_shape[2]), thresholds);
     result.metrics["max_cross_entropy"] = verdict.max_cross_entropy;
+    result.metrics["max_mean_diff"] = verdict.max_mean_abs_diff;
     result.metrics["mean_cross_entropy"] = verdict.mean_cross_entropy;
   }
   result.pass = verdict.pass;
