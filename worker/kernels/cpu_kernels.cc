@@ -21,6 +21,25 @@ void Dot4(const float* a, const float* w, int k, float* out) {
   out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
 }
 
+// Two rows of x against four rows of w: eight chains, six loads per step.
+void Dot2x4(const float* a0, const float* a1, const float* w, int k, float* out0, float* out1) {
+  const float *b0 = w, *b1 = w + k, *b2 = w + 2 * static_cast<size_t>(k), *b3 = w + 3 * static_cast<size_t>(k);
+  float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13)
+  for (int t = 0; t < k; ++t) {
+    s00 += a0[t] * b0[t];
+    s01 += a0[t] * b1[t];
+    s02 += a0[t] * b2[t];
+    s03 += a0[t] * b3[t];
+    s10 += a1[t] * b0[t];
+    s11 += a1[t] * b1[t];
+    s12 += a1[t] * b2[t];
+    s13 += a1[t] * b3[t];
+  }
+  out0[0] = s00, out0[1] = s01, out0[2] = s02, out0[3] = s03;
+  out1[0] = s10, out1[1] = s11, out1[2] = s12, out1[3] = s13;
+}
+
 float Dot(const float* a, const float* b, int k) {
   float sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -38,7 +57,18 @@ void MatMulTransposed(const float* x, const float* w, float* y, int m, int n, in
 #pragma omp parallel for schedule(static)
   for (int block = 0; block < blocks; ++block) {
     const int first = block * kRowsOfW, last = std::min(n, first + kRowsOfW);
-    for (int i = 0; i < m; ++i) {
+    int i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const float* a0 = x + static_cast<size_t>(i) * k;
+      float* out0 = y + static_cast<size_t>(i) * n;
+      int j = first;
+      for (; j + 4 <= last; j += 4) Dot2x4(a0, a0 + k, w + static_cast<size_t>(j) * k, k, out0 + j, out0 + n + j);
+      for (; j < last; ++j) {
+        out0[j] = Dot(a0, w + static_cast<size_t>(j) * k, k);
+        out0[n + j] = Dot(a0 + k, w + static_cast<size_t>(j) * k, k);
+      }
+    }
+    for (; i < m; ++i) {
       const float* a = x + static_cast<size_t>(i) * k;
       float* out = y + static_cast<size_t>(i) * n;
       int j = first;
