@@ -279,14 +279,14 @@ class GpuLlama final : public Model {
     char* k_cache = LayerCache(k_cache_, layer);
     char* v_cache = LayerCache(v_cache_, layer);
     const size_t scale_offset = static_cast<size_t>(layer) * max_blocks_ * kv_heads_;
-    gpu::KvStoreArgs store{kv_.get<float>(), m,         kv_heads_, head_dim_, block_size_, ints + index.row_block,
-                           ints + index.row_offset, k_cache, v_cache};
+    float* k_scales = fp8_cache_ ? k_scales_.get<float>() + scale_offset : nullptr;
+    float* v_scales = fp8_cache_ ? v_scales_.get<float>() + scale_offset : nullptr;
     // Model-dtype caches were written by RoPE; fp8 ones are quantized here.
     if (fp8_cache_) {
-      GAUNTLET_GPU_RETURN(gpu::StoreKvFp8({store, ints + index.segment_first, ints + index.segment_rows,
-                                           index.segments, k_scales_.get<float>() + scale_offset,
-                                           v_scales_.get<float>() + scale_offset},
-                                          stream_));
+      const gpu::KvStoreArgs rows{kv_.get<float>(), m, kv_heads_, head_dim_, block_size_, ints + index.row_block,
+                                  ints + index.row_offset, k_cache, v_cache};
+      GAUNTLET_GPU_RETURN(gpu::StoreKvFp8(
+          {rows, ints + index.segment_first, ints + index.segment_rows, index.segments, k_scales, v_scales}, stream_));
     }
     if (UsesDecodeKernel(decode)) {
       // Decode rows are one per sequence, in slot order.
@@ -295,10 +295,8 @@ class GpuLlama final : public Model {
       gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), k_cache, v_cache, ints + index.tables, ints + index.row_length,
                                 attention_.get<gpu_bf16>(), decode_scratch_.get<float>(), m, heads_, kv_heads_,
                                 head_dim_, index.table_width, index.max_length, config_.attention_scale()};
-      if (fp8_cache_) {
-        args.k_scales = k_scales_.get<float>() + scale_offset;
-        args.v_scales = v_scales_.get<float>() + scale_offset;
-      }
+      args.k_scales = k_scales;
+      args.v_scales = v_scales;
       GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, multiprocessors_, stream_));
       return Status::Ok();
     }
@@ -306,19 +304,14 @@ class GpuLlama final : public Model {
       // One sequence's prompt: the tensor-core kernel.
       gpu::PrefillArgs args{q_.get(), k_cache, v_cache, ints + index.tables, ints + index.row_length, m, heads_,
                             kv_heads_, head_dim_, block_size_, config_.attention_scale(), attention_.get()};
-      if (fp8_cache_) {
-        args.k_scales = k_scales_.get<float>() + scale_offset;
-        args.v_scales = v_scales_.get<float>() + scale_offset;
-      }
+      args.k_scales = k_scales;
+      args.v_scales = v_scales;
       GAUNTLET_GPU_RETURN(gpu::LaunchPrefillAttention(elem_, args, stream_));
       return Status::Ok();
     }
-    gpu::AttentionArgs args{q_.get(), k_cache, v_cache,
-                            fp8_cache_ ? k_scales_.get<float>() + scale_offset : nullptr,
-                            fp8_cache_ ? v_scales_.get<float>() + scale_offset : nullptr,
-                            ints + index.tables, ints + index.row_slot, ints + index.row_length,
-                            m, heads_, kv_heads_, head_dim_, block_size_, index.table_width, config_.attention_scale(),
-                            attention_.get()};
+    gpu::AttentionArgs args{q_.get(), k_cache, v_cache, k_scales, v_scales, ints + index.tables,
+                            ints + index.row_slot, ints + index.row_length, m, heads_, kv_heads_, head_dim_,
+                            block_size_, index.table_width, config_.attention_scale(), attention_.get()};
     GAUNTLET_GPU_RETURN(gpu::PagedRowsAttention(elem_, fp8_cache_, args, stream_));
     return Status::Ok();
   }
