@@ -9,6 +9,11 @@
 
 namespace gauntlet::worker {
 
+// The index of the largest logit (the first, on ties): a greedy pick.
+inline int Argmax(const float* logits, int vocab) {
+  return static_cast<int>(std::max_element(logits, logits + vocab) - logits);
+}
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -25,10 +30,7 @@ class Model {
     auto logits = Decode(seqs, tokens);
     if (!logits) return Err(logits.error());
     std::vector<int> next(seqs.size());
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      const float* row = logits->data() + i * static_cast<size_t>(vocab());
-      next[i] = static_cast<int>(std::max_element(row, row + vocab()) - row);
-    }
+    for (size_t i = 0; i < seqs.size(); ++i) next[i] = Argmax(logits->data() + i * static_cast<size_t>(vocab()), vocab());
     return next;
   }
   virtual int vocab() const = 0;

@@ -88,8 +88,6 @@ std::unique_ptr<Model> MakeModel(const SuiteContext& ctx, const ModelWeights& we
   return Require(MakeGpuModel(weights, dtype, ctx.comm, cache, {ctx.rank, ctx.device}));
 }
 
-int Argmax(const float* logits, int vocab) { return static_cast<int>(std::max_element(logits, logits + vocab) - logits); }
-
 // The batch's prompts: the enforced sizes hit the program; the rest are any
 // prompts that fit (truncated when the dataset allows it).
 std::vector<std::vector<int>> PickPrompts(const json& params, const Tokenizer& tokenizer) {
