@@ -88,17 +88,38 @@ int Multiprocessors() {
   return count;
 }
 
-void CheckGemm(int m, int n, int k, Elem elem) {
+gpu::GemmTarget DeviceGemmTarget() {
+  gpu::GemmTarget target;
+  Expect(GpuCheck(gpu::QueryGemmTarget(0, &target), "gemm target"), "device attributes");
+  return target;
+}
+
+const char* KernelName(gpu::GemmKernel kernel) {
+  switch (kernel) {
+    case gpu::GemmKernel::kMmaSmall: return "mma 16x64";
+    case gpu::GemmKernel::kMmaMedium: return "mma 64x64";
+    case gpu::GemmKernel::kMmaLarge: return "mma 128x128";
+    case gpu::GemmKernel::kWgmmaWide: return "wgmma 128x256";
+    case gpu::GemmKernel::kWgmmaNarrow: return "wgmma 128x128";
+    case gpu::GemmKernel::kSimt: return "simt";
+  }
+  return "?";
+}
+
+void CheckGemm(int m, int n, int k, Elem elem, const gpu::GemmTarget& target) {
   const auto x = Rounded(Random(static_cast<size_t>(m) * k, 1 + m), elem);
   const auto w = Rounded(Random(static_cast<size_t>(n) * k, 2 + n, 0.05f), elem);
   std::vector<float> expected(static_cast<size_t>(m) * n);
   cpu::MatMulTransposed(x.data(), w.data(), expected.data(), m, n, k);
-  const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, Multiprocessors(), gpu::kGemmTensorCores);
+  const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, target);
   DeviceBuffer dx, dw, dout;
   const auto xb = Bits(x, elem), wb = Bits(w, elem);
   Expect(dx.Upload(xb.data(), xb.size() * 2, "x"), "upload");
   Expect(dw.Upload(wb.data(), wb.size() * 2, "w"), "upload");
   Expect(dout.Reserve(static_cast<size_t>(plan.splits) * m * n * 4, "out"), "alloc");
+  // NaN everywhere first: an output element the kernel never writes fails.
+  Expect(GpuCheck(gpuMemsetAsync(dout.get(), 0xFF, static_cast<size_t>(plan.splits) * m * n * 4, nullptr), "poison"),
+         "poison");
   Expect(GpuCheck(gpu::LaunchGemm({dx.get(), dw.get(), dout.get<float>(), m, n, k, elem}, plan, nullptr), "gemm"),
          "gemm launch");
   const auto slices = Download<float>(dout, static_cast<size_t>(plan.splits) * m * n);
@@ -108,8 +129,8 @@ void CheckGemm(int m, int n, int k, Elem elem) {
   }
   const double error = RelativeError(got, expected);
   char what[160];
-  std::snprintf(what, sizeof what, "gemm %s m=%d n=%d k=%d (tiles %d, %d splits): error %.2e", elem == Elem::kBF16 ? "bf16" : "fp16",
-                m, n, k, plan.config, plan.splits, error);
+  std::snprintf(what, sizeof what, "gemm %s m=%d n=%d k=%d (%s, %d splits): error %.2e",
+                elem == Elem::kBF16 ? "bf16" : "fp16", m, n, k, KernelName(plan.kernel), plan.splits, error);
   Report(error < 1e-4, what);
 }
 
@@ -362,10 +383,20 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (size == 1) {
-    for (Elem elem : {Elem::kBF16, Elem::kF16}) {
-      for (auto [m, n, k] : {std::tuple{1, 512, 256}, {8, 3072, 2048}, {37, 1000, 264}, {64, 2048, 2048},
-                             {200, 768, 512}, {300, 4096, 1024}, {5, 6, 7}}) {
-        CheckGemm(m, n, k, elem);
+    // Every kernel the device can run: on Hopper the prefill shapes go to
+    // wgmma, so they are checked once more on mma.sync.
+    const gpu::GemmTarget device = DeviceGemmTarget();
+    std::vector<gpu::GemmTarget> targets = {device};
+    if (device.wgmma) targets.push_back({device.multiprocessors, true, false});
+    for (const gpu::GemmTarget& target : targets) {
+      for (Elem elem : {Elem::kBF16, Elem::kF16}) {
+        // Ragged m, n and k edges; a k split (128 × 512 × 4096); more row
+        // tiles than one raster band (2048 rows), and fewer (1100).
+        for (auto [m, n, k] : {std::tuple{1, 512, 256}, {8, 3072, 2048}, {37, 1000, 264}, {64, 2048, 2048},
+                               {200, 768, 512}, {300, 4096, 1024}, {5, 6, 7}, {65, 520, 5504}, {128, 512, 4096},
+                               {1100, 768, 200}, {2048, 2560, 1024}}) {
+          CheckGemm(m, n, k, elem, target);
+        }
       }
     }
     CheckAttention(Elem::kBF16, false, 32, 8, 128, {1, 15, 16, 17, 33, 100});

@@ -12,38 +12,67 @@ namespace gauntlet::worker {
 namespace {
 
 using gpu::GemmPlan;
+using gpu::GemmKernel;
 using gpu::PlanGemm;
 
+constexpr gpu::GemmTarget kAmpere{108, true, false};
+constexpr gpu::GemmTarget kHopper{132, true, true};
+constexpr gpu::GemmTarget kPortable{132, false, false};
+
 TEST(GemmPlanTest, SlicesCoverEveryTileOfKExactlyOnce) {
-  for (int m : {1, 8, 16, 17, 64, 65, 512, 8192}) {
-    for (int k : {8, 64, 256, 2048, 5504, 8200}) {
-      const GemmPlan plan = PlanGemm(m, 3072, k, 132, true);
-      const int k_tiles = (k + gpu::kGemmTileK - 1) / gpu::kGemmTileK;
-      ASSERT_GE(plan.splits, 1);
-      // Every slice gets work and together they reach the last tile, no further.
-      EXPECT_LT((plan.splits - 1) * plan.k_tiles_per_split, k_tiles) << m << "x" << k;
-      EXPECT_GE(plan.splits * plan.k_tiles_per_split, k_tiles) << m << "x" << k;
+  for (const gpu::GemmTarget& target : {kAmpere, kHopper}) {
+    for (int m : {1, 8, 16, 17, 64, 65, 128, 512, 8192}) {
+      for (int k : {8, 64, 256, 2048, 5504, 8200}) {
+        const GemmPlan plan = PlanGemm(m, 3072, k, target);
+        const int k_tiles = (k + gpu::kGemmTileK - 1) / gpu::kGemmTileK;
+        ASSERT_GE(plan.splits, 1);
+        // Every slice gets work and together they reach the last tile, no further.
+        EXPECT_LT((plan.splits - 1) * plan.k_tiles_per_split, k_tiles) << m << "x" << k;
+        EXPECT_GE(plan.splits * plan.k_tiles_per_split, k_tiles) << m << "x" << k;
+      }
     }
   }
 }
 
-TEST(GemmPlanTest, TileShapeFollowsRowsAndSkinnyProductsSplitK) {
-  EXPECT_EQ(PlanGemm(1, 2048, 2048, 132, true).config, 0);
-  EXPECT_EQ(PlanGemm(64, 2048, 2048, 132, true).config, 1);
-  EXPECT_EQ(PlanGemm(65, 2048, 2048, 132, true).config, 2);
+TEST(GemmPlanTest, TileShapeFollowsM) {
+  EXPECT_EQ(PlanGemm(1, 2048, 2048, kAmpere).kernel, GemmKernel::kMmaSmall);
+  EXPECT_EQ(PlanGemm(64, 2048, 2048, kAmpere).kernel, GemmKernel::kMmaMedium);
+  EXPECT_EQ(PlanGemm(65, 2048, 2048, kAmpere).kernel, GemmKernel::kMmaLarge);
   // A decode step's 2048×2048 projection has 32 column tiles: it must split k
   // to reach a few blocks per SM; a prefill's fills the GPU on its own.
-  const GemmPlan decode = PlanGemm(8, 2048, 2048, 132, true);
+  const GemmPlan decode = PlanGemm(8, 2048, 2048, kAmpere);
   EXPECT_GT(decode.splits, 4);
   EXPECT_GE(decode.k_tiles_per_split, 2) << "each slice overlaps at least two loads";
-  EXPECT_EQ(PlanGemm(8192, 11008, 2048, 132, true).splits, 1);
+  EXPECT_EQ(PlanGemm(8192, 11008, 2048, kAmpere).splits, 1);
+}
+
+TEST(GemmPlanTest, HopperTakesWgmmaForPrefillsOnly) {
+  // Decode steps stay on the bandwidth-bound mma.sync kernels.
+  EXPECT_EQ(PlanGemm(8, 2048, 2048, kHopper).kernel, GemmKernel::kMmaSmall);
+  EXPECT_EQ(PlanGemm(64, 2048, 2048, kHopper).kernel, GemmKernel::kMmaMedium);
+  // Large prefills fill many rounds: wide tiles, no k split.
+  const GemmPlan large = PlanGemm(8192, 32000, 2048, kHopper);
+  EXPECT_EQ(large.kernel, GemmKernel::kWgmmaWide);
+  EXPECT_EQ(large.tile_n, 256);
+  EXPECT_EQ(large.splits, 1);
+  // 512 × 2048 has 32 wide tiles for 132 SMs: narrow tiles double the
+  // blocks and a k split fills the rest of the round.
+  const GemmPlan small = PlanGemm(512, 2048, 2048, kHopper);
+  EXPECT_EQ(small.kernel, GemmKernel::kWgmmaNarrow);
+  EXPECT_EQ(small.splits, 2);
+  const int tiles = (512 / 128) * (2048 / 128);
+  EXPECT_LE(tiles * small.splits, kHopper.multiprocessors) << "never a second, mostly empty round";
+  EXPECT_EQ(small.blocks, tiles * small.splits);
+  EXPECT_EQ(large.blocks, kHopper.multiprocessors) << "persistent: one block per SM";
 }
 
 TEST(GemmPlanTest, ShapesTheTensorCoresCannotTakeFallBack) {
-  EXPECT_EQ(PlanGemm(8, 2048, 2050, 132, true).config, 3) << "k not a multiple of 8";
-  EXPECT_EQ(PlanGemm(8, 2047, 2048, 132, true).config, 3) << "odd n";
-  const GemmPlan hip = PlanGemm(8, 2048, 2048, 132, false);
-  EXPECT_EQ(hip.config, 3);
+  for (const gpu::GemmTarget& target : {kAmpere, kHopper}) {
+    EXPECT_EQ(PlanGemm(8, 2048, 2050, target).kernel, GemmKernel::kSimt) << "k not a multiple of 8";
+    EXPECT_EQ(PlanGemm(512, 2047, 2048, target).kernel, GemmKernel::kSimt) << "odd n";
+  }
+  const GemmPlan hip = PlanGemm(8, 2048, 2048, kPortable);
+  EXPECT_EQ(hip.kernel, GemmKernel::kSimt);
   EXPECT_EQ(hip.splits, 1);
 }
 

@@ -1,10 +1,15 @@
 // The GPU decoder: host-side orchestration of the kernels in
 // worker/kernels/gpu. One stream; the host builds each step's small index
 // arrays (positions, block tables, cache slots) and sends them in one copy.
+// A decode step's ~90 launches are recorded once as a graph and replayed
+// while nothing they captured changes (see DecodeGraph).
 #include "worker/model/gpu_model.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cstdint>
 #include <cstdlib>
+#include <tuple>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -48,6 +53,11 @@ std::vector<float> Stack(std::initializer_list<const std::vector<float>*> parts)
   return stacked;
 }
 
+bool DisabledByEnvironment(const char* name) {
+  const char* value = std::getenv(name);
+  return value && std::string(value) == "0";
+}
+
 struct GpuLayer {
   DeviceBuffer attn_norm, wqkv, wo, ffn_norm, w_gate_up, w_down;
 };
@@ -76,16 +86,19 @@ class GpuLlama final : public Model {
         inter_(weights.local_intermediate()),
         block_size_(cache.block_size),
         tables_(cache.num_blocks, cache.block_size, cache.shuffle_seed),
-        max_blocks_(cache.num_blocks) {}
+        max_blocks_(cache.num_blocks),
+        graphs_(weights.tp_size == 1 && !DisabledByEnvironment("GAUNTLET_GPU_GRAPHS")) {}
 
   ~GpuLlama() override {
+    DropGraph();
     if (stream_) gpuStreamDestroy(stream_);
   }
 
   Status Init(const ModelWeights& weights, int ordinal) {
     GAUNTLET_GPU_RETURN(gpuSetDevice(ordinal));
     GAUNTLET_GPU_RETURN(gpuStreamCreate(&stream_));
-    GAUNTLET_GPU_RETURN(gpuDeviceGetAttribute(&multiprocessors_, gpuDevAttrMultiProcessorCount, ordinal));
+    GAUNTLET_GPU_RETURN(gpu::QueryGemmTarget(ordinal, &gemm_target_));
+    multiprocessors_ = gemm_target_.multiprocessors;
     GAUNTLET_RETURN_IF_ERROR(UploadElem(embed_, weights.embed, elem_, "the embedding"));
     GAUNTLET_RETURN_IF_ERROR(UploadElem(lm_head_, weights.lm_head, elem_, "the LM head"));
     GAUNTLET_RETURN_IF_ERROR(UploadFloats(final_norm_, weights.final_norm, "the final norm"));
@@ -110,8 +123,10 @@ class GpuLlama final : public Model {
       GAUNTLET_RETURN_IF_ERROR(k_scales_.Reserve(scale_bytes, "the K scales"));
       GAUNTLET_RETURN_IF_ERROR(v_scales_.Reserve(scale_bytes, "the V scales"));
     }
-    spdlog::info("gpu model: device {}, {} SMs, {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
-                 ordinal, multiprocessors_, layers_.size(), elem_ == Elem::kBF16 ? "bf16" : "fp16",
+    spdlog::info("gpu model: device {}, {} SMs ({}), {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
+                 ordinal, multiprocessors_,
+                 gemm_target_.wgmma ? "wgmma GEMM" : gemm_target_.mma_sync ? "mma.sync GEMM" : "portable GEMM",
+                 layers_.size(), elem_ == Elem::kBF16 ? "bf16" : "fp16",
                  tp_size_ > 1 ? "sharded" : "whole", max_blocks_, block_size_, 2 * cache_bytes >> 20,
                  fp8_cache_ ? "fp8 e4m3" : "model dtype");
     return Status::Ok();
@@ -217,9 +232,8 @@ class GpuLlama final : public Model {
 
   // out = x · wᵀ into `partial_`; returns the number of k slices written.
   StatusOr<int> Project(const void* x, int m, const DeviceBuffer& w, int n, int k) {
-    const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, multiprocessors_, gpu::kGemmTensorCores);
-    GAUNTLET_RETURN_IF_ERROR(
-        partial_.Reserve(static_cast<size_t>(plan.splits) * m * n * sizeof(float), "GEMM partial sums"));
+    const gpu::GemmPlan plan = gpu::PlanGemm(m, n, k, gemm_target_);
+    assert(partial_.bytes() >= static_cast<size_t>(plan.splits) * m * n * sizeof(float) && "ReserveStep sized it");
     GAUNTLET_GPU_RETURN(gpu::LaunchGemm({x, w.get(), partial_.get<float>(), m, n, k, elem_}, plan, stream_));
     return plan.splits;
   }
@@ -290,8 +304,6 @@ class GpuLlama final : public Model {
     }
     if (UsesDecodeKernel(decode)) {
       // Decode rows are one per sequence, in slot order.
-      const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, multiprocessors_);
-      GAUNTLET_RETURN_IF_ERROR(decode_scratch_.Reserve(floats * sizeof(float), "decode attention scratch"));
       gpu::PagedDecodeArgs args{q_.get<gpu_bf16>(), k_cache, v_cache, ints + index.tables, ints + index.row_length,
                                 attention_.get<gpu_bf16>(), decode_scratch_.get<float>(), m, heads_, kv_heads_,
                                 head_dim_, index.table_width, index.max_length, config_.attention_scale()};
@@ -324,17 +336,88 @@ class GpuLlama final : public Model {
   // left in logits_.
   Status Forward(const std::vector<int>& tokens, const std::vector<int>& seqs, const std::vector<int>& positions,
                  const std::vector<int>& want, bool decode) {
-    const int m = static_cast<int>(tokens.size()), hidden = config_.hidden;
-    const int q_size = heads_ * head_dim_, kv_size = kv_heads_ * head_dim_;
+    const int m = static_cast<int>(tokens.size()), rows = static_cast<int>(want.size());
     for (int token : tokens) {
       if (token < 0 || token >= config_.vocab) {
         return Status::InvalidArgument("token " + std::to_string(token) + " is outside the vocabulary of " +
                                        std::to_string(config_.vocab));
       }
     }
-    const StepIndex index = Index(tokens, seqs, positions, want);
+    StepIndex index = Index(tokens, seqs, positions, want);
+    // Decode attention splits the tables' whole capacity rather than the
+    // longest row, so a step's launches stay the same for 16 steps.
+    if (decode) index.max_length = index.table_width * block_size_;
     GAUNTLET_RETURN_IF_ERROR(ints_.Upload(index.data.data(), index.data.size() * sizeof(int32_t), "step indices"));
+    GAUNTLET_RETURN_IF_ERROR(ReserveStep(m, rows, index, decode));
+    if (!decode || !graphs_) return Enqueue(m, rows, index, decode);
+    return ReplayOrCapture(m, index);
+  }
+
+  // Every buffer a step writes, at its largest, before any launch: a
+  // captured graph must never see a buffer move under it.
+  Status ReserveStep(int m, int rows, const StepIndex& index, bool decode) {
     GAUNTLET_RETURN_IF_ERROR(ReserveActivations(m));
+    const int q_size = heads_ * head_dim_, kv_size = kv_heads_ * head_dim_, hidden = config_.hidden;
+    size_t partial_floats = 0;
+    for (auto [rows_in, n, k] : {std::tuple{m, q_size + 2 * kv_size, hidden}, {m, hidden, q_size},
+                                 {m, 2 * inter_, hidden}, {m, hidden, inter_}, {rows, config_.vocab, hidden}}) {
+      const gpu::GemmPlan plan = gpu::PlanGemm(rows_in, n, k, gemm_target_);
+      partial_floats = std::max(partial_floats, static_cast<size_t>(plan.splits) * rows_in * n);
+    }
+    GAUNTLET_RETURN_IF_ERROR(partial_.Reserve(partial_floats * sizeof(float), "GEMM partial sums"));
+    GAUNTLET_RETURN_IF_ERROR(
+        logits_.Reserve(static_cast<size_t>(rows) * config_.vocab * sizeof(float), "logits"));
+    if (UsesDecodeKernel(decode)) {
+      const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, multiprocessors_);
+      GAUNTLET_RETURN_IF_ERROR(decode_scratch_.Reserve(floats * sizeof(float), "decode attention scratch"));
+    }
+    return Status::Ok();
+  }
+
+  // A decode step's launches depend on the batch, the block tables' width
+  // and the buffers' addresses; the per-step values (tokens, positions,
+  // tables) are read from ints_, uploaded before each replay. So one graph
+  // serves until one of those changes, every 16 steps at most. TP > 1 runs
+  // eagerly: its all-reduce goes through the host mid-step.
+  Status ReplayOrCapture(int m, const StepIndex& index) {
+    std::vector<uintptr_t> key = {static_cast<uintptr_t>(m), static_cast<uintptr_t>(index.table_width)};
+    for (const DeviceBuffer* buffer : {&ints_, &x_, &h_, &q_, &kv_, &attention_, &act_, &partial_, &logits_,
+                                       &decode_scratch_}) {
+      key.push_back(reinterpret_cast<uintptr_t>(buffer->get()));
+    }
+    if (graph_exec_ && key == graph_key_) return GpuCheck(gpuGraphLaunch(graph_exec_, stream_), "decode graph launch");
+    DropGraph();
+    GAUNTLET_GPU_RETURN(gpuStreamBeginCapture(stream_, gpuStreamCaptureModeRelaxed));
+    const Status enqueued = Enqueue(m, m, index, /*decode=*/true);
+    gpuGraph_t graph = nullptr;
+    const gpuError_t ended = gpuStreamEndCapture(stream_, &graph);
+    GAUNTLET_RETURN_IF_ERROR(enqueued);
+    gpuError_t made = ended;
+    if (ended == gpuSuccess) made = gpuGraphInstantiateWithFlags(&graph_exec_, graph, 0);
+    if (graph) gpuGraphDestroy(graph);
+    if (made != gpuSuccess) {
+      // Graphs only save launch time: run eagerly from here on.
+      spdlog::warn("gpu model: decode graph capture failed ({}); launching decode steps one kernel at a time",
+                   gpuGetErrorString(made));
+      gpuGetLastError();
+      graph_exec_ = nullptr;
+      graphs_ = false;
+      return Enqueue(m, m, index, /*decode=*/true);
+    }
+    graph_key_ = std::move(key);
+    return GpuCheck(gpuGraphLaunch(graph_exec_, stream_), "decode graph launch");
+  }
+
+  void DropGraph() {
+    if (graph_exec_) gpuGraphExecDestroy(graph_exec_);
+    graph_exec_ = nullptr;
+    graph_key_.clear();
+  }
+
+  // The step's launches, in order, on stream_.
+  Status Enqueue(int m, int rows, const StepIndex& index, bool decode) {
+    const int hidden = config_.hidden;
+    const int q_size = heads_ * head_dim_, kv_size = kv_heads_ * head_dim_;
     const int32_t* ints = ints_.get<int32_t>();
 
     GAUNTLET_GPU_RETURN(gpu::Embed(elem_, embed_.get(), ints + index.tokens, m, hidden, config_.embedding_multiplier,
@@ -365,12 +448,10 @@ class GpuLlama final : public Model {
       GAUNTLET_RETURN_IF_ERROR(AddResidual(splits, m, last ? nullptr : &layers_[l + 1].attn_norm));
     }
 
-    const int rows = static_cast<int>(want.size());
     GAUNTLET_GPU_RETURN(gpu::RmsNorm(elem_, x_.get<float>(), ints + index.want, rows, hidden,
                                      final_norm_.get<float>(), config_.rms_eps, h_.get(), stream_));
     GAUNTLET_ASSIGN_OR_RETURN(int splits, Project(h_.get(), rows, lm_head_, config_.vocab, hidden));
     const int64_t count = static_cast<int64_t>(rows) * config_.vocab;
-    GAUNTLET_RETURN_IF_ERROR(logits_.Reserve(count * sizeof(float), "logits"));
     GAUNTLET_GPU_RETURN(gpu::AddSlices(partial_.get<float>(), splits, count, 1.0f / config_.logits_scaling, false,
                                        logits_.get<float>(), stream_));
     return Status::Ok();
@@ -386,6 +467,7 @@ class GpuLlama final : public Model {
   const int max_blocks_;
   size_t layer_cache_elems_ = 0;
   int multiprocessors_ = 1;
+  gpu::GemmTarget gemm_target_;
   gpuStream_t stream_ = nullptr;
 
   DeviceBuffer embed_, lm_head_, final_norm_;
@@ -393,6 +475,11 @@ class GpuLlama final : public Model {
   DeviceBuffer k_cache_, v_cache_, k_scales_, v_scales_;
   DeviceBuffer ints_, x_, h_, q_, kv_, attention_, act_, partial_, projected_, logits_, decode_scratch_, next_tokens_;
   std::vector<float> host_;
+  // The decode graph and what it was captured with; GAUNTLET_GPU_GRAPHS=0
+  // turns graphs off (to compare, or to debug one launch at a time).
+  bool graphs_ = true;
+  gpuGraphExec_t graph_exec_ = nullptr;
+  std::vector<uintptr_t> graph_key_;
 };
 
 // The device this rank drives: when the agent narrowed the visible devices

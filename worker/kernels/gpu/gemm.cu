@@ -8,8 +8,12 @@
 #include "worker/kernels/gpu/gemm.h"
 
 #include "worker/kernels/gpu/mma_sm80.h"
+#if defined(GAUNTLET_GPU_CUDA)
+#include "worker/kernels/gpu/gemm_sm90.h"
+#endif
 
 #include <algorithm>
+#include <utility>
 
 namespace gauntlet::worker::gpu {
 namespace {
@@ -141,15 +145,13 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
 struct TileShape {
   int m, n, warps_m, warps_n, stages;
 };
-constexpr TileShape kShapes[3] = {{kGemmTileM[0], kGemmTileN[0], 1, 4, 4},
-                                  {kGemmTileM[1], kGemmTileN[1], 2, 2, 4},
-                                  {kGemmTileM[2], kGemmTileN[2], 2, 4, 3}};
+constexpr TileShape kShapes[3] = {{16, 64, 1, 4, 4}, {64, 64, 2, 2, 4}, {128, 128, 2, 4, 3}};
 
 constexpr size_t SharedBytes(TileShape s) { return static_cast<size_t>(s.stages) * (s.m + s.n) * kTileK * 2; }
 
-template <typename T, int kConfig>
+template <typename T, int kShape>
 gpuError_t LaunchTensorCore(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
-  constexpr TileShape s = kShapes[kConfig];
+  constexpr TileShape s = kShapes[kShape];
   auto kernel = TensorCoreGemm<T, s.m, s.n, s.warps_m, s.warps_n, s.stages>;
   static const gpuError_t opted_in =
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(SharedBytes(s)));
@@ -163,11 +165,13 @@ gpuError_t LaunchTensorCore(const GemmArgs& args, const GemmPlan& plan, gpuStrea
 
 template <typename T>
 gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
-  switch (plan.config) {
-    case 0: return LaunchTensorCore<T, 0>(args, plan, stream);
-    case 1: return LaunchTensorCore<T, 1>(args, plan, stream);
-    case 2: return LaunchTensorCore<T, 2>(args, plan, stream);
-    default: break;
+  switch (plan.kernel) {
+    case GemmKernel::kMmaSmall: return LaunchTensorCore<T, 0>(args, plan, stream);
+    case GemmKernel::kMmaMedium: return LaunchTensorCore<T, 1>(args, plan, stream);
+    case GemmKernel::kMmaLarge: return LaunchTensorCore<T, 2>(args, plan, stream);
+    case GemmKernel::kWgmmaWide:
+    case GemmKernel::kWgmmaNarrow: return LaunchWgmmaGemm(args, plan, stream);
+    case GemmKernel::kSimt: break;
   }
   SimtGemm<T><<<dim3((args.n + 15) / 16, (args.m + 15) / 16), dim3(16, 16), 0, stream>>>(
       static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k);
@@ -187,6 +191,20 @@ gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan&, gpuStream_t stream
 
 }  // namespace
 
+gpuError_t QueryGemmTarget(int device, GemmTarget* target) {
+  int major = 0, minor = 0;
+  for (auto [value, attribute] : {std::pair{&target->multiprocessors, gpuDevAttrMultiProcessorCount},
+                                  {&major, gpuDevAttrComputeCapabilityMajor},
+                                  {&minor, gpuDevAttrComputeCapabilityMinor}}) {
+    if (const gpuError_t error = gpuDeviceGetAttribute(value, attribute, device); error != gpuSuccess) return error;
+  }
+#if defined(GAUNTLET_GPU_CUDA)
+  target->mma_sync = major >= 8;
+  target->wgmma = WgmmaGemmAvailable(major, minor);
+#endif
+  return gpuSuccess;
+}
+
 gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
   if (args.m == 0 || args.n == 0) return gpuSuccess;
   return args.elem == Elem::kBF16 ? LaunchTyped<gpu_bf16>(args, plan, stream)
@@ -195,16 +213,29 @@ gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t st
 
 }  // namespace gauntlet::worker::gpu
 
-// A C entry point so benchmarks can call the GEMM on tensors they own.
-extern "C" int gauntlet_gemm(const void* x, const void* w, float* out, int m, int n, int k, int bf16,
-                             int multiprocessors, void* stream) {
+// C entry points so benchmarks can call the GEMM on tensors they own; the
+// plan is the one the model would use on the current device.
+namespace {
+gauntlet::worker::gpu::GemmPlan BenchPlan(int m, int n, int k) {
   using namespace gauntlet::worker::gpu;
-  const GemmPlan plan = PlanGemm(m, n, k, multiprocessors, kGemmTensorCores);
+  int device = 0;
+  (void)gpuGetDevice(&device);
+  static const GemmTarget target = [device] {
+    GemmTarget queried;
+    (void)QueryGemmTarget(device, &queried);
+    return queried;
+  }();
+  return PlanGemm(m, n, k, target);
+}
+}  // namespace
+
+extern "C" int gauntlet_gemm(const void* x, const void* w, float* out, int m, int n, int k, int bf16, void* stream) {
+  using namespace gauntlet::worker::gpu;
   GemmArgs args{x, w, out, m, n, k, bf16 ? Elem::kBF16 : Elem::kF16};
-  return static_cast<int>(LaunchGemm(args, plan, static_cast<gpuStream_t>(stream)));
+  return static_cast<int>(LaunchGemm(args, BenchPlan(m, n, k), static_cast<gpuStream_t>(stream)));
 }
 
-extern "C" int gauntlet_gemm_splits(int m, int n, int k, int multiprocessors) {
-  using namespace gauntlet::worker::gpu;
-  return PlanGemm(m, n, k, multiprocessors, kGemmTensorCores).splits;
-}
+extern "C" int gauntlet_gemm_splits(int m, int n, int k) { return BenchPlan(m, n, k).splits; }
+
+// The kernel the plan picks, for the benchmark's table.
+extern "C" int gauntlet_gemm_kernel(int m, int n, int k) { return static_cast<int>(BenchPlan(m, n, k).kernel); }

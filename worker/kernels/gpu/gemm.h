@@ -16,13 +16,6 @@ namespace gauntlet::worker::gpu {
 
 enum class Elem { kBF16, kF16 };
 
-// The mma.sync kernels are NVIDIA's; a HIP build takes the portable one.
-#if defined(GAUNTLET_GPU_CUDA)
-inline constexpr bool kGemmTensorCores = true;
-#else
-inline constexpr bool kGemmTensorCores = false;
-#endif
-
 struct GemmArgs {
   const void* x;  // [m, k]
   const void* w;  // [n, k]
@@ -31,7 +24,12 @@ struct GemmArgs {
   Elem elem;
 };
 
-// `plan` from PlanGemm(m, n, k, multiprocessors, kGemmTensorCores).
+// What `device` and this build offer the GEMM: SM count, and which
+// tensor-core kernels apply (mma.sync on NVIDIA sm_80+, wgmma on sm_90 when
+// built with sm_90a code; a HIP build has the portable kernel only).
+gpuError_t QueryGemmTarget(int device, GemmTarget* target);
+
+// `plan` from PlanGemm(m, n, k, target).
 gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream);
 
 }  // namespace gauntlet::worker::gpu

@@ -3,25 +3,58 @@
 #include <algorithm>
 
 namespace gauntlet::worker::gpu {
+namespace {
 
-GemmPlan PlanGemm(int m, int n, int k, int multiprocessors, bool tensor_cores) {
+int CeilDiv(int a, int b) { return (a + b - 1) / b; }
+
+int Tiles(int m, int n, int tile_m, int tile_n) { return CeilDiv(m, tile_m) * CeilDiv(n, tile_n); }
+
+// The share of the SMs' time that `blocks` equal work items keep busy, one
+// per SM at a time: the last round of 1.1 rounds leaves most SMs idle.
+double RoundEfficiency(int blocks, int multiprocessors) {
+  const int rounds = CeilDiv(blocks, multiprocessors);
+  return static_cast<double>(blocks) / (static_cast<double>(rounds) * multiprocessors);
+}
+
+}  // namespace
+
+GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target) {
   GemmPlan plan;
-  // The tensor-core path loads 16-byte chunks of k and stores column pairs.
-  if (!tensor_cores || k % 8 != 0 || n % 2 != 0) {
-    plan.config = 3;
+  // The tensor-core kernels load 16-byte chunks of k and store column pairs.
+  if (!target.mma_sync || k % 8 != 0 || n % 2 != 0) return plan;
+  const int k_tiles = CeilDiv(k, kGemmTileK);
+  const int sms = std::max(1, target.multiprocessors);
+
+  if (target.wgmma && m > 64) {
+    // One persistent block per SM (its pipeline takes most of shared memory),
+    // walking the tiles in rounds. Wide tiles read less per FLOP; narrow ones
+    // win when wide ones would leave a round mostly empty (0.9: our estimate
+    // of wide tiles' edge per FLOP).
+    const bool wide = RoundEfficiency(Tiles(m, n, 128, 256), sms) >= 0.9 * RoundEfficiency(Tiles(m, n, 128, 128), sms);
+    plan.kernel = wide ? GemmKernel::kWgmmaWide : GemmKernel::kWgmmaNarrow;
+    plan.tile_m = 128;
+    plan.tile_n = wide ? 256 : 128;
+    // Split k only to fill a round: a partial extra round costs more than
+    // the extra slices save.
+    const int tiles = Tiles(m, n, plan.tile_m, plan.tile_n);
+    const int splits = std::clamp(sms / tiles, 1, std::max(1, k_tiles / 4));
+    plan.k_tiles_per_split = CeilDiv(k_tiles, splits);
+    plan.splits = CeilDiv(k_tiles, plan.k_tiles_per_split);
+    plan.blocks = std::min(tiles * plan.splits, sms);
     return plan;
   }
-  plan.config = m <= 16 ? 0 : m <= 64 ? 1 : 2;
-  const int tile_m = kGemmTileM[plan.config], tile_n = kGemmTileN[plan.config];
-  const int tiles = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
-  const int k_tiles = (k + kGemmTileK - 1) / kGemmTileK;
+
+  plan.kernel = m <= 16 ? GemmKernel::kMmaSmall : m <= 64 ? GemmKernel::kMmaMedium : GemmKernel::kMmaLarge;
+  plan.tile_m = m <= 16 ? 16 : m <= 64 ? 64 : 128;
+  plan.tile_n = m <= 64 ? 64 : 128;
   // Skinny products are bandwidth-bound: split k until there are blocks enough
   // to keep every SM's loads in flight (a few per SM), leaving each split at
   // least two k tiles so the pipeline has something to overlap.
-  const int wanted_blocks = plan.config == 2 ? multiprocessors : 4 * multiprocessors;
-  const int splits = std::clamp((wanted_blocks + tiles - 1) / tiles, 1, std::max(1, k_tiles / 2));
-  plan.k_tiles_per_split = (k_tiles + splits - 1) / splits;
-  plan.splits = (k_tiles + plan.k_tiles_per_split - 1) / plan.k_tiles_per_split;
+  const int tiles = Tiles(m, n, plan.tile_m, plan.tile_n);
+  const int wanted_blocks = plan.kernel == GemmKernel::kMmaLarge ? sms : 4 * sms;
+  const int splits = std::clamp(CeilDiv(wanted_blocks, tiles), 1, std::max(1, k_tiles / 2));
+  plan.k_tiles_per_split = CeilDiv(k_tiles, splits);
+  plan.splits = CeilDiv(k_tiles, plan.k_tiles_per_split);
   return plan;
 }
 

@@ -4,19 +4,32 @@
 
 namespace gauntlet::worker::gpu {
 
+enum class GemmKernel {
+  kMmaSmall,     // mma.sync, 16 × 64 tiles: decode steps (m ≤ 16).
+  kMmaMedium,    // mma.sync, 64 × 64.
+  kMmaLarge,     // mma.sync, 128 × 128: prefills where wgmma is absent.
+  kWgmmaWide,    // Hopper wgmma + TMA, 128 × 256 tiles.
+  kWgmmaNarrow,  // The same at 128 × 128, for shapes with few wide tiles.
+  kSimt,         // Portable: HIP, and shapes the tensor-core kernels cannot take.
+};
+
+// What the device and the build offer.
+struct GemmTarget {
+  int multiprocessors = 1;
+  bool mma_sync = false;  // NVIDIA sm_80 or later.
+  bool wgmma = false;     // An sm_90 device and a build with sm_90a code.
+};
+
 struct GemmPlan {
-  int config = 0;  // Tile shape: 0 small m, 1 medium m, 2 large m, 3 the portable fallback.
+  GemmKernel kernel = GemmKernel::kSimt;
+  int tile_m = 16, tile_n = 16;
   int splits = 1;  // Slices of k; the output holds splits × m × n floats.
   int k_tiles_per_split = 0;
+  int blocks = 0;  // The wgmma kernels are persistent: blocks launched, one per SM.
 };
 
 inline constexpr int kGemmTileK = 64;
 
-// Tile rows and columns of each tensor-core configuration.
-inline constexpr int kGemmTileM[3] = {16, 64, 128};
-inline constexpr int kGemmTileN[3] = {64, 64, 128};
-
-// `tensor_cores`: whether the build has the mma.sync kernels (NVIDIA).
-GemmPlan PlanGemm(int m, int n, int k, int multiprocessors, bool tensor_cores);
+GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target);
 
 }  // namespace gauntlet::worker::gpu
