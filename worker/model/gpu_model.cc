@@ -374,13 +374,14 @@ class GpuLlama final : public Model {
     return Status::Ok();
   }
 
-  // A decode step's launches depend on the batch, the block tables' width
-  // and the buffers' addresses; the per-step values (tokens, positions,
+  // A decode step's launches depend on the batch (its rows, sequences and
+  // cache segments), the block tables' width and the buffers' addresses; the per-step values (tokens, positions,
   // tables) are read from ints_, uploaded before each replay. So one graph
   // serves until one of those changes, every 16 steps at most. TP > 1 runs
   // eagerly: its all-reduce goes through the host mid-step.
   Status ReplayOrCapture(int m, const StepIndex& index) {
-    std::vector<uintptr_t> key = {static_cast<uintptr_t>(m), static_cast<uintptr_t>(index.table_width)};
+    std::vector<uintptr_t> key = {static_cast<uintptr_t>(m), static_cast<uintptr_t>(index.table_width),
+                                  static_cast<uintptr_t>(index.slots), static_cast<uintptr_t>(index.segments)};
     for (const DeviceBuffer* buffer : {&ints_, &x_, &h_, &q_, &kv_, &attention_, &act_, &partial_, &logits_,
                                        &decode_scratch_}) {
       key.push_back(reinterpret_cast<uintptr_t>(buffer->get()));

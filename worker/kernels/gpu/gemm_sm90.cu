@@ -55,7 +55,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   extern __shared__ unsigned char shared_raw[];
   // 128-byte swizzling repeats every 1024 bytes; the descriptors assume each
   // tile starts on that period.
-  unsigned char* shared = shared_raw + ((1024 - (SharedAddress32(shared_raw) & 1023)) & 1023);
+  unsigned char* shared = shared_raw + ((1024 - (SharedAddress(shared_raw) & 1023)) & 1023);
   unsigned char* x_tiles = shared;
   unsigned char* w_tiles = shared + kStages * kXBytes;
   uint64_t* full = reinterpret_cast<uint64_t*>(w_tiles + kStages * kWBytes);

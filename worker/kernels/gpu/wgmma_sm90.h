@@ -13,6 +13,7 @@
 #include <cuda.h>
 
 #include "worker/backend/gpu_vendor.h"
+#include "worker/kernels/gpu/mma_sm80.h"  // SharedAddress
 
 namespace gauntlet::worker::gpu {
 
@@ -22,25 +23,21 @@ namespace gauntlet::worker::gpu {
 #define GAUNTLET_SM90A_ASM(...) __trap()
 #endif
 
-__device__ __forceinline__ uint32_t SharedAddress32(const void* pointer) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
-}
-
 // ---- mbarriers: a count of arrivals plus, for TMA, a count of bytes.
 
 __device__ __forceinline__ void BarrierInit(uint64_t* barrier, int arrivals) {
-  GAUNTLET_SM90A_ASM("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(SharedAddress32(barrier)), "r"(arrivals));
+  GAUNTLET_SM90A_ASM("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(SharedAddress(barrier)), "r"(arrivals));
 }
 // Makes initialized barriers visible to the copy engine before anyone uses them.
 __device__ __forceinline__ void FenceBarrierInit() {
   GAUNTLET_SM90A_ASM("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
 __device__ __forceinline__ void BarrierArrive(uint64_t* barrier) {
-  GAUNTLET_SM90A_ASM("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(SharedAddress32(barrier)) : "memory");
+  GAUNTLET_SM90A_ASM("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(SharedAddress(barrier)) : "memory");
 }
 // One arrival that also tells the barrier how many bytes the copies will land.
 __device__ __forceinline__ void BarrierArriveExpectBytes(uint64_t* barrier, uint32_t bytes) {
-  GAUNTLET_SM90A_ASM("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(SharedAddress32(barrier)),
+  GAUNTLET_SM90A_ASM("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(SharedAddress(barrier)),
                      "r"(bytes)
                      : "memory");
 }
@@ -51,7 +48,7 @@ __device__ __forceinline__ void BarrierWait(uint64_t* barrier, uint32_t parity) 
     GAUNTLET_SM90A_ASM(
         "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
         : "=r"(done)
-        : "r"(SharedAddress32(barrier)), "r"(parity)
+        : "r"(SharedAddress(barrier)), "r"(parity)
         : "memory");
   } while (!done);
 }
@@ -63,8 +60,8 @@ __device__ __forceinline__ void TmaLoad2d(void* shared, const CUtensorMap* map, 
                                           int outer) {
   GAUNTLET_SM90A_ASM(
       "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], "
-      "[%4];\n" ::"r"(SharedAddress32(shared)),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer), "r"(SharedAddress32(barrier))
+      "[%4];\n" ::"r"(SharedAddress(shared)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer), "r"(SharedAddress(barrier))
       : "memory");
 }
 
@@ -75,7 +72,7 @@ __device__ __forceinline__ void TmaLoad2d(void* shared, const CUtensorMap* map, 
 // bytes. Stepping k by 16 within a row moves the start by 32 bytes; the
 // hardware applies the swizzle to the resulting addresses.
 __device__ __forceinline__ uint64_t SwizzledTileDescriptor(const void* shared) {
-  const uint64_t address = SharedAddress32(shared);
+  const uint64_t address = SharedAddress(shared);
   uint64_t descriptor = (address & 0x3FFFF) >> 4;
   descriptor |= uint64_t{16 >> 4} << 16;    // Leading-dimension offset (unused by swizzled k-major).
   descriptor |= uint64_t{1024 >> 4} << 32;  // Stride offset: one 8-row atom.
