@@ -2,7 +2,7 @@
 // worker/kernels/gpu. One stream; the host builds each step's small index
 // arrays (positions, block tables, cache slots) and sends them in one copy.
 // A decode step's ~90 launches are recorded once as a graph and replayed
-// while nothing they captured changes (see DecodeGraph).
+// while nothing they captured changes (see ReplayOrCapture).
 #include "worker/model/gpu_model.h"
 
 #include <algorithm>
@@ -375,10 +375,11 @@ class GpuLlama final : public Model {
   }
 
   // A decode step's launches depend on the batch (its rows, sequences and
-  // cache segments), the block tables' width and the buffers' addresses; the per-step values (tokens, positions,
-  // tables) are read from ints_, uploaded before each replay. So one graph
-  // serves until one of those changes, every 16 steps at most. TP > 1 runs
-  // eagerly: its all-reduce goes through the host mid-step.
+  // cache segments), the block tables' width and the buffers' addresses; the
+  // per-step values (tokens, positions, tables) are read from ints_, uploaded
+  // before each replay. So one graph serves until one of those changes,
+  // every 16 steps at most. TP > 1 runs eagerly: its all-reduce goes through
+  // the host mid-step.
   Status ReplayOrCapture(int m, const StepIndex& index) {
     std::vector<uintptr_t> key = {static_cast<uintptr_t>(m), static_cast<uintptr_t>(index.table_width),
                                   static_cast<uintptr_t>(index.slots), static_cast<uintptr_t>(index.segments)};
@@ -392,10 +393,10 @@ class GpuLlama final : public Model {
     const Status enqueued = Enqueue(m, m, index, /*decode=*/true);
     gpuGraph_t graph = nullptr;
     const gpuError_t ended = gpuStreamEndCapture(stream_, &graph);
-    GAUNTLET_RETURN_IF_ERROR(enqueued);
     gpuError_t made = ended;
-    if (ended == gpuSuccess) made = gpuGraphInstantiateWithFlags(&graph_exec_, graph, 0);
+    if (ended == gpuSuccess && enqueued.ok()) made = gpuGraphInstantiateWithFlags(&graph_exec_, graph, 0);
     if (graph) gpuGraphDestroy(graph);
+    GAUNTLET_RETURN_IF_ERROR(enqueued);
     if (made != gpuSuccess) {
       // Graphs only save launch time: run eagerly from here on.
       spdlog::warn("gpu model: decode graph capture failed ({}); launching decode steps one kernel at a time",
