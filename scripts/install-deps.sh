@@ -11,6 +11,7 @@ packages=(
   libopenmpi-dev openmpi-bin libsentencepiece-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
+  hipcc libamdhip64-dev
   chromium
   curl
 )

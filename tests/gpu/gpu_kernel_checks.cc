@@ -68,7 +68,8 @@ std::vector<float> FromBits(const std::vector<uint16_t>& bits, Elem elem) {
 template <typename T>
 std::vector<T> Download(const DeviceBuffer& buffer, size_t count) {
   std::vector<T> host(count);
-  gpuMemcpy(host.data(), buffer.get(), count * sizeof(T), gpuMemcpyDeviceToHost);
+  Expect(GpuCheck(gpuMemcpy(host.data(), buffer.get(), count * sizeof(T), gpuMemcpyDeviceToHost), "download"),
+         "download");
   return host;
 }
 
@@ -84,7 +85,7 @@ double RelativeError(const std::vector<float>& a, const std::vector<float>& b) {
 
 int Multiprocessors() {
   int count = 1;
-  gpuDeviceGetAttribute(&count, gpuDevAttrMultiProcessorCount, 0);
+  Expect(GpuCheck(gpuDeviceGetAttribute(&count, gpuDevAttrMultiProcessorCount, 0), "SM count"), "SM count");
   return count;
 }
 
@@ -190,7 +191,7 @@ void CheckAttention(Elem elem, bool fp8, int heads, int kv_heads, int head_dim, 
     } else {
       Expect(GpuCheck(gpu::StoreKv(elem, store, nullptr), "store"), "store");
     }
-    gpuStreamSynchronize(nullptr);
+    Expect(GpuCheck(gpuStreamSynchronize(nullptr), "synchronize"), "synchronize");
   }
   if (prefill_rows > 0) {
     CheckPrefill(elem, cpu_cache, k_cache, v_cache, fp8 ? k_scales.get<float>() : nullptr,
@@ -382,6 +383,12 @@ int main(int argc, char** argv) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int devices = 0;
+  if (gpuGetDeviceCount(&devices) != gpuSuccess || devices == 0) {
+    std::printf("FAILED: no GPU is visible; these checks need one\n");
+    MPI_Finalize();
+    return 1;
+  }
   if (size == 1) {
     // Every kernel the device can run: on Hopper the prefill shapes go to
     // wgmma, so they are checked once more on mma.sync.

@@ -40,7 +40,7 @@ class DeviceBuffer {
     Free();
     if (gpuMalloc(&data_, bytes) != gpuSuccess) {
       data_ = nullptr;
-      gpuGetLastError();  // Clear the sticky error so later calls report their own.
+      (void)gpuGetLastError();  // Clear the sticky error so later calls report their own.
       return Status::Unavailable("GPU out of memory: " + std::to_string(bytes >> 20) + " MiB for " + what +
                                  "; use a smaller batch or context, a larger tp, or a card with more memory");
     }
@@ -60,7 +60,7 @@ class DeviceBuffer {
 
  private:
   void Free() {
-    if (data_) gpuFree(data_);
+    if (data_) (void)gpuFree(data_);  // A destructor has no one to tell.
     data_ = nullptr;
     bytes_ = 0;
   }

@@ -49,15 +49,51 @@ using gpuGraphExec_t = cudaGraphExec_t;
 #define gpuGraphExecDestroy cudaGraphExecDestroy
 #define GPU_WARP_SIZE 32
 
+#if defined(__CUDACC__)  // Device helpers; host-only files (gpu_model.cc) skip them.
+__device__ __forceinline__ gpu_bf16 gpuFloatToBf16(float value) { return __float2bfloat16(value); }
+__device__ __forceinline__ float2 gpuBf16PairToFloat2(gpu_bf162 pair) { return __bfloat1622float2(pair); }
+// The value of lane (this lane ^ lane_mask) of the 32-lane group.
+__device__ __forceinline__ float gpuShflXor(float value, int lane_mask) {
+  return __shfl_xor_sync(0xffffffffu, value, lane_mask);
+}
+#endif
+
 #elif defined(GAUNTLET_GPU_HIP)
-#include <hip/hip_bf16.h>
 #include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
 
-using gpuError_t = hipError_t;
-using gpuStream_t = hipStream_t;
+#if __has_include(<hip/hip_bf16.h>)
+#include <hip/hip_bf16.h>
 using gpu_bf16 = __hip_bfloat16;
 using gpu_bf162 = __hip_bfloat162;
+#if defined(__HIPCC__)
+__device__ __forceinline__ gpu_bf16 gpuFloatToBf16(float value) { return __float2bfloat16(value); }
+__device__ __forceinline__ float2 gpuBf16PairToFloat2(gpu_bf162 pair) { return __bfloat1622float2(pair); }
+#endif
+#else
+// ROCm before 6.0 (Debian's HIP 5.2) has only hip_bfloat16, whose float
+// constructor rounds to nearest even as __float2bfloat16 does.
+#include <hip/hip_bfloat16.h>
+using gpu_bf16 = hip_bfloat16;
+struct gpu_bf162 {
+  hip_bfloat16 x, y;
+};
+#if defined(__HIPCC__)
+__device__ __forceinline__ gpu_bf16 gpuFloatToBf16(float value) { return hip_bfloat16(value); }
+__device__ __forceinline__ float2 gpuBf16PairToFloat2(gpu_bf162 pair) {
+  return make_float2(static_cast<float>(pair.x), static_cast<float>(pair.y));
+}
+#endif
+#endif
+
+#if defined(__HIPCC__)
+// HIP before 6.2 has no *_sync shuffles; a wavefront runs in lockstep, and
+// the 32-lane width keeps each half of a 64-wide wavefront to itself.
+__device__ __forceinline__ float gpuShflXor(float value, int lane_mask) { return __shfl_xor(value, lane_mask, 32); }
+#endif
+
+using gpuError_t = hipError_t;
+using gpuStream_t = hipStream_t;
 using gpu_half = __half;
 #define gpuSuccess hipSuccess
 #define gpuGetLastError hipGetLastError

@@ -91,7 +91,7 @@ class GpuLlama final : public Model {
 
   ~GpuLlama() override {
     DropGraph();
-    if (stream_) gpuStreamDestroy(stream_);
+    if (stream_) (void)gpuStreamDestroy(stream_);
   }
 
   Status Init(const ModelWeights& weights, int ordinal) {
@@ -395,13 +395,13 @@ class GpuLlama final : public Model {
     const gpuError_t ended = gpuStreamEndCapture(stream_, &graph);
     gpuError_t made = ended;
     if (ended == gpuSuccess && enqueued.ok()) made = gpuGraphInstantiateWithFlags(&graph_exec_, graph, 0);
-    if (graph) gpuGraphDestroy(graph);
+    if (graph) (void)gpuGraphDestroy(graph);
     GAUNTLET_RETURN_IF_ERROR(enqueued);
     if (made != gpuSuccess) {
       // Graphs only save launch time: run eagerly from here on.
       spdlog::warn("gpu model: decode graph capture failed ({}); launching decode steps one kernel at a time",
                    gpuGetErrorString(made));
-      gpuGetLastError();
+      (void)gpuGetLastError();  // The failure is reported above; later calls report their own.
       graph_exec_ = nullptr;
       graphs_ = false;
       return Enqueue(m, m, index, /*decode=*/true);
@@ -411,7 +411,7 @@ class GpuLlama final : public Model {
   }
 
   void DropGraph() {
-    if (graph_exec_) gpuGraphExecDestroy(graph_exec_);
+    if (graph_exec_) (void)gpuGraphExecDestroy(graph_exec_);
     graph_exec_ = nullptr;
     graph_key_.clear();
   }
@@ -489,7 +489,7 @@ class GpuLlama final : public Model {
 StatusOr<int> Ordinal(const GpuPlacement& placement) {
   int count = 0;
   if (gpuGetDeviceCount(&count) != gpuSuccess || count == 0) {
-    gpuGetLastError();
+    (void)gpuGetLastError();  // Clear the sticky error; the status below says what happened.
     return Err(Status::FailedPrecondition("backend 'gpu': no GPU is visible to this worker; run the job on a node "
                                           "whose agent has --devices gpu"));
   }

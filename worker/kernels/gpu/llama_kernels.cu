@@ -17,7 +17,7 @@ template <typename T>
 __device__ __forceinline__ T FromFloat(float value);
 template <>
 __device__ __forceinline__ gpu_bf16 FromFloat<gpu_bf16>(float value) {
-  return __float2bfloat16(value);
+  return gpuFloatToBf16(value);
 }
 template <>
 __device__ __forceinline__ gpu_half FromFloat<gpu_half>(float value) {
@@ -38,12 +38,12 @@ __device__ __forceinline__ gpu_half FromFloat<gpu_half>(float value) {
 
 __device__ __forceinline__ float WarpSum(float value) {
 #pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffff, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2) value += gpuShflXor(value, offset);
   return value;
 }
 __device__ __forceinline__ float WarpMax(float value) {
 #pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) value = fmaxf(value, __shfl_xor_sync(0xffffffff, value, offset));
+  for (int offset = 16; offset > 0; offset /= 2) value = fmaxf(value, gpuShflXor(value, offset));
   return value;
 }
 

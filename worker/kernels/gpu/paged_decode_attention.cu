@@ -67,7 +67,7 @@ __device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
   const gpu_bf162* pairs = reinterpret_cast<const gpu_bf162*>(&raw);
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
-    const float2 f = __bfloat1622float2(pairs[i]);
+    const float2 f = gpuBf16PairToFloat2(pairs[i]);
     out[2 * i] = f.x, out[2 * i + 1] = f.y;
   }
 }
@@ -148,7 +148,7 @@ __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Spli
 #pragma unroll
       for (int g = 0; g < kGroup; ++g) {
 #pragma unroll
-        for (int j = 0; j < kTokensInFlight; ++j) score[g][j] += __shfl_xor_sync(0xffffffff, score[g][j], offset);
+        for (int j = 0; j < kTokensInFlight; ++j) score[g][j] += gpuShflXor(score[g][j], offset);
       }
     }
     float weight[kGroup][kTokensInFlight];
@@ -332,8 +332,8 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
         tile_max = fmaxf(tile_max, x);
       }
     }
-    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 1));
-    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 2));
+    tile_max = fmaxf(tile_max, gpuShflXor(tile_max, 1));
+    tile_max = fmaxf(tile_max, gpuShflXor(tile_max, 2));
     const float next_max = fmaxf(running_max, tile_max);
     const float base = next_max == -INFINITY ? 0.0f : next_max;
     const float correction = __expf(running_max - base);
@@ -358,8 +358,8 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
     }
   }
   WaitAsync<0>();
-  running_sum += __shfl_xor_sync(0xffffffff, running_sum, 1);
-  running_sum += __shfl_xor_sync(0xffffffff, running_sum, 2);
+  running_sum += gpuShflXor(running_sum, 1);
+  running_sum += gpuShflXor(running_sum, 2);
 
   // The stages are free once every warp is here: merge through them.
   __syncthreads();
@@ -397,7 +397,7 @@ __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Spli
     merged_l += l * factor;
     merged_acc += partial_acc[(base + s) * kHeadDim + d] * factor;
   }
-  args.out[(static_cast<int64_t>(seq) * args.heads + head) * kHeadDim + d] = __float2bfloat16(merged_acc / merged_l);
+  args.out[(static_cast<int64_t>(seq) * args.heads + head) * kHeadDim + d] = gpuFloatToBf16(merged_acc / merged_l);
 }
 
 // Splits short enough to fill the GPU several times over: about four full

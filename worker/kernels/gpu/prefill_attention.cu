@@ -151,8 +151,8 @@ __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
           tile_max = fmaxf(tile_max, score);
         }
       }
-      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 1));
-      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, 2));
+      tile_max = fmaxf(tile_max, gpuShflXor(tile_max, 1));
+      tile_max = fmaxf(tile_max, gpuShflXor(tile_max, 2));
       const float next_max = fmaxf(running_max[h], tile_max);
       // A row that has seen nothing yet (all masked) keeps zeros, not NaNs.
       const float base = next_max == -INFINITY ? 0.0f : next_max;
@@ -193,8 +193,8 @@ __global__ void __launch_bounds__(kWarps * 32) FlashPrefill(PrefillArgs a) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     float sum = running_sum[h];
-    sum += __shfl_xor_sync(0xffffffff, sum, 1);
-    sum += __shfl_xor_sync(0xffffffff, sum, 2);
+    sum += gpuShflXor(sum, 1);
+    sum += gpuShflXor(sum, 2);
     if (my_row[h] >= a.rows) continue;
     T* row = out + (static_cast<int64_t>(my_row[h]) * a.heads + head) * kHeadDim;
 #pragma unroll
