@@ -35,11 +35,15 @@ StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir)
   if (fs::exists(fs::path(model_dir) / "tokenizer.model")) {
     return SentencePieceTokenizer((fs::path(model_dir) / "tokenizer.model").string());
   }
+  if (fs::exists(fs::path(model_dir) / "tokenizer.json")) {
+    return HuggingFaceTokenizer((fs::path(model_dir) / "tokenizer.json").string());
+  }
   std::ifstream config(fs::path(model_dir) / "config.json");
   auto json = nlohmann::json::parse(config, nullptr, false);
   if (json.is_object() && json.value("gauntlet_tokenizer", "") == "bytes") return ByteTokenizer();
-  return Err(Status::NotFound(model_dir + ": no tokenizer.model (SentencePiece) and config.json names no "
-                              "gauntlet_tokenizer; Hugging Face tokenizer.json is not read yet"));
+  return Err(Status::NotFound(model_dir + ": no tokenizer.model (SentencePiece) or tokenizer.json (Hugging Face), "
+                              "and config.json names no gauntlet_tokenizer; copy the model's tokenizer files into "
+                              "the folder"));
 }
 
 }  // namespace gauntlet::worker

@@ -1,10 +1,11 @@
-// Tokenizers a model folder can name:
+// Tokenizers a model folder can name, looked for in this order:
 //   tokenizer.model                  SentencePiece, through Debian's libsentencepiece
 //                                    (compiled in when the library is found)
+//   tokenizer.json                   Hugging Face byte-level BPE (GPT-2, Llama 3,
+//                                    Granite, StarCoder), regexes through PCRE2
 //   "gauntlet_tokenizer": "bytes"    in config.json: the byte-level tokenizer of
 //                                    models made by `gauntlet-worker make-model`
 //                                    (token = byte + 3; 0 pad, 1 begin, 2 end)
-// Hugging Face tokenizer.json (BPE) is not read yet.
 #pragma once
 
 #include <memory>
@@ -28,7 +29,10 @@ StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir)
 
 constexpr int kByteTokenOffset = 3;
 std::unique_ptr<Tokenizer> ByteTokenizer();
-// Nullptr and a status when this worker was built without SentencePiece.
+// A status saying so when this worker was built without SentencePiece.
 StatusOr<std::unique_ptr<Tokenizer>> SentencePieceTokenizer(const std::string& model_path);
+// The same without PCRE2. Encode applies the file's post-processor template
+// (a BOS token, say), as Hugging Face's encode does by default.
+StatusOr<std::unique_ptr<Tokenizer>> HuggingFaceTokenizer(const std::string& tokenizer_json);
 
 }  // namespace gauntlet::worker
