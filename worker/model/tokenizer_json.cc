@@ -58,10 +58,14 @@ class Pattern {
         pcre2_match_data_create_from_pattern(code_.get(), nullptr), pcre2_match_data_free);
     std::vector<bpe::Range> matches;
     size_t at = 0;
+    // PCRE2 checks the whole subject's UTF-8 on every call unless told not
+    // to: once is enough (quadratic otherwise: 49 s for 1 MB of text).
+    uint32_t options = 0;
     while (at < text.size()) {
-      const int found = pcre2_match(code_.get(), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0,
+      const int found = pcre2_match(code_.get(), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, options,
                                     data.get(), nullptr);
-      if (found < 0) break;
+      if (found < 0) break;  // No more matches, or invalid UTF-8: the rest stays one piece.
+      options = PCRE2_NO_UTF_CHECK;
       const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data.get());
       if (ovector[1] > ovector[0]) {
         matches.emplace_back(ovector[0], ovector[1]);
