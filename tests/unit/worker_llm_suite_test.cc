@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <nlohmann/json.hpp>
 
+#include "worker/model/byte_level_bpe.h"
 #include "worker/model/weights.h"
 #include "worker/suites/suite.h"
 
@@ -74,6 +76,37 @@ TEST_F(LlmSuiteTest, TheGpuBackendRefusesFp32) {
     EXPECT_TRUE(message.find("-DGAUNTLET_GPU") != std::string::npos || message.find("params.dtype") != std::string::npos)
         << message;
   }
+}
+
+TEST_F(LlmSuiteTest, AModelFolderWithTokenizerJsonTokenizesItsPromptsThroughIt) {
+  // A Hugging Face folder ships tokenizer.json, not gauntlet_tokenizer: the
+  // reference stage must read the dataset's text through it, BOS and all.
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[bpe::BytesToSymbols(std::string(1, static_cast<char>(b)))] = b;
+  nlohmann::json tokenizer = {
+      {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+      {"added_tokens", {{{"id", 299}, {"content", "<|bos|>"}, {"special", true}}}},
+      {"post_processor", nlohmann::json::parse(R"({"type": "TemplateProcessing",
+           "single": [{"SpecialToken": {"id": "<|bos|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+           "special_tokens": {"<|bos|>": {"id": "<|bos|>", "ids": [299]}}})")},
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array({"l l"})}}}};
+  vocab["ll"] = 256;
+  tokenizer["model"]["vocab"] = vocab;
+  std::ofstream(root_ / "model" / "tokenizer.json") << tokenizer.dump();
+  std::ofstream(root_ / "chats.json")
+      << R"([{"conversations": [{"from": "human", "value": "Hello world"}, {"from": "gpt", "value": "hi"}]}])";
+  ctx_.params["stage"] = "reference";
+  ctx_.params["context"] = 4096;
+  ctx_.params["prompt_len"] = 64;
+  ctx_.params["dataset"] = {{"path", (root_ / "chats.json").string()}, {"type", "sharegpt"}};
+  SuiteResult result = RunLlm(ctx_);
+  ASSERT_TRUE(result.pass) << result.reason;
+  std::ifstream written(fs::path(ctx_.out_dir) / "prompts.json");
+  const auto prompts = nlohmann::json::parse(written).at("prompts");
+  ASSERT_EQ(prompts.size(), 1u);
+  // BOS, then bytes ('l','l' merged), the space as GPT-2's "Ġ" (byte 32).
+  EXPECT_EQ(prompts[0].get<std::vector<int>>(), (std::vector<int>{299, 'H', 'e', 256, 'o', ' ', 'w', 'o', 'r', 'l', 'd'}));
 }
 
 }  // namespace
