@@ -53,7 +53,7 @@ TEST(GemmPlanTest, HopperTakesWgmmaForPrefillsOnly) {
   // Large prefills fill many rounds: wide tiles, no k split.
   const GemmPlan large = PlanGemm(8192, 32000, 2048, kHopper);
   EXPECT_EQ(large.kernel, GemmKernel::kWgmmaWide);
-  EXPECT_EQ(large.tile_n, 256);
+  EXPECT_EQ(gpu::TileOf(large.kernel).n, 256);
   EXPECT_EQ(large.splits, 1);
   // 512 × 2048 has 32 wide tiles for 132 SMs: narrow tiles double the
   // blocks and a k split fills the rest of the round.

@@ -98,7 +98,6 @@ class GpuLlama final : public Model {
     GAUNTLET_GPU_RETURN(gpuSetDevice(ordinal));
     GAUNTLET_GPU_RETURN(gpuStreamCreate(&stream_));
     GAUNTLET_GPU_RETURN(gpu::QueryGemmTarget(ordinal, &gemm_target_));
-    multiprocessors_ = gemm_target_.multiprocessors;
     GAUNTLET_RETURN_IF_ERROR(UploadElem(embed_, weights.embed, elem_, "the embedding"));
     GAUNTLET_RETURN_IF_ERROR(UploadElem(lm_head_, weights.lm_head, elem_, "the LM head"));
     GAUNTLET_RETURN_IF_ERROR(UploadFloats(final_norm_, weights.final_norm, "the final norm"));
@@ -124,7 +123,7 @@ class GpuLlama final : public Model {
       GAUNTLET_RETURN_IF_ERROR(v_scales_.Reserve(scale_bytes, "the V scales"));
     }
     spdlog::info("gpu model: device {}, {} SMs ({}), {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
-                 ordinal, multiprocessors_,
+                 ordinal, gemm_target_.multiprocessors,
                  gemm_target_.wgmma ? "wgmma GEMM" : gemm_target_.mma_sync ? "mma.sync GEMM" : "portable GEMM",
                  layers_.size(), elem_ == Elem::kBF16 ? "bf16" : "fp16",
                  tp_size_ > 1 ? "sharded" : "whole", max_blocks_, block_size_, 2 * cache_bytes >> 20,
@@ -309,7 +308,7 @@ class GpuLlama final : public Model {
                                 head_dim_, index.table_width, index.max_length, config_.attention_scale()};
       args.k_scales = k_scales;
       args.v_scales = v_scales;
-      GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, multiprocessors_, stream_));
+      GAUNTLET_GPU_RETURN(gpu::LaunchPagedDecode(args, gemm_target_.multiprocessors, stream_));
       return Status::Ok();
     }
     if (!decode && index.slots == 1 && gpu::PrefillAttentionSupported(head_dim_, block_size_)) {
@@ -368,7 +367,7 @@ class GpuLlama final : public Model {
     GAUNTLET_RETURN_IF_ERROR(
         logits_.Reserve(static_cast<size_t>(rows) * config_.vocab * sizeof(float), "logits"));
     if (UsesDecodeKernel(decode)) {
-      const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, multiprocessors_);
+      const int64_t floats = gpu::PagedDecodeScratchFloats(m, heads_, index.max_length, gemm_target_.multiprocessors);
       GAUNTLET_RETURN_IF_ERROR(decode_scratch_.Reserve(floats * sizeof(float), "decode attention scratch"));
     }
     return Status::Ok();
@@ -468,8 +467,7 @@ class GpuLlama final : public Model {
   BlockTables tables_;
   const int max_blocks_;
   size_t layer_cache_elems_ = 0;
-  int multiprocessors_ = 1;
-  gpu::GemmTarget gemm_target_;
+  gpu::GemmTarget gemm_target_;  // Also the SM count.
   gpuStream_t stream_ = nullptr;
 
   DeviceBuffer embed_, lm_head_, final_norm_;

@@ -214,30 +214,33 @@ class ByteLevelBpe final : public Tokenizer {
   std::vector<int> Encode(const std::string& text) const override {
     std::vector<int> ids = prefix_;
     // Added tokens are found in the raw text first, leftmost and longest;
-    // the text between them is tokenized as usual.
+    // the text between them is tokenized as usual. Each token's next
+    // occurrence is remembered, so the text is searched once per token.
+    std::vector<size_t> next_at(added_.size());
+    for (size_t t = 0; t < added_.size(); ++t) next_at[t] = text.find(added_[t].content);
     size_t at = 0;
-    while (at <= text.size()) {
-      size_t best_at = std::string::npos;
+    while (true) {
       const AddedToken* best = nullptr;
-      for (const AddedToken& token : added_) {
-        const size_t found = text.find(token.content, at);
-        if (found != std::string::npos &&
-            (found < best_at || (found == best_at && token.content.size() > best->content.size()))) {
-          best_at = found;
-          best = &token;
+      size_t best_at = std::string::npos;
+      for (size_t t = 0; t < added_.size(); ++t) {
+        if (next_at[t] != std::string::npos && next_at[t] < at) next_at[t] = text.find(added_[t].content, at);
+        if (next_at[t] != std::string::npos &&
+            (next_at[t] < best_at || (next_at[t] == best_at && added_[t].content.size() > best->content.size()))) {
+          best_at = next_at[t];
+          best = &added_[t];
         }
       }
-      size_t text_end = best ? best_at : text.size(), next = best ? best_at + best->content.size() : text.size() + 1;
+      size_t text_end = best ? best_at : text.size();
       if (best && best->lstrip) {
         while (text_end > at && std::isspace(static_cast<unsigned char>(text[text_end - 1]))) --text_end;
       }
       EncodeText(text.substr(at, text_end - at), ids);
       if (!best) break;
       ids.push_back(best->id);
+      at = best_at + best->content.size();
       if (best->rstrip) {
-        while (next < text.size() && std::isspace(static_cast<unsigned char>(text[next]))) ++next;
+        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
       }
-      at = next;
     }
     ids.insert(ids.end(), suffix_.begin(), suffix_.end());
     return ids;
@@ -333,8 +336,9 @@ StatusOr<std::unique_ptr<Tokenizer>> Parse(const json& file) {
   std::vector<AddedToken> added;
   for (const json& token : file.value("added_tokens", json::array())) {
     if (token.value("single_word", false)) return Err(Unsupported("added token single_word", token.at("content").get<std::string>()));
-    added.push_back({token.at("content").get<std::string>(), token.at("id").get<int>(), token.value("lstrip", false),
-                     token.value("rstrip", false)});
+    const std::string content = token.at("content").get<std::string>();
+    if (content.empty()) return Err(Status::InvalidArgument("tokenizer.json: an added token has empty content"));
+    added.push_back({content, token.at("id").get<int>(), token.value("lstrip", false), token.value("rstrip", false)});
   }
   std::vector<int> prefix, suffix;
   GAUNTLET_RETURN_IF_ERROR(ParsePostProcessor(file.value("post_processor", json()), prefix, suffix));

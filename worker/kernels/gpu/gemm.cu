@@ -142,33 +142,27 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
   }
 }
 
-struct TileShape {
-  int m, n, warps_m, warps_n, stages;
-};
-constexpr TileShape kShapes[3] = {{16, 64, 1, 4, 4}, {64, 64, 2, 2, 4}, {128, 128, 2, 4, 3}};
-
-constexpr size_t SharedBytes(TileShape s) { return static_cast<size_t>(s.stages) * (s.m + s.n) * kTileK * 2; }
-
-template <typename T, int kShape>
+template <typename T, GemmKernel kKernel, int kWarpsM, int kWarpsN, int kStages>
 gpuError_t LaunchTensorCore(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
-  constexpr TileShape s = kShapes[kShape];
-  auto kernel = TensorCoreGemm<T, s.m, s.n, s.warps_m, s.warps_n, s.stages>;
+  constexpr GemmTile tile = TileOf(kKernel);
+  constexpr size_t kSharedBytes = static_cast<size_t>(kStages) * (tile.m + tile.n) * kTileK * 2;
+  auto kernel = TensorCoreGemm<T, tile.m, tile.n, kWarpsM, kWarpsN, kStages>;
   static const gpuError_t opted_in =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(SharedBytes(s)));
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSharedBytes));
   if (opted_in != gpuSuccess) return opted_in;
-  const dim3 grid((args.n + s.n - 1) / s.n, (args.m + s.m - 1) / s.m, plan.splits);
-  kernel<<<grid, s.warps_m * s.warps_n * 32, SharedBytes(s), stream>>>(
-      static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
-      plan.k_tiles_per_split);
+  const dim3 grid((args.n + tile.n - 1) / tile.n, (args.m + tile.m - 1) / tile.m, plan.splits);
+  kernel<<<grid, kWarpsM * kWarpsN * 32, kSharedBytes, stream>>>(static_cast<const T*>(args.x),
+                                                                 static_cast<const T*>(args.w), args.out, args.m,
+                                                                 args.n, args.k, plan.k_tiles_per_split);
   return gpuGetLastError();
 }
 
 template <typename T>
 gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
   switch (plan.kernel) {
-    case GemmKernel::kMmaSmall: return LaunchTensorCore<T, 0>(args, plan, stream);
-    case GemmKernel::kMmaMedium: return LaunchTensorCore<T, 1>(args, plan, stream);
-    case GemmKernel::kMmaLarge: return LaunchTensorCore<T, 2>(args, plan, stream);
+    case GemmKernel::kMmaSmall: return LaunchTensorCore<T, GemmKernel::kMmaSmall, 1, 4, 4>(args, plan, stream);
+    case GemmKernel::kMmaMedium: return LaunchTensorCore<T, GemmKernel::kMmaMedium, 2, 2, 4>(args, plan, stream);
+    case GemmKernel::kMmaLarge: return LaunchTensorCore<T, GemmKernel::kMmaLarge, 2, 4, 3>(args, plan, stream);
     case GemmKernel::kWgmmaWide:
     case GemmKernel::kWgmmaNarrow: return LaunchWgmmaGemm(args, plan, stream);
     case GemmKernel::kSimt: break;

@@ -7,7 +7,7 @@ namespace {
 
 int CeilDiv(int a, int b) { return (a + b - 1) / b; }
 
-int Tiles(int m, int n, int tile_m, int tile_n) { return CeilDiv(m, tile_m) * CeilDiv(n, tile_n); }
+int Tiles(int m, int n, GemmKernel kernel) { return CeilDiv(m, TileOf(kernel).m) * CeilDiv(n, TileOf(kernel).n); }
 
 // The share of the SMs' time that `blocks` equal work items keep busy, one
 // per SM at a time: the last round of 1.1 rounds leaves most SMs idle.
@@ -30,13 +30,12 @@ GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target) {
     // walking the tiles in rounds. Wide tiles read less per FLOP; narrow ones
     // win when wide ones would leave a round mostly empty (0.9: our estimate
     // of wide tiles' edge per FLOP).
-    const bool wide = RoundEfficiency(Tiles(m, n, 128, 256), sms) >= 0.9 * RoundEfficiency(Tiles(m, n, 128, 128), sms);
+    const bool wide = RoundEfficiency(Tiles(m, n, GemmKernel::kWgmmaWide), sms) >=
+                      0.9 * RoundEfficiency(Tiles(m, n, GemmKernel::kWgmmaNarrow), sms);
     plan.kernel = wide ? GemmKernel::kWgmmaWide : GemmKernel::kWgmmaNarrow;
-    plan.tile_m = 128;
-    plan.tile_n = wide ? 256 : 128;
     // Split k only to fill a round: a partial extra round costs more than
     // the extra slices save.
-    const int tiles = Tiles(m, n, plan.tile_m, plan.tile_n);
+    const int tiles = Tiles(m, n, plan.kernel);
     const int splits = std::clamp(sms / tiles, 1, std::max(1, k_tiles / 4));
     plan.k_tiles_per_split = CeilDiv(k_tiles, splits);
     plan.splits = CeilDiv(k_tiles, plan.k_tiles_per_split);
@@ -45,12 +44,10 @@ GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target) {
   }
 
   plan.kernel = m <= 16 ? GemmKernel::kMmaSmall : m <= 64 ? GemmKernel::kMmaMedium : GemmKernel::kMmaLarge;
-  plan.tile_m = m <= 16 ? 16 : m <= 64 ? 64 : 128;
-  plan.tile_n = m <= 64 ? 64 : 128;
   // Skinny products are bandwidth-bound: split k until there are blocks enough
   // to keep every SM's loads in flight (a few per SM), leaving each split at
   // least two k tiles so the pipeline has something to overlap.
-  const int tiles = Tiles(m, n, plan.tile_m, plan.tile_n);
+  const int tiles = Tiles(m, n, plan.kernel);
   const int wanted_blocks = plan.kernel == GemmKernel::kMmaLarge ? sms : 4 * sms;
   const int splits = std::clamp(CeilDiv(wanted_blocks, tiles), 1, std::max(1, k_tiles / 2));
   plan.k_tiles_per_split = CeilDiv(k_tiles, splits);

@@ -20,9 +20,16 @@ struct GemmTarget {
   bool wgmma = false;     // An sm_90 device and a build with sm_90a code.
 };
 
+// Each tensor-core kernel's output tile, in GemmKernel's order: the plan
+// counts tiles with it and the kernels are instantiated from it.
+struct GemmTile {
+  int m, n;
+};
+inline constexpr GemmTile kGemmTiles[] = {{16, 64}, {64, 64}, {128, 128}, {128, 256}, {128, 128}};
+constexpr GemmTile TileOf(GemmKernel kernel) { return kGemmTiles[static_cast<int>(kernel)]; }
+
 struct GemmPlan {
   GemmKernel kernel = GemmKernel::kSimt;
-  int tile_m = 16, tile_n = 16;
   int splits = 1;  // Slices of k; the output holds splits × m × n floats.
   int k_tiles_per_split = 0;
   int blocks = 0;  // The wgmma kernels are persistent: blocks launched, one per SM.

@@ -19,7 +19,8 @@
 namespace gauntlet::worker::gpu {
 namespace {
 
-constexpr int kTileM = 128;                // Two consumer warpgroups × 64 rows.
+constexpr int kTileM = TileOf(GemmKernel::kWgmmaWide).m;  // Two consumer warpgroups × 64 rows.
+static_assert(kTileM == 128 && TileOf(GemmKernel::kWgmmaNarrow).m == kTileM, "each consumer owns 64 rows");
 constexpr int kRowBytes = kGemmTileK * 2;  // A tile row: 64 elements, one 128-byte swizzle span.
 constexpr int kConsumerWarps = 8;
 constexpr int kThreads = 3 * 128;
@@ -209,8 +210,9 @@ gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t s
 
 template <typename T>
 gpuError_t LaunchForPlan(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
-  return plan.kernel == GemmKernel::kWgmmaWide ? LaunchTyped<T, 256, 4>(args, plan, stream)
-                                               : LaunchTyped<T, 128, 6>(args, plan, stream);
+  return plan.kernel == GemmKernel::kWgmmaWide
+             ? LaunchTyped<T, TileOf(GemmKernel::kWgmmaWide).n, 4>(args, plan, stream)
+             : LaunchTyped<T, TileOf(GemmKernel::kWgmmaNarrow).n, 6>(args, plan, stream);
 }
 
 }  // namespace
