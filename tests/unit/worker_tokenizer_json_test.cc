@@ -79,6 +79,11 @@ class TokenizerJsonTest : public ::testing::Test {
   static json ByteLevel(bool use_regex = true) {
     return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", use_regex}};
   }
+  // CTest runs each test in its own process, several at once: paths carry
+  // the test's name so no two write the same file.
+  static std::string Scratch() {
+    return ::testing::TempDir() + "/tokenizer_json_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
   int Id(const std::string& token) const { return vocab_.at(token).get<int>(); }
   std::vector<int> Ids(const std::vector<std::string>& tokens) const {
     std::vector<int> ids;
@@ -86,7 +91,7 @@ class TokenizerJsonTest : public ::testing::Test {
     return ids;
   }
   std::unique_ptr<Tokenizer> Load(const json& file) {
-    const std::string dir = ::testing::TempDir() + "/tokenizer_json_" + std::to_string(++loads_);
+    const std::string dir = Scratch() + "_" + std::to_string(++loads_);
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/tokenizer.json") << file.dump();
     auto tokenizer = LoadTokenizer(dir);
@@ -94,7 +99,7 @@ class TokenizerJsonTest : public ::testing::Test {
     return tokenizer ? std::move(*tokenizer) : nullptr;
   }
   std::string LoadError(const json& file) {
-    const std::string path = ::testing::TempDir() + "/bad_tokenizer.json";
+    const std::string path = Scratch() + "_bad_" + std::to_string(++loads_) + ".json";
     std::ofstream(path) << file.dump();
     auto tokenizer = HuggingFaceTokenizer(path);
     EXPECT_FALSE(tokenizer.has_value());
