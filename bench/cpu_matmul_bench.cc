@@ -1,13 +1,18 @@
 // The CPU reference's projections (y = x·wᵀ) against the row-at-a-time loop
 // they replaced, side by side on the 8-layer hidden-2048 model's shapes:
-// decode steps (m = batch) and prefills (m = prompt tokens).
+// decode steps (m = batch) and prefills (m = prompt tokens), once per vector
+// ISA this CPU supports (baseline is what a build without run-time dispatch
+// runs).
 //
 //   build/bin/gauntlet_bench_cpu_matmul
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
+#include "worker/kernels/cpu_isa.h"
 #include "worker/kernels/cpu_kernels.h"
 
 namespace {
@@ -28,8 +33,10 @@ void RowAtATime(const float* x, const float* w, float* y, int m, int n, int k) {
   }
 }
 
-template <bool kBlocked>
-void BM_MatMul(benchmark::State& state) {
+using gauntlet::worker::cpu::CpuIsa;
+
+// isa: nullopt for the row-at-a-time loop.
+void MatMul(benchmark::State& state, std::optional<CpuIsa> isa) {
   const int m = static_cast<int>(state.range(0)), n = static_cast<int>(state.range(1)),
             k = static_cast<int>(state.range(2));
   std::mt19937 rng(1);
@@ -38,8 +45,8 @@ void BM_MatMul(benchmark::State& state) {
   for (float& v : x) v = uniform(rng);
   for (float& v : w) v = uniform(rng);
   for (auto _ : state) {
-    if (kBlocked) {
-      gauntlet::worker::cpu::MatMulTransposed(x.data(), w.data(), y.data(), m, n, k);
+    if (isa) {
+      gauntlet::worker::cpu::MatMulTransposed(*isa, x.data(), w.data(), y.data(), m, n, k);
     } else {
       RowAtATime(x.data(), w.data(), y.data(), m, n, k);
     }
@@ -58,9 +65,15 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
-BENCHMARK(BM_MatMul<false>)->Name("row_at_a_time")->Apply(Shapes);
-BENCHMARK(BM_MatMul<true>)->Name("blocked")->Apply(Shapes);
-
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  benchmark::RegisterBenchmark("row_at_a_time", MatMul, std::optional<CpuIsa>())->Apply(Shapes);
+  for (CpuIsa isa : gauntlet::worker::cpu::SupportedCpuIsas()) {
+    const std::string name = "blocked/" + std::string(gauntlet::worker::cpu::CpuIsaName(isa));
+    benchmark::RegisterBenchmark(name.c_str(), MatMul, std::optional<CpuIsa>(isa))->Apply(Shapes);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
+#include "worker/kernels/cpu_isa.h"
 #include "worker/model/weights.h"
 #include "worker/suites/suite.h"
 
@@ -138,7 +139,8 @@ int main(int argc, char** argv) {
   SuiteResult result;
   int code = 0;
   try {
-    spdlog::info("suite {} on rank {}/{} device {} backend {}", suite_name, rank, size, ctx.device, ctx.backend);
+    spdlog::info("suite {} on rank {}/{} device {} backend {} (CPU kernels: {})", suite_name, rank, size, ctx.device,
+                 ctx.backend, gauntlet::worker::cpu::CpuIsaName(gauntlet::worker::cpu::BestCpuIsa()));
     result = found->second(ctx);
     code = result.pass ? 0 : 1;
   } catch (const gauntlet::worker::BadParams& e) {

@@ -4,12 +4,16 @@
 
 #include <vector>
 
+#include "worker/kernels/cpu_isa.h"
 #include "worker/kv/paged_cache.h"
 
 namespace gauntlet::worker::cpu {
 
 // y[m, n] = sum_k x[m, k] · w[n, k]   (x: [m, k], w: [n, k] as stored by PyTorch Linear)
+// with the widest vector ISA the CPU supports (cpu_isa.h).
 void MatMulTransposed(const float* x, const float* w, float* y, int m, int n, int k);
+// The same with a chosen ISA, which the CPU must support: for tests and benchmarks.
+void MatMulTransposed(CpuIsa isa, const float* x, const float* w, float* y, int m, int n, int k);
 // y = x / rms(x) · weight, per row of `dim` values.
 void RmsNorm(const float* x, const float* weight, float* y, int rows, int dim, float eps);
 // Rotary embedding, Llama's rotate-half convention, on `heads` heads of one token.
