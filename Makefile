@@ -26,6 +26,7 @@ bench: build
 	$(BUILD_DIR)/bin/gauntlet_bench_expand_persist
 	$(BUILD_DIR)/bin/gauntlet_bench_board
 	$(BUILD_DIR)/bin/gauntlet_bench_cpu_matmul
+	$(BUILD_DIR)/bin/gauntlet_bench_cpu_attention
 	$(BUILD_DIR)/bin/gauntlet_bench_tokenizer
 
 clean:

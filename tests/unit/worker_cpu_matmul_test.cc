@@ -58,6 +58,34 @@ TEST(CpuMatMulTest, EveryIsaMatchesADoubleLoopOnRaggedShapes) {
   EXPECT_EQ(checked, 7 * 7 * 6 * static_cast<int>(SupportedCpuIsas().size()));
 }
 
+TEST(CpuMatMulTest, StridedViewsReadAndWriteOnlyTheirPart) {
+  // A 5 × 37 product with k = 19, inside buffers whose rows are longer.
+  const int m = 5, n = 37, k = 19, x_stride = 23, w_stride = 40, y_stride = 50;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> x(static_cast<size_t>(m) * x_stride), w(static_cast<size_t>(n) * w_stride);
+  for (float& v : x) v = uniform(rng);
+  for (float& v : w) v = uniform(rng);
+  for (CpuIsa isa : SupportedCpuIsas()) {
+    std::vector<float> y(static_cast<size_t>(m) * y_stride, -7.0f);
+    MatMulTransposed(isa, StridedProduct{x.data(), x_stride, w.data(), w_stride, y.data(), y_stride, m, n, k});
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < y_stride; ++j) {
+        const float got = y[static_cast<size_t>(i) * y_stride + j];
+        if (j >= n) {
+          ASSERT_EQ(got, -7.0f) << CpuIsaName(isa) << ": wrote past column " << n << " of row " << i;
+          continue;
+        }
+        double expected = 0;
+        for (int t = 0; t < k; ++t) {
+          expected += static_cast<double>(x[static_cast<size_t>(i) * x_stride + t]) * w[static_cast<size_t>(j) * w_stride + t];
+        }
+        ASSERT_NEAR(got, expected, 1e-5) << CpuIsaName(isa) << " row " << i << " column " << j;
+      }
+    }
+  }
+}
+
 TEST(CpuMatMulTest, TheDefaultIsTheBestIsa) {
   const int m = 6, n = 70, k = 130;
   std::vector<float> x(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k);

@@ -119,6 +119,50 @@ TEST(PagedAttentionTest, Fp8CacheStaysWithinItsErrorBound) {
   for (int length : {17, 300}) ComparePagedToContiguous(length, DType::kF8E4M3, 0.08f);
 }
 
+// A prefill's rows at once against the plain kernel row by row: same cache,
+// every row its own causal length, GQA groups, block edges, fp8 blocks.
+void CompareCausalToRowByRow(int first, int rows, DType dtype) {
+  const int kv_heads = 2, heads = 8, head_dim = 32, length = first + rows;
+  KvCacheConfig config{2, kv_heads, head_dim, 16, (length + 15) / 16 + 1, dtype, 5};
+  PagedKvCache cache(config);
+  const int seq = cache.NewSequence();
+  ASSERT_TRUE(cache.Grow(seq, length).ok());
+  std::mt19937 random(static_cast<unsigned>(first * 1000 + rows));
+  std::normal_distribution<float> normal(0, 1);
+  std::vector<float> k(static_cast<size_t>(kv_heads) * head_dim), v(k.size());
+  for (int layer = 0; layer < 2; ++layer) {
+    for (int t = 0; t < length; ++t) {
+      for (auto& x : k) x = 2 * normal(random);
+      for (auto& x : v) x = normal(random);
+      cache.Store(layer, seq, t, k.data(), v.data());
+    }
+  }
+  std::vector<float> q(static_cast<size_t>(rows) * heads * head_dim);
+  for (auto& x : q) x = normal(random);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::vector<float> together(q.size(), NAN), row_by_row(q.size());
+  cpu::PagedCausalAttention(cache, 1, seq, first, rows, q.data(), heads, scale, together.data());
+  for (int r = 0; r < rows; ++r) {
+    const size_t at = static_cast<size_t>(r) * heads * head_dim;
+    cpu::PagedAttention(cache, 1, seq, first + r + 1, &q[at], heads, scale, &row_by_row[at]);
+  }
+  for (size_t i = 0; i < q.size(); ++i) {
+    ASSERT_NEAR(together[i], row_by_row[i], 2e-6f)
+        << "first " << first << " rows " << rows << " row " << i / (heads * head_dim) << " value " << i;
+  }
+}
+
+TEST(PagedAttentionTest, CausalRowsTogetherMatchTheRowByRowKernel) {
+  for (auto [first, rows] : {std::pair{0, 1}, {0, 17}, {0, 40}, {15, 2}, {16, 1}, {31, 33}, {100, 5}}) {
+    CompareCausalToRowByRow(first, rows, DType::kF32);
+  }
+  CompareCausalToRowByRow(0, 300, DType::kF32);
+  CompareCausalToRowByRow(0, 50, DType::kBF16);
+  CompareCausalToRowByRow(7, 60, DType::kF8E4M3);
+  CompareCausalToRowByRow(32760, 8, DType::kF32);    // a 32K context
+  CompareCausalToRowByRow(32600, 130, DType::kF32);  // 32K: the scores take two passes of rows
+}
+
 TEST(PagedCacheTest, BlocksComeFromAShuffledPoolAndRunOut) {
   PagedKvCache cache({1, 1, 8, 16, 4, DType::kF32, 3});
   int a = cache.NewSequence();

@@ -1,6 +1,5 @@
 #include "worker/kernels/cpu_kernels.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace gauntlet::worker::cpu {
@@ -32,63 +31,6 @@ void Rope(float* x, int heads, int head_dim, int position, float theta) {
 
 void SwiGlu(const float* gate, const float* up, float* out, int size) {
   for (int i = 0; i < size; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-}
-
-namespace {
-// Softmax-weighted sum with a running maximum (one pass, numerically stable).
-template <typename LoadFn>
-void AttendOneHead(const float* q, int length, int head_dim, float scale, LoadFn&& load, float* out) {
-  std::vector<float> k(static_cast<size_t>(head_dim)), v(static_cast<size_t>(head_dim));
-  std::vector<double> acc(static_cast<size_t>(head_dim), 0.0);
-  double max_score = -INFINITY, denominator = 0;
-  for (int t = 0; t < length; ++t) {
-    load(t, k.data(), v.data());
-    double score = 0;
-    for (int i = 0; i < head_dim; ++i) score += static_cast<double>(q[i]) * k[static_cast<size_t>(i)];
-    score *= scale;
-    if (score > max_score) {
-      const double correction = std::exp(max_score - score);
-      denominator *= correction;
-      for (auto& a : acc) a *= correction;
-      max_score = score;
-    }
-    const double weight = std::exp(score - max_score);
-    denominator += weight;
-    for (int i = 0; i < head_dim; ++i) acc[static_cast<size_t>(i)] += weight * v[static_cast<size_t>(i)];
-  }
-  for (int i = 0; i < head_dim; ++i) out[i] = static_cast<float>(acc[static_cast<size_t>(i)] / denominator);
-}
-}  // namespace
-
-void PagedAttention(const PagedKvCache& cache, int layer, int seq, int length, const float* q, int heads,
-                    float scale, float* out) {
-  const int head_dim = cache.config().head_dim;
-  const int group = heads / cache.config().kv_heads;
-#pragma omp parallel for schedule(static)
-  for (int h = 0; h < heads; ++h) {
-    const int kv_head = h / group;
-    AttendOneHead(q + static_cast<size_t>(h) * head_dim, length, head_dim, scale,
-                  [&](int t, float* k, float* v) {
-                    cache.Load(layer, seq, t, kv_head, false, k);
-                    cache.Load(layer, seq, t, kv_head, true, v);
-                  },
-                  out + static_cast<size_t>(h) * head_dim);
-  }
-}
-
-void ContiguousAttention(const float* k, const float* v, int length, int kv_heads, int head_dim, const float* q,
-                         int heads, float scale, float* out) {
-  const int group = heads / kv_heads;
-  for (int h = 0; h < heads; ++h) {
-    const int kv_head = h / group;
-    AttendOneHead(q + static_cast<size_t>(h) * head_dim, length, head_dim, scale,
-                  [&](int t, float* kt, float* vt) {
-                    const size_t base = (static_cast<size_t>(t) * kv_heads + kv_head) * head_dim;
-                    std::copy_n(k + base, head_dim, kt);
-                    std::copy_n(v + base, head_dim, vt);
-                  },
-                  out + static_cast<size_t>(h) * head_dim);
-  }
 }
 
 }  // namespace gauntlet::worker::cpu

@@ -68,10 +68,17 @@ std::vector<float> LlamaModel::Forward(const std::vector<int>& tokens, const std
                    &v[static_cast<size_t>(i) * kv_size]);
     }
     // Causal: a row attends to its sequence up to and including its position.
-    for (int i = 0; i < m; ++i) {
-      cpu::PagedAttention(cache_, l, seqs[static_cast<size_t>(i)], positions[static_cast<size_t>(i)] + 1,
-                          &q[static_cast<size_t>(i) * q_size], heads, c.attention_scale(),
-                          &attention[static_cast<size_t>(i) * q_size]);
+    // Rows of one sequence at consecutive positions (a prefill) go together.
+    for (int i = 0; i < m;) {
+      int end = i + 1;
+      while (end < m && seqs[static_cast<size_t>(end)] == seqs[static_cast<size_t>(i)] &&
+             positions[static_cast<size_t>(end)] == positions[static_cast<size_t>(end) - 1] + 1) {
+        ++end;
+      }
+      cpu::PagedCausalAttention(cache_, l, seqs[static_cast<size_t>(i)], positions[static_cast<size_t>(i)], end - i,
+                                &q[static_cast<size_t>(i) * q_size], heads, c.attention_scale(),
+                                &attention[static_cast<size_t>(i) * q_size]);
+      i = end;
     }
     cpu::MatMulTransposed(attention.data(), w.wo.data(), projected.data(), m, hidden, q_size);
     AllReduce(projected);
