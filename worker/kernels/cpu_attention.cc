@@ -137,9 +137,15 @@ void PagedCausalAttention(const PagedKvCache& cache, int layer, int seq, int fir
         float* score = &scores[static_cast<size_t>(row) * visible];
         const int own = first + pass_first + row / group + 1;
         float max_score = -INFINITY;
-        for (int t = 0; t < own; ++t) max_score = std::max(max_score, score[t] *= scale);
+        for (int t = 0; t < own; ++t) {
+          score[t] *= scale;
+          max_score = std::max(max_score, score[t]);
+        }
         double denominator = 0;
-        for (int t = 0; t < own; ++t) denominator += score[t] = std::exp(score[t] - max_score);
+        for (int t = 0; t < own; ++t) {
+          score[t] = std::exp(score[t] - max_score);
+          denominator += score[t];
+        }
         std::fill(score + own, score + visible, 0.0f);
         denominators[static_cast<size_t>(row)] = denominator;
       }
