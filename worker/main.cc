@@ -3,9 +3,11 @@
 //
 // Exit codes: 0 the suite passed, 1 it failed, 2 the job file or parameters
 // are wrong. A crash exits however the crash does; the agent records it.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <mpi.h>
@@ -14,6 +16,7 @@
 
 #include "common/logging.h"
 #include "worker/kernels/cpu_isa.h"
+#include "worker/model/tokenizer.h"
 #include "worker/model/weights.h"
 #include "worker/suites/suite.h"
 
@@ -82,12 +85,51 @@ int MakeModel(int argc, char** argv) {
   return 0;
 }
 
+// gauntlet-worker tokenize: what a model folder's tokenizer makes of some
+// texts, exactly as the llm suite encodes prompts (template tokens included).
+// Prints [{"text": ..., "ids": [...]}, ...] as JSON.
+int Tokenize(int argc, char** argv) {
+  CLI::App app{"gauntlet-worker tokenize: encode texts with a model folder's tokenizer"};
+  std::string model_dir, texts_path;
+  std::vector<std::string> texts;
+  app.add_option("--model", model_dir, "Model folder (tokenizer.model, tokenizer.json or config.json)")->required();
+  app.add_option("--text", texts, "A text to encode (repeatable)");
+  app.add_option("--texts", texts_path, "A JSON file holding an array of texts to encode");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!texts_path.empty()) {
+    std::ifstream in(texts_path);
+    const auto file = nlohmann::json::parse(in, nullptr, false);
+    if (!file.is_array() || !std::ranges::all_of(file, [](const auto& text) { return text.is_string(); })) {
+      spdlog::error("--texts {}: not a JSON array of strings; write it as [\"first text\", \"second\"]", texts_path);
+      return 2;
+    }
+    for (const auto& text : file) texts.push_back(text.get<std::string>());
+  }
+  auto tokenizer = gauntlet::worker::LoadTokenizer(model_dir);
+  if (!tokenizer) {
+    spdlog::error("--model {}: {}", model_dir, tokenizer.error().ToString());
+    return 2;
+  }
+  nlohmann::json encoded = nlohmann::json::array();
+  for (const auto& text : texts) encoded.push_back({{"text", text}, {"ids", (*tokenizer)->Encode(text)}});
+  std::cout << encoded.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "make-model") {
     gauntlet::SetupLogging("worker", "info");
     return MakeModel(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string(argv[1]) == "tokenize") {
+    gauntlet::SetupLogging("worker", "info");
+    return Tokenize(argc - 1, argv + 1);
   }
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
