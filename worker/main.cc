@@ -86,8 +86,9 @@ int MakeModel(int argc, char** argv) {
 }
 
 // gauntlet-worker tokenize: what a model folder's tokenizer makes of some
-// texts, exactly as the llm suite encodes prompts (template tokens included).
-// Prints [{"text": ..., "ids": [...]}, ...] as JSON.
+// texts, exactly as the llm suite encodes prompts (template tokens included),
+// and the text those ids decode back to. Prints
+// [{"text": ..., "ids": [...], "decoded": ...}, ...] as JSON.
 int Tokenize(int argc, char** argv) {
   CLI::App app{"gauntlet-worker tokenize: encode texts with a model folder's tokenizer"};
   std::string model_dir, texts_path;
@@ -115,7 +116,10 @@ int Tokenize(int argc, char** argv) {
     return 2;
   }
   nlohmann::json encoded = nlohmann::json::array();
-  for (const auto& text : texts) encoded.push_back({{"text", text}, {"ids", (*tokenizer)->Encode(text)}});
+  for (const auto& text : texts) {
+    const std::vector<int> ids = (*tokenizer)->Encode(text);
+    encoded.push_back({{"text", text}, {"ids", ids}, {"decoded", (*tokenizer)->Decode(ids)}});
+  }
   std::cout << encoded.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return 0;
 }

@@ -191,7 +191,7 @@ const TEXTS = [
 ];
 
 for (const [name, file] of Object.entries(FILES)) {
-  test(`${name}: the worker's ids are Hugging Face's`, () => {
+  test(`${name}: the worker's ids and decoded text are Hugging Face's`, () => {
     const folder = path.join(scratch, name);
     fs.mkdirSync(folder);
     fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(file));
@@ -204,6 +204,9 @@ for (const [name, file] of Object.entries(FILES)) {
     TEXTS.forEach((text, i) => {
       const expected = reference.encode(text).ids;
       assert.deepStrictEqual(ours[i].ids, expected, `${name}: ${JSON.stringify(text)}`);
+      // (The reference refuses to decode no ids at all.)
+      const decoded = expected.length ? reference.decode(expected, { clean_up_tokenization_spaces: false }) : '';
+      assert.strictEqual(ours[i].decoded, decoded, `${name}: decoding ${JSON.stringify(text)}`);
       merged += expected.filter((id) => id >= 256 && id < base - 2).length;
     });
     // The merges must take part, or the check says little.
