@@ -16,6 +16,7 @@ struct AgentConfig {
   std::string worker_path;             // gauntlet-worker; default: beside this binary.
   std::string mpirun_path = "mpirun";
   std::vector<v1::Device> devices;
+  int threads_per_device = 0;          // OMP_NUM_THREADS per device held; 0 leaves it alone.
   std::vector<std::string> tags;       // Jobs with resources.tags need all of theirs here.
   int64_t kill_grace_ms = 3000;        // SIGTERM to SIGKILL on timeout or cancel.
   int64_t poll_ms = 2000;              // Longest heartbeat wait.

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -89,6 +90,12 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
   spec.env["GAUNTLET_INPUTS"] = fs::absolute(dir_ + "/in").string();
   spec.env["GAUNTLET_JOB_ID"] = std::to_string(job.id());
   spec.env["GAUNTLET_ATTEMPT_ID"] = std::to_string(assignment_.attempt_id());
+  // A worker rank holds one device, an exec job all of its own. The job's
+  // env, applied below, may still set it.
+  if (config_.threads_per_device > 0) {
+    const int devices_per_process = job.has_worker() ? 1 : std::max(1, assignment_.device_indices_size());
+    spec.env["OMP_NUM_THREADS"] = std::to_string(config_.threads_per_device * devices_per_process);
+  }
   if (job.device_kind() == "gpu" || (job.device_kind().empty() && !config_.devices.empty() &&
                                      config_.devices.front().kind() == "gpu")) {
     spec.env["CUDA_VISIBLE_DEVICES"] = devices;

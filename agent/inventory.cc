@@ -1,8 +1,10 @@
 #include "agent/inventory.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <fstream>
 #include <filesystem>
@@ -99,16 +101,28 @@ std::vector<v1::Device> DetectDevices() {
     }
   }
   if (devices.empty()) {
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < cores; ++i) {
+    const int cores = UsableCores();
+    for (int i = 0; i < cores; ++i) {
       v1::Device device;
-      device.set_index(static_cast<int>(i));
+      device.set_index(i);
       device.set_kind("cpu");
       devices.push_back(device);
     }
   }
   std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a.index() < b.index(); });
   return devices;
+}
+
+int UsableCores() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof(mask), &mask) == 0) return std::max(1, CPU_COUNT(&mask));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int ThreadsPerDevice(int cores, int devices) {
+  assert(cores > 0 && devices > 0);
+  return std::max(1, cores / devices);
 }
 
 }  // namespace gauntlet::agent

@@ -17,4 +17,12 @@ StatusOr<std::vector<v1::Device>> ParseDeviceSpec(const std::string& spec);
 // falling back to cpu:<cores>.
 std::vector<v1::Device> DetectDevices();
 
+// The cores this process may run on (its affinity mask, so a container's
+// cpuset counts, not the host's cores).
+int UsableCores();
+// Pure: each device's even share of the node's cores, at least one. Every
+// worker rank (one per device) runs its CPU kernels on that many threads, so
+// that jobs sharing a node do not each start a thread per core.
+int ThreadsPerDevice(int cores, int devices);
+
 }  // namespace gauntlet::agent

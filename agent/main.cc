@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -46,6 +47,11 @@ int main(int argc, char** argv) {
   app.add_option("--worker", config.worker_path, "Path of gauntlet-worker");
   app.add_option("--mpirun", config.mpirun_path, "Path of mpirun");
   app.add_option("--kill-grace-ms", config.kill_grace_ms, "Milliseconds between SIGTERM and SIGKILL");
+  app.add_option("--threads-per-device", config.threads_per_device,
+                 "OMP_NUM_THREADS per device: each worker rank gets this many, an exec job this many per device "
+                 "it holds, unless the job sets it (default: the node's cores over its devices; 0 leaves the "
+                 "environment's)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
   CLI11_PARSE(app, argc, argv);
   gauntlet::SetupLogging("agent", log_level);
@@ -56,6 +62,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.devices = *parsed;
+  if (app.count("--threads-per-device") == 0 && !std::getenv("OMP_NUM_THREADS")) {
+    config.threads_per_device = gauntlet::agent::ThreadsPerDevice(gauntlet::agent::UsableCores(),
+                                                                   static_cast<int>(config.devices.size()));
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.workdir, ec);
   if (ec) {
@@ -77,7 +87,9 @@ int main(int argc, char** argv) {
   });
   waiter.detach();
 
-  spdlog::info("agent {} with {} devices ({}), coordinator {}", config.name, config.devices.size(), devices,
+  spdlog::info("agent {} with {} devices ({}), {} CPU threads per device, coordinator {}", config.name,
+               config.devices.size(), devices,
+               config.threads_per_device ? std::to_string(config.threads_per_device) : std::string("environment's"),
                config.coordinator);
   gauntlet::agent::Session session(config);
   session.Run(stop);

@@ -80,10 +80,12 @@ void Farm::KillCoordinator() {
   coordinator_.reset();
 }
 
-void Farm::StartAgent(const std::string& name, const std::string& devices) {
-  auto process = agent::Process::Start({{BinDir() + "/gauntlet-agent", "--coordinator", address(), "--name", name,
-                                         "--devices", devices, "--workdir", dir_ + "/agent-" + name,
-                                         "--kill-grace-ms", "500"},
+void Farm::StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {BinDir() + "/gauntlet-agent", "--coordinator", address(), "--name", name,
+                                   "--devices", devices, "--workdir", dir_ + "/agent-" + name,
+                                   "--kill-grace-ms", "500"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  auto process = agent::Process::Start({argv,
                                         {},
                                         dir_,
                                         dir_ + "/agent-" + name + ".log"});

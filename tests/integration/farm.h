@@ -34,7 +34,7 @@ class Farm {
   // The same under a file-size limit (ulimit -f), to play a full disk.
   void StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb);
   void KillCoordinator();
-  void StartAgent(const std::string& name, const std::string& devices);
+  void StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags = {});
   void KillAgent(const std::string& name);  // kill -9
 
   v1::ControlService::Stub& control() { return *control_; }

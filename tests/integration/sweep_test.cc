@@ -1,9 +1,11 @@
 // A real coordinator and two real agents run a DAG of 20+ jobs, worker jobs
 // under mpirun among them, and respect its order.
+#include <cstdlib>
 #include <map>
 
 #include <gtest/gtest.h>
 
+#include "agent/inventory.h"
 #include "tests/integration/farm.h"
 
 namespace gauntlet::testing {
@@ -92,6 +94,59 @@ TEST(SweepTest, DagOfTwentyJobsCompletesAcrossTwoAgentsInOrder) {
   EXPECT_NE(results.output.find("run[model=granite,dtype=bf16]"), std::string::npos) << results.output;
   CliResult logs = farm.Cli({"logs", "1"});
   EXPECT_NE(logs.output.find("fetching"), std::string::npos) << logs.output;
+}
+
+// Each job reports the OMP_NUM_THREADS it was started with.
+constexpr const char* kThreads = R"(
+name: threads
+defaults: {timeout: 60s}
+jobs:
+  - name: one
+    kind: exec
+    command: "echo '{\"verdict\":\"pass\",\"metrics\":{\"threads\":'$OMP_NUM_THREADS'}}' > $GAUNTLET_OUT/result.json"
+  - name: two
+    kind: exec
+    devices: 2
+    command: "echo '{\"verdict\":\"pass\",\"metrics\":{\"threads\":'$OMP_NUM_THREADS'}}' > $GAUNTLET_OUT/result.json"
+  - name: pinned
+    kind: exec
+    env: {OMP_NUM_THREADS: "7"}
+    command: "echo '{\"verdict\":\"pass\",\"metrics\":{\"threads\":'$OMP_NUM_THREADS'}}' > $GAUNTLET_OUT/result.json"
+)";
+
+std::map<std::string, double> ThreadsByJob(Farm& farm) {
+  const int64_t sweep_id = farm.Submit(kThreads);
+  const v1::Sweep sweep = farm.WaitForSweep(sweep_id);
+  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
+  std::map<std::string, double> threads;
+  for (const auto& listed : farm.Jobs(sweep_id)) {
+    const v1::Job job = farm.Job(listed.id());
+    threads[job.name()] = job.metrics().contains("threads") ? job.metrics().at("threads") : -1;
+  }
+  return threads;
+}
+
+// Jobs sharing a node split its cores rather than each starting a thread per
+// core: a job gets its devices' share, and its own env still wins.
+TEST(SweepTest, JobsGetTheirDevicesShareOfCpuThreads) {
+  Farm farm("threads");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:4", {"--threads-per-device", "3"});
+  const std::map<std::string, double> expected = {{"one", 3}, {"two", 6}, {"pinned", 7}};
+  EXPECT_EQ(ThreadsByJob(farm), expected);
+}
+
+TEST(SweepTest, ByDefaultADeviceGetsTheNodesCoresOverItsDevices) {
+  Farm farm("threads-default");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:2");
+  // An agent started with OMP_NUM_THREADS leaves it to the jobs.
+  const char* inherited = std::getenv("OMP_NUM_THREADS");
+  const double share = inherited ? std::atoi(inherited) : agent::ThreadsPerDevice(agent::UsableCores(), 2);
+  const auto threads = ThreadsByJob(farm);
+  EXPECT_EQ(threads.at("one"), share);
+  EXPECT_EQ(threads.at("two"), inherited ? share : 2 * share);
+  EXPECT_EQ(threads.at("pinned"), 7);
 }
 
 }  // namespace

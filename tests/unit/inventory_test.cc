@@ -28,5 +28,13 @@ TEST(InventoryTest, RefusesBadValuesWithTheFix) {
   }
 }
 
+TEST(InventoryTest, EachDeviceGetsAnEvenShareOfTheCores) {
+  EXPECT_EQ(ThreadsPerDevice(128, 8), 16);
+  EXPECT_EQ(ThreadsPerDevice(16, 8), 2);
+  EXPECT_EQ(ThreadsPerDevice(15, 8), 1) << "rounds down: never more threads than cores";
+  EXPECT_EQ(ThreadsPerDevice(2, 4), 1) << "at least one";
+  EXPECT_GE(UsableCores(), 1);
+}
+
 }  // namespace
 }  // namespace gauntlet::agent
