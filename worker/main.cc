@@ -103,6 +103,10 @@ int Tokenize(int argc, char** argv) {
   }
   if (!texts_path.empty()) {
     std::ifstream in(texts_path);
+    if (!in) {
+      spdlog::error("--texts {}: cannot be read; give a JSON file holding an array of texts", texts_path);
+      return 2;
+    }
     const auto file = nlohmann::json::parse(in, nullptr, false);
     if (!file.is_array() || !std::ranges::all_of(file, [](const auto& text) { return text.is_string(); })) {
       spdlog::error("--texts {}: not a JSON array of strings; write it as [\"first text\", \"second\"]", texts_path);
