@@ -74,6 +74,19 @@ TEST_F(BadInputTest, BadFlagsAreRefusedByEveryProgram) {
   EXPECT_NE(coordinator.output.find("--lease-ttl 'soon' must be a positive duration"), std::string::npos)
       << coordinator.output;
 
+  const std::string worker = Farm::BinDir() + "/gauntlet-worker";
+  CliResult no_tokenizer = Farm::Run({worker, "tokenize", "--model", farm_->dir(), "--text", "hi"},
+                                     farm_->dir() + "/tokenize-model.log");
+  EXPECT_EQ(no_tokenizer.exit_code, 2);
+  EXPECT_NE(no_tokenizer.output.find("no tokenizer.model (SentencePiece) or tokenizer.json"), std::string::npos)
+      << no_tokenizer.output;
+  const std::string not_a_list = farm_->dir() + "/texts.json";
+  std::ofstream(not_a_list) << R"({"text": "hi"})";
+  CliResult bad_texts = Farm::Run({worker, "tokenize", "--model", farm_->dir(), "--texts", not_a_list},
+                                  farm_->dir() + "/tokenize-texts.log");
+  EXPECT_EQ(bad_texts.exit_code, 2);
+  EXPECT_NE(bad_texts.output.find("not a JSON array of strings; write it as"), std::string::npos) << bad_texts.output;
+
   CliResult state = farm_->Cli({"jobs", "--state", "done"});
   EXPECT_EQ(state.exit_code, 2);
   EXPECT_NE(state.output.find("--state 'done' is not a job state"), std::string::npos) << state.output;
