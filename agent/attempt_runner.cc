@@ -13,11 +13,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/sha256.h"
+#include "lib/contract/worker_contract.h"
 
 namespace gauntlet::agent {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 constexpr size_t kLogChunkBytes = 256 * 1024;
@@ -103,16 +104,19 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
   }
   if (job.has_worker()) {
     std::string job_path = fs::absolute(dir_ + "/job.json").string();
-    nlohmann::json job_json = {
-        {"job_id", job.id()},
-        {"attempt_id", assignment_.attempt_id()},
-        {"suite", job.worker().suite()},
-        {"params", nlohmann::json::parse(job.worker().params_json(), nullptr, false)},
-        {"backend", job.worker().backend()},
-        {"devices", assignment_.device_indices()},
-        {"inputs", fs::absolute(dir_ + "/in").string()},
-    };
-    std::ofstream(job_path) << job_json.dump(2) << "\n";
+    contract::WorkerJob worker_job;
+    worker_job.job_id = job.id();
+    worker_job.attempt_id = assignment_.attempt_id();
+    worker_job.suite = job.worker().suite();
+    worker_job.params = nlohmann::json::parse(job.worker().params_json(), nullptr, false);
+    if (!worker_job.params.is_object()) worker_job.params = nlohmann::json::object();
+    worker_job.backend = job.worker().backend().empty() ? "cpu" : job.worker().backend();
+    worker_job.devices.assign(assignment_.device_indices().begin(), assignment_.device_indices().end());
+    worker_job.inputs = fs::absolute(dir_ + "/in").string();
+    std::ofstream job_file(job_path);
+    job_file << contract::ToJson(worker_job).dump(2) << "\n";
+    job_file.close();
+    if (!job_file) return Err(Status::Unavailable("cannot write " + job_path + " (disk full?)"));
     // The launcher's environment reaches every local rank without -x.
     for (const auto& [key, value] : job.worker().env()) spec.env[key] = value;
     spec.env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
@@ -133,41 +137,38 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
 void AttemptRunner::Execute(const LaunchSpec& spec) {
   auto process = Process::Start(spec);
   if (!process) {
-    report_.set_state(v1::ATTEMPT_STATE_FAILED);
-    report_.set_exit_code(127);
-    report_.set_reason(process.error().message());
+    end_.launch_failed = true;
+    end_.exit_code = 127;
+    end_.stop_reason = process.error().message();
     std::ofstream(log_path_, std::ios::app) << "gauntlet-agent: " << process.error().message() << "\n";
     return;
   }
   const double timeout_s = assignment_.job().timeout_s();
-  const auto started = Clock::now();
+  const auto started = SteadyClock::now();
   auto last_log = started;
   v1::AttemptReport running;
   running.set_attempt_id(assignment_.attempt_id());
   running.set_state(v1::ATTEMPT_STATE_RUNNING);
   running_reported_ = SendReport(running);
-  std::optional<Clock::time_point> kill_at;
-  std::string stop_reason;
-  v1::AttemptState stop_state = v1::ATTEMPT_STATE_FAILED;
+  std::optional<SteadyClock::time_point> kill_at;
+  std::string& stop_reason = end_.stop_reason;
   while (true) {
     if (auto exit = process->Poll()) {
-      if (!stop_reason.empty()) {
-        report_.set_state(stop_state);
-        report_.set_reason(stop_reason);
-      } else {
-        report_.set_state(exit->ok() ? v1::ATTEMPT_STATE_SUCCEEDED : v1::ATTEMPT_STATE_FAILED);
-        if (!exit->ok()) report_.set_reason(exit->Describe());
-      }
-      report_.set_exit_code(exit->signal ? 128 + exit->signal : exit->exit_code);
+      end_.exit_code = exit->signal ? 128 + exit->signal : exit->exit_code;
+      // A process the agent stopped ends by the agent's signal: that is the
+      // stop's doing, not a crash.
+      end_.signal = stop_reason.empty() ? exit->signal : 0;
+      end_.description = exit->Describe();
       return;
     }
-    auto now = Clock::now();
+    auto now = SteadyClock::now();
     if (stop_reason.empty()) {
       if (cancel_requested_ || stopping_) {
         stop_reason = stopping_ ? "agent stopped" : "cancelled";
-        stop_state = v1::ATTEMPT_STATE_CANCELLED;
+        end_.cancelled = true;
       } else if (timeout_s > 0 && now - started > std::chrono::duration<double>(timeout_s)) {
         stop_reason = "timed out after " + std::to_string(static_cast<int>(timeout_s)) + "s";
+        end_.timed_out = true;
         std::ofstream(log_path_, std::ios::app) << "gauntlet-agent: " << stop_reason << ", stopping\n";
       }
       if (!stop_reason.empty()) {
@@ -187,32 +188,46 @@ void AttemptRunner::Execute(const LaunchSpec& spec) {
   }
 }
 
+namespace {
+v1::FailureClass ToProto(contract::FailureClass failure) {
+  switch (failure) {
+    case contract::FailureClass::kVerdict: return v1::FAILURE_CLASS_VERDICT;
+    case contract::FailureClass::kConfiguration: return v1::FAILURE_CLASS_CONFIGURATION;
+    case contract::FailureClass::kInfrastructure: return v1::FAILURE_CLASS_INFRASTRUCTURE;
+    case contract::FailureClass::kCommand: return v1::FAILURE_CLASS_COMMAND;
+    case contract::FailureClass::kNone:
+    case contract::FailureClass::kCancelled: return v1::FAILURE_CLASS_UNSPECIFIED;
+  }
+  return v1::FAILURE_CLASS_UNSPECIFIED;
+}
+}  // namespace
+
 void AttemptRunner::CollectResult() {
+  std::optional<contract::WorkerResult> result;
+  std::string malformed;
   std::ifstream in(out_dir_ + "/result.json");
-  if (!in) return;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto result = nlohmann::json::parse(text, nullptr, false);
-  if (!result.is_object()) {
-    if (report_.state() == v1::ATTEMPT_STATE_SUCCEEDED) {
-      report_.set_state(v1::ATTEMPT_STATE_FAILED);
-      report_.set_reason("result.json is not a JSON object");
-    }
-    return;
-  }
-  report_.set_result_json(text);
-  report_.set_verdict(result.value("verdict", ""));
-  if (result.contains("metrics") && result["metrics"].is_object()) {
-    for (const auto& [name, value] : result["metrics"].items()) {
-      if (value.is_number()) (*report_.mutable_metrics())[name] = value.get<double>();
+  if (in) {
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = contract::WorkerResultFromJson(nlohmann::json::parse(text, nullptr, false));
+    if (parsed) {
+      result = std::move(*parsed);
+      report_.set_result_json(text);
+      report_.set_verdict(result->verdict == contract::Verdict::kPass ? "pass" : "fail");
+      for (const auto& [name, value] : result->metrics) (*report_.mutable_metrics())[name] = value;
+    } else {
+      malformed = parsed.error().message();
     }
   }
-  std::string reason = result.value("reason", "");
-  if (report_.verdict() == "fail" && report_.state() == v1::ATTEMPT_STATE_SUCCEEDED) {
-    report_.set_state(v1::ATTEMPT_STATE_FAILED);
+  contract::Outcome outcome = contract::DecideOutcome(end_, result, assignment_.job().has_worker());
+  if (outcome.succeeded && !malformed.empty()) {
+    outcome = {false, contract::FailureClass::kCommand, malformed};
   }
-  if (report_.verdict() == "fail" && !reason.empty()) {
-    report_.set_reason(report_.reason().empty() ? "verdict fail: " + reason : report_.reason() + "; verdict fail: " + reason);
-  }
+  report_.set_exit_code(end_.exit_code);
+  report_.set_state(outcome.succeeded ? v1::ATTEMPT_STATE_SUCCEEDED
+                    : outcome.failure == contract::FailureClass::kCancelled ? v1::ATTEMPT_STATE_CANCELLED
+                                                                            : v1::ATTEMPT_STATE_FAILED);
+  report_.set_failure_class(ToProto(outcome.failure));
+  report_.set_reason(outcome.reason);
 }
 
 bool AttemptRunner::PumpLog() {
@@ -307,12 +322,13 @@ void AttemptRunner::Run() {
   if (spec) {
     Execute(*spec);
   } else {
-    report_.set_state(v1::ATTEMPT_STATE_FAILED);
-    report_.set_reason(spec.error().message());
+    end_.launch_failed = true;
+    end_.stop_reason = spec.error().message();
   }
   if (stopping_) return;  // The lease expires and the job runs elsewhere.
   CollectResult();
-  spdlog::info("attempt {}: {}{}", attempt_id(), v1::AttemptState_Name(report_.state()),
+  spdlog::info("attempt {}: {}{}{}", attempt_id(), v1::AttemptState_Name(report_.state()),
+               report_.failure_class() ? " [" + v1::FailureClass_Name(report_.failure_class()) + "]" : "",
                report_.reason().empty() ? "" : " (" + report_.reason() + ")");
   int delay_ms = 250;
   bool uploaded = false;

@@ -12,6 +12,7 @@
 #include "agent/agent_config.h"
 #include "agent/launcher.h"
 #include "gauntlet/v1/agent.grpc.pb.h"
+#include "lib/contract/worker_contract.h"
 
 namespace gauntlet::agent {
 
@@ -56,6 +57,7 @@ class AttemptRunner {
   int64_t log_offset_ = 0;
   bool running_reported_ = false;
   v1::AttemptReport report_;
+  contract::ProcessEnd end_;
 };
 
 }  // namespace gauntlet::agent

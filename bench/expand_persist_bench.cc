@@ -151,7 +151,11 @@ int main(int argc, char** argv) {
   auto store = gauntlet::store::Store::Open(gauntlet_db);
   start = Clock::now();
   gauntlet::Status status = (*store)->Transaction([&]() -> gauntlet::Status {
-    auto id = (*store)->InsertSweep(*plan, spec_text, "million.yaml", 0);
+    // As JobManager does: the cache lookup and the initial states are part of persisting.
+    auto known = (*store)->SucceededJobsByKey(gauntlet::sched::CacheableKeys(*plan, {}));
+    if (!known) return known.error();
+    auto id = (*store)->InsertSweep(*plan, spec_text, "million.yaml", 0,
+                                    gauntlet::sched::InitialStates(*plan, {}, *known));
     return id ? gauntlet::Status::Ok() : id.error();
   });
   double persist_s = Seconds(start);

@@ -4,7 +4,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::cli {
 
@@ -46,7 +46,7 @@ std::string Counts(const v1::Sweep& sweep) {
     if (found == sweep.jobs_by_state().end() || found->second == 0) continue;
     v1::JobState state;
     v1::JobState_Parse(name, &state);
-    out += (out.empty() ? "" : " ") + sched::JobStateName(state) + "=" + std::to_string(found->second);
+    out += (out.empty() ? "" : " ") + jobs::JobStateName(state) + "=" + std::to_string(found->second);
   }
   return out;
 }

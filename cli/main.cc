@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/logging.h"
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 #include "gauntlet/v1/control.grpc.pb.h"
 
 namespace {
@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
   if (jobs->parsed() || results->parsed()) {
     v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
     if (!state_name.empty()) {
-      state = gauntlet::sched::ParseJobState(state_name);
+      state = gauntlet::jobs::ParseJobState(state_name);
       if (state == v1::JOB_STATE_UNSPECIFIED) {
         std::cerr << "error: --state '" << state_name
                   << "' is not a job state; use pending, ready, leased, running, succeeded, failed, cancelled or skipped\n";
@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
     v1::Job reply;
     grpc::Status rpc = stub->Retry(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
-    std::cout << "job " << reply.id() << " is " << gauntlet::sched::JobStateName(reply.state()) << " again\n";
+    std::cout << "job " << reply.id() << " is " << gauntlet::jobs::JobStateName(reply.state()) << " again\n";
     return 0;
   }
   if (agents->parsed()) return Agents(globals);

@@ -5,9 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
-#include "coordinator/programs/criteria.h"
-#include "coordinator/programs/prompts.h"
-#include "coordinator/programs/selector.h"
+#include "lib/programs/criteria.h"
+#include "lib/programs/prompts.h"
+#include "lib/programs/selector.h"
 
 namespace gauntlet::cli {
 

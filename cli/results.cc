@@ -5,7 +5,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/table.h"
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::cli {
 namespace {
@@ -32,7 +32,7 @@ std::string Duration(const v1::Job& job) {
 void PrintResults(const std::vector<v1::Job>& jobs) {
   Table table({"JOB", "NAME", "STATE", "NODE", "DEVICES", "DURATION", "VERDICT", "REASON"});
   for (const auto& job : jobs) {
-    table.Add({std::to_string(job.id()), job.name(), sched::JobStateName(job.state()), job.agent(),
+    table.Add({std::to_string(job.id()), job.name(), jobs::JobStateName(job.state()), job.agent(),
                Devices(job), Duration(job), job.verdict(), job.reason()});
   }
   table.Print(std::cout);

@@ -42,22 +42,40 @@ Status CoordinatorServer::Start() {
   builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(agent_service_.get());
   builder.RegisterService(control_service_.get());
-  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  builder.SetMaxReceiveMessageSize(constants::kMaxGrpcMessageBytes);
+  builder.SetMaxSendMessageSize(constants::kMaxGrpcMessageBytes);
+  // Bounded: a burst of calls queues for these threads instead of starting a
+  // thread each until the host's pid limit.
+  grpc::ResourceQuota quota("gauntlet-coordinator");
+  quota.SetMaxThreads(constants::kMaxGrpcThreads);
+  builder.SetResourceQuota(quota);
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || grpc_port_ == 0) {
     return Status::Unavailable("cannot listen for gRPC on " + options_.grpc_address +
                                "; is another coordinator running? pick another --grpc address");
   }
   if (options_.http_port >= 0) {
-    http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_);
+    http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_, clock_);
     auto port = http_->Start(options_.http_host, options_.http_port);
     if (!port) return port.error();
     http_port_ = *port;
   }
+  // The scheduler loop: a pass runs as soon as something asks for one (a job
+  // became ready, devices were freed), batched with whatever else arrived
+  // meanwhile, and at least every tick_ms for lease expiry.
   ticker_ = std::thread([this] {
+    auto last = std::chrono::steady_clock::now();
     while (!stopping_) {
+      jobs_->WaitForWork(options_.tick_ms);
+      if (stopping_) break;
+      // Lag: how much later than its longest wait this loop came round, i.e.
+      // how long the last pass (or the host) held it up.
+      const auto now = std::chrono::steady_clock::now();
+      const int64_t late_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count() - options_.tick_ms;
+      if (late_ms > constants::kLagThresholdMs) jobs_->ExtendLeasesForLag(late_ms);
+      last = now;
       jobs_->Tick();
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.tick_ms));
     }
   });
   spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,

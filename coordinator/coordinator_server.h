@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "coordinator/constants.h"
 #include "coordinator/job_manager.h"
 
 namespace grpc {
@@ -33,7 +34,7 @@ struct CoordinatorOptions {
   std::string grpc_address = "127.0.0.1:7070";  // Port 0 picks a free one.
   std::string http_host = "127.0.0.1";
   int http_port = 8080;                          // 0 picks a free one; -1 disables HTTP.
-  int64_t tick_ms = 200;
+  int64_t tick_ms = constants::kSchedulerIdleMs;
   JobManagerOptions jobs;
 };
 

@@ -2,129 +2,258 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <set>
+#include <deque>
 
 #include <spdlog/spdlog.h>
 
 #include "coordinator/expand/expand.h"
-#include "coordinator/sched/job_state.h"
+#include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
 #include "coordinator/spec/parser.h"
+#include "lib/contract/stages.h"
 
 namespace gauntlet {
 
-using sched::IsTerminal;
+using jobs::IsTerminal;
+
+namespace {
+
+bool Forceable(const std::string& stage) {
+  return stage == "*" || stage == contract::kKernelStage || contract::IsLlmStage(stage);
+}
+
+}  // namespace
 
 JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
 Status JobManager::Recover() {
   std::lock_guard lock(mu_);
+  const int64_t now = clock_.NowMs();
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<v1::Agent> agents, store_.ListAgents(0));
+  for (const auto& agent : agents) {
+    Mailbox& mailbox = MailboxLocked(agent.name());
+    mailbox.last_seen_ms = agent.last_heartbeat_ms();
+  }
   // Twice the TTL: agents back off while the coordinator is down and need a
   // moment to notice it is back.
-  return store_.RenewAllLeases(clock_.NowMs() + 2 * options_.lease_ttl_ms);
+  for (const auto& agent : agents) {
+    GAUNTLET_ASSIGN_OR_RETURN(std::vector<int64_t> active, store_.ActiveAttemptIds(agent.name()));
+    for (int64_t attempt_id : active) leases_[attempt_id] = {now + 2 * options_.lease_ttl_ms, agent.name()};
+  }
+  last_flush_ms_ = now;
+  return Status::Ok();
+}
+
+JobManager::Mailbox& JobManager::MailboxLocked(const std::string& agent) {
+  auto& slot = mailboxes_[agent];
+  if (!slot) slot = std::make_unique<Mailbox>();
+  return *slot;
+}
+
+bool JobManager::AliveLocked(const std::string& agent) const {
+  auto found = mailboxes_.find(agent);
+  return found != mailboxes_.end() && found->second->last_seen_ms > clock_.NowMs() - options_.agent_timeout_ms;
+}
+
+void JobManager::NotifyAgentLocked(const std::string& agent) {
+  auto found = mailboxes_.find(agent);
+  if (found == mailboxes_.end()) return;
+  ++found->second->generation;
+  found->second->changed.notify_all();
+}
+
+void JobManager::RequestScheduleLocked() {
+  schedule_requested_ = true;
+  work_.notify_one();
+}
+
+void JobManager::WaitForWork(int64_t timeout_ms) {
+  std::unique_lock lock(mu_);
+  work_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return schedule_requested_ || shutting_down_; });
 }
 
 void JobManager::Tick() {
   std::lock_guard lock(mu_);
-  ExpireLeasesLocked();
-  ScheduleLocked();
+  if (Status status = ExpireLeasesLocked(); !status.ok()) {
+    spdlog::error("lease expiry failed, will retry: {}", status.ToString());
+  }
+  if (Status status = ScheduleLocked(); !status.ok()) {
+    spdlog::error("scheduling failed, will retry: {}", status.ToString());
+  }
+  if (clock_.NowMs() - last_flush_ms_ >= constants::kLastSeenFlushMs) {
+    if (Status status = FlushLastSeenLocked(); !status.ok()) {
+      spdlog::warn("cannot record agents' last heartbeats, will retry: {}", status.ToString());
+    }
+  }
 }
 
 void JobManager::Shutdown() {
   std::lock_guard lock(mu_);
   shutting_down_ = true;
-  changed_.notify_all();
+  for (auto& [name, mailbox] : mailboxes_) mailbox->changed.notify_all();
+  work_.notify_all();
 }
 
-void JobManager::NotifyLocked() {
-  ++generation_;
-  changed_.notify_all();
+void JobManager::ExtendLeasesForLag(int64_t lag_ms) {
+  std::lock_guard lock(mu_);
+  stats_.max_lag_ms = std::max(stats_.max_lag_ms, lag_ms);
+  for (auto& [attempt_id, lease] : leases_) lease.expires_ms += lag_ms;
+  ++stats_.lease_extensions_for_lag;
+  spdlog::warn("coordinator was {} ms behind; extended {} leases by that much", lag_ms, leases_.size());
 }
 
-void JobManager::ScheduleLocked() {
-  std::vector<sched::ReadyJob> ready = store_.ReadyJobs();
-  if (ready.empty()) return;
-  std::vector<sched::Placement> placements = sched::Schedule(std::move(ready), store_.SchedulingNodes(AliveAfterMs()));
-  if (placements.empty()) return;
-  int64_t now = clock_.NowMs();
-  Status status = store_.Transaction([&]() -> Status {
-    for (const auto& placement : placements) {
-      auto attempt_id = store_.CreateAttempt(placement, now, now + options_.lease_ttl_ms);
-      if (!attempt_id) return attempt_id.error();
-      std::string devices;
-      for (int index : placement.device_indices) devices += (devices.empty() ? "" : ",") + std::to_string(index);
-      GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, 0, placement.job_id, *attempt_id, "leased",
-                                               "leased to " + placement.node + " devices " + devices));
+JobManagerStats JobManager::Stats() {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobManager::JobCounts() {
+  std::lock_guard lock(mu_);
+  return store_.JobCounts();
+}
+
+Status JobManager::FlushLastSeenLocked() {
+  last_flush_ms_ = clock_.NowMs();
+  return store_.Transaction([&]() -> Status {
+    for (auto& [name, mailbox] : mailboxes_) {
+      if (mailbox->last_seen_flushed) continue;
+      GAUNTLET_ASSIGN_OR_RETURN(bool known, store_.TouchAgent(name, mailbox->last_seen_ms));
+      (void)known;  // An agent seen here registered, so its row exists.
+      mailbox->last_seen_flushed = true;
     }
     return Status::Ok();
   });
-  if (!status.ok()) {
-    spdlog::error("scheduling failed, will retry: {}", status.ToString());
-    return;
-  }
-  spdlog::debug("scheduled {} jobs", placements.size());
-  NotifyLocked();
 }
 
-void JobManager::ExpireLeasesLocked() {
-  std::vector<int64_t> expired = store_.ExpiredAttempts(clock_.NowMs());
-  for (int64_t attempt_id : expired) {
-    auto attempt = store_.GetAttempt(attempt_id);
-    if (!attempt) continue;
-    std::string reason = "lease expired: agent " + attempt->agent + " stopped renewing it (died or cut off)";
-    Status status = store_.Transaction([&]() -> Status {
-      GAUNTLET_RETURN_IF_ERROR(store_.EndAttempt(
-          attempt_id, {v1::ATTEMPT_STATE_LOST, -1, reason, clock_.NowMs()}));
-      return SettleJobLocked(*attempt, v1::ATTEMPT_STATE_LOST, reason);
-    });
-    if (status.ok()) {
-      spdlog::warn("attempt {} of job {} lost: {}", attempt_id, attempt->job_id, reason);
-    } else {
-      spdlog::error("cannot expire attempt {}: {}", attempt_id, status.ToString());
+Status JobManager::ScheduleLocked() {
+  schedule_requested_ = false;
+  const auto started = std::chrono::steady_clock::now();
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::ReadyJob> ready, store_.ReadyJobs());
+  stats_.ready_jobs = static_cast<int64_t>(ready.size());
+  if (ready.empty()) return Status::Ok();
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, store_.SchedulingNodes(0));
+  // Liveness is the in-memory last-seen time, not the flushed column.
+  for (auto& node : nodes) node.schedulable = node.schedulable && AliveLocked(node.name);
+  std::vector<sched::Placement> placements = sched::Schedule(std::move(ready), std::move(nodes));
+  ++stats_.scheduling_passes;
+  if (placements.empty()) return Status::Ok();
+  const int64_t now = clock_.NowMs();
+  std::vector<std::pair<int64_t, std::string>> created;
+  Status status = store_.Transaction([&]() -> Status {
+    created.clear();
+    for (const auto& placement : placements) {
+      GAUNTLET_ASSIGN_OR_RETURN(int64_t attempt_id,
+                                store_.CreateAttempt(placement, now, now + options_.lease_ttl_ms));
+      std::string devices;
+      for (int index : placement.device_indices) devices += (devices.empty() ? "" : ",") + std::to_string(index);
+      GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, 0, placement.job_id, attempt_id, "leased",
+                                               "leased to " + placement.node + " devices " + devices));
+      created.emplace_back(attempt_id, placement.node);
     }
+    return Status::Ok();
+  });
+  GAUNTLET_RETURN_IF_ERROR(status);
+  for (const auto& [attempt_id, agent] : created) {
+    leases_[attempt_id] = {now + options_.lease_ttl_ms, agent};
+    NotifyAgentLocked(agent);
   }
-  if (!expired.empty()) NotifyLocked();
+  stats_.jobs_placed += static_cast<int64_t>(placements.size());
+  stats_.last_pass_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("scheduled {} jobs", placements.size());
+  return Status::Ok();
 }
 
-Status JobManager::SettleJobLocked(const store::AttemptRow& attempt, v1::AttemptState outcome,
-                                   const std::string& reason) {
-  int64_t now = clock_.NowMs();
-  // A job the user cancelled stays cancelled whatever its last attempt did.
-  if (attempt.job_state == v1::JOB_STATE_CANCELLED) return Status::Ok();
-  v1::JobState next = sched::JobStateAfterAttempt(outcome, attempt.attempts_used, attempt.max_attempts);
-  std::string job_reason;
-  if (next == v1::JOB_STATE_READY) {
-    job_reason = "attempt " + std::to_string(attempt.attempts_used) + " of " + std::to_string(attempt.max_attempts) +
-                 " " + sched::AttemptStateName(outcome) + ": " + reason + "; retrying";
-  } else if (next != v1::JOB_STATE_SUCCEEDED) {
-    job_reason = reason;
+Status JobManager::ExpireLeasesLocked() {
+  const int64_t now = clock_.NowMs();
+  std::vector<int64_t> expired;
+  for (const auto& [attempt_id, lease] : leases_) {
+    if (lease.expires_ms < now) expired.push_back(attempt_id);
   }
-  GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt.job_id, next, job_reason, now));
+  std::sort(expired.begin(), expired.end());
+  for (int64_t attempt_id : expired) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
+    if (!attempt || IsTerminal(attempt->state)) {
+      ForgetLeaseLocked(attempt_id);
+      continue;
+    }
+    std::string reason = "lease expired: agent " + attempt->agent + " stopped renewing it (died or cut off)";
+    jobs::Decision decision = jobs::OnLeaseExpired(
+        {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, reason);
+    Status status = store_.Transaction([&] { return ApplyAttemptDecisionLocked(*attempt, decision, reason, -1); });
+    GAUNTLET_RETURN_IF_ERROR(status);
+    ForgetLeaseLocked(attempt_id);
+    ++stats_.leases_expired_by_cause["agent_silent"];
+    spdlog::warn("attempt {} of job {} lost: {}", attempt_id, attempt->job_id, reason);
+  }
+  return Status::Ok();
+}
+
+Status JobManager::ApplyAttemptDecisionLocked(const store::AttemptRow& attempt, const jobs::Decision& decision,
+                                              const std::string& attempt_reason, int exit_code,
+                                              v1::FailureClass failure_class) {
+  const int64_t now = clock_.NowMs();
+  if (decision.attempt != v1::ATTEMPT_STATE_UNSPECIFIED) {
+    GAUNTLET_RETURN_IF_ERROR(
+        store_.EndAttempt(attempt.id, {decision.attempt, exit_code, attempt_reason, now, failure_class}));
+  }
+  if (decision.job == v1::JOB_STATE_UNSPECIFIED) return Status::Ok();
+  GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt.job_id, decision.job, decision.reason, now));
   GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, attempt.sweep_id, attempt.job_id, attempt.id,
-                                           sched::JobStateName(next), job_reason));
-  if (next == v1::JOB_STATE_SUCCEEDED) return store_.PromoteDependents(attempt.job_id);
-  if (IsTerminal(next)) {
-    auto skipped = store_.SkipDependents(attempt.job_id,
-                                         "upstream job " + std::to_string(attempt.job_id) + " " +
-                                             sched::JobStateName(next), now);
-    if (!skipped) return skipped.error();
+                                           jobs::JobStateName(decision.job), decision.reason));
+  if (decision.job == v1::JOB_STATE_READY) RequestScheduleLocked();
+  return ApplyDownstreamLocked(attempt.job_id, decision.downstream, decision.job);
+}
+
+Status JobManager::ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downstream, v1::JobState settled) {
+  if (downstream == jobs::Downstream::kNone) return Status::Ok();
+  const int64_t now = clock_.NowMs();
+  // Breadth-first: a skip (or an unskip) travels through the whole DAG below.
+  std::deque<std::pair<int64_t, v1::JobState>> frontier = {{job_id, settled}};
+  std::set<int64_t> seen;
+  while (!frontier.empty()) {
+    auto [upstream_id, upstream_state] = frontier.front();
+    frontier.pop_front();
+    GAUNTLET_ASSIGN_OR_RETURN(auto dependents, store_.Dependents(upstream_id));
+    for (const auto& [dependent, state] : dependents) {
+      if (!seen.insert(dependent).second) continue;
+      if (downstream == jobs::Downstream::kUnskip) {
+        if (state != v1::JOB_STATE_SKIPPED) continue;
+        GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(dependent, v1::JOB_STATE_PENDING, "", now));
+        frontier.emplace_back(dependent, v1::JOB_STATE_PENDING);
+        continue;
+      }
+      GAUNTLET_ASSIGN_OR_RETURN(auto upstream_states, store_.UpstreamStates(dependent));
+      jobs::Decision decision = jobs::OnUpstreamSettled(state, jobs::Summarize(upstream_states));
+      if (!decision.accepted || decision.job == v1::JOB_STATE_UNSPECIFIED) continue;
+      std::string reason;
+      if (decision.job == v1::JOB_STATE_SKIPPED) {
+        reason = "upstream job " + std::to_string(upstream_id) + " " + jobs::JobStateName(upstream_state);
+      }
+      GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(dependent, decision.job, reason, now));
+      if (decision.job == v1::JOB_STATE_READY) RequestScheduleLocked();
+      if (decision.downstream == jobs::Downstream::kSkip) frontier.emplace_back(dependent, decision.job);
+    }
   }
   return Status::Ok();
 }
 
 // --- ControlService ----------------------------------------------------------
 
+StatusOr<std::vector<store::InitialJobState>> JobManager::InitialStatesLocked(const expand::SweepPlan& plan,
+                                                                              const std::vector<std::string>& force) {
+  GAUNTLET_ASSIGN_OR_RETURN(auto known, store_.SucceededJobsByKey(sched::CacheableKeys(plan, force)));
+  return sched::InitialStates(plan, force, known);
+}
+
 StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepRequest& request) {
   std::string source = request.source().empty() ? "<spec>" : request.source();
   std::vector<std::string> force(request.force().begin(), request.force().end());
-  static const std::set<std::string> kForceable = {"*", "reference", "compile", "run", "validate", "benchmark", "kernel"};
   for (const auto& stage : force) {
-    if (!kForceable.contains(stage)) {
-      return Err(Status::InvalidArgument("--force: '" + stage +
-                                         "' is not a stage; use reference, compile, run, validate, benchmark, "
-                                         "kernel, or no value for all"));
+    if (!Forceable(stage)) {
+      return Err(Status::InvalidArgument("--force: '" + stage + "' is not a stage; use " +
+                                         contract::StageList(", ") + ", kernel, or no value for all"));
     }
   }
   std::map<std::string, std::string> files(request.files().begin(), request.files().end());
@@ -134,38 +263,41 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   if (!plan) return Err(plan.error());
 
   std::lock_guard lock(mu_);
-  GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, store_.NodeCapacities()).WithContext(source));
+  GAUNTLET_ASSIGN_OR_RETURN(auto capacities, store_.NodeCapacities());
+  GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, capacities).WithContext(source));
+  GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStatesLocked(*plan, force));
   v1::SubmitSweepResponse response;
   if (request.dry_run()) {
-    DescribePlanLocked(*plan, force, &response);
+    GAUNTLET_RETURN_IF_ERROR(DescribePlanLocked(*plan, initial, &response));
     return response;
   }
   int64_t sweep_id = 0;
-  int64_t now = clock_.NowMs();
+  const int64_t now = clock_.NowMs();
   Status status = store_.Transaction([&]() -> Status {
-    auto id = store_.InsertSweep(*plan, request.spec_text(), source, now, force);
-    if (!id) return id.error();
-    sweep_id = *id;
+    GAUNTLET_ASSIGN_OR_RETURN(sweep_id, store_.InsertSweep(*plan, request.spec_text(), source, now, initial));
     return store_.AddEvent(now, sweep_id, 0, 0, "submitted",
                            "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
   });
   if (!status.ok()) return Err(status);
-  spdlog::info("sweep {} '{}' submitted with {} jobs", sweep_id, plan->name, plan->jobs.size());
-  ScheduleLocked();
-  *response.mutable_sweep() = *store_.GetSweep(sweep_id, /*with_spec=*/false);
+  spdlog::info("sweep {} '{}' submitted with {} jobs ({} cached)", sweep_id, plan->name, plan->jobs.size(),
+               sched::CountCached(initial));
+  RequestScheduleLocked();
+  GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(sweep_id, /*with_spec=*/false));
+  if (sweep) *response.mutable_sweep() = std::move(*sweep);
   return response;
 }
 
-void JobManager::DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<std::string>& force,
-                                    v1::SubmitSweepResponse* response) {
-  constexpr double kDefaultSeconds = 60;
+Status JobManager::DescribePlanLocked(const expand::SweepPlan& plan,
+                                      const std::vector<store::InitialJobState>& initial,
+                                      v1::SubmitSweepResponse* response) {
   auto* sweep = response->mutable_sweep();
   sweep->set_name(plan.name);
   sweep->set_total_jobs(static_cast<int>(plan.jobs.size()));
   auto* summary = response->mutable_summary();
-  std::map<std::string, double> typical = store_.MeanSecondsByStage();
+  GAUNTLET_ASSIGN_OR_RETURN(auto typical, store_.MeanSecondsByStage());
   double device_seconds = 0;
-  for (const auto& job : plan.jobs) {
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    const auto& job = plan.jobs[i];
     const bool worker = job.kind == spec::JobKind::kWorker;
     std::string stage = !job.stage.empty() ? job.stage : worker ? "worker" : "exec";
     (*summary->mutable_jobs_by_stage())[stage] += 1;
@@ -174,7 +306,9 @@ void JobManager::DescribePlanLocked(const expand::SweepPlan& plan, const std::ve
     std::string history_key = !job.stage.empty() ? job.stage : "kind" + std::to_string(worker ? v1::JOB_KIND_WORKER
                                                                                                 : v1::JOB_KIND_EXEC);
     auto known = typical.find(history_key);
-    device_seconds += job.devices * (known != typical.end() ? known->second : kDefaultSeconds);
+    if (initial[i].state != v1::JOB_STATE_CACHED) {
+      device_seconds += job.devices * (known != typical.end() ? known->second : constants::kDefaultJobSeconds);
+    }
 
     auto* out = response->add_jobs();
     out->set_name(job.name);
@@ -184,33 +318,35 @@ void JobManager::DescribePlanLocked(const expand::SweepPlan& plan, const std::ve
     out->set_device_kind(job.device_kind);
     out->set_content_key(job.content_key);
     out->set_cacheable(job.cacheable);
+    out->set_state(initial[i].state);
     for (const auto& [key, value] : job.labels) (*out->mutable_labels())[key] = value;
     for (size_t dep : job.depends_on) out->add_depends_on(static_cast<int64_t>(dep));
   }
-  summary->set_cache_hits(store_.CountCacheHits(plan, force));
+  summary->set_cache_hits(sched::CountCached(initial));
   summary->set_device_hours(device_seconds / 3600.0);
+  return Status::Ok();
 }
 
 StatusOr<v1::Sweep> JobManager::GetSweep(int64_t id) {
   std::lock_guard lock(mu_);
-  auto sweep = store_.GetSweep(id, /*with_spec=*/true);
+  GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(id, /*with_spec=*/true));
   if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(id) + "; 'gauntlet status' lists sweeps"));
   return *sweep;
 }
 
-std::vector<v1::Sweep> JobManager::ListSweeps(int limit) {
+StatusOr<std::vector<v1::Sweep>> JobManager::ListSweeps(int limit) {
   std::lock_guard lock(mu_);
   return store_.ListSweeps(limit);
 }
 
-std::vector<v1::Job> JobManager::ListJobs(const v1::ListJobsRequest& request) {
+StatusOr<std::vector<v1::Job>> JobManager::ListJobs(const v1::ListJobsRequest& request) {
   std::lock_guard lock(mu_);
   return store_.ListJobs(request.sweep_id(), request.state(), request.limit());
 }
 
 StatusOr<v1::Job> JobManager::GetJob(int64_t id) {
   std::lock_guard lock(mu_);
-  auto job = store_.GetJob(id);
+  GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(id));
   if (!job) return Err(Status::NotFound("no job " + std::to_string(id) + "; 'gauntlet jobs' lists jobs"));
   return *job;
 }
@@ -220,70 +356,107 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
     return Err(Status::InvalidArgument("name exactly one of job_id or sweep_id to cancel"));
   }
   std::lock_guard lock(mu_);
-  if (request.sweep_id() != 0 && !store_.GetSweep(request.sweep_id(), false)) {
-    return Err(Status::NotFound("no sweep " + std::to_string(request.sweep_id())));
+  if (request.sweep_id() != 0) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(request.sweep_id(), false));
+    if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(request.sweep_id())));
   }
-  if (request.job_id() != 0 && !store_.GetJob(request.job_id())) {
-    return Err(Status::NotFound("no job " + std::to_string(request.job_id())));
+  if (request.job_id() != 0) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(request.job_id()));
+    if (!state) return Err(Status::NotFound("no job " + std::to_string(request.job_id())));
   }
-  std::vector<int64_t> ids = store_.UnfinishedJobs(request.sweep_id(), request.job_id());
-  int64_t now = clock_.NowMs();
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_.UnfinishedJobs(request.sweep_id(), request.job_id()));
+  const int64_t now = clock_.NowMs();
+  std::set<std::string> agents_to_tell;
+  int cancelled = 0;
   Status status = store_.Transaction([&]() -> Status {
+    agents_to_tell.clear();
+    cancelled = 0;
+    // Every job named is cancelled first, so a sweep's jobs all show as
+    // cancelled; only then do jobs outside the request learn it downstream.
+    std::vector<std::pair<int64_t, jobs::Decision>> decided;
     for (int64_t id : ids) {
-      GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(id, v1::JOB_STATE_CANCELLED, "cancelled by user", now));
-      GAUNTLET_RETURN_IF_ERROR(store_.CancelLeasedAttempts(id, now));
-      GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, request.sweep_id(), id, 0, "cancelled", "cancelled by user"));
-      auto skipped = store_.SkipDependents(id, "upstream job " + std::to_string(id) + " cancelled", now);
-      if (!skipped) return skipped.error();
+      GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(id));
+      if (!state || IsTerminal(*state)) continue;
+      GAUNTLET_ASSIGN_OR_RETURN(auto active, store_.ActiveAttemptsOfJob(id));
+      jobs::Decision decision = jobs::OnCancelled(*state, active.empty() ? v1::ATTEMPT_STATE_UNSPECIFIED
+                                                                         : active.front().state);
+      if (!decision.accepted) continue;
+      for (const auto& attempt : active) {
+        if (attempt.state == v1::ATTEMPT_STATE_LEASED) {
+          GAUNTLET_RETURN_IF_ERROR(store_.EndAttempt(
+              attempt.id, {v1::ATTEMPT_STATE_CANCELLED, 0, "cancelled before it started", now}));
+        }
+        agents_to_tell.insert(attempt.agent);
+      }
+      GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(id, decision.job, decision.reason, now));
+      GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, request.sweep_id(), id, 0, "cancelled", decision.reason));
+      decided.emplace_back(id, decision);
+      ++cancelled;
+    }
+    for (const auto& [id, decision] : decided) {
+      GAUNTLET_RETURN_IF_ERROR(ApplyDownstreamLocked(id, decision.downstream, decision.job));
     }
     return Status::Ok();
   });
   if (!status.ok()) return Err(status);
-  NotifyLocked();  // Agents learn of the cancellations on their next poll.
-  return static_cast<int>(ids.size());
+  // Leased attempts hold no devices any more; running ones are stopped by
+  // their agents, told on their next poll.
+  for (const auto& agent : agents_to_tell) NotifyAgentLocked(agent);
+  RequestScheduleLocked();
+  return cancelled;
 }
 
 StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
   std::lock_guard lock(mu_);
-  auto job = store_.GetJob(job_id);
+  GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(job_id));
   if (!job) return Err(Status::NotFound("no job " + std::to_string(job_id)));
-  if (job->state() != v1::JOB_STATE_FAILED && job->state() != v1::JOB_STATE_CANCELLED &&
-      job->state() != v1::JOB_STATE_SKIPPED) {
-    return Err(Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
-                                          sched::JobStateName(job->state()) +
-                                          "; only failed, cancelled or skipped jobs can be retried"));
-  }
-  for (int64_t upstream : job->depends_on()) {
-    auto up = store_.GetJob(upstream);
-    if (up && (up->state() == v1::JOB_STATE_FAILED || up->state() == v1::JOB_STATE_CANCELLED ||
-               up->state() == v1::JOB_STATE_SKIPPED)) {
-      return Err(Status::FailedPrecondition("upstream job " + std::to_string(upstream) + " (" + up->name() + ") is " +
-                                            sched::JobStateName(up->state()) + "; retry it first"));
+  GAUNTLET_ASSIGN_OR_RETURN(auto upstream_states, store_.UpstreamStates(job_id));
+  jobs::Decision decision = jobs::OnRetried(job->state(), jobs::Summarize(upstream_states));
+  if (!decision.accepted) {
+    std::string which;
+    for (int64_t upstream : job->depends_on()) {
+      GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(upstream));
+      if (state && (*state == v1::JOB_STATE_FAILED || *state == v1::JOB_STATE_CANCELLED ||
+                    *state == v1::JOB_STATE_SKIPPED)) {
+        which = " (upstream job " + std::to_string(upstream) + " is " + jobs::JobStateName(*state) + ")";
+        break;
+      }
     }
+    return Err(Status::FailedPrecondition("job " + std::to_string(job_id) + ": " + decision.reason + which));
   }
-  int64_t now = clock_.NowMs();
+  const int64_t now = clock_.NowMs();
   Status status = store_.Transaction([&]() -> Status {
-    GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id));
-    GAUNTLET_RETURN_IF_ERROR(store_.UnskipDependents(job_id));
+    GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id, decision.job));
+    GAUNTLET_RETURN_IF_ERROR(ApplyDownstreamLocked(job_id, decision.downstream, decision.job));
     return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
   });
   if (!status.ok()) return Err(status);
-  ScheduleLocked();
-  return *store_.GetJob(job_id);
+  RequestScheduleLocked();
+  GAUNTLET_ASSIGN_OR_RETURN(auto retried, store_.GetJob(job_id));
+  if (!retried) return Err(Status::NotFound("no job " + std::to_string(job_id)));
+  return *retried;
 }
 
-std::vector<v1::Agent> JobManager::ListAgents() {
+StatusOr<std::vector<v1::Agent>> JobManager::ListAgents() {
   std::lock_guard lock(mu_);
-  return store_.ListAgents(AliveAfterMs());
+  GAUNTLET_ASSIGN_OR_RETURN(auto agents, store_.ListAgents(0));
+  for (auto& agent : agents) {
+    auto found = mailboxes_.find(agent.name());
+    if (found != mailboxes_.end()) agent.set_last_heartbeat_ms(found->second->last_seen_ms);
+    agent.set_alive(AliveLocked(agent.name()));
+  }
+  return agents;
 }
 
 StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request) {
-  std::lock_guard lock(mu_);
-  auto found = store_.SetDrained(request.name(), !request.undrain());
-  if (!found) return Err(found.error());
-  if (!*found) return Err(Status::NotFound("no agent '" + request.name() + "'; 'gauntlet agents' lists them"));
-  if (request.undrain()) ScheduleLocked();
-  for (auto& agent : store_.ListAgents(AliveAfterMs())) {
+  {
+    std::lock_guard lock(mu_);
+    GAUNTLET_ASSIGN_OR_RETURN(bool found, store_.SetDrained(request.name(), !request.undrain()));
+    if (!found) return Err(Status::NotFound("no agent '" + request.name() + "'; 'gauntlet agents' lists them"));
+    if (request.undrain()) RequestScheduleLocked();
+  }
+  GAUNTLET_ASSIGN_OR_RETURN(auto agents, ListAgents());
+  for (auto& agent : agents) {
     if (agent.name() == request.name()) return agent;
   }
   return Err(Status::NotFound("agent '" + request.name() + "' vanished"));
@@ -292,41 +465,42 @@ StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request)
 StatusOr<int64_t> JobManager::LogAttempt(int64_t job_id, int64_t attempt_id) {
   std::lock_guard lock(mu_);
   if (attempt_id != 0) {
-    auto attempt = store_.GetAttempt(attempt_id);
+    GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
     if (!attempt || (job_id != 0 && attempt->job_id != job_id)) {
       return Err(Status::NotFound("no attempt " + std::to_string(attempt_id) + " of job " + std::to_string(job_id)));
     }
     return attempt_id;
   }
-  if (!store_.GetJob(job_id)) return Err(Status::NotFound("no job " + std::to_string(job_id)));
+  GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(job_id));
+  if (!state) return Err(Status::NotFound("no job " + std::to_string(job_id)));
   return store_.LatestAttemptId(job_id);
 }
 
-std::string JobManager::ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes) {
+StatusOr<std::string> JobManager::ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes) {
   std::lock_guard lock(mu_);
   return store_.ReadLog(attempt_id, offset, max_bytes);
 }
 
-bool JobManager::AttemptFinished(int64_t attempt_id) {
+StatusOr<bool> JobManager::AttemptFinished(int64_t attempt_id) {
   std::lock_guard lock(mu_);
-  auto attempt = store_.GetAttempt(attempt_id);
+  GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
   return !attempt || IsTerminal(attempt->state);
 }
 
 // --- The board ----------------------------------------------------------------
 
-std::vector<v1::MatrixCell> JobManager::Matrix(const store::MatrixFilter& filter) {
+StatusOr<std::vector<v1::MatrixCell>> JobManager::Matrix(const store::MatrixFilter& filter) {
   std::lock_guard lock(mu_);
   return store_.Matrix(filter);
 }
 
-std::vector<v1::Job> JobManager::MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
-                                            int limit) {
+StatusOr<std::vector<v1::Job>> JobManager::MatrixJobs(const store::MatrixFilter& filter,
+                                                      const v1::MatrixCell& where, int limit) {
   std::lock_guard lock(mu_);
   return store_.MatrixJobs(filter, where, limit);
 }
 
-std::vector<v1::BenchmarkPoint> JobManager::Benchmarks(int64_t since_ms) {
+StatusOr<std::vector<v1::BenchmarkPoint>> JobManager::Benchmarks(int64_t since_ms) {
   std::lock_guard lock(mu_);
   return store_.Benchmarks(since_ms);
 }
@@ -340,30 +514,35 @@ StatusOr<v1::Annotation> JobManager::Annotate(const v1::Annotation& annotation) 
     return Err(Status::InvalidArgument("annotate: url '" + annotation.url() + "' must start with http:// or https://"));
   }
   std::lock_guard lock(mu_);
-  if (annotation.scope() == "sweep" && !store_.GetSweep(std::atoll(annotation.target().c_str()), false)) {
-    return Err(Status::NotFound("annotate: no sweep " + annotation.target()));
+  if (annotation.scope() == "sweep") {
+    GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(std::atoll(annotation.target().c_str()), false));
+    if (!sweep) return Err(Status::NotFound("annotate: no sweep " + annotation.target()));
   }
-  if (annotation.scope() == "job" && !store_.GetJob(std::atoll(annotation.target().c_str()))) {
-    return Err(Status::NotFound("annotate: no job " + annotation.target()));
+  if (annotation.scope() == "job") {
+    GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(std::atoll(annotation.target().c_str())));
+    if (!state) return Err(Status::NotFound("annotate: no job " + annotation.target()));
   }
-  auto stored = store_.AddAnnotation(annotation, clock_.NowMs());
-  if (!stored) return Err(stored.error());
-  GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(clock_.NowMs(), 0, 0, 0, "annotated",
-                                           annotation.scope() + " " + annotation.target() + ": " + annotation.url()));
-  return *stored;
+  v1::Annotation stored;
+  Status status = store_.Transaction([&]() -> Status {
+    GAUNTLET_ASSIGN_OR_RETURN(stored, store_.AddAnnotation(annotation, clock_.NowMs()));
+    return store_.AddEvent(clock_.NowMs(), 0, 0, 0, "annotated",
+                           annotation.scope() + " " + annotation.target() + ": " + annotation.url());
+  });
+  if (!status.ok()) return Err(status);
+  return stored;
 }
 
-std::vector<v1::Annotation> JobManager::Annotations(const std::string& scope, const std::string& target) {
+StatusOr<std::vector<v1::Annotation>> JobManager::Annotations(const std::string& scope, const std::string& target) {
   std::lock_guard lock(mu_);
   return store_.Annotations(scope, target);
 }
 
-std::vector<v1::Event> JobManager::Events(int64_t after_id, int64_t job_id, int limit) {
+StatusOr<std::vector<v1::Event>> JobManager::Events(int64_t after_id, int64_t job_id, int limit) {
   std::lock_guard lock(mu_);
   return store_.Events(after_id, job_id, limit);
 }
 
-int64_t JobManager::LatestEventId() {
+StatusOr<int64_t> JobManager::LatestEventId() {
   std::lock_guard lock(mu_);
   return store_.LatestEventId();
 }
@@ -379,31 +558,47 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
     }
   }
   std::lock_guard lock(mu_);
-  int64_t now = clock_.NowMs();
+  const int64_t now = clock_.NowMs();
   std::vector<v1::Device> devices(request.devices().begin(), request.devices().end());
+  std::set<int64_t> still_running(request.running_attempts().begin(), request.running_attempts().end());
+  std::vector<int64_t> lost;
   Status status = store_.Transaction([&]() -> Status {
+    lost.clear();
     std::vector<std::string> tags(request.tags().begin(), request.tags().end());
     GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), tags, devices, now));
-    std::set<int64_t> still_running(request.running_attempts().begin(), request.running_attempts().end());
-    for (int64_t attempt_id : store_.ActiveAttemptIds(request.name())) {
-      auto attempt = store_.GetAttempt(attempt_id);
+    GAUNTLET_ASSIGN_OR_RETURN(auto active, store_.ActiveAttemptIds(request.name()));
+    for (int64_t attempt_id : active) {
+      if (still_running.contains(attempt_id)) continue;
+      GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
       if (!attempt) continue;
-      if (still_running.contains(attempt_id)) {
-        GAUNTLET_RETURN_IF_ERROR(store_.RenewLease(attempt_id, now + options_.lease_ttl_ms));
-      } else if (attempt->state == v1::ATTEMPT_STATE_RUNNING) {
-        // The agent restarted and no longer runs it: no need to wait for the lease.
-        std::string reason = "agent " + request.name() + " restarted without it";
-        GAUNTLET_RETURN_IF_ERROR(store_.EndAttempt(attempt_id, {v1::ATTEMPT_STATE_LOST, -1, reason, now}));
-        GAUNTLET_RETURN_IF_ERROR(SettleJobLocked(*attempt, v1::ATTEMPT_STATE_LOST, reason));
-      }
+      // The agent restarted and no longer runs it: no need to wait for the lease.
+      std::string reason = "agent " + request.name() + " restarted without it";
+      jobs::Decision decision = jobs::OnAgentLostAttempt(
+          {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, reason);
+      if (!decision.accepted) continue;
+      GAUNTLET_RETURN_IF_ERROR(ApplyAttemptDecisionLocked(*attempt, decision, reason, -1));
+      lost.push_back(attempt_id);
     }
     return store_.AddEvent(now, 0, 0, 0, "agent", "agent " + request.name() + " registered with " +
                                                       std::to_string(devices.size()) + " devices");
   });
   if (!status.ok()) return Err(status);
+  for (int64_t attempt_id : lost) {
+    ForgetLeaseLocked(attempt_id);
+    ++stats_.leases_expired_by_cause["agent_restarted"];
+  }
+  Mailbox& mailbox = MailboxLocked(request.name());
+  mailbox.last_seen_ms = now;
+  mailbox.last_seen_flushed = true;
+  for (int64_t attempt_id : still_running) {
+    auto lease = leases_.find(attempt_id);
+    if (lease != leases_.end() && lease->second.agent == request.name()) {
+      lease->second.expires_ms = std::max(lease->second.expires_ms, now + options_.lease_ttl_ms);
+    }
+  }
   spdlog::info("agent {} registered with {} devices, {} running attempts", request.name(), devices.size(),
                request.running_attempts_size());
-  ScheduleLocked();
+  RequestScheduleLocked();
   v1::RegisterResponse response;
   response.set_lease_ttl_ms(options_.lease_ttl_ms);
   return response;
@@ -411,35 +606,37 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
 
 StatusOr<v1::HeartbeatResponse> JobManager::PollLocked(const v1::HeartbeatRequest& request) {
   v1::HeartbeatResponse response;
-  int64_t now = clock_.NowMs();
-  auto known = store_.TouchAgent(request.name(), now);
-  if (!known) return Err(known.error());
-  if (!*known) {
+  const int64_t now = clock_.NowMs();
+  auto found = mailboxes_.find(request.name());
+  if (found == mailboxes_.end()) {
     response.set_register_again(true);
     return response;
   }
+  found->second->last_seen_ms = now;
+  found->second->last_seen_flushed = false;
   std::set<int64_t> reported(request.running_attempts().begin(), request.running_attempts().end());
-  Status status = store_.Transaction([&]() -> Status {
-    for (int64_t attempt_id : reported) {
-      auto attempt = store_.GetAttempt(attempt_id);
-      bool current = attempt && attempt->agent == request.name() && !IsTerminal(attempt->state) &&
-                     attempt->job_state != v1::JOB_STATE_CANCELLED;
-      if (!current) {
-        response.add_cancel_attempts(attempt_id);
-        continue;
-      }
-      GAUNTLET_RETURN_IF_ERROR(store_.RenewLease(attempt_id, now + options_.lease_ttl_ms));
+  for (int64_t attempt_id : reported) {
+    auto lease = leases_.find(attempt_id);
+    if (lease == leases_.end() || lease->second.agent != request.name()) {
+      response.add_cancel_attempts(attempt_id);
+      continue;
     }
-    return Status::Ok();
-  });
-  if (!status.ok()) return Err(status);
-  for (auto& [attempt_id, job] : store_.LeasedAttempts(request.name())) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
+    if (!attempt || IsTerminal(attempt->state) || attempt->job_state == v1::JOB_STATE_CANCELLED) {
+      response.add_cancel_attempts(attempt_id);
+      continue;
+    }
+    lease->second.expires_ms = std::max(lease->second.expires_ms, now + options_.lease_ttl_ms);
+  }
+  GAUNTLET_ASSIGN_OR_RETURN(auto leased, store_.LeasedAttempts(request.name()));
+  for (auto& [attempt_id, job] : leased) {
     if (reported.contains(attempt_id)) continue;
     auto* assignment = response.add_assignments();
     assignment->set_attempt_id(attempt_id);
     assignment->mutable_device_indices()->CopyFrom(job.device_indices());
-    for (int64_t upstream_id : store_.UpstreamJobs(job.id())) {
-      auto upstream = store_.GetJob(upstream_id);
+    GAUNTLET_ASSIGN_OR_RETURN(auto upstream_ids, store_.UpstreamJobs(job.id()));
+    for (int64_t upstream_id : upstream_ids) {
+      GAUNTLET_ASSIGN_OR_RETURN(auto upstream, store_.GetJob(upstream_id));
       if (!upstream || upstream->artifacts().empty()) continue;
       auto* input = assignment->add_inputs();
       input->set_folder(upstream->stage().empty() ? upstream->name() : upstream->stage());
@@ -456,35 +653,38 @@ StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(std::clamp<int64_t>(request.wait_ms(), 0, options_.max_poll_ms));
   std::unique_lock lock(mu_);
+  ++stats_.heartbeats;
   while (true) {
-    uint64_t seen = generation_;
     auto response = PollLocked(request);
     if (!response || response->assignments_size() > 0 || response->cancel_attempts_size() > 0 ||
         response->register_again() || shutting_down_) {
       return response;
     }
-    bool woken = changed_.wait_until(lock, deadline, [&] { return generation_ != seen || shutting_down_; });
+    Mailbox& mailbox = *mailboxes_.at(request.name());
+    const uint64_t seen = mailbox.generation;
+    bool woken = mailbox.changed.wait_until(lock, deadline,
+                                            [&] { return mailbox.generation != seen || shutting_down_; });
     if (!woken) return response;
   }
 }
 
 StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptReport& report) {
   std::lock_guard lock(mu_);
+  ++stats_.reports;
   v1::ReportAttemptResponse response;
-  auto attempt = store_.GetAttempt(report.attempt_id());
+  GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(report.attempt_id()));
   if (!attempt) return Err(Status::NotFound("no attempt " + std::to_string(report.attempt_id())));
-  int64_t now = clock_.NowMs();
+  const int64_t now = clock_.NowMs();
 
   if (report.state() == v1::ATTEMPT_STATE_RUNNING) {
-    if (attempt->state != v1::ATTEMPT_STATE_LEASED) {
-      response.set_duplicate(attempt->state == v1::ATTEMPT_STATE_RUNNING);
-      response.set_stale(IsTerminal(attempt->state));
-      return response;
-    }
+    jobs::Decision decision = jobs::OnStarted(attempt->job_state, attempt->state);
+    response.set_duplicate(decision.duplicate);
+    response.set_stale(decision.stale || decision.stop_attempt);
+    if (decision.attempt == v1::ATTEMPT_STATE_UNSPECIFIED) return response;
     Status status = store_.Transaction([&]() -> Status {
       GAUNTLET_RETURN_IF_ERROR(store_.MarkAttemptRunning(attempt->id, now));
-      if (attempt->job_state == v1::JOB_STATE_LEASED) {
-        GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt->job_id, v1::JOB_STATE_RUNNING, "", now));
+      if (decision.job != v1::JOB_STATE_UNSPECIFIED) {
+        GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt->job_id, decision.job, "", now));
       }
       return store_.AddEvent(now, attempt->sweep_id, attempt->job_id, attempt->id, "running",
                              "started on " + attempt->agent);
@@ -493,17 +693,21 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
     return response;
   }
 
-  if (!IsTerminal(report.state())) {
-    return Err(Status::InvalidArgument("report: state must be running, succeeded, failed or cancelled"));
-  }
-  if (IsTerminal(attempt->state)) {
-    // Completion is idempotent per attempt: a repeat changes nothing.
-    response.set_duplicate(attempt->state == report.state());
-    response.set_stale(attempt->state != report.state());
+  const bool retryable = report.failure_class() == v1::FAILURE_CLASS_UNSPECIFIED ||
+                         report.failure_class() == v1::FAILURE_CLASS_INFRASTRUCTURE ||
+                         report.failure_class() == v1::FAILURE_CLASS_COMMAND;
+  jobs::Decision decision = jobs::OnReported(
+      {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, report.state(), retryable,
+      report.reason());
+  if (!decision.accepted) return Err(Status::InvalidArgument(decision.reason));
+  if (decision.duplicate || decision.stale) {
+    response.set_duplicate(decision.duplicate);
+    response.set_stale(decision.stale);
     return response;
   }
   for (const auto& ref : report.artifacts()) {
-    if (!store_.HasArtifact(ref.sha256())) {
+    GAUNTLET_ASSIGN_OR_RETURN(bool uploaded, store_.HasArtifact(ref.sha256()));
+    if (!uploaded) {
       return Err(Status::FailedPrecondition("artifact " + ref.name() + " (" + ref.sha256() +
                                             ") was not uploaded; upload it before reporting"));
     }
@@ -512,28 +716,25 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
     if (attempt->state == v1::ATTEMPT_STATE_LEASED) {
       // The running report was lost or overtaken: the attempt did start.
       GAUNTLET_RETURN_IF_ERROR(store_.MarkAttemptRunning(attempt->id, now));
-      if (attempt->job_state == v1::JOB_STATE_LEASED) {
-        GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt->job_id, v1::JOB_STATE_RUNNING, "", now));
-      }
     }
-    GAUNTLET_RETURN_IF_ERROR(store_.EndAttempt(attempt->id, {report.state(), report.exit_code(), report.reason(), now}));
     GAUNTLET_RETURN_IF_ERROR(store_.StoreResult(attempt->job_id, attempt->id, report.verdict(), report.result_json(),
                                                 report.metrics(), report.artifacts(), now));
-    return SettleJobLocked(*attempt, report.state(), report.reason());
+    return ApplyAttemptDecisionLocked(*attempt, decision, report.reason(), report.exit_code(),
+                                      report.failure_class());
   });
   if (!status.ok()) return Err(status);
-  spdlog::info("attempt {} of job {} {}{}", attempt->id, attempt->job_id, sched::AttemptStateName(report.state()),
+  ForgetLeaseLocked(attempt->id);
+  spdlog::info("attempt {} of job {} {}{}", attempt->id, attempt->job_id, jobs::AttemptStateName(report.state()),
                report.reason().empty() ? "" : ": " + report.reason());
-  ScheduleLocked();
-  NotifyLocked();
+  // Its devices are free: a pass may place the next job on them.
+  RequestScheduleLocked();
   return response;
 }
 
 StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk) {
   std::lock_guard lock(mu_);
-  if (!store_.GetAttempt(chunk.attempt_id())) {
-    return Err(Status::NotFound("no attempt " + std::to_string(chunk.attempt_id())));
-  }
+  GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(chunk.attempt_id()));
+  if (!attempt) return Err(Status::NotFound("no attempt " + std::to_string(chunk.attempt_id())));
   return store_.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data());
 }
 

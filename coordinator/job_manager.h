@@ -1,35 +1,60 @@
 // JobManager owns the farm's state transitions: sweeps in, jobs through their
-// states, attempts onto agents and back. It combines the store (what is) with
-// the pure cores (expand/, sched/: what should be) and is what the gRPC and
-// HTTP handlers call.
+// states, attempts onto agents and back. It gathers facts from the store, asks
+// the pure state machine (lib/jobs/state_machine.h) and scheduler core
+// (sched/) what follows, and stores their decisions.
+//
+// What changes on every heartbeat lives in memory and is never written per
+// call: leases (an attempt's expiry) and agents' last-seen times. A restarted
+// coordinator gives every active attempt a fresh lease (Recover), so nothing
+// is lost by not persisting them; last-seen times are flushed for the board.
 //
 // Thread safety: every public method may be called from any thread; one mutex
-// serialises them. Heartbeat() blocks (long poll) without holding it.
+// serialises them. Heartbeat() blocks (long poll) without holding it, woken
+// only by news for its own agent.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "coordinator/constants.h"
 #include "coordinator/expand/expand.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
 #include "gauntlet/v1/control.pb.h"
+#include "lib/jobs/state_machine.h"
 
 namespace gauntlet {
 
 struct JobManagerOptions {
   // An attempt whose agent has not renewed it for this long is lost.
-  int64_t lease_ttl_ms = 15'000;
+  int64_t lease_ttl_ms = constants::kDefaultLeaseTtlMs;
   // An agent not heard from for this long gets no new work.
-  int64_t agent_timeout_ms = 15'000;
+  int64_t agent_timeout_ms = constants::kDefaultLeaseTtlMs;
   // Upper bound on how long a heartbeat may block.
-  int64_t max_poll_ms = 10'000;
+  int64_t max_poll_ms = constants::kMaxPollMs;
+};
+
+// Counters for /metrics, read under the manager's lock.
+struct JobManagerStats {
+  int64_t scheduling_passes = 0;
+  int64_t jobs_placed = 0;
+  int64_t heartbeats = 0;
+  int64_t reports = 0;
+  std::map<std::string, int64_t> leases_expired_by_cause;
+  int64_t lease_extensions_for_lag = 0;
+  int64_t ready_jobs = 0;
+  double last_pass_ms = 0;
+  int64_t max_lag_ms = 0;
 };
 
 class JobManager {
@@ -37,38 +62,49 @@ class JobManager {
   // `store` and `clock` must outlive the manager.
   JobManager(store::Store& store, const Clock& clock, JobManagerOptions options);
 
-  // Called once at start-up: gives running attempts a fresh lease so agents
-  // can reconnect after a coordinator restart before anything counts as lost.
+  // Called once at start-up: loads the agents and gives every active attempt a
+  // fresh lease, so agents can reconnect after a coordinator restart before
+  // anything counts as lost.
   Status Recover();
   // Expires leases and schedules ready jobs. Called periodically.
   void Tick();
+  // Blocks until a scheduling pass is wanted (something became ready or
+  // freed devices) or `timeout_ms` passes; returns at once after Shutdown.
+  void WaitForWork(int64_t timeout_ms);
+  // The coordinator itself was `lag_ms` behind (a stalled disk, an
+  // overloaded host): agents could not renew during that time, so every
+  // lease gets it back rather than expiring for the coordinator's fault.
+  void ExtendLeasesForLag(int64_t lag_ms);
   // Wakes every blocked heartbeat; they return at once from now on.
   void Shutdown();
+  JobManagerStats Stats();
+  StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();
 
   // --- ControlService ------------------------------------------------------
   StatusOr<v1::SubmitSweepResponse> SubmitSweep(const v1::SubmitSweepRequest& request);
   StatusOr<v1::Sweep> GetSweep(int64_t id);
-  std::vector<v1::Sweep> ListSweeps(int limit);
-  std::vector<v1::Job> ListJobs(const v1::ListJobsRequest& request);
+  StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
+  StatusOr<std::vector<v1::Job>> ListJobs(const v1::ListJobsRequest& request);
   StatusOr<v1::Job> GetJob(int64_t id);
   StatusOr<int> Cancel(const v1::CancelRequest& request);
   StatusOr<v1::Job> Retry(int64_t job_id);
-  std::vector<v1::Agent> ListAgents();
+  StatusOr<std::vector<v1::Agent>> ListAgents();
   StatusOr<v1::Agent> DrainAgent(const v1::DrainAgentRequest& request);
   // Resolves attempt 0 to the job's latest attempt.
   StatusOr<int64_t> LogAttempt(int64_t job_id, int64_t attempt_id);
-  std::string ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
-  bool AttemptFinished(int64_t attempt_id);
+  StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
+  StatusOr<bool> AttemptFinished(int64_t attempt_id);
 
   // --- The board -------------------------------------------------------------
-  std::vector<v1::MatrixCell> Matrix(const store::MatrixFilter& filter);
-  std::vector<v1::Job> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where, int limit);
-  std::vector<v1::BenchmarkPoint> Benchmarks(int64_t since_ms);
+  StatusOr<std::vector<v1::MatrixCell>> Matrix(const store::MatrixFilter& filter);
+  StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
+                                            int limit);
+  StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
   // Refuses an unknown scope, a missing target or a URL that is not http(s).
   StatusOr<v1::Annotation> Annotate(const v1::Annotation& annotation);
-  std::vector<v1::Annotation> Annotations(const std::string& scope, const std::string& target);
-  std::vector<v1::Event> Events(int64_t after_id, int64_t job_id, int limit);
-  int64_t LatestEventId();
+  StatusOr<std::vector<v1::Annotation>> Annotations(const std::string& scope, const std::string& target);
+  StatusOr<std::vector<v1::Event>> Events(int64_t after_id, int64_t job_id, int limit);
+  StatusOr<int64_t> LatestEventId();
 
   // --- AgentService --------------------------------------------------------
   StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
@@ -78,27 +114,56 @@ class JobManager {
   Status RecordArtifact(const std::string& sha256, int64_t size);
 
  private:
+  // One per known agent: a long-polling heartbeat waits on its own condition,
+  // and only news for that agent wakes it.
+  struct Mailbox {
+    std::condition_variable changed;
+    uint64_t generation = 0;
+    int64_t last_seen_ms = 0;
+    bool last_seen_flushed = true;
+  };
+
   // Each *Locked method expects mu_ held.
-  void ScheduleLocked();
-  void ExpireLeasesLocked();
+  Status ScheduleLocked();
+  Status ExpireLeasesLocked();
+  Status FlushLastSeenLocked();
   // Computes what a heartbeat returns now; renews the reported leases.
   StatusOr<v1::HeartbeatResponse> PollLocked(const v1::HeartbeatRequest& request);
-  // Moves the job on after one of its attempts ended.
-  Status SettleJobLocked(const store::AttemptRow& attempt, v1::AttemptState outcome, const std::string& reason);
-  void NotifyLocked();
+  // Stores what the state machine decided for one of the job's attempts.
+  Status ApplyAttemptDecisionLocked(const store::AttemptRow& attempt, const jobs::Decision& decision,
+                                    const std::string& attempt_reason, int exit_code,
+                                    v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED);
+  // Applies a decision's consequences downstream of `job_id`, transitively.
+  Status ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downstream, v1::JobState settled);
+  void NotifyAgentLocked(const std::string& agent);
+  void RequestScheduleLocked();
+  Mailbox& MailboxLocked(const std::string& agent);
+  // Drops the attempt's in-memory lease once it ends.
+  void ForgetLeaseLocked(int64_t attempt_id) { leases_.erase(attempt_id); }
+  bool AliveLocked(const std::string& agent) const;
   // Fills a dry run's answer: the planned jobs and the summary.
-  void DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<std::string>& force,
-                          v1::SubmitSweepResponse* response);
-  int64_t AliveAfterMs() const { return clock_.NowMs() - options_.agent_timeout_ms; }
+  Status DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<store::InitialJobState>& initial,
+                            v1::SubmitSweepResponse* response);
+  StatusOr<std::vector<store::InitialJobState>> InitialStatesLocked(const expand::SweepPlan& plan,
+                                                                    const std::vector<std::string>& force);
 
   store::Store& store_;
   const Clock& clock_;
   const JobManagerOptions options_;
 
   std::mutex mu_;
-  std::condition_variable changed_;
-  uint64_t generation_ = 0;  // Bumped whenever an agent may have new work.
+  std::map<std::string, std::unique_ptr<Mailbox>> mailboxes_;
+  // Active attempt → when its lease ends, and who holds it.
+  struct Lease {
+    int64_t expires_ms = 0;
+    std::string agent;
+  };
+  std::unordered_map<int64_t, Lease> leases_;
+  std::condition_variable work_;
+  bool schedule_requested_ = true;
+  int64_t last_flush_ms_ = 0;
   bool shutting_down_ = false;
+  JobManagerStats stats_;
 };
 
 }  // namespace gauntlet

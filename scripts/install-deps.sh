@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev
   libcpp-httplib-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libopenmpi-dev openmpi-bin libsentencepiece-dev libpcre2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   clang-16 libclang-rt-16-dev
   hipcc libamdhip64-dev
   chromium

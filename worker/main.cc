@@ -1,8 +1,10 @@
 // gauntlet-worker: one MPI rank per device. Runs a built-in suite from
 // job.json and has rank 0 write result.json into the output folder.
 //
-// Exit codes: 0 the suite passed, 1 it failed, 2 the job file or parameters
-// are wrong. A crash exits however the crash does; the agent records it.
+// Exit codes (lib/contract/worker_contract.h): 0 the suite passed, 1 its
+// verdict is fail, 2 the job file or parameters are wrong, 3 the node failed
+// the job (disk, device, an internal error). A crash exits however the crash
+// does; the agent records it as an infrastructure failure.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
+#include "lib/contract/worker_contract.h"
 #include "worker/kernels/cpu_isa.h"
 #include "worker/model/tokenizer.h"
 #include "worker/model/weights.h"
@@ -25,23 +28,20 @@ namespace {
 using gauntlet::worker::SuiteContext;
 using gauntlet::worker::SuiteResult;
 
+using gauntlet::contract::WorkerExit;
+
 // The device of this rank: the rank-th entry of the visible list.
 int DeviceForRank(int rank) {
   for (const char* name : {"GAUNTLET_DEVICES", "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"}) {
     const char* value = std::getenv(name);
-    if (!value || !*value) continue;
-    std::stringstream list(value);
-    std::string item;
-    for (int i = 0; std::getline(list, item, ','); ++i) {
-      if (i == rank) return std::atoi(item.c_str());
-    }
+    if (value && *value) return gauntlet::contract::DeviceForRank(value, rank);
   }
   return rank;
 }
 
-int Finish(int code) {
+int Finish(WorkerExit code) {
   MPI_Finalize();
-  return code;
+  return static_cast<int>(code);
 }
 
 // gauntlet-worker make-model: a small deterministic random model in the
@@ -153,67 +153,82 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (rank == 0) app.exit(e);
-    return Finish(2);
+    return Finish(WorkerExit::kBadParams);
   }
   gauntlet::SetupLogging("worker." + std::to_string(rank), log_level);
 
-  nlohmann::json job;
-  {
-    std::ifstream in(job_path);
-    job = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::ifstream in(job_path);
+  if (!in) {
+    spdlog::error("--job {}: cannot be read", job_path);
+    return Finish(WorkerExit::kInfrastructure);
   }
-  if (!job.is_object() || !job.contains("suite")) {
-    spdlog::error("--job {}: not a JSON object with a 'suite' field", job_path);
-    return Finish(2);
+  auto job = gauntlet::contract::WorkerJobFromJson(nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false));
+  if (!job) {
+    spdlog::error("--job {}: {}", job_path, job.error().message());
+    return Finish(WorkerExit::kBadParams);
   }
-  const std::string suite_name = job["suite"].get<std::string>();
+  const std::string suite_name = job->suite;
   auto found = gauntlet::worker::Suites().find(suite_name);
   if (found == gauntlet::worker::Suites().end()) {
     std::string known;
     for (const auto& [name, fn] : gauntlet::worker::Suites()) known += (known.empty() ? "" : ", ") + name;
     spdlog::error("suite '{}' is not built into this worker; known suites: {}", suite_name, known);
-    return Finish(2);
+    return Finish(WorkerExit::kBadParams);
   }
 
   SuiteContext ctx;
   ctx.rank = rank;
   ctx.size = size;
-  ctx.params = job.value("params", nlohmann::json::object());
-  ctx.backend = job.value("backend", "cpu");
-  if (ctx.backend.empty()) ctx.backend = "cpu";
+  ctx.params = job->params;
+  ctx.backend = job->backend;
   ctx.device = DeviceForRank(rank);
   ctx.out_dir = out_dir;
-  ctx.inputs_dir = job.value("inputs", "");
-  if (rank == 0) std::filesystem::create_directories(out_dir);
+  ctx.inputs_dir = job->inputs;
+  if (rank == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      spdlog::error("--out {}: {}", out_dir, ec.message());
+      return Finish(WorkerExit::kInfrastructure);
+    }
+  }
 
   SuiteResult result;
-  int code = 0;
+  WorkerExit code = WorkerExit::kPass;
   try {
     spdlog::info("suite {} on rank {}/{} device {} backend {} (CPU kernels: {})", suite_name, rank, size, ctx.device,
                  ctx.backend, gauntlet::worker::cpu::CpuIsaName(gauntlet::worker::cpu::BestCpuIsa()));
     result = found->second(ctx);
-    code = result.pass ? 0 : 1;
+    code = result.pass ? WorkerExit::kPass : WorkerExit::kVerdictFail;
   } catch (const gauntlet::worker::BadParams& e) {
     result.pass = false;
     result.reason = e.what();
-    code = 2;
+    code = WorkerExit::kBadParams;
   } catch (const std::exception& e) {
-    // A bug, but the verdict must still say what happened rather than abort.
+    // A bug or the node (an allocation, a device, a file): another attempt,
+    // perhaps elsewhere, may pass. The verdict still says what happened.
     spdlog::error("suite {} failed: {}", suite_name, e.what());
     result.pass = false;
     result.reason = std::string("internal error: ") + e.what();
-    code = 1;
+    code = WorkerExit::kInfrastructure;
   }
   if (rank == 0) {
-    nlohmann::json out = {{"suite", suite_name},
-                          {"verdict", result.pass ? "pass" : "fail"},
-                          {"reason", result.reason},
-                          {"ranks", size},
-                          {"metrics", result.metrics},
-                          {"details", result.details}};
+    gauntlet::contract::WorkerResult out;
+    out.suite = suite_name;
+    out.verdict = result.pass ? gauntlet::contract::Verdict::kPass : gauntlet::contract::Verdict::kFail;
+    out.reason = result.reason;
+    out.ranks = size;
+    out.metrics = result.metrics;
+    out.details = result.details;
     std::ofstream file(out_dir + "/result.json");
     // Model output may be any bytes; invalid UTF-8 becomes U+FFFD, not an abort.
-    file << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    file << gauntlet::contract::ToJson(out).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    file.close();
+    if (!file) {
+      // A full disk: the verdict is lost, so the attempt must be retried.
+      spdlog::error("cannot write {}/result.json (disk full?)", out_dir);
+      return Finish(WorkerExit::kInfrastructure);
+    }
     spdlog::info("verdict {}{}", result.pass ? "pass" : "fail", result.reason.empty() ? "" : ": " + result.reason);
   }
   return Finish(code);

@@ -4,13 +4,13 @@
 #include <thread>
 
 #include "coordinator/api/status_mapping.h"
-#include "coordinator/sched/job_state.h"
+#include "coordinator/constants.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::api {
 
 namespace {
 
-constexpr int64_t kLogChunkBytes = 64 * 1024;
 constexpr auto kFollowPoll = std::chrono::milliseconds(200);
 }  // namespace
 
@@ -25,13 +25,17 @@ grpc::Status ControlServiceImpl::GetSweep(grpc::ServerContext*, const v1::GetSwe
 
 grpc::Status ControlServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest* request,
                                             v1::ListSweepsResponse* reply) {
-  for (auto& sweep : jobs_.ListSweeps(request->limit())) *reply->add_sweeps() = std::move(sweep);
+  auto sweeps = jobs_.ListSweeps(request->limit());
+  if (!sweeps) return ToGrpc(sweeps.error());
+  for (auto& sweep : *sweeps) *reply->add_sweeps() = std::move(sweep);
   return grpc::Status::OK;
 }
 
 grpc::Status ControlServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
                                           v1::ListJobsResponse* reply) {
-  for (auto& job : jobs_.ListJobs(*request)) *reply->add_jobs() = std::move(job);
+  auto jobs = jobs_.ListJobs(*request);
+  if (!jobs) return ToGrpc(jobs.error());
+  for (auto& job : *jobs) *reply->add_jobs() = std::move(job);
   return grpc::Status::OK;
 }
 
@@ -66,8 +70,12 @@ grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1
       continue;
     }
     // Read "finished" before the data so the last bytes are never missed.
-    bool finished = jobs_.AttemptFinished(*attempt_id);
-    std::string data = jobs_.ReadLog(*attempt_id, offset, kLogChunkBytes);
+    auto finished_or = jobs_.AttemptFinished(*attempt_id);
+    if (!finished_or) return ToGrpc(finished_or.error());
+    const bool finished = *finished_or;
+    auto read = jobs_.ReadLog(*attempt_id, offset, constants::kLogChunkBytes);
+    if (!read) return ToGrpc(read.error());
+    std::string data = std::move(*read);
     if (!data.empty()) {
       v1::LogChunk chunk;
       chunk.set_attempt_id(*attempt_id);
@@ -82,7 +90,7 @@ grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1
       // Follow a retry into its new attempt; stop once the job is done.
       if (request->attempt_id() != 0) return grpc::Status::OK;
       auto job = jobs_.GetJob(request->job_id());
-      if (!job || sched::IsTerminal(job->state())) return grpc::Status::OK;
+      if (!job || jobs::IsTerminal(job->state())) return grpc::Status::OK;
       auto latest = jobs_.LogAttempt(request->job_id(), 0);
       if (latest && *latest != *attempt_id && *latest != 0) {
         attempt_id = latest;
@@ -97,7 +105,9 @@ grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1
 
 grpc::Status ControlServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
                                             v1::ListAgentsResponse* reply) {
-  for (auto& agent : jobs_.ListAgents()) *reply->add_agents() = std::move(agent);
+  auto agents = jobs_.ListAgents();
+  if (!agents) return ToGrpc(agents.error());
+  for (auto& agent : *agents) *reply->add_agents() = std::move(agent);
   return grpc::Status::OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include "coordinator/api/board/routes.h"
 #include "coordinator/api/http_util.h"
+#include "coordinator/api/metrics.h"
 
 namespace gauntlet::api {
 namespace {
@@ -29,20 +30,22 @@ std::optional<int64_t> PathId(const httplib::Request& req, httplib::Response& re
   return id;
 }
 
-// {"<key>": [...]} of messages, each in the protobuf JSON mapping, serialised once.
+// {"<key>": [...]} of messages, each in the protobuf JSON mapping, serialised
+// once; or the error that kept the list from being read.
 template <typename Message>
-std::string JsonList(const char* key, const std::vector<Message>& messages) {
+void SendJsonList(httplib::Response& res, const char* key, const StatusOr<std::vector<Message>>& messages) {
+  if (!messages) return SendError(res, messages.error());
   std::string out = std::string("{\"") + key + "\":[";
-  for (size_t i = 0; i < messages.size(); ++i) out += (i ? "," : "") + ToJson(messages[i]);
-  return out + "]}";
+  for (size_t i = 0; i < messages->size(); ++i) out += (i ? "," : "") + ToJson((*messages)[i]);
+  res.set_content(out + "]}", "application/json");
 }
 
 }  // namespace
 
-HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts)
+HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock)
     : jobs_(jobs), artifacts_(artifacts), server_(std::make_unique<httplib::Server>()) {
   ApiRoutes();
-  board::RegisterRoutes(*server_, jobs_);
+  board::RegisterRoutes(*server_, jobs_, clock);
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -50,11 +53,21 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::ApiRoutes() {
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
 
+  // Prometheus text format: jobs by state and device kind, the scheduler,
+  // heartbeats, lease expiries by cause, lag, threads.
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    auto text = RenderMetrics(jobs_);
+    if (!text) return SendError(res, text.error());
+    res.set_content(std::move(*text), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
   server_->Get("/api/v1/sweeps", [this](const httplib::Request& req, httplib::Response& res) {
     auto limit = IdParam(req, "limit", 100);
     if (!limit || *limit == 0) return SendError(res, Status::InvalidArgument("limit must be a positive integer"));
+    auto sweeps = jobs_.ListSweeps(static_cast<int>(*limit));
+    if (!sweeps) return SendError(res, sweeps.error());
     v1::ListSweepsResponse reply;
-    for (auto& sweep : jobs_.ListSweeps(static_cast<int>(*limit))) *reply.add_sweeps() = std::move(sweep);
+    for (auto& sweep : *sweeps) *reply.add_sweeps() = std::move(sweep);
     res.set_content(ToJson(reply), "application/json");
   });
 
@@ -72,8 +85,10 @@ void HttpServer::ApiRoutes() {
     if (auto sweep = jobs_.GetSweep(*id); !sweep) return SendError(res, sweep.error());
     v1::ListJobsRequest request;
     request.set_sweep_id(*id);
+    auto jobs = jobs_.ListJobs(request);
+    if (!jobs) return SendError(res, jobs.error());
     v1::ListJobsResponse reply;
-    for (auto& job : jobs_.ListJobs(request)) *reply.add_jobs() = std::move(job);
+    for (auto& job : *jobs) *reply.add_jobs() = std::move(job);
     res.set_content(ToJson(reply), "application/json");
   });
 
@@ -96,11 +111,15 @@ void HttpServer::ApiRoutes() {
     if (!attempt) return SendError(res, attempt.error());
     auto resolved = jobs_.LogAttempt(*id, *attempt);
     if (!resolved) return SendError(res, resolved.error());
-    std::string data = *resolved ? jobs_.ReadLog(*resolved, *offset, kLogChunkBytes) : std::string();
-    res.set_header("X-Log-Offset", std::to_string(*offset + static_cast<int64_t>(data.size())));
+    // Read "finished" before the data so the last bytes are never missed.
+    auto finished = *resolved == 0 ? StatusOr<bool>(true) : jobs_.AttemptFinished(*resolved);
+    if (!finished) return SendError(res, finished.error());
+    auto data = *resolved ? jobs_.ReadLog(*resolved, *offset, kLogChunkBytes) : StatusOr<std::string>("");
+    if (!data) return SendError(res, data.error());
+    res.set_header("X-Log-Offset", std::to_string(*offset + static_cast<int64_t>(data->size())));
     res.set_header("X-Log-Attempt", std::to_string(*resolved));
-    res.set_header("X-Log-Finished", *resolved == 0 || jobs_.AttemptFinished(*resolved) ? "1" : "0");
-    res.set_content(std::move(data), "text/plain; charset=utf-8");
+    res.set_header("X-Log-Finished", *finished ? "1" : "0");
+    res.set_content(std::move(*data), "text/plain; charset=utf-8");
   });
 
   server_->Get(R"(/api/v1/artifacts/([0-9a-f]{64}))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -117,8 +136,10 @@ void HttpServer::ApiRoutes() {
   });
 
   server_->Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& res) {
+    auto agents = jobs_.ListAgents();
+    if (!agents) return SendError(res, agents.error());
     v1::ListAgentsResponse reply;
-    for (auto& agent : jobs_.ListAgents()) *reply.add_agents() = std::move(agent);
+    for (auto& agent : *agents) *reply.add_agents() = std::move(agent);
     res.set_content(ToJson(reply), "application/json");
   });
 
@@ -138,16 +159,15 @@ void HttpServer::ApiRoutes() {
     store::MatrixFilter filter;
     filter.sweep_id = *sweep;
     filter.tag = req.get_param_value("tag");
-    res.set_content(JsonList("cells", jobs_.Matrix(filter)), "application/json");
+    SendJsonList(res, "cells", jobs_.Matrix(filter));
   });
 
   server_->Get("/api/v1/benchmarks", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonList("points", jobs_.Benchmarks(0)), "application/json");
+    SendJsonList(res, "points", jobs_.Benchmarks(0));
   });
 
   server_->Get("/api/v1/annotations", [this](const httplib::Request& req, httplib::Response& res) {
-    res.set_content(JsonList("annotations", jobs_.Annotations(req.get_param_value("scope"), req.get_param_value("target"))),
-                    "application/json");
+    SendJsonList(res, "annotations", jobs_.Annotations(req.get_param_value("scope"), req.get_param_value("target")));
   });
 
   // Server-Sent Events: every event after ?after=ID (or Last-Event-ID), then
@@ -157,7 +177,11 @@ void HttpServer::ApiRoutes() {
     if (!after) return SendError(res, after.error());
     int64_t last = *after;
     if (req.has_header("Last-Event-ID")) last = ParseId(req.get_header_value("Last-Event-ID")).value_or(last);
-    if (last < 0) last = jobs_.LatestEventId();
+    if (last < 0) {
+      auto latest = jobs_.LatestEventId();
+      if (!latest) return SendError(res, latest.error());
+      last = *latest;
+    }
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider("text/event-stream", [this, last, idle = 0](size_t, httplib::DataSink& sink) mutable {
       if (stopping_) {
@@ -165,7 +189,9 @@ void HttpServer::ApiRoutes() {
         return false;
       }
       std::string chunk;
-      for (const auto& event : jobs_.Events(last, 0, 500)) {
+      // A read that fails (the database busy) is tried again on the next tick.
+      auto events = jobs_.Events(last, 0, 500);
+      for (const auto& event : events.value_or(std::vector<v1::Event>{})) {
         chunk += "id: " + std::to_string(event.id()) + "\nevent: " + event.kind() + "\ndata: " + ToJson(event) + "\n\n";
         last = event.id();
       }

@@ -21,7 +21,8 @@ namespace gauntlet::api {
 class HttpServer {
  public:
   // `jobs` and `artifacts` must outlive the server.
-  HttpServer(JobManager& jobs, store::ArtifactStore& artifacts);
+  // `jobs`, `artifacts` and `clock` must outlive the server.
+  HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock);
   ~HttpServer();
 
   // Binds host:port (port 0 picks a free one) and serves on threads of its

@@ -3,8 +3,8 @@
 #include <unordered_map>
 
 #include "common/sha256.h"
-#include "coordinator/programs/criteria.h"
-#include "coordinator/programs/selector.h"
+#include "lib/programs/criteria.h"
+#include "lib/programs/selector.h"
 
 namespace gauntlet::expand {
 namespace {

@@ -1,9 +1,11 @@
 #include "coordinator/spec/parser_sections.h"
 
+#include "lib/contract/stages.h"
+
 #include <set>
 
-#include "coordinator/programs/criteria.h"
-#include "coordinator/programs/selector.h"
+#include "lib/programs/criteria.h"
+#include "lib/programs/selector.h"
 #include "coordinator/spec/yaml_json.h"
 
 namespace gauntlet::spec::internal {
@@ -11,7 +13,7 @@ namespace {
 
 const std::set<std::string> kDtypes = {"fp32", "fp16", "bf16", "fp8"};
 const std::set<std::string> kAttention = {"paged", "paged_fp8"};
-const std::set<std::string> kStages = {"reference", "compile", "run", "validate", "benchmark"};
+const std::set<std::string> kStages(contract::kLlmStages.begin(), contract::kLlmStages.end());
 
 std::string Join(const std::set<std::string>& items) {
   std::string out;

@@ -18,6 +18,15 @@ Status SqliteError(sqlite3* db, int code, std::string_view what) {
 }
 }  // namespace
 
+Statement::~Statement() {
+  if (!stmt_) return;
+  if (cached_) {
+    owner_->Release(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -83,7 +92,25 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.first);
+  sqlite3_close_v2(db_);
+}
+
+void Database::Release(sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto found = cache_.find(sqlite3_sql(stmt));
+  assert(found != cache_.end() && found->second.first == stmt && "a cached statement returns to its own entry");
+  found->second.second = false;
+}
+
+void Database::RollBack(const Status& cause) {
+  Status rolled_back = Exec("ROLLBACK");
+  if (!rolled_back.ok() && !sqlite3_get_autocommit(db_)) {
+    spdlog::critical("ROLLBACK after '{}' failed: {}", cause.ToString(), rolled_back.ToString());
+  }
+}
 
 Status Database::Exec(std::string_view sql) {
   char* error = nullptr;
@@ -95,13 +122,21 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Statement Database::Prepare(std::string_view sql) {
+  auto found = cache_.find(std::string(sql));
+  if (found != cache_.end() && !found->second.second) {
+    found->second.second = true;
+    return Statement(this, db_, found->second.first, /*cached=*/true);
+  }
   sqlite3_stmt* stmt = nullptr;
   int code = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (code != SQLITE_OK) {
     spdlog::critical("SQL does not prepare: {}: {}", sqlite3_errmsg(db_), sql);
     assert(false && "SQL written by the program must prepare");
   }
-  return Statement(db_, stmt);
+  if (found != cache_.end()) return Statement(this, db_, stmt, /*cached=*/false);
+  // Keyed by SQLite's copy of the text, which Release() looks up by.
+  cache_.emplace(sqlite3_sql(stmt), std::make_pair(stmt, true));
+  return Statement(this, db_, stmt, /*cached=*/true);
 }
 
 }  // namespace gauntlet::store

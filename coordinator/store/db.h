@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <sqlite3.h>
@@ -15,13 +16,20 @@
 
 namespace gauntlet::store {
 
+class Database;
+
+// A prepared statement. One the Database caches goes back to its cache, reset,
+// when this handle dies; one prepared while the cached copy is in use (the
+// same SQL run inside its own loop) is finalized.
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Database* owner, sqlite3* db, sqlite3_stmt* stmt, bool cached)
+      : owner_(owner), db_(db), stmt_(stmt), cached_(cached) {}
   Statement(Statement&& other) noexcept
-      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+      : owner_(other.owner_), db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), cached_(other.cached_),
+        status_(std::move(other.status_)) {}
   Statement(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement();
 
   // Binds are 1-based, as in SQLite. Each returns *this for chaining.
   Statement& Bind(int index, int64_t value);
@@ -33,12 +41,13 @@ class Statement {
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);
 
-  // Advances one row. Returns true while a row is available, false when done;
-  // an SQLite error is recorded and makes status() fail.
+  // Advances one row. Returns true while a row is available, false when done
+  // or on an error, which is recorded: every read checks status() after its
+  // loop, so a busy or broken database is never mistaken for "no rows".
   bool Step();
   // Runs a statement that returns no rows.
   Status Run();
-  Status status() const { return status_; }
+  [[nodiscard]] Status status() const { return status_; }
   void Reset();
 
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
@@ -47,8 +56,10 @@ class Statement {
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
  private:
+  Database* owner_;
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool cached_;
   Status status_;
 };
 
@@ -63,7 +74,8 @@ class Database {
 
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
-  // Prepares one statement; asserts on SQL the program wrote wrongly.
+  // Prepares one statement, or takes it from the cache of statements this
+  // connection prepared before; asserts on SQL the program wrote wrongly.
   Statement Prepare(std::string_view sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
@@ -75,13 +87,21 @@ class Database {
     GAUNTLET_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status status = body();
     if (status.ok()) status = Exec("COMMIT");
-    if (!status.ok()) Exec("ROLLBACK");
+    if (!status.ok()) RollBack(status);
     return status;
   }
 
  private:
+  friend class Statement;
   explicit Database(sqlite3* db) : db_(db) {}
+  // A failed ROLLBACK would leave the connection inside the transaction,
+  // where every later BEGIN trips: it is logged as critical, never ignored.
+  void RollBack(const Status& cause);
+  void Release(sqlite3_stmt* stmt);
+
   sqlite3* db_;
+  // SQL text → its prepared statement and whether a handle holds it now.
+  std::unordered_map<std::string, std::pair<sqlite3_stmt*, bool>> cache_;
 };
 
 }  // namespace gauntlet::store

@@ -5,12 +5,19 @@
 #include <map>
 #include <sstream>
 
+#include "lib/jobs/job_state.h"
+
 #include <nlohmann/json.hpp>
 
 #include "coordinator/store/migrations.h"
 
 namespace gauntlet::store {
 namespace {
+
+// Active attempts (leased, running) written as literals, not bound: SQLite
+// uses the partial indexes on `state IN (1, 2)` only when the query says so.
+static_assert(v1::ATTEMPT_STATE_LEASED == 1 && v1::ATTEMPT_STATE_RUNNING == 2);
+#define GAUNTLET_ACTIVE_ATTEMPT "state IN (1, 2)"
 
 // The scheduler looks at this many ready jobs per pass, best first; more
 // would only cost time, since the farm has far fewer free devices.
@@ -22,8 +29,9 @@ constexpr const char* kJobColumns =
     "j.id, j.sweep_id, j.name, j.kind, j.state, j.spec_json, j.devices, j.device_kind, j.priority, "
     "j.max_attempts, j.attempt_count, j.timeout_s, j.labels_json, j.content_key, j.reason, j.verdict, "
     "j.result_json, j.created_at_ms, j.started_at_ms, j.finished_at_ms, "
-    "(SELECT a.agent || ' ' || a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
-    "j.stage, j.cacheable, j.cached_from, j.tags";
+    "(SELECT a.agent FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
+    "j.stage, j.cacheable, j.cached_from, j.tags, "
+    "(SELECT a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1)";
 
 const std::string& LabelOr(const std::map<std::string, std::string>& labels, const std::string& key,
                            const std::string& fallback) {
@@ -76,6 +84,7 @@ v1::Attempt RowToAttempt(Statement& row) {
   attempt.set_finished_at_ms(row.Int(8));
   attempt.set_exit_code(static_cast<int>(row.Int(9)));
   attempt.set_reason(row.Text(10));
+  attempt.set_failure_class(static_cast<v1::FailureClass>(row.Int(11)));
   return attempt;
 }
 
@@ -131,10 +140,8 @@ v1::Job Store::RowToJob(Statement& row) {
   job.set_started_at_ms(row.Int(18));
   job.set_finished_at_ms(row.Int(19));
   if (!row.IsNull(20)) {
-    std::string latest = row.Text(20);
-    size_t space = latest.find(' ');
-    job.set_agent(latest.substr(0, space));
-    for (int index : SplitIndices(latest.substr(space + 1))) job.add_device_indices(index);
+    job.set_agent(row.Text(20));
+    for (int index : SplitIndices(row.Text(25))) job.add_device_indices(index);
   }
   job.set_stage(row.Text(21));
   job.set_cacheable(row.Int(22) != 0);
@@ -144,7 +151,9 @@ v1::Job Store::RowToJob(Statement& row) {
 }
 
 StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
-                                     const std::string& source, int64_t now_ms, const std::vector<std::string>& force) {
+                                     const std::string& source, int64_t now_ms,
+                                     const std::vector<InitialJobState>& initial) {
+  assert(initial.size() == plan.jobs.size() && "one initial state per planned job");
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("INSERT INTO sweeps(name, source, spec_text, priority, created_at_ms) "
                                         "VALUES (?, ?, ?, ?, ?)")
                                .Bind(1, plan.name).Bind(2, source).Bind(3, spec_text)
@@ -152,17 +161,19 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
   int64_t sweep_id = db_->LastInsertId();
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
-      "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context, "
+      "cached_from, reason, finished_at_ms) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
-  for (const auto& job : plan.jobs) {
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    const auto& job = plan.jobs[i];
     nlohmann::json labels(job.labels);
     insert_job.Bind(1, sweep_id)
         .Bind(2, job.name)
         .Bind(3, job.kind == spec::JobKind::kWorker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC)
-        .Bind(4, v1::JOB_STATE_PENDING)
+        .Bind(4, initial[i].state)
         .Bind(5, job.spec_json)
         .Bind(6, job.devices)
         .Bind(7, job.device_kind)
@@ -178,7 +189,10 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
         .Bind(17, LabelOr(job.labels, "model", job.template_name))
         .Bind(18, LabelOr(job.labels, "dtype", ""))
         .Bind(19, LabelOr(job.labels, "tp", ""))
-        .Bind(20, LabelOr(job.labels, "context", ""));
+        .Bind(20, LabelOr(job.labels, "context", ""))
+        .Bind(21, initial[i].cached_from)
+        .Bind(22, initial[i].reason)
+        .Bind(23, jobs::IsTerminal(initial[i].state) ? now_ms : 0);
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -186,33 +200,29 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
       GAUNTLET_RETURN_IF_ERROR(insert_dep.Bind(1, ids.back()).Bind(2, ids[dep]).Run());
     }
   }
-  bool force_all = std::find(force.begin(), force.end(), "*") != force.end();
-  if (!force_all) {
-    // One statement for the whole sweep: a cacheable job whose key has a
-    // succeeded job (any sweep) is satisfied by it.
-    GAUNTLET_RETURN_IF_ERROR(
-        db_->Prepare("UPDATE jobs SET state = ?2, cached_from = ("
-                     "  SELECT max(o.id) FROM jobs o WHERE o.content_key = jobs.content_key AND o.state = ?3) "
-                     "WHERE sweep_id = ?1 AND cacheable = 1 AND instr(?4, ',' || stage || ',') = 0 "
-                     "AND EXISTS (SELECT 1 FROM jobs o WHERE o.content_key = jobs.content_key AND o.state = ?3)")
-            .Bind(1, sweep_id).Bind(2, v1::JOB_STATE_CACHED).Bind(3, v1::JOB_STATE_SUCCEEDED)
-            .Bind(4, "," + JoinTags(force) + ",")
-            .Run());
-  }
-  GAUNTLET_RETURN_IF_ERROR(
-      db_->Prepare("UPDATE jobs SET state = ?2 WHERE sweep_id = ?1 AND state = ?3 AND NOT EXISTS ("
-                   "  SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
-                   "  WHERE d.job_id = jobs.id AND u.state NOT IN (?4, ?5))")
-          .Bind(1, sweep_id).Bind(2, v1::JOB_STATE_READY).Bind(3, v1::JOB_STATE_PENDING)
-          .Bind(4, v1::JOB_STATE_SUCCEEDED).Bind(5, v1::JOB_STATE_CACHED)
-          .Run());
   return sweep_id;
 }
 
-std::optional<v1::Sweep> Store::GetSweep(int64_t id, bool with_spec) {
+StatusOr<std::map<std::string, int64_t>> Store::SucceededJobsByKey(const std::vector<std::string>& keys) {
+  Statement select = db_->Prepare("SELECT max(id) FROM jobs WHERE content_key = ? AND state = ?");
+  std::map<std::string, int64_t> found;
+  for (const auto& key : keys) {
+    if (found.contains(key)) continue;
+    select.Bind(1, key).Bind(2, v1::JOB_STATE_SUCCEEDED);
+    if (select.Step() && !select.IsNull(0)) found[key] = select.Int(0);
+    GAUNTLET_RETURN_IF_ERROR(select.status());
+    select.Reset();
+  }
+  return found;
+}
+
+StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
   Statement select = db_->Prepare("SELECT id, name, created_at_ms, priority, spec_text, source FROM sweeps WHERE id = ?");
   select.Bind(1, id);
-  if (!select.Step()) return std::nullopt;
+  if (!select.Step()) {
+    GAUNTLET_RETURN_IF_ERROR(select.status());
+    return std::optional<v1::Sweep>();
+  }
   v1::Sweep sweep;
   sweep.set_id(select.Int(0));
   sweep.set_name(select.Text(1));
@@ -230,57 +240,63 @@ std::optional<v1::Sweep> Store::GetSweep(int64_t id, bool with_spec) {
     (*sweep.mutable_jobs_by_state())[v1::JobState_Name(state)] = count;
     total += count;
     if (state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_CACHED) succeeded += count;
-    if (state == v1::JOB_STATE_PENDING || state == v1::JOB_STATE_READY || state == v1::JOB_STATE_LEASED ||
-        state == v1::JOB_STATE_RUNNING) {
-      unfinished += count;
-    }
+    if (jobs::IsUnfinished(state)) unfinished += count;
   }
+  GAUNTLET_RETURN_IF_ERROR(counts.status());
   sweep.set_total_jobs(total);
   sweep.set_finished(unfinished == 0);
   sweep.set_succeeded(unfinished == 0 && succeeded == total);
-  return sweep;
+  return std::optional<v1::Sweep>(std::move(sweep));
 }
 
-std::vector<v1::Sweep> Store::ListSweeps(int limit) {
+StatusOr<std::vector<v1::Sweep>> Store::ListSweeps(int limit) {
   Statement select = db_->Prepare("SELECT id FROM sweeps ORDER BY id DESC LIMIT ?");
   select.Bind(1, limit > 0 ? limit : -1);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   std::vector<v1::Sweep> sweeps;
   for (int64_t id : ids) {
-    if (auto sweep = GetSweep(id, /*with_spec=*/false)) sweeps.push_back(std::move(*sweep));
+    GAUNTLET_ASSIGN_OR_RETURN(auto sweep, GetSweep(id, /*with_spec=*/false));
+    if (sweep) sweeps.push_back(std::move(*sweep));
   }
   return sweeps;
 }
 
-std::vector<v1::Job> Store::ListJobs(int64_t sweep_id, v1::JobState state, int limit) {
+StatusOr<std::vector<v1::Job>> Store::ListJobs(int64_t sweep_id, v1::JobState state, int limit) {
   std::string sql = std::string("SELECT ") + kJobColumns +
                     " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND (?2 = 0 OR j.state = ?2) ORDER BY j.id LIMIT ?3";
   Statement select = db_->Prepare(sql);
   select.Bind(1, sweep_id).Bind(2, static_cast<int>(state)).Bind(3, limit > 0 ? limit : -1);
   std::vector<v1::Job> jobs;
   while (select.Step()) jobs.push_back(RowToJob(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return jobs;
 }
 
-std::optional<v1::Job> Store::SelectJob(int64_t id) {
+StatusOr<std::optional<v1::Job>> Store::SelectJob(int64_t id) {
   Statement select = db_->Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.id = ?");
   select.Bind(1, id);
-  if (!select.Step()) return std::nullopt;
-  return RowToJob(select);
+  if (!select.Step()) {
+    GAUNTLET_RETURN_IF_ERROR(select.status());
+    return std::optional<v1::Job>();
+  }
+  return std::optional<v1::Job>(RowToJob(select));
 }
 
-std::optional<v1::Job> Store::GetJob(int64_t id) {
-  std::optional<v1::Job> found = SelectJob(id);
-  if (!found) return std::nullopt;
+StatusOr<std::optional<v1::Job>> Store::GetJob(int64_t id) {
+  GAUNTLET_ASSIGN_OR_RETURN(std::optional<v1::Job> found, SelectJob(id));
+  if (!found) return found;
   v1::Job& job = *found;
-  for (int64_t upstream : UpstreamJobs(id)) job.add_depends_on(upstream);
+  GAUNTLET_ASSIGN_OR_RETURN(auto upstream_ids, UpstreamJobs(id));
+  for (int64_t upstream : upstream_ids) job.add_depends_on(upstream);
 
   Statement attempts = db_->Prepare(
       "SELECT id, job_id, number, state, agent, device_indices, leased_at_ms, started_at_ms, finished_at_ms, "
-      "exit_code, reason FROM attempts WHERE job_id = ? ORDER BY number");
+      "exit_code, reason, failure_class FROM attempts WHERE job_id = ? ORDER BY number");
   attempts.Bind(1, id);
   while (attempts.Step()) *job.add_attempts() = RowToAttempt(attempts);
+  GAUNTLET_RETURN_IF_ERROR(attempts.status());
 
   // Metrics and artifacts of the attempt that produced the job's result; a
   // cached job shows those of the job it reuses.
@@ -290,6 +306,7 @@ std::optional<v1::Job> Store::GetJob(int64_t id) {
       "(SELECT max(attempt_id) FROM metrics WHERE job_id = ?1)");
   metrics.Bind(1, result_job);
   while (metrics.Step()) (*job.mutable_metrics())[metrics.Text(0)] = metrics.Double(1);
+  GAUNTLET_RETURN_IF_ERROR(metrics.status());
   Statement artifacts = db_->Prepare(
       "SELECT ja.name, ja.sha256, a.size FROM job_artifacts ja JOIN artifacts a USING (sha256) "
       "WHERE ja.job_id = ?1 AND ja.attempt_id = (SELECT max(attempt_id) FROM job_artifacts WHERE job_id = ?1) "
@@ -301,10 +318,11 @@ std::optional<v1::Job> Store::GetJob(int64_t id) {
     ref->set_sha256(artifacts.Text(1));
     ref->set_size(artifacts.Int(2));
   }
+  GAUNTLET_RETURN_IF_ERROR(artifacts.status());
   return found;
 }
 
-std::vector<int64_t> Store::UnfinishedJobs(int64_t sweep_id, int64_t job_id) {
+StatusOr<std::vector<int64_t>> Store::UnfinishedJobs(int64_t sweep_id, int64_t job_id) {
   Statement select = db_->Prepare(
       "SELECT id FROM jobs WHERE (sweep_id = ?1 OR id = ?2) AND state IN (?3, ?4, ?5, ?6) ORDER BY id");
   select.Bind(1, sweep_id).Bind(2, job_id)
@@ -312,72 +330,62 @@ std::vector<int64_t> Store::UnfinishedJobs(int64_t sweep_id, int64_t job_id) {
       .Bind(5, v1::JOB_STATE_LEASED).Bind(6, v1::JOB_STATE_RUNNING);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return ids;
 }
 
-std::vector<int64_t> Store::UpstreamJobs(int64_t job_id) {
+StatusOr<std::vector<int64_t>> Store::UpstreamJobs(int64_t job_id) {
   Statement select = db_->Prepare("SELECT depends_on FROM job_deps WHERE job_id = ? ORDER BY depends_on");
   select.Bind(1, job_id);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return ids;
 }
 
+StatusOr<std::vector<std::pair<int64_t, v1::JobState>>> Store::Dependents(int64_t job_id) {
+  Statement select = db_->Prepare(
+      "SELECT d.job_id, j.state FROM job_deps d JOIN jobs j ON j.id = d.job_id WHERE d.depends_on = ? ORDER BY 1");
+  select.Bind(1, job_id);
+  std::vector<std::pair<int64_t, v1::JobState>> out;
+  while (select.Step()) out.emplace_back(select.Int(0), static_cast<v1::JobState>(select.Int(1)));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+StatusOr<std::vector<v1::JobState>> Store::UpstreamStates(int64_t job_id) {
+  Statement select = db_->Prepare(
+      "SELECT u.state FROM job_deps d JOIN jobs u ON u.id = d.depends_on WHERE d.job_id = ?");
+  select.Bind(1, job_id);
+  std::vector<v1::JobState> out;
+  while (select.Step()) out.push_back(static_cast<v1::JobState>(select.Int(0)));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+StatusOr<std::optional<v1::JobState>> Store::JobStateOf(int64_t job_id) {
+  Statement select = db_->Prepare("SELECT state FROM jobs WHERE id = ?");
+  select.Bind(1, job_id);
+  if (select.Step()) return std::optional<v1::JobState>(static_cast<v1::JobState>(select.Int(0)));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return std::optional<v1::JobState>();
+}
+
 Status Store::SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms) {
-  bool terminal = state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
-                  state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_SKIPPED;
   return db_->Prepare(
                 "UPDATE jobs SET state = ?2, reason = ?3, "
                 "started_at_ms = CASE WHEN ?2 = ?5 AND started_at_ms = 0 THEN ?4 ELSE started_at_ms END, "
                 "finished_at_ms = CASE WHEN ?6 THEN ?4 ELSE 0 END WHERE id = ?1")
       .Bind(1, job_id).Bind(2, static_cast<int>(state)).Bind(3, reason).Bind(4, now_ms)
-      .Bind(5, v1::JOB_STATE_RUNNING).Bind(6, terminal ? 1 : 0)
+      .Bind(5, v1::JOB_STATE_RUNNING).Bind(6, jobs::IsTerminal(state) ? 1 : 0)
       .Run();
 }
 
-Status Store::PromoteDependents(int64_t job_id) {
+Status Store::ResetForRetry(int64_t job_id, v1::JobState state) {
   return db_->Prepare(
-                "UPDATE jobs SET state = ?2 WHERE state = ?3 AND id IN (SELECT job_id FROM job_deps WHERE depends_on = ?1) "
-                "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
-                "                WHERE d.job_id = jobs.id AND u.state NOT IN (?4, ?5))")
-      .Bind(1, job_id).Bind(2, v1::JOB_STATE_READY).Bind(3, v1::JOB_STATE_PENDING).Bind(4, v1::JOB_STATE_SUCCEEDED)
-      .Bind(5, v1::JOB_STATE_CACHED)
-      .Run();
-}
-
-StatusOr<int> Store::SkipDependents(int64_t job_id, const std::string& reason, int64_t now_ms) {
-  Status status = db_->Prepare(
-                         "WITH RECURSIVE downstream(id) AS ("
-                         "  SELECT job_id FROM job_deps WHERE depends_on = ?1"
-                         "  UNION SELECT d.job_id FROM job_deps d JOIN downstream ON d.depends_on = downstream.id) "
-                         "UPDATE jobs SET state = ?2, reason = ?3, finished_at_ms = ?4 "
-                         "WHERE state = ?5 AND id IN (SELECT id FROM downstream)")
-                      .Bind(1, job_id).Bind(2, v1::JOB_STATE_SKIPPED).Bind(3, reason).Bind(4, now_ms)
-                      .Bind(5, v1::JOB_STATE_PENDING)
-                      .Run();
-  if (!status.ok()) return Err(status);
-  return db_->Changes();
-}
-
-Status Store::UnskipDependents(int64_t job_id) {
-  return db_->Prepare(
-                "WITH RECURSIVE downstream(id) AS ("
-                "  SELECT job_id FROM job_deps WHERE depends_on = ?1"
-                "  UNION SELECT d.job_id FROM job_deps d JOIN downstream ON d.depends_on = downstream.id) "
-                "UPDATE jobs SET state = ?2, reason = '', finished_at_ms = 0 "
-                "WHERE state = ?3 AND id IN (SELECT id FROM downstream)")
-      .Bind(1, job_id).Bind(2, v1::JOB_STATE_PENDING).Bind(3, v1::JOB_STATE_SKIPPED)
-      .Run();
-}
-
-Status Store::ResetForRetry(int64_t job_id) {
-  return db_->Prepare(
-                "UPDATE jobs SET retry_base = attempt_count, reason = '', verdict = '', finished_at_ms = 0, "
-                "state = CASE WHEN EXISTS (SELECT 1 FROM job_deps d JOIN jobs u ON u.id = d.depends_on "
-                "                          WHERE d.job_id = ?1 AND u.state NOT IN (?2, ?5)) THEN ?3 ELSE ?4 END "
+                "UPDATE jobs SET retry_base = attempt_count, reason = '', verdict = '', finished_at_ms = 0, state = ?2 "
                 "WHERE id = ?1")
-      .Bind(1, job_id).Bind(2, v1::JOB_STATE_SUCCEEDED).Bind(3, v1::JOB_STATE_PENDING).Bind(4, v1::JOB_STATE_READY)
-      .Bind(5, v1::JOB_STATE_CACHED)
+      .Bind(1, job_id).Bind(2, static_cast<int>(state))
       .Run();
 }
 
@@ -401,7 +409,7 @@ Status Store::StoreResult(int64_t job_id, int64_t attempt_id, const std::string&
   return Status::Ok();
 }
 
-std::vector<sched::ReadyJob> Store::ReadyJobs() {
+StatusOr<std::vector<sched::ReadyJob>> Store::ReadyJobs() {
   Statement select = db_->Prepare(
       "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE state = ? ORDER BY priority DESC, id LIMIT ?");
   select.Bind(1, v1::JOB_STATE_READY).Bind(2, kMaxReadyJobsPerPass);
@@ -410,14 +418,16 @@ std::vector<sched::ReadyJob> Store::ReadyJobs() {
     jobs.push_back({select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
                     static_cast<int>(select.Int(3)), select.Int(0), SplitTags(select.Text(4))});
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return jobs;
 }
 
-std::vector<sched::Node> Store::SchedulingNodes(int64_t alive_after_ms) {
+StatusOr<std::vector<sched::Node>> Store::SchedulingNodes(int64_t alive_after_ms) {
   Statement select = db_->Prepare(
       "SELECT a.name, a.drained, a.last_heartbeat_ms, d.idx, d.kind, a.tags FROM agents a "
       "JOIN devices d ON d.agent = a.name ORDER BY a.name, d.idx");
   std::vector<sched::Node> nodes;
+  std::map<std::string, size_t> by_name;
   while (select.Step()) {
     std::string name = select.Text(0);
     if (nodes.empty() || nodes.back().name != name) {
@@ -425,33 +435,34 @@ std::vector<sched::Node> Store::SchedulingNodes(int64_t alive_after_ms) {
       node.name = name;
       node.schedulable = select.Int(1) == 0 && select.Int(2) > alive_after_ms;
       node.tags = SplitTags(select.Text(5));
+      by_name[name] = nodes.size();
       nodes.push_back(std::move(node));
     }
     nodes.back().devices.push_back({static_cast<int>(select.Int(3)), select.Text(4), true});
   }
-  Statement held = db_->Prepare("SELECT agent, device_indices FROM attempts WHERE state IN (?, ?)");
-  held.Bind(1, v1::ATTEMPT_STATE_LEASED).Bind(2, v1::ATTEMPT_STATE_RUNNING);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  Statement held = db_->Prepare("SELECT agent, device_indices FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT);
   while (held.Step()) {
-    std::string agent = held.Text(0);
+    auto node = by_name.find(held.Text(0));
+    if (node == by_name.end()) continue;
     for (int index : SplitIndices(held.Text(1))) {
-      for (auto& node : nodes) {
-        if (node.name != agent) continue;
-        for (auto& device : node.devices) {
-          if (device.index == index) device.free = false;
-        }
+      for (auto& device : nodes[node->second].devices) {
+        if (device.index == index) device.free = false;
       }
     }
   }
+  GAUNTLET_RETURN_IF_ERROR(held.status());
   return nodes;
 }
 
-std::vector<expand::NodeCapacity> Store::NodeCapacities() {
+StatusOr<std::vector<expand::NodeCapacity>> Store::NodeCapacities() {
   Statement select = db_->Prepare(
       "SELECT d.agent, d.kind, count(*), a.tags FROM devices d JOIN agents a ON a.name = d.agent GROUP BY d.agent, d.kind");
   std::vector<expand::NodeCapacity> out;
   while (select.Step()) {
     out.push_back({select.Text(0), select.Text(1), static_cast<int>(select.Int(2)), SplitTags(select.Text(3))});
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return out;
 }
 
@@ -467,12 +478,12 @@ StatusOr<int64_t> Store::CreateAttempt(const sched::Placement& placement, int64_
   return db_->LastInsertId();
 }
 
-std::optional<AttemptRow> Store::GetAttempt(int64_t attempt_id) {
-  Statement select = db_->Prepare(
-      "SELECT a.id, a.job_id, j.sweep_id, a.state, a.agent, j.state, j.attempt_count - j.retry_base, j.max_attempts "
-      "FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?");
-  select.Bind(1, attempt_id);
-  if (!select.Step()) return std::nullopt;
+namespace {
+constexpr const char* kAttemptRowColumns =
+    "SELECT a.id, a.job_id, j.sweep_id, a.state, a.agent, j.state, j.attempt_count - j.retry_base, j.max_attempts "
+    "FROM attempts a JOIN jobs j ON j.id = a.job_id ";
+
+AttemptRow ReadAttemptRow(const Statement& select) {
   return AttemptRow{select.Int(0),
                     select.Int(1),
                     select.Int(2),
@@ -482,24 +493,45 @@ std::optional<AttemptRow> Store::GetAttempt(int64_t attempt_id) {
                     static_cast<int>(select.Int(6)),
                     static_cast<int>(select.Int(7))};
 }
+}  // namespace
 
-std::vector<std::pair<int64_t, v1::Job>> Store::LeasedAttempts(const std::string& agent) {
-  Statement select = db_->Prepare("SELECT id, job_id FROM attempts WHERE agent = ? AND state = ? ORDER BY id");
-  select.Bind(1, agent).Bind(2, v1::ATTEMPT_STATE_LEASED);
+StatusOr<std::optional<AttemptRow>> Store::GetAttempt(int64_t attempt_id) {
+  Statement select = db_->Prepare(std::string(kAttemptRowColumns) + "WHERE a.id = ?");
+  select.Bind(1, attempt_id);
+  if (select.Step()) return std::optional<AttemptRow>(ReadAttemptRow(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return std::optional<AttemptRow>();
+}
+
+StatusOr<std::vector<AttemptRow>> Store::ActiveAttemptsOfJob(int64_t job_id) {
+  Statement select = db_->Prepare(std::string(kAttemptRowColumns) + "WHERE a.job_id = ? AND a." GAUNTLET_ACTIVE_ATTEMPT);
+  select.Bind(1, job_id);
+  std::vector<AttemptRow> out;
+  while (select.Step()) out.push_back(ReadAttemptRow(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+StatusOr<std::vector<std::pair<int64_t, v1::Job>>> Store::LeasedAttempts(const std::string& agent) {
+  Statement select = db_->Prepare("SELECT id, job_id FROM attempts WHERE agent = ? AND state = 1 ORDER BY id");
+  select.Bind(1, agent);
   std::vector<std::pair<int64_t, int64_t>> ids;
   while (select.Step()) ids.emplace_back(select.Int(0), select.Int(1));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   std::vector<std::pair<int64_t, v1::Job>> out;
   for (const auto& [attempt_id, job_id] : ids) {
-    if (auto job = SelectJob(job_id)) out.emplace_back(attempt_id, std::move(*job));
+    GAUNTLET_ASSIGN_OR_RETURN(auto job, SelectJob(job_id));
+    if (job) out.emplace_back(attempt_id, std::move(*job));
   }
   return out;
 }
 
-std::vector<int64_t> Store::ActiveAttemptIds(const std::string& agent) {
-  Statement select = db_->Prepare("SELECT id FROM attempts WHERE agent = ? AND state IN (?, ?)");
-  select.Bind(1, agent).Bind(2, v1::ATTEMPT_STATE_LEASED).Bind(3, v1::ATTEMPT_STATE_RUNNING);
+StatusOr<std::vector<int64_t>> Store::ActiveAttemptIds(const std::string& agent) {
+  Statement select = db_->Prepare("SELECT id FROM attempts WHERE agent = ? AND " GAUNTLET_ACTIVE_ATTEMPT);
+  select.Bind(1, agent);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return ids;
 }
 
@@ -509,15 +541,16 @@ Status Store::RenewLease(int64_t attempt_id, int64_t lease_expires_ms) {
 }
 
 Status Store::RenewAllLeases(int64_t lease_expires_ms) {
-  return db_->Prepare("UPDATE attempts SET lease_expires_ms = max(lease_expires_ms, ?) WHERE state IN (?, ?)")
-      .Bind(1, lease_expires_ms).Bind(2, v1::ATTEMPT_STATE_LEASED).Bind(3, v1::ATTEMPT_STATE_RUNNING).Run();
+  return db_->Prepare("UPDATE attempts SET lease_expires_ms = max(lease_expires_ms, ?) WHERE " GAUNTLET_ACTIVE_ATTEMPT)
+      .Bind(1, lease_expires_ms).Run();
 }
 
-std::vector<int64_t> Store::ExpiredAttempts(int64_t now_ms) {
-  Statement select = db_->Prepare("SELECT id FROM attempts WHERE state IN (?, ?) AND lease_expires_ms < ?");
-  select.Bind(1, v1::ATTEMPT_STATE_LEASED).Bind(2, v1::ATTEMPT_STATE_RUNNING).Bind(3, now_ms);
+StatusOr<std::vector<int64_t>> Store::ExpiredAttempts(int64_t now_ms) {
+  Statement select = db_->Prepare("SELECT id FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT " AND lease_expires_ms < ?");
+  select.Bind(1, now_ms);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return ids;
 }
 
@@ -528,16 +561,10 @@ Status Store::MarkAttemptRunning(int64_t attempt_id, int64_t now_ms) {
 }
 
 Status Store::EndAttempt(int64_t attempt_id, const AttemptEnd& end) {
-  return db_->Prepare("UPDATE attempts SET state = ?, exit_code = ?, reason = ?, finished_at_ms = ? WHERE id = ?")
+  return db_->Prepare("UPDATE attempts SET state = ?, exit_code = ?, reason = ?, finished_at_ms = ?, "
+                      "failure_class = ? WHERE id = ?")
       .Bind(1, static_cast<int>(end.state)).Bind(2, end.exit_code).Bind(3, end.reason).Bind(4, end.finished_at_ms)
-      .Bind(5, attempt_id)
-      .Run();
-}
-
-Status Store::CancelLeasedAttempts(int64_t job_id, int64_t now_ms) {
-  return db_->Prepare("UPDATE attempts SET state = ?, reason = 'cancelled before it started', finished_at_ms = ? "
-                      "WHERE job_id = ? AND state = ?")
-      .Bind(1, v1::ATTEMPT_STATE_CANCELLED).Bind(2, now_ms).Bind(3, job_id).Bind(4, v1::ATTEMPT_STATE_LEASED)
+      .Bind(5, static_cast<int>(end.failure_class)).Bind(6, attempt_id)
       .Run();
 }
 
@@ -562,8 +589,9 @@ StatusOr<bool> Store::TouchAgent(const std::string& name, int64_t now_ms) {
   return db_->Changes() > 0;
 }
 
-std::vector<v1::Agent> Store::ListAgents(int64_t alive_after_ms) {
+StatusOr<std::vector<v1::Agent>> Store::ListAgents(int64_t alive_after_ms) {
   std::vector<v1::Agent> agents;
+  std::map<std::string, size_t> by_name;
   Statement select = db_->Prepare("SELECT name, version, last_heartbeat_ms, drained, tags FROM agents ORDER BY name");
   while (select.Step()) {
     v1::Agent agent;
@@ -573,26 +601,29 @@ std::vector<v1::Agent> Store::ListAgents(int64_t alive_after_ms) {
     agent.set_alive(select.Int(2) > alive_after_ms);
     agent.set_drained(select.Int(3) != 0);
     for (auto& tag : SplitTags(select.Text(4))) agent.add_tags(std::move(tag));
+    by_name[agent.name()] = agents.size();
     agents.push_back(std::move(agent));
   }
-  Statement devices = db_->Prepare("SELECT agent, idx, kind, model FROM devices ORDER BY agent, idx");
-  Statement held = db_->Prepare("SELECT id, agent, device_indices FROM attempts WHERE state IN (?, ?)");
-  held.Bind(1, v1::ATTEMPT_STATE_LEASED).Bind(2, v1::ATTEMPT_STATE_RUNNING);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  Statement held = db_->Prepare("SELECT id, agent, device_indices FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT);
   std::map<std::pair<std::string, int>, int64_t> holder;
   while (held.Step()) {
     for (int index : SplitIndices(held.Text(2))) holder[{held.Text(1), index}] = held.Int(0);
   }
+  GAUNTLET_RETURN_IF_ERROR(held.status());
+  Statement devices = db_->Prepare("SELECT agent, idx, kind, model FROM devices ORDER BY agent, idx");
   while (devices.Step()) {
-    for (auto& agent : agents) {
-      if (agent.name() != devices.Text(0)) continue;
-      auto* device = agent.add_devices();
-      device->set_index(static_cast<int>(devices.Int(1)));
-      device->set_kind(devices.Text(2));
-      device->set_model(devices.Text(3));
-      auto found = holder.find({agent.name(), device->index()});
-      if (found != holder.end()) device->set_held_by_attempt(found->second);
-    }
+    auto owner = by_name.find(devices.Text(0));
+    if (owner == by_name.end()) continue;
+    v1::Agent& agent = agents[owner->second];
+    auto* device = agent.add_devices();
+    device->set_index(static_cast<int>(devices.Int(1)));
+    device->set_kind(devices.Text(2));
+    device->set_model(devices.Text(3));
+    auto found = holder.find({agent.name(), device->index()});
+    if (found != holder.end()) device->set_held_by_attempt(found->second);
   }
+  GAUNTLET_RETURN_IF_ERROR(devices.status());
   return agents;
 }
 
@@ -606,6 +637,7 @@ StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::stri
   Statement length = db_->Prepare("SELECT coalesce(sum(length(data)), 0) FROM log_chunks WHERE attempt_id = ?");
   length.Bind(1, attempt_id);
   length.Step();
+  GAUNTLET_RETURN_IF_ERROR(length.status());
   int64_t stored = length.Int(0);
   if (offset != stored || data.empty()) return stored;
   Status status = db_->Prepare("INSERT INTO log_chunks(attempt_id, offset, data) VALUES (?, ?, ?)")
@@ -614,25 +646,27 @@ StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::stri
   return stored + static_cast<int64_t>(data.size());
 }
 
-std::string Store::ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes) {
+StatusOr<std::string> Store::ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes) {
   Statement select = db_->Prepare(
       "SELECT offset, data FROM log_chunks WHERE attempt_id = ? AND offset + length(data) > ? ORDER BY offset");
   select.Bind(1, attempt_id).Bind(2, offset);
   std::string out;
-  while (select.Step() && static_cast<int64_t>(out.size()) < max_bytes) {
+  while (static_cast<int64_t>(out.size()) < max_bytes && select.Step()) {
     int64_t chunk_offset = select.Int(0);
     std::string data = select.Text(1);
     size_t skip = offset > chunk_offset ? static_cast<size_t>(offset - chunk_offset) : 0;
     out.append(data, skip, std::string::npos);
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   if (static_cast<int64_t>(out.size()) > max_bytes) out.resize(static_cast<size_t>(max_bytes));
   return out;
 }
 
-int64_t Store::LatestAttemptId(int64_t job_id) {
+StatusOr<int64_t> Store::LatestAttemptId(int64_t job_id) {
   Statement select = db_->Prepare("SELECT coalesce(max(id), 0) FROM attempts WHERE job_id = ?");
   select.Bind(1, job_id);
   select.Step();
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return select.Int(0);
 }
 
@@ -641,36 +675,26 @@ Status Store::RecordArtifact(const std::string& sha256, int64_t size, int64_t no
       .Bind(1, sha256).Bind(2, size).Bind(3, now_ms).Run();
 }
 
-int Store::CountCacheHits(const expand::SweepPlan& plan, const std::vector<std::string>& force) {
-  if (std::find(force.begin(), force.end(), "*") != force.end()) return 0;
-  Statement select = db_->Prepare("SELECT 1 FROM jobs WHERE content_key = ? AND state = ? LIMIT 1");
-  int hits = 0;
-  for (const auto& job : plan.jobs) {
-    if (!job.cacheable || std::find(force.begin(), force.end(), job.stage) != force.end()) continue;
-    select.Bind(1, job.content_key).Bind(2, v1::JOB_STATE_SUCCEEDED);
-    if (select.Step()) ++hits;
-    select.Reset();
-  }
-  return hits;
-}
-
-std::map<std::string, double> Store::MeanSecondsByStage() {
+StatusOr<std::map<std::string, double>> Store::MeanSecondsByStage() {
   Statement select = db_->Prepare(
       "SELECT CASE WHEN stage = '' THEN 'kind' || kind ELSE stage END, avg(finished_at_ms - started_at_ms) / 1000.0 "
       "FROM jobs WHERE state = ? AND started_at_ms > 0 GROUP BY 1");
   select.Bind(1, v1::JOB_STATE_SUCCEEDED);
   std::map<std::string, double> out;
   while (select.Step()) out[select.Text(0)] = select.Double(1);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return out;
 }
 
-bool Store::HasArtifact(const std::string& sha256) {
+StatusOr<bool> Store::HasArtifact(const std::string& sha256) {
   Statement select = db_->Prepare("SELECT 1 FROM artifacts WHERE sha256 = ?");
   select.Bind(1, sha256);
-  return select.Step();
+  if (select.Step()) return true;
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return false;
 }
 
-std::vector<v1::MatrixCell> Store::Matrix(const MatrixFilter& filter) {
+StatusOr<std::vector<v1::MatrixCell>> Store::Matrix(const MatrixFilter& filter) {
   // One sweep: the (sweep_id, ...) index narrows to its rows. Every sweep: the
   // covering index is already in GROUP BY order. Free-form jobs' empty stage
   // shows as "job"; mapped here so the grouping stays on the bare column.
@@ -694,10 +718,11 @@ std::vector<v1::MatrixCell> Store::Matrix(const MatrixFilter& filter) {
     cell.set_example_job(select.Int(7));
     cells.push_back(std::move(cell));
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return cells;
 }
 
-std::vector<v1::Job> Store::MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit) {
+StatusOr<std::vector<v1::Job>> Store::MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit) {
   Statement select = db_->Prepare(
       std::string("SELECT ") + kJobColumns +
       " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND j.model = ?2 AND j.dtype = ?3 AND j.tp = ?4 "
@@ -707,10 +732,11 @@ std::vector<v1::Job> Store::MatrixJobs(const MatrixFilter& filter, const v1::Mat
       .Bind(5, where.context()).Bind(6, where.stage()).Bind(7, static_cast<int>(where.state())).Bind(8, limit);
   std::vector<v1::Job> jobs;
   while (select.Step()) jobs.push_back(RowToJob(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return jobs;
 }
 
-std::vector<v1::BenchmarkPoint> Store::Benchmarks(int64_t since_ms) {
+StatusOr<std::vector<v1::BenchmarkPoint>> Store::Benchmarks(int64_t since_ms) {
   Statement select = db_->Prepare(
       "SELECT j.model, trim(j.dtype || ' tp' || j.tp || ' ' || j.context || ' ' || "
       "       coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || coalesce(json_extract(j.labels_json, '$.shape'), '')), "
@@ -735,7 +761,16 @@ std::vector<v1::BenchmarkPoint> Store::Benchmarks(int64_t since_ms) {
     point.set_itl_target_ms(select.Double(7));
     points.push_back(std::move(point));
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return points;
+}
+
+StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> Store::JobCounts() {
+  Statement select = db_->Prepare("SELECT state, device_kind, count(*) FROM jobs GROUP BY state, device_kind");
+  std::map<std::pair<v1::JobState, std::string>, int64_t> out;
+  while (select.Step()) out[{static_cast<v1::JobState>(select.Int(0)), select.Text(1)}] = select.Int(2);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
 }
 
 StatusOr<v1::Annotation> Store::AddAnnotation(const v1::Annotation& annotation, int64_t now_ms) {
@@ -749,7 +784,7 @@ StatusOr<v1::Annotation> Store::AddAnnotation(const v1::Annotation& annotation, 
   return stored;
 }
 
-std::vector<v1::Annotation> Store::Annotations(const std::string& scope, const std::string& target) {
+StatusOr<std::vector<v1::Annotation>> Store::Annotations(const std::string& scope, const std::string& target) {
   Statement select = db_->Prepare(
       "SELECT id, scope, target, url, title, created_at_ms FROM annotations "
       "WHERE (?1 = '' OR scope = ?1) AND (?2 = '' OR target = ?2) ORDER BY id");
@@ -765,10 +800,11 @@ std::vector<v1::Annotation> Store::Annotations(const std::string& scope, const s
     annotation.set_created_at_ms(select.Int(5));
     out.push_back(std::move(annotation));
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return out;
 }
 
-std::vector<v1::Event> Store::Events(int64_t after_id, int64_t job_id, int limit) {
+StatusOr<std::vector<v1::Event>> Store::Events(int64_t after_id, int64_t job_id, int limit) {
   Statement select = db_->Prepare(
       "SELECT id, at_ms, coalesce(sweep_id, 0), coalesce(job_id, 0), coalesce(attempt_id, 0), kind, message "
       "FROM events WHERE id > ?1 AND (?2 = 0 OR job_id = ?2) ORDER BY id LIMIT ?3");
@@ -785,12 +821,14 @@ std::vector<v1::Event> Store::Events(int64_t after_id, int64_t job_id, int limit
     event.set_message(select.Text(6));
     out.push_back(std::move(event));
   }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return out;
 }
 
-int64_t Store::LatestEventId() {
+StatusOr<int64_t> Store::LatestEventId() {
   Statement select = db_->Prepare("SELECT coalesce(max(id), 0) FROM events");
   select.Step();
+  GAUNTLET_RETURN_IF_ERROR(select.status());
   return select.Int(0);
 }
 

@@ -1,6 +1,9 @@
 // All of the coordinator's SQL. The store maps rows to proto messages and
-// scheduler inputs; it decides nothing (the rules live in sched/ and in
-// JobManager).
+// scheduler inputs; it decides nothing (the rules live in lib/jobs/
+// state_machine.h, sched/ and JobManager).
+//
+// Every read returns StatusOr: a busy, locked or failing database comes back
+// as UNAVAILABLE with its cause, never as "no such row".
 //
 // Thread safety: none. The owner serialises calls (JobManager holds a mutex).
 // Methods that change several rows expect to run inside Transaction().
@@ -15,7 +18,9 @@
 
 #include "common/status.h"
 #include "coordinator/expand/expand.h"
+#include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
+#include "lib/jobs/job_state.h"
 #include "coordinator/store/db.h"
 #include "gauntlet/v1/types.pb.h"
 
@@ -33,11 +38,14 @@ struct AttemptRow {
   int max_attempts = 1;
 };
 
+using sched::InitialJobState;
+
 struct AttemptEnd {
   v1::AttemptState state = v1::ATTEMPT_STATE_FAILED;
   int exit_code = 0;
   std::string reason;
   int64_t finished_at_ms = 0;
+  v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED;
 };
 
 // Which jobs the status matrix covers.
@@ -56,87 +64,85 @@ class Store {
   Status Transaction(Fn&& body) { return db_->Transaction(std::forward<Fn>(body)); }
 
   // --- Sweeps and jobs -----------------------------------------------------
-  // Stores the sweep and its jobs; jobs without dependencies start ready.
-  // Cacheable jobs whose content key has a succeeded job become cached,
-  // unless their stage is in `force` ("*" forces every stage).
+  // Stores the sweep and its jobs in the states `initial` gives, one per plan job.
   StatusOr<int64_t> InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
-                                const std::string& source, int64_t now_ms, const std::vector<std::string>& force = {});
-  // How many of the plan's jobs InsertSweep would satisfy from the cache.
-  int CountCacheHits(const expand::SweepPlan& plan, const std::vector<std::string>& force);
+                                const std::string& source, int64_t now_ms, const std::vector<InitialJobState>& initial);
+  // For each of `keys` that a succeeded job has, that job (the newest).
+  StatusOr<std::map<std::string, int64_t>> SucceededJobsByKey(const std::vector<std::string>& keys);
   // Mean run time of succeeded jobs by stage ("kind1"/"kind2" for free-form worker/exec jobs).
-  std::map<std::string, double> MeanSecondsByStage();
-  std::optional<v1::Sweep> GetSweep(int64_t id, bool with_spec);
-  std::vector<v1::Sweep> ListSweeps(int limit);
-  std::vector<v1::Job> ListJobs(int64_t sweep_id, v1::JobState state, int limit);
+  StatusOr<std::map<std::string, double>> MeanSecondsByStage();
+  StatusOr<std::optional<v1::Sweep>> GetSweep(int64_t id, bool with_spec);
+  StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
+  StatusOr<std::vector<v1::Job>> ListJobs(int64_t sweep_id, v1::JobState state, int limit);
   // With attempts, metrics and artifacts.
-  std::optional<v1::Job> GetJob(int64_t id);
+  StatusOr<std::optional<v1::Job>> GetJob(int64_t id);
   // Ids of unfinished jobs of a sweep, or the job itself when unfinished.
-  std::vector<int64_t> UnfinishedJobs(int64_t sweep_id, int64_t job_id);
-  std::vector<int64_t> UpstreamJobs(int64_t job_id);
+  StatusOr<std::vector<int64_t>> UnfinishedJobs(int64_t sweep_id, int64_t job_id);
+  StatusOr<std::vector<int64_t>> UpstreamJobs(int64_t job_id);
+  // Jobs that depend directly on `job_id`, with their states.
+  StatusOr<std::vector<std::pair<int64_t, v1::JobState>>> Dependents(int64_t job_id);
+  StatusOr<std::vector<v1::JobState>> UpstreamStates(int64_t job_id);
+  StatusOr<std::optional<v1::JobState>> JobStateOf(int64_t job_id);
 
   Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms);
-  // Dependents of `job_id` whose every upstream job succeeded become ready.
-  Status PromoteDependents(int64_t job_id);
-  // Every pending job downstream of `job_id` becomes skipped. Returns how many.
-  StatusOr<int> SkipDependents(int64_t job_id, const std::string& reason, int64_t now_ms);
-  // After a manual retry: skipped jobs downstream of `job_id` wait again.
-  Status UnskipDependents(int64_t job_id);
-  // Starts a fresh attempt budget: ready if every upstream job succeeded.
-  Status ResetForRetry(int64_t job_id);
+  // Starts a fresh attempt budget in `state`.
+  Status ResetForRetry(int64_t job_id, v1::JobState state);
   Status StoreResult(int64_t job_id, int64_t attempt_id, const std::string& verdict, const std::string& result_json,
                      const google::protobuf::Map<std::string, double>& metrics,
                      const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms);
 
   // --- Scheduling ----------------------------------------------------------
-  std::vector<sched::ReadyJob> ReadyJobs();
+  StatusOr<std::vector<sched::ReadyJob>> ReadyJobs();
   // Agents with their devices; a device is free when no active attempt holds it.
-  std::vector<sched::Node> SchedulingNodes(int64_t alive_after_ms);
-  std::vector<expand::NodeCapacity> NodeCapacities();
+  StatusOr<std::vector<sched::Node>> SchedulingNodes(int64_t alive_after_ms);
+  StatusOr<std::vector<expand::NodeCapacity>> NodeCapacities();
   // Creates attempt number attempt_count+1, leased to `agent`; the job becomes leased.
   StatusOr<int64_t> CreateAttempt(const sched::Placement& placement, int64_t now_ms, int64_t lease_expires_ms);
 
   // --- Attempts ------------------------------------------------------------
-  std::optional<AttemptRow> GetAttempt(int64_t attempt_id);
+  StatusOr<std::optional<AttemptRow>> GetAttempt(int64_t attempt_id);
+  // The job's leased or running attempts.
+  StatusOr<std::vector<AttemptRow>> ActiveAttemptsOfJob(int64_t job_id);
   // Leased attempts of `agent` as assignments, with their jobs.
-  std::vector<std::pair<int64_t, v1::Job>> LeasedAttempts(const std::string& agent);
-  std::vector<int64_t> ActiveAttemptIds(const std::string& agent);
+  StatusOr<std::vector<std::pair<int64_t, v1::Job>>> LeasedAttempts(const std::string& agent);
+  StatusOr<std::vector<int64_t>> ActiveAttemptIds(const std::string& agent);
   Status RenewLease(int64_t attempt_id, int64_t lease_expires_ms);
   // Gives every active attempt until `lease_expires_ms`: after a coordinator
   // restart the agents need time to reconnect before their leases count.
   Status RenewAllLeases(int64_t lease_expires_ms);
-  std::vector<int64_t> ExpiredAttempts(int64_t now_ms);
+  StatusOr<std::vector<int64_t>> ExpiredAttempts(int64_t now_ms);
   Status MarkAttemptRunning(int64_t attempt_id, int64_t now_ms);
   Status EndAttempt(int64_t attempt_id, const AttemptEnd& end);
-  // Ends the job's attempts that no agent has started yet.
-  Status CancelLeasedAttempts(int64_t job_id, int64_t now_ms);
 
   // --- Agents --------------------------------------------------------------
   Status UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
                      const std::vector<v1::Device>& devices, int64_t now_ms);
   // Returns false when the agent is unknown.
   StatusOr<bool> TouchAgent(const std::string& name, int64_t now_ms);
-  std::vector<v1::Agent> ListAgents(int64_t alive_after_ms);
+  StatusOr<std::vector<v1::Agent>> ListAgents(int64_t alive_after_ms);
   StatusOr<bool> SetDrained(const std::string& name, bool drained);
 
   // --- Logs, artifacts, events ---------------------------------------------
   // Appends when offset equals the stored length; returns the stored length.
   StatusOr<int64_t> AppendLog(int64_t attempt_id, int64_t offset, std::string_view data);
   // Up to max_bytes of the attempt's log from `offset`.
-  std::string ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
-  int64_t LatestAttemptId(int64_t job_id);
+  StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
+  StatusOr<int64_t> LatestAttemptId(int64_t job_id);
   Status RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms);
-  bool HasArtifact(const std::string& sha256);
+  StatusOr<bool> HasArtifact(const std::string& sha256);
   // --- The board -------------------------------------------------------------
-  std::vector<v1::MatrixCell> Matrix(const MatrixFilter& filter);
+  StatusOr<std::vector<v1::MatrixCell>> Matrix(const MatrixFilter& filter);
   // Jobs of one matrix cell (its state 0: any state).
-  std::vector<v1::Job> MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit);
-  std::vector<v1::BenchmarkPoint> Benchmarks(int64_t since_ms);
+  StatusOr<std::vector<v1::Job>> MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit);
+  StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
+  // (state, device kind) → number of jobs, for /metrics.
+  StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();
   StatusOr<v1::Annotation> AddAnnotation(const v1::Annotation& annotation, int64_t now_ms);
   // Empty scope or target: any.
-  std::vector<v1::Annotation> Annotations(const std::string& scope, const std::string& target);
+  StatusOr<std::vector<v1::Annotation>> Annotations(const std::string& scope, const std::string& target);
   // Events after `after_id` (of one job when job_id != 0), oldest first.
-  std::vector<v1::Event> Events(int64_t after_id, int64_t job_id, int limit);
-  int64_t LatestEventId();
+  StatusOr<std::vector<v1::Event>> Events(int64_t after_id, int64_t job_id, int limit);
+  StatusOr<int64_t> LatestEventId();
   Status AddEvent(int64_t now_ms, int64_t sweep_id, int64_t job_id, int64_t attempt_id,
                   const std::string& kind, const std::string& message);
 
@@ -144,7 +150,7 @@ class Store {
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   v1::Job RowToJob(Statement& row);
   // The job row alone, without attempts, metrics or artifacts.
-  std::optional<v1::Job> SelectJob(int64_t id);
+  StatusOr<std::optional<v1::Job>> SelectJob(int64_t id);
 
   std::unique_ptr<Database> db_;
 };

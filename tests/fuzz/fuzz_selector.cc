@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "coordinator/programs/criteria.h"
-#include "coordinator/programs/selector.h"
+#include "lib/programs/criteria.h"
+#include "lib/programs/selector.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

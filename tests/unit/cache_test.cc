@@ -43,6 +43,7 @@ class CacheTest : public testing::Test {
     for (int i = 0; i < 50; ++i) {
       v1::HeartbeatRequest poll;
       poll.set_name("n");
+      jobs_->Tick();
       auto response = jobs_->Heartbeat(poll);
       if (response->assignments_size() == 0) return;
       for (const auto& assignment : response->assignments()) {
@@ -59,7 +60,8 @@ class CacheTest : public testing::Test {
     v1::ListJobsRequest request;
     request.set_sweep_id(sweep);
     std::map<std::string, v1::JobState> out;
-    for (const auto& job : jobs_->ListJobs(request)) out[job.stage()] = job.state();
+    auto listed = jobs_->ListJobs(request);
+    for (const auto& job : listed.value()) out[job.stage()] = job.state();
     return out;
   }
 
@@ -87,10 +89,11 @@ TEST_F(CacheTest, ReferencesAndCompilesAreReusedByLaterSweeps) {
   auto states = States(second->sweep().id());
   EXPECT_EQ(states["reference"], v1::JOB_STATE_CACHED);
   EXPECT_EQ(states["compile"], v1::JOB_STATE_CACHED);
-  EXPECT_EQ(states["run"], v1::JOB_STATE_LEASED) << "runs are never cached by default; it starts at once";
+  EXPECT_EQ(states["run"], v1::JOB_STATE_READY) << "runs are never cached by default; it is ready at once";
   v1::ListJobsRequest request;
   request.set_sweep_id(second->sweep().id());
-  for (const auto& job : jobs_->ListJobs(request)) {
+  auto listed = jobs_->ListJobs(request);
+  for (const auto& job : listed.value()) {
     if (job.stage() != "reference") continue;
     auto full = jobs_->GetJob(job.id());
     EXPECT_NE(full->cached_from(), 0);

@@ -4,69 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/test_util.h"
+
 namespace gauntlet {
 namespace {
 
-class JobManagerTest : public testing::Test {
- protected:
-  void SetUp() override {
-    auto store = store::Store::Open(":memory:");
-    ASSERT_TRUE(store.has_value()) << store.error().ToString();
-    store_ = std::move(*store);
-    JobManagerOptions options;
-    options.lease_ttl_ms = 10'000;
-    options.agent_timeout_ms = 10'000;
-    jobs_ = std::make_unique<JobManager>(*store_, clock_, options);
-  }
-
-  void AddAgent(const std::string& name, int devices, std::vector<int64_t> running = {}) {
-    v1::RegisterRequest request;
-    request.set_name(name);
-    for (int i = 0; i < devices; ++i) {
-      auto* device = request.add_devices();
-      device->set_index(i);
-      device->set_kind("cpu");
-    }
-    for (int64_t id : running) request.add_running_attempts(id);
-    ASSERT_TRUE(jobs_->Register(request).has_value());
-  }
-
-  int64_t Submit(const std::string& text) {
-    v1::SubmitSweepRequest request;
-    request.set_spec_text(text);
-    request.set_source("t.yaml");
-    auto response = jobs_->SubmitSweep(request);
-    EXPECT_TRUE(response.has_value()) << response.error().ToString();
-    return response ? response->sweep().id() : 0;
-  }
-
-  v1::HeartbeatResponse Poll(const std::string& agent, std::vector<int64_t> running = {}) {
-    v1::HeartbeatRequest request;
-    request.set_name(agent);
-    request.set_wait_ms(0);
-    for (int64_t id : running) request.add_running_attempts(id);
-    auto response = jobs_->Heartbeat(request);
-    EXPECT_TRUE(response.has_value());
-    return *response;
-  }
-
-  v1::ReportAttemptResponse Report(int64_t attempt, v1::AttemptState state, const std::string& reason = "") {
-    v1::AttemptReport report;
-    report.set_attempt_id(attempt);
-    report.set_state(state);
-    report.set_reason(reason);
-    (*report.mutable_metrics())["score"] = 1.5;
-    auto response = jobs_->ReportAttempt(report);
-    EXPECT_TRUE(response.has_value()) << response.error().ToString();
-    return *response;
-  }
-
-  v1::JobState StateOf(int64_t job) { return jobs_->GetJob(job)->state(); }
-
-  FakeClock clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<JobManager> jobs_;
-};
+class JobManagerTest : public testing_util::ManagerTest {};
 
 constexpr const char* kChain = R"(
 name: chain
@@ -80,8 +23,10 @@ jobs:
 TEST_F(JobManagerTest, RunsADagInOrder) {
   AddAgent("n1", 2);
   int64_t sweep = Submit(kChain);
-  EXPECT_EQ(StateOf(1), v1::JOB_STATE_LEASED);
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_READY) << "placing it is the scheduler loop's";
   EXPECT_EQ(StateOf(2), v1::JOB_STATE_PENDING);
+  jobs_->Tick();
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_LEASED);
 
   auto poll = Poll("n1");
   ASSERT_EQ(poll.assignments_size(), 1);
@@ -91,7 +36,7 @@ TEST_F(JobManagerTest, RunsADagInOrder) {
   EXPECT_EQ(StateOf(1), v1::JOB_STATE_RUNNING);
   Report(attempt, v1::ATTEMPT_STATE_SUCCEEDED);
   EXPECT_EQ(StateOf(1), v1::JOB_STATE_SUCCEEDED);
-  EXPECT_EQ(StateOf(2), v1::JOB_STATE_LEASED);
+  EXPECT_EQ(StateOf(2), v1::JOB_STATE_READY);
 
   for (int i = 0; i < 2; ++i) {
     auto next = Poll("n1");
@@ -194,7 +139,7 @@ TEST_F(JobManagerTest, ARefusedSpecStoresNothing) {
   EXPECT_EQ(response.error().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(response.error().message().find("wide.yaml: job 'a': devices: 4"), std::string::npos)
       << response.error().message();
-  EXPECT_TRUE(jobs_->ListSweeps(10).empty());
+  EXPECT_TRUE(jobs_->ListSweeps(10)->empty());
 }
 
 TEST_F(JobManagerTest, DryRunStoresNothing) {
@@ -204,7 +149,7 @@ TEST_F(JobManagerTest, DryRunStoresNothing) {
   auto response = jobs_->SubmitSweep(request);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->jobs_size(), 3);
-  EXPECT_TRUE(jobs_->ListSweeps(10).empty());
+  EXPECT_TRUE(jobs_->ListSweeps(10)->empty());
 }
 
 TEST_F(JobManagerTest, AnAgentThatRestartsWithoutItsAttemptLosesItAtOnce) {
@@ -213,6 +158,7 @@ TEST_F(JobManagerTest, AnAgentThatRestartsWithoutItsAttemptLosesItAtOnce) {
   int64_t attempt = Poll("n1").assignments(0).attempt_id();
   Report(attempt, v1::ATTEMPT_STATE_RUNNING);
   AddAgent("n1", 1, /*running=*/{});
+  jobs_->Tick();
   auto job = jobs_->GetJob(1);
   EXPECT_EQ(job->attempts(0).state(), v1::ATTEMPT_STATE_LOST);
   EXPECT_EQ(job->state(), v1::JOB_STATE_LEASED) << "re-queued and leased again";
@@ -232,6 +178,66 @@ TEST_F(JobManagerTest, DrainedAgentsGetNoWork) {
   EXPECT_EQ(jobs_->DrainAgent(drain).error().code(), Status::Code::kNotFound);
 }
 
+TEST_F(JobManagerTest, OnlyFailuresThatCanHealAreRetried) {
+  AddAgent("n1", 1);
+  Submit("name: two\njobs: [{name: a, kind: exec, command: x, max_attempts: 3}, "
+         "{name: b, kind: exec, command: y, max_attempts: 3}]");
+  auto poll = Poll("n1");
+  ASSERT_EQ(poll.assignments_size(), 1);
+  Report(poll.assignments(0).attempt_id(), v1::ATTEMPT_STATE_FAILED, "verdict fail: 3 of 8 steps",
+         v1::FAILURE_CLASS_VERDICT);
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_FAILED) << "a numerics failure is final at once";
+  EXPECT_EQ(jobs_->GetJob(1)->attempt_count(), 1);
+  EXPECT_EQ(jobs_->GetJob(1)->attempts(0).failure_class(), v1::FAILURE_CLASS_VERDICT);
+  poll = Poll("n1");
+  ASSERT_EQ(poll.assignments_size(), 1);
+  Report(poll.assignments(0).attempt_id(), v1::ATTEMPT_STATE_FAILED, "killed by signal 9",
+         v1::FAILURE_CLASS_INFRASTRUCTURE);
+  EXPECT_EQ(StateOf(2), v1::JOB_STATE_READY) << "a crash is retried";
+  EXPECT_EQ(Poll("n1").assignments_size(), 1);
+}
+
+TEST_F(JobManagerTest, NoLeaseExpiresForTheCoordinatorsOwnLag) {
+  AddAgent("n1", 1);
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
+  int64_t attempt = Poll("n1").assignments(0).attempt_id();
+  Report(attempt, v1::ATTEMPT_STATE_RUNNING);
+  // The coordinator stalls for 25 s (twice the TTL): the agent could not be
+  // heard, and the loop reports the stall before its next pass.
+  clock_.Advance(25'000);
+  jobs_->ExtendLeasesForLag(25'000);
+  jobs_->Tick();
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(jobs_->Stats().lease_extensions_for_lag, 1);
+  // An agent that really is silent still loses it.
+  clock_.Advance(11'000);
+  jobs_->Tick();
+  EXPECT_EQ(jobs_->GetJob(1)->attempts(0).state(), v1::ATTEMPT_STATE_LOST);
+}
+
+TEST_F(JobManagerTest, HeartbeatsThatChangeNothingWriteNothing) {
+  AddAgent("n1", 1);
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
+  int64_t attempt = Poll("n1").assignments(0).attempt_id();
+  Report(attempt, v1::ATTEMPT_STATE_RUNNING);
+  auto events_before = jobs_->LatestEventId();
+  ASSERT_TRUE(events_before.has_value());
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(1'000);
+    v1::HeartbeatRequest request;
+    request.set_name("n1");
+    request.add_running_attempts(attempt);
+    ASSERT_TRUE(jobs_->Heartbeat(request).has_value());
+  }
+  // 20 s of heartbeats against a 10 s lease: renewed in memory, nothing lost.
+  jobs_->Tick();
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(*jobs_->LatestEventId(), *events_before);
+  auto agents = jobs_->ListAgents();
+  ASSERT_TRUE(agents.has_value());
+  EXPECT_TRUE(agents->at(0).alive());
+}
+
 TEST_F(JobManagerTest, UnknownAgentIsAskedToRegister) {
   EXPECT_TRUE(Poll("ghost").register_again());
 }
@@ -248,8 +254,8 @@ TEST_F(JobManagerTest, LogsAppendOnlyAtTheStoredLength) {
   chunk.set_offset(6);
   chunk.set_data("world\n");
   EXPECT_EQ(*jobs_->AppendLog(chunk), 12);
-  EXPECT_EQ(jobs_->ReadLog(attempt, 0, 100), "hello world\n");
-  EXPECT_EQ(jobs_->ReadLog(attempt, 3, 4), "lo w");
+  EXPECT_EQ(*jobs_->ReadLog(attempt, 0, 100), "hello world\n");
+  EXPECT_EQ(*jobs_->ReadLog(attempt, 3, 4), "lo w");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "coordinator/programs/criteria.h"
-#include "coordinator/programs/prompts.h"
-#include "coordinator/programs/selector.h"
+#include "lib/programs/criteria.h"
+#include "lib/programs/prompts.h"
+#include "lib/programs/selector.h"
 
 namespace gauntlet::programs {
 namespace {

@@ -13,7 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "coordinator/programs/prompts.h"
+#include "lib/contract/stages.h"
+#include "lib/programs/prompts.h"
 #include "worker/metrics/npy.h"
 #include "worker/metrics/validation.h"
 #include "worker/model/gpu_model.h"
@@ -309,7 +310,7 @@ SuiteResult RunLlm(const SuiteContext& ctx) {
   if (stage == "run") return Run(ctx, /*benchmark=*/false);
   if (stage == "validate") return Validate(ctx);
   if (stage == "benchmark") return Run(ctx, /*benchmark=*/true);
-  throw BadParams("params.stage: '" + stage + "' must be reference, compile, run, validate or benchmark");
+  throw BadParams("params.stage: '" + stage + "' must be " + contract::StageList());
 }
 
 }  // namespace gauntlet::worker

@@ -2,7 +2,7 @@
 // script follows while the job runs.
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::board {
 
@@ -10,7 +10,7 @@ std::string RenderJob(const JobView& view) {
   const v1::Job& job = view.job;
   std::string body = "<h1>Job " + std::to_string(job.id()) + " · <span class=name>" + Escape(job.name()) +
                      "</span> <span id=job-state class=\"" + std::string(StateClass(job.state())) + "\">" +
-                     sched::JobStateName(job.state()) + "</span></h1>";
+                     jobs::JobStateName(job.state()) + "</span></h1>";
   body += "<p>sweep <a href=\"/sweeps/" + std::to_string(job.sweep_id()) + "\">" + std::to_string(job.sweep_id()) +
           "</a> · " + std::to_string(job.devices()) + " device(s) " + Escape(job.device_kind()) +
           (job.cached_from() ? " · cached from <a href=\"/jobs/" + std::to_string(job.cached_from()) + "\">job " +
@@ -31,7 +31,7 @@ std::string RenderJob(const JobView& view) {
   for (const auto& attempt : job.attempts()) {
     std::string devices;
     for (int index : attempt.device_indices()) devices += (devices.empty() ? "" : ",") + std::to_string(index);
-    body += "<tr><td>" + std::to_string(attempt.number()) + "</td><td>" + sched::AttemptStateName(attempt.state()) +
+    body += "<tr><td>" + std::to_string(attempt.number()) + "</td><td>" + jobs::AttemptStateName(attempt.state()) +
             "</td><td>" + Escape(attempt.agent()) + "</td><td>" + devices + "</td><td>" +
             FormatTime(attempt.started_at_ms()) + "</td><td>" +
             FormatDuration(attempt.started_at_ms(), attempt.finished_at_ms(), view.now_ms) + "</td><td>" +
@@ -63,7 +63,7 @@ std::string RenderJob(const JobView& view) {
             Escape(event.message()) + "</td></tr>";
   }
   body += "</tbody></table>";
-  const bool live = !sched::IsTerminal(job.state());
+  const bool live = !jobs::IsTerminal(job.state());
   body += "<h2>Log</h2><pre id=log class=log data-job=\"" + std::to_string(job.id()) + "\" data-attempt=\"" +
           std::to_string(view.log_attempt) + "\" data-offset=\"" + std::to_string(view.log.size()) +
           "\" data-live=\"" + (live ? "1" : "0") + "\">" + Escape(view.log) + "</pre>";

@@ -3,7 +3,7 @@
 
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::board {
 namespace {
@@ -45,7 +45,7 @@ std::string RenderJobList(const std::string& heading, const std::vector<v1::Job>
     for (int index : job.device_indices()) devices += (devices.empty() ? "" : ",") + std::to_string(index);
     body += "<tr><td><a href=\"/jobs/" + std::to_string(job.id()) + "\">" + std::to_string(job.id()) +
             "</a></td><td class=name>" + Escape(job.name()) + "</td><td class=\"" + std::string(StateClass(job.state())) +
-            "\">" + sched::JobStateName(job.state()) + "</td><td>" + Escape(job.agent()) + "</td><td>" + devices +
+            "\">" + jobs::JobStateName(job.state()) + "</td><td>" + Escape(job.agent()) + "</td><td>" + devices +
             "</td><td>" + FormatDuration(job.started_at_ms(), job.finished_at_ms(), now_ms) + "</td><td>" +
             Escape(job.verdict()) + "</td><td class=reason>" + Escape(job.reason()) + "</td></tr>";
   }
@@ -85,7 +85,7 @@ std::string RenderSweep(const v1::Sweep& sweep, const std::vector<v1::Job>& jobs
   const std::vector<v1::JobState> states = {v1::JOB_STATE_SUCCEEDED, v1::JOB_STATE_CACHED, v1::JOB_STATE_FAILED,
                                             v1::JOB_STATE_RUNNING,   v1::JOB_STATE_LEASED, v1::JOB_STATE_READY,
                                             v1::JOB_STATE_PENDING,   v1::JOB_STATE_SKIPPED, v1::JOB_STATE_CANCELLED};
-  for (auto state : states) body += "<th>" + sched::JobStateName(state) + "</th>";
+  for (auto state : states) body += "<th>" + jobs::JobStateName(state) + "</th>";
   body += "</tr></thead><tbody>";
   for (const auto& [stage, counts] : summary) {
     body += "<tr><th>" + Escape(stage) + "</th>";

@@ -8,15 +8,12 @@
 
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
+#include "lib/contract/stages.h"
 
 namespace gauntlet::board {
 namespace {
 
-int StageRank(const std::string& stage) {
-  static const std::vector<std::string> kOrder = {"reference", "compile", "run", "validate", "benchmark", "kernel", "job"};
-  auto found = std::find(kOrder.begin(), kOrder.end(), stage);
-  return found == kOrder.end() ? static_cast<int>(kOrder.size()) : static_cast<int>(found - kOrder.begin());
-}
+using contract::StageRank;
 
 // Orders context lengths numerically, with "" (no context) last.
 bool ContextLess(const std::string& a, const std::string& b) {

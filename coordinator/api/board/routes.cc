@@ -7,7 +7,7 @@
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
 #include "coordinator/api/http_util.h"
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::web_embedded {
 const std::vector<std::pair<std::string_view, std::string_view>>& Files();
@@ -19,9 +19,16 @@ namespace {
 using api::IdParam;
 using api::SendErrorPage;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Moves a read's value into *out, or answers with its error page and
+// returns false: a busy database shows as "unavailable", never as an empty page.
+template <typename T>
+bool Take(StatusOr<T> value, T* out, httplib::Response& res) {
+  if (!value) {
+    SendErrorPage(res, value.error());
+    return false;
+  }
+  *out = std::move(*value);
+  return true;
 }
 
 void SendPage(const httplib::Request& req, httplib::Response& res, JobManager& jobs, std::string_view title,
@@ -30,7 +37,9 @@ void SendPage(const httplib::Request& req, httplib::Response& res, JobManager& j
     res.set_content(body, "text/html; charset=utf-8");
     return;
   }
-  res.set_content(Layout(title, active, body, jobs.LatestEventId()), "text/html; charset=utf-8");
+  int64_t latest_event = 0;
+  if (!Take(jobs.LatestEventId(), &latest_event, res)) return;
+  res.set_content(Layout(title, active, body, latest_event), "text/html; charset=utf-8");
 }
 
 // "2026-11-23" → ms since the epoch (UTC midnight).
@@ -58,10 +67,11 @@ std::string_view ContentType(std::string_view name) {
 
 }  // namespace
 
-void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
-  server.Get("/", [&jobs](const httplib::Request& req, httplib::Response& res) {
+void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& clock) {
+  auto NowMs = [&clock] { return clock.NowMs(); };
+  server.Get("/", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     MatrixView view;
-    view.sweeps = jobs.ListSweeps(50);
+    if (!Take(jobs.ListSweeps(50), &view.sweeps, res)) return;
     // Without a filter the matrix shows the newest sweep, like the tracker's latest column.
     auto sweep = IdParam(req, "sweep", view.sweeps.empty() ? 0 : view.sweeps.front().id());
     if (!sweep) return SendErrorPage(res, sweep.error());
@@ -76,17 +86,17 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
     }
     view.sweep_id = filter.sweep_id;
     view.tag = filter.tag;
-    view.cells = jobs.Matrix(filter);
-    view.annotations = jobs.Annotations("model", "");
+    if (!Take(jobs.Matrix(filter), &view.cells, res)) return;
+    if (!Take(jobs.Annotations("model", ""), &view.annotations, res)) return;
     SendPage(req, res, jobs, "Matrix", "Matrix", RenderMatrix(view));
   });
 
-  server.Get("/jobs", [&jobs](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/jobs", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     auto sweep = IdParam(req, "sweep", 0);
     if (!sweep) return SendErrorPage(res, sweep.error());
     v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
     if (req.has_param("state")) {
-      state = sched::ParseJobState(req.get_param_value("state"));
+      state = jobs::ParseJobState(req.get_param_value("state"));
       if (state == v1::JOB_STATE_UNSPECIFIED) {
         return SendErrorPage(res, Status::InvalidArgument("state '" + req.get_param_value("state") +
                                                           "' is not a job state"));
@@ -104,7 +114,7 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
       where.set_context(req.get_param_value("context"));
       where.set_stage(req.get_param_value("stage"));
       where.set_state(state);
-      list = jobs.MatrixJobs(filter, where, 1000);
+      if (!Take(jobs.MatrixJobs(filter, where, 1000), &list, res)) return;
       heading = where.model() + " " + where.dtype() + " tp" + where.tp() + " ctx " + where.context() + " · " +
                 where.stage();
     } else {
@@ -112,51 +122,60 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
       request.set_sweep_id(*sweep);
       request.set_state(state);
       request.set_limit(1000);
-      list = jobs.ListJobs(request);
+      if (!Take(jobs.ListJobs(request), &list, res)) return;
       heading = *sweep ? "Jobs of sweep " + std::to_string(*sweep) : "Jobs";
     }
     SendPage(req, res, jobs, "Jobs", "", RenderJobList(heading, list, NowMs()));
   });
 
-  server.Get("/sweeps", [&jobs](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/sweeps", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     auto limit = IdParam(req, "limit", 200);
     if (!limit || *limit == 0) return SendErrorPage(res, Status::InvalidArgument("limit must be a positive integer"));
-    SendPage(req, res, jobs, "Sweeps", "Sweeps", RenderSweeps(jobs.ListSweeps(static_cast<int>(*limit))));
+    std::vector<v1::Sweep> sweeps;
+    if (!Take(jobs.ListSweeps(static_cast<int>(*limit)), &sweeps, res)) return;
+    SendPage(req, res, jobs, "Sweeps", "Sweeps", RenderSweeps(sweeps));
   });
 
-  server.Get(R"(/sweeps/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+  server.Get(R"(/sweeps/([^/]+))", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     auto id = api::ParseId(req.matches[1]);
     if (!id) return SendErrorPage(res, Status::NotFound("no sweep '" + std::string(req.matches[1]) + "'"));
     auto sweep = jobs.GetSweep(*id);
     if (!sweep) return SendErrorPage(res, sweep.error());
     v1::ListJobsRequest request;
     request.set_sweep_id(*id);
+    std::vector<v1::Job> list;
+    std::vector<v1::Annotation> annotations;
+    if (!Take(jobs.ListJobs(request), &list, res)) return;
+    if (!Take(jobs.Annotations("sweep", std::to_string(*id)), &annotations, res)) return;
     SendPage(req, res, jobs, "Sweep " + std::to_string(*id), "Sweeps",
-             RenderSweep(*sweep, jobs.ListJobs(request), jobs.Annotations("sweep", std::to_string(*id)), NowMs()));
+             RenderSweep(*sweep, list, annotations, NowMs()));
   });
 
-  server.Get(R"(/jobs/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+  server.Get(R"(/jobs/([^/]+))", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     auto id = api::ParseId(req.matches[1]);
     if (!id) return SendErrorPage(res, Status::NotFound("no job '" + std::string(req.matches[1]) + "'"));
     auto job = jobs.GetJob(*id);
     if (!job) return SendErrorPage(res, job.error());
     JobView view;
     view.job = *job;
-    view.events = jobs.Events(0, *id, 200);
-    view.annotations = jobs.Annotations("job", std::to_string(*id));
-    view.log_attempt = jobs.LogAttempt(*id, 0).value_or(0);
-    if (view.log_attempt) view.log = jobs.ReadLog(view.log_attempt, 0, 1 << 20);
+    if (!Take(jobs.Events(0, *id, 200), &view.events, res)) return;
+    if (!Take(jobs.Annotations("job", std::to_string(*id)), &view.annotations, res)) return;
+    if (!Take(jobs.LogAttempt(*id, 0), &view.log_attempt, res)) return;
+    if (view.log_attempt && !Take(jobs.ReadLog(view.log_attempt, 0, 1 << 20), &view.log, res)) return;
     view.now_ms = NowMs();
     SendPage(req, res, jobs, "Job " + std::to_string(*id), "", RenderJob(view));
   });
 
-  server.Get("/agents", [&jobs](const httplib::Request& req, httplib::Response& res) {
-    auto agents = jobs.ListAgents();
+  server.Get("/agents", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
+    std::vector<v1::Agent> agents;
+    if (!Take(jobs.ListAgents(), &agents, res)) return;
     std::map<int64_t, v1::Job> holders;
     v1::ListJobsRequest active;
     for (auto state : {v1::JOB_STATE_LEASED, v1::JOB_STATE_RUNNING}) {
       active.set_state(state);
-      for (const auto& job : jobs.ListJobs(active)) {
+      std::vector<v1::Job> list;
+      if (!Take(jobs.ListJobs(active), &list, res)) return;
+      for (const auto& job : list) {
         auto full = jobs.GetJob(job.id());
         if (full && full->attempts_size() > 0) holders[full->attempts(full->attempts_size() - 1).id()] = *full;
       }
@@ -164,7 +183,7 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
     SendPage(req, res, jobs, "Agents", "Agents", RenderAgents(agents, holders, NowMs()));
   });
 
-  server.Post(R"(/agents/([^/]+)/(drain|undrain))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/agents/([^/]+)/(drain|undrain))", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     v1::DrainAgentRequest request;
     request.set_name(req.matches[1]);
     request.set_undrain(req.matches[2] == "undrain");
@@ -173,8 +192,10 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs) {
     res.set_redirect("/agents", 303);
   });
 
-  server.Get("/benchmarks", [&jobs](const httplib::Request& req, httplib::Response& res) {
-    SendPage(req, res, jobs, "Benchmarks", "Benchmarks", RenderBenchmarks(jobs.Benchmarks(0)));
+  server.Get("/benchmarks", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
+    std::vector<v1::BenchmarkPoint> points;
+    if (!Take(jobs.Benchmarks(0), &points, res)) return;
+    SendPage(req, res, jobs, "Benchmarks", "Benchmarks", RenderBenchmarks(points));
   });
 
   server.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {

@@ -10,6 +10,6 @@
 namespace gauntlet::board {
 
 // `jobs` must outlive the server.
-void RegisterRoutes(httplib::Server& server, JobManager& jobs);
+void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& clock);
 
 }  // namespace gauntlet::board

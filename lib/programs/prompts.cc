@@ -1,4 +1,4 @@
-#include "coordinator/programs/prompts.h"
+#include "lib/programs/prompts.h"
 
 #include <bit>
 

@@ -1,4 +1,4 @@
-#include "coordinator/programs/selector.h"
+#include "lib/programs/selector.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "coordinator/programs/criteria.h"
+#include "lib/programs/criteria.h"
 
 #include <algorithm>
 #include <optional>

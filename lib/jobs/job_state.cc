@@ -1,10 +1,9 @@
-#include "coordinator/sched/job_state.h"
+#include "lib/jobs/job_state.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cctype>
 
-namespace gauntlet::sched {
+namespace gauntlet::jobs {
 
 bool IsTerminal(JobState state) {
   switch (state) {
@@ -24,19 +23,9 @@ bool IsTerminal(AttemptState state) {
          state != v1::ATTEMPT_STATE_UNSPECIFIED;
 }
 
-JobState JobStateAfterAttempt(AttemptState outcome, int attempts_used, int max_attempts) {
-  switch (outcome) {
-    case v1::ATTEMPT_STATE_SUCCEEDED:
-      return v1::JOB_STATE_SUCCEEDED;
-    case v1::ATTEMPT_STATE_CANCELLED:
-      return v1::JOB_STATE_CANCELLED;
-    case v1::ATTEMPT_STATE_FAILED:
-    case v1::ATTEMPT_STATE_LOST:
-      return attempts_used < max_attempts ? v1::JOB_STATE_READY : v1::JOB_STATE_FAILED;
-    default:
-      assert(false && "an attempt ends in a terminal state");
-      return v1::JOB_STATE_FAILED;
-  }
+bool IsUnfinished(JobState state) {
+  return state == v1::JOB_STATE_PENDING || state == v1::JOB_STATE_READY || state == v1::JOB_STATE_LEASED ||
+         state == v1::JOB_STATE_RUNNING;
 }
 
 namespace {
@@ -63,4 +52,4 @@ JobState ParseJobState(const std::string& name) {
   return state;
 }
 
-}  // namespace gauntlet::sched
+}  // namespace gauntlet::jobs

@@ -1,12 +1,12 @@
-// The rules of the job and attempt state machines (docs/architecture.md).
-// Pure functions over the proto enums; the store applies what they decide.
+// Job and attempt states: which end a job's life, and their names. The rules
+// of moving between them are in state_machine.h.
 #pragma once
 
 #include <string>
 
 #include "gauntlet/v1/types.pb.h"
 
-namespace gauntlet::sched {
+namespace gauntlet::jobs {
 
 using v1::AttemptState;
 using v1::JobState;
@@ -15,10 +15,8 @@ using v1::JobState;
 bool IsTerminal(JobState state);
 bool IsTerminal(AttemptState state);
 
-// The job's state once an attempt ends in `outcome`. `attempts_used` counts
-// attempts since the last manual retry, this one included. A failed or lost
-// attempt is retried while attempts remain.
-JobState JobStateAfterAttempt(AttemptState outcome, int attempts_used, int max_attempts);
+// Not yet ended: waiting, queued or holding devices.
+bool IsUnfinished(JobState state);
 
 // Short lower-case names used by the CLI, the API and the board: "running".
 std::string JobStateName(JobState state);
@@ -26,4 +24,4 @@ std::string AttemptStateName(AttemptState state);
 // Parses a name as printed by JobStateName; UNSPECIFIED when unknown.
 JobState ParseJobState(const std::string& name);
 
-}  // namespace gauntlet::sched
+}  // namespace gauntlet::jobs

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "coordinator/programs/criteria.h"
+#include "lib/programs/criteria.h"
 
 namespace gauntlet::programs {
 

@@ -1,0 +1,33 @@
+// The coordinator's tunable numbers in one place. Flags override the ones
+// marked "default" (coordinator/flags.h); the rest are design choices.
+#pragma once
+
+#include <cstdint>
+
+namespace gauntlet::constants {
+
+// An attempt whose agent has not renewed it for this long is lost (default of --lease-ttl).
+inline constexpr int64_t kDefaultLeaseTtlMs = 15'000;
+// The longest a heartbeat may block waiting for news.
+inline constexpr int64_t kMaxPollMs = 10'000;
+// How often the scheduler loop runs when nothing asks for a pass sooner.
+inline constexpr int64_t kSchedulerIdleMs = 200;
+// Last-seen times are written to the database this often (for the board).
+inline constexpr int64_t kLastSeenFlushMs = 5'000;
+// A scheduler loop that ran this much later than planned means the
+// coordinator itself is behind: leases are extended by the delay rather than
+// expired for the coordinator's own lag.
+inline constexpr int64_t kLagThresholdMs = 1'000;
+// Log bytes one ReadLog/StreamLogs call returns at most.
+inline constexpr int64_t kLogChunkBytes = 64 * 1024;
+// Largest gRPC message accepted or sent, on every channel and server.
+inline constexpr int kMaxGrpcMessageBytes = 64 * 1024 * 1024;
+// Threads the gRPC server may use for calls at once. Long-polling heartbeats
+// each hold one while they wait, so this bounds agents served concurrently;
+// calls past it wait in gRPC's queue.
+inline constexpr int kMaxGrpcThreads = 2048;
+// Typical run time assumed for a job whose stage has no history, for the
+// dry run's device-hours estimate.
+inline constexpr double kDefaultJobSeconds = 60;
+
+}  // namespace gauntlet::constants
