@@ -44,7 +44,7 @@ void Fill(const std::string& db, int sweeps, int jobs_per_sweep) {
       auto id = (*store)->InsertSweep(*plan, spec_text, "fill.yaml", now - (sweeps - s) * 3'600'000LL,
                                       gauntlet::sched::InitialStates(*plan, {}, {}));
       if (!id) return id.error();
-      GAUNTLET_ASSIGN_OR_RETURN(auto listed, (*store)->ListJobs(*id, gauntlet::v1::JOB_STATE_UNSPECIFIED, 0));
+      GAUNTLET_ASSIGN_OR_RETURN(auto listed, (*store)->ListJobs(id->sweep_id, gauntlet::v1::JOB_STATE_UNSPECIFIED, 0));
       for (const auto& job : listed) {
         int roll = static_cast<int>(random() % 100);
         auto state = roll < 80 ? gauntlet::v1::JOB_STATE_SUCCEEDED

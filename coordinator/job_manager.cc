@@ -34,13 +34,21 @@ Status JobManager::Recover() {
   for (const auto& agent : agents) {
     Mailbox& mailbox = MailboxLocked(agent.name());
     mailbox.last_seen_ms = agent.last_heartbeat_ms();
+    mailbox.drained = agent.drained();
   }
+  // The scheduler's state: every node with the devices active attempts hold,
+  // and every ready job.
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, store_.SchedulingNodes(0));
+  for (const auto& node : nodes) cluster_.SetNode(node);
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::ReadyJob> ready, store_.ReadyJobs());
+  for (const auto& job : ready) cluster_.AddReady(job);
   // Twice the TTL: agents back off while the coordinator is down and need a
   // moment to notice it is back.
-  for (const auto& agent : agents) {
-    GAUNTLET_ASSIGN_OR_RETURN(std::vector<int64_t> active, store_.ActiveAttemptIds(agent.name()));
-    for (int64_t attempt_id : active) leases_[attempt_id] = {now + 2 * options_.lease_ttl_ms, agent.name()};
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<store::ActiveAttempt> active, store_.ActiveAttempts());
+  for (const auto& attempt : active) {
+    leases_[attempt.id] = {now + 2 * options_.lease_ttl_ms, attempt.agent, attempt.device_indices};
   }
+  spdlog::info("recovered {} agents, {} ready jobs, {} active attempts", agents.size(), ready.size(), active.size());
   last_flush_ms_ = now;
   return Status::Ok();
 }
@@ -54,6 +62,37 @@ JobManager::Mailbox& JobManager::MailboxLocked(const std::string& agent) {
 bool JobManager::AliveLocked(const std::string& agent) const {
   auto found = mailboxes_.find(agent);
   return found != mailboxes_.end() && found->second->last_seen_ms > clock_.NowMs() - options_.agent_timeout_ms;
+}
+
+template <typename Fn>
+Status JobManager::CommitLocked(Fn&& body) {
+  pending_ = {};
+  Status status = store_.Transaction(std::forward<Fn>(body));
+  if (status.ok()) {
+    ApplyPendingLocked();
+  } else {
+    pending_ = {};
+  }
+  return status;
+}
+
+Status JobManager::RecordReadyLocked(int64_t job_id) {
+  GAUNTLET_ASSIGN_OR_RETURN(sched::ReadyJob job, store_.ReadyJobOf(job_id));
+  pending_.became_ready.push_back(std::move(job));
+  return Status::Ok();
+}
+
+void JobManager::ApplyPendingLocked() {
+  for (int64_t job_id : pending_.left_ready) cluster_.RemoveReady(job_id);
+  for (int64_t attempt_id : pending_.ended_attempts) {
+    auto lease = leases_.find(attempt_id);
+    if (lease == leases_.end()) continue;
+    cluster_.Release(lease->second.agent, lease->second.devices);
+    leases_.erase(lease);
+  }
+  for (const auto& job : pending_.became_ready) cluster_.AddReady(job);
+  if (!pending_.became_ready.empty() || !pending_.ended_attempts.empty()) RequestScheduleLocked();
+  pending_ = {};
 }
 
 void JobManager::NotifyAgentLocked(const std::string& agent) {
@@ -129,18 +168,16 @@ Status JobManager::FlushLastSeenLocked() {
 Status JobManager::ScheduleLocked() {
   schedule_requested_ = false;
   const auto started = std::chrono::steady_clock::now();
-  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::ReadyJob> ready, store_.ReadyJobs());
-  stats_.ready_jobs = static_cast<int64_t>(ready.size());
-  if (ready.empty()) return Status::Ok();
-  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, store_.SchedulingNodes(0));
+  stats_.ready_jobs = static_cast<int64_t>(cluster_.ReadyCount());
+  if (cluster_.ReadyCount() == 0) return Status::Ok();
   // Liveness is the in-memory last-seen time, not the flushed column.
-  for (auto& node : nodes) node.schedulable = node.schedulable && AliveLocked(node.name);
-  std::vector<sched::Placement> placements = sched::Schedule(std::move(ready), std::move(nodes));
+  for (const auto& [name, mailbox] : mailboxes_) cluster_.SetSchedulable(name, !mailbox->drained && AliveLocked(name));
+  std::vector<sched::Placement> placements = cluster_.Place();
   ++stats_.scheduling_passes;
   if (placements.empty()) return Status::Ok();
   const int64_t now = clock_.NowMs();
-  std::vector<std::pair<int64_t, std::string>> created;
-  Status status = store_.Transaction([&]() -> Status {
+  std::vector<int64_t> created;
+  Status status = CommitLocked([&]() -> Status {
     created.clear();
     for (const auto& placement : placements) {
       GAUNTLET_ASSIGN_OR_RETURN(int64_t attempt_id,
@@ -149,14 +186,15 @@ Status JobManager::ScheduleLocked() {
       for (int index : placement.device_indices) devices += (devices.empty() ? "" : ",") + std::to_string(index);
       GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, 0, placement.job_id, attempt_id, "leased",
                                                "leased to " + placement.node + " devices " + devices));
-      created.emplace_back(attempt_id, placement.node);
+      created.push_back(attempt_id);
     }
     return Status::Ok();
   });
   GAUNTLET_RETURN_IF_ERROR(status);
-  for (const auto& [attempt_id, agent] : created) {
-    leases_[attempt_id] = {now + options_.lease_ttl_ms, agent};
-    NotifyAgentLocked(agent);
+  cluster_.Commit(placements);
+  for (size_t i = 0; i < placements.size(); ++i) {
+    leases_[created[i]] = {now + options_.lease_ttl_ms, placements[i].node, placements[i].device_indices};
+    NotifyAgentLocked(placements[i].node);
   }
   stats_.jobs_placed += static_cast<int64_t>(placements.size());
   stats_.last_pass_ms =
@@ -175,15 +213,16 @@ Status JobManager::ExpireLeasesLocked() {
   for (int64_t attempt_id : expired) {
     GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(attempt_id));
     if (!attempt || IsTerminal(attempt->state)) {
-      ForgetLeaseLocked(attempt_id);
+      pending_ = {};
+      pending_.ended_attempts.push_back(attempt_id);
+      ApplyPendingLocked();
       continue;
     }
     std::string reason = "lease expired: agent " + attempt->agent + " stopped renewing it (died or cut off)";
     jobs::Decision decision = jobs::OnLeaseExpired(
         {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, reason);
-    Status status = store_.Transaction([&] { return ApplyAttemptDecisionLocked(*attempt, decision, reason, -1); });
+    Status status = CommitLocked([&] { return ApplyAttemptDecisionLocked(*attempt, decision, reason, -1); });
     GAUNTLET_RETURN_IF_ERROR(status);
-    ForgetLeaseLocked(attempt_id);
     ++stats_.leases_expired_by_cause["agent_silent"];
     spdlog::warn("attempt {} of job {} lost: {}", attempt_id, attempt->job_id, reason);
   }
@@ -197,12 +236,13 @@ Status JobManager::ApplyAttemptDecisionLocked(const store::AttemptRow& attempt, 
   if (decision.attempt != v1::ATTEMPT_STATE_UNSPECIFIED) {
     GAUNTLET_RETURN_IF_ERROR(
         store_.EndAttempt(attempt.id, {decision.attempt, exit_code, attempt_reason, now, failure_class}));
+    if (IsTerminal(decision.attempt)) pending_.ended_attempts.push_back(attempt.id);
   }
   if (decision.job == v1::JOB_STATE_UNSPECIFIED) return Status::Ok();
   GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(attempt.job_id, decision.job, decision.reason, now));
   GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, attempt.sweep_id, attempt.job_id, attempt.id,
                                            jobs::JobStateName(decision.job), decision.reason));
-  if (decision.job == v1::JOB_STATE_READY) RequestScheduleLocked();
+  if (decision.job == v1::JOB_STATE_READY) GAUNTLET_RETURN_IF_ERROR(RecordReadyLocked(attempt.job_id));
   return ApplyDownstreamLocked(attempt.job_id, decision.downstream, decision.job);
 }
 
@@ -232,7 +272,7 @@ Status JobManager::ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downst
         reason = "upstream job " + std::to_string(upstream_id) + " " + jobs::JobStateName(upstream_state);
       }
       GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(dependent, decision.job, reason, now));
-      if (decision.job == v1::JOB_STATE_READY) RequestScheduleLocked();
+      if (decision.job == v1::JOB_STATE_READY) GAUNTLET_RETURN_IF_ERROR(RecordReadyLocked(dependent));
       if (decision.downstream == jobs::Downstream::kSkip) frontier.emplace_back(dependent, decision.job);
     }
   }
@@ -273,8 +313,16 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   }
   int64_t sweep_id = 0;
   const int64_t now = clock_.NowMs();
-  Status status = store_.Transaction([&]() -> Status {
-    GAUNTLET_ASSIGN_OR_RETURN(sweep_id, store_.InsertSweep(*plan, request.spec_text(), source, now, initial));
+  Status status = CommitLocked([&]() -> Status {
+    GAUNTLET_ASSIGN_OR_RETURN(store::InsertedSweep inserted,
+                              store_.InsertSweep(*plan, request.spec_text(), source, now, initial));
+    sweep_id = inserted.sweep_id;
+    for (size_t i = 0; i < plan->jobs.size(); ++i) {
+      if (initial[i].state != v1::JOB_STATE_READY) continue;
+      const auto& job = plan->jobs[i];
+      pending_.became_ready.push_back(
+          {inserted.job_ids[i], job.devices, job.device_kind, job.priority, inserted.job_ids[i], job.tags});
+    }
     return store_.AddEvent(now, sweep_id, 0, 0, "submitted",
                            "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
   });
@@ -368,7 +416,7 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
   const int64_t now = clock_.NowMs();
   std::set<std::string> agents_to_tell;
   int cancelled = 0;
-  Status status = store_.Transaction([&]() -> Status {
+  Status status = CommitLocked([&]() -> Status {
     agents_to_tell.clear();
     cancelled = 0;
     // Every job named is cancelled first, so a sweep's jobs all show as
@@ -385,11 +433,13 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
         if (attempt.state == v1::ATTEMPT_STATE_LEASED) {
           GAUNTLET_RETURN_IF_ERROR(store_.EndAttempt(
               attempt.id, {v1::ATTEMPT_STATE_CANCELLED, 0, "cancelled before it started", now}));
+          pending_.ended_attempts.push_back(attempt.id);
         }
         agents_to_tell.insert(attempt.agent);
       }
       GAUNTLET_RETURN_IF_ERROR(store_.SetJobState(id, decision.job, decision.reason, now));
       GAUNTLET_RETURN_IF_ERROR(store_.AddEvent(now, request.sweep_id(), id, 0, "cancelled", decision.reason));
+      if (*state == v1::JOB_STATE_READY) pending_.left_ready.push_back(id);
       decided.emplace_back(id, decision);
       ++cancelled;
     }
@@ -425,8 +475,9 @@ StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
     return Err(Status::FailedPrecondition("job " + std::to_string(job_id) + ": " + decision.reason + which));
   }
   const int64_t now = clock_.NowMs();
-  Status status = store_.Transaction([&]() -> Status {
+  Status status = CommitLocked([&]() -> Status {
     GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id, decision.job));
+    if (decision.job == v1::JOB_STATE_READY) GAUNTLET_RETURN_IF_ERROR(RecordReadyLocked(job_id));
     GAUNTLET_RETURN_IF_ERROR(ApplyDownstreamLocked(job_id, decision.downstream, decision.job));
     return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
   });
@@ -453,6 +504,7 @@ StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request)
     std::lock_guard lock(mu_);
     GAUNTLET_ASSIGN_OR_RETURN(bool found, store_.SetDrained(request.name(), !request.undrain()));
     if (!found) return Err(Status::NotFound("no agent '" + request.name() + "'; 'gauntlet agents' lists them"));
+    MailboxLocked(request.name()).drained = !request.undrain();
     if (request.undrain()) RequestScheduleLocked();
   }
   GAUNTLET_ASSIGN_OR_RETURN(auto agents, ListAgents());
@@ -562,7 +614,8 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
   std::vector<v1::Device> devices(request.devices().begin(), request.devices().end());
   std::set<int64_t> still_running(request.running_attempts().begin(), request.running_attempts().end());
   std::vector<int64_t> lost;
-  Status status = store_.Transaction([&]() -> Status {
+  bool drained = false;
+  Status status = CommitLocked([&]() -> Status {
     lost.clear();
     std::vector<std::string> tags(request.tags().begin(), request.tags().end());
     GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), tags, devices, now));
@@ -583,11 +636,16 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
                                                       std::to_string(devices.size()) + " devices");
   });
   if (!status.ok()) return Err(status);
-  for (int64_t attempt_id : lost) {
-    ForgetLeaseLocked(attempt_id);
-    ++stats_.leases_expired_by_cause["agent_restarted"];
-  }
+  stats_.leases_expired_by_cause["agent_restarted"] += static_cast<int64_t>(lost.size());
   Mailbox& mailbox = MailboxLocked(request.name());
+  drained = mailbox.drained;
+  sched::Node node;
+  node.name = request.name();
+  node.schedulable = !drained;
+  node.tags.assign(request.tags().begin(), request.tags().end());
+  for (const auto& device : devices) node.devices.push_back({device.index(), device.kind(), true});
+  std::sort(node.devices.begin(), node.devices.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  cluster_.SetNode(node);
   mailbox.last_seen_ms = now;
   mailbox.last_seen_flushed = true;
   for (int64_t attempt_id : still_running) {
@@ -712,7 +770,7 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
                                             ") was not uploaded; upload it before reporting"));
     }
   }
-  Status status = store_.Transaction([&]() -> Status {
+  Status status = CommitLocked([&]() -> Status {
     if (attempt->state == v1::ATTEMPT_STATE_LEASED) {
       // The running report was lost or overtaken: the attempt did start.
       GAUNTLET_RETURN_IF_ERROR(store_.MarkAttemptRunning(attempt->id, now));
@@ -723,11 +781,8 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
                                       report.failure_class());
   });
   if (!status.ok()) return Err(status);
-  ForgetLeaseLocked(attempt->id);
   spdlog::info("attempt {} of job {} {}{}", attempt->id, attempt->job_id, jobs::AttemptStateName(report.state()),
                report.reason().empty() ? "" : ": " + report.reason());
-  // Its devices are free: a pass may place the next job on them.
-  RequestScheduleLocked();
   return response;
 }
 

@@ -28,6 +28,7 @@
 #include "common/status.h"
 #include "coordinator/constants.h"
 #include "coordinator/expand/expand.h"
+#include "coordinator/sched/cluster_state.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
 #include "gauntlet/v1/control.pb.h"
@@ -121,6 +122,15 @@ class JobManager {
     uint64_t generation = 0;
     int64_t last_seen_ms = 0;
     bool last_seen_flushed = true;
+    bool drained = false;
+  };
+
+  // What a transaction changes in memory, applied only once it committed:
+  // a rolled-back transaction leaves memory as it was.
+  struct PendingMemory {
+    std::vector<sched::ReadyJob> became_ready;
+    std::vector<int64_t> left_ready;
+    std::vector<int64_t> ended_attempts;
   };
 
   // Each *Locked method expects mu_ held.
@@ -135,11 +145,16 @@ class JobManager {
                                     v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED);
   // Applies a decision's consequences downstream of `job_id`, transitively.
   Status ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downstream, v1::JobState settled);
+  // Runs `body` in one store transaction; on commit applies what it recorded
+  // in pending_, on failure forgets it.
+  template <typename Fn>
+  Status CommitLocked(Fn&& body);
+  // Records inside a transaction that a job is ready now.
+  Status RecordReadyLocked(int64_t job_id);
+  void ApplyPendingLocked();
   void NotifyAgentLocked(const std::string& agent);
   void RequestScheduleLocked();
   Mailbox& MailboxLocked(const std::string& agent);
-  // Drops the attempt's in-memory lease once it ends.
-  void ForgetLeaseLocked(int64_t attempt_id) { leases_.erase(attempt_id); }
   bool AliveLocked(const std::string& agent) const;
   // Fills a dry run's answer: the planned jobs and the summary.
   Status DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<store::InitialJobState>& initial,
@@ -157,8 +172,12 @@ class JobManager {
   struct Lease {
     int64_t expires_ms = 0;
     std::string agent;
+    std::vector<int> devices;
   };
   std::unordered_map<int64_t, Lease> leases_;
+  // Ready jobs and every node's devices, for the scheduler.
+  sched::ClusterState cluster_;
+  PendingMemory pending_;
   std::condition_variable work_;
   bool schedule_requested_ = true;
   int64_t last_flush_ms_ = 0;

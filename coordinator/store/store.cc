@@ -19,10 +19,6 @@ namespace {
 static_assert(v1::ATTEMPT_STATE_LEASED == 1 && v1::ATTEMPT_STATE_RUNNING == 2);
 #define GAUNTLET_ACTIVE_ATTEMPT "state IN (1, 2)"
 
-// The scheduler looks at this many ready jobs per pass, best first; more
-// would only cost time, since the farm has far fewer free devices.
-constexpr int kMaxReadyJobsPerPass = 10000;
-
 // Columns RowToJob reads, in order. The agent and devices are those of the
 // job's latest attempt.
 constexpr const char* kJobColumns =
@@ -150,7 +146,7 @@ v1::Job Store::RowToJob(Statement& row) {
   return job;
 }
 
-StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
+StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
                                      const std::string& source, int64_t now_ms,
                                      const std::vector<InitialJobState>& initial) {
   assert(initial.size() == plan.jobs.size() && "one initial state per planned job");
@@ -200,7 +196,7 @@ StatusOr<int64_t> Store::InsertSweep(const expand::SweepPlan& plan, const std::s
       GAUNTLET_RETURN_IF_ERROR(insert_dep.Bind(1, ids.back()).Bind(2, ids[dep]).Run());
     }
   }
-  return sweep_id;
+  return InsertedSweep{sweep_id, std::move(ids)};
 }
 
 StatusOr<std::map<std::string, int64_t>> Store::SucceededJobsByKey(const std::vector<std::string>& keys) {
@@ -409,10 +405,29 @@ Status Store::StoreResult(int64_t job_id, int64_t attempt_id, const std::string&
   return Status::Ok();
 }
 
+StatusOr<sched::ReadyJob> Store::ReadyJobOf(int64_t job_id) {
+  Statement select = db_->Prepare("SELECT id, devices, device_kind, priority, tags FROM jobs WHERE id = ?");
+  select.Bind(1, job_id);
+  if (!select.Step()) {
+    GAUNTLET_RETURN_IF_ERROR(select.status());
+    return Err(Status::NotFound("no job " + std::to_string(job_id)));
+  }
+  return sched::ReadyJob{select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
+                         static_cast<int>(select.Int(3)), select.Int(0), SplitTags(select.Text(4))};
+}
+
+StatusOr<std::vector<ActiveAttempt>> Store::ActiveAttempts() {
+  Statement select = db_->Prepare("SELECT id, agent, device_indices FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT);
+  std::vector<ActiveAttempt> out;
+  while (select.Step()) out.push_back({select.Int(0), select.Text(1), SplitIndices(select.Text(2))});
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
 StatusOr<std::vector<sched::ReadyJob>> Store::ReadyJobs() {
   Statement select = db_->Prepare(
-      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE state = ? ORDER BY priority DESC, id LIMIT ?");
-  select.Bind(1, v1::JOB_STATE_READY).Bind(2, kMaxReadyJobsPerPass);
+      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE state = ? ORDER BY priority DESC, id");
+  select.Bind(1, v1::JOB_STATE_READY);
   std::vector<sched::ReadyJob> jobs;
   while (select.Step()) {
     jobs.push_back({select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),

@@ -40,6 +40,18 @@ struct AttemptRow {
 
 using sched::InitialJobState;
 
+struct InsertedSweep {
+  int64_t sweep_id = 0;
+  std::vector<int64_t> job_ids;
+};
+
+// An attempt that holds devices and a lease.
+struct ActiveAttempt {
+  int64_t id = 0;
+  std::string agent;
+  std::vector<int> device_indices;
+};
+
 struct AttemptEnd {
   v1::AttemptState state = v1::ATTEMPT_STATE_FAILED;
   int exit_code = 0;
@@ -64,8 +76,9 @@ class Store {
   Status Transaction(Fn&& body) { return db_->Transaction(std::forward<Fn>(body)); }
 
   // --- Sweeps and jobs -----------------------------------------------------
-  // Stores the sweep and its jobs in the states `initial` gives, one per plan job.
-  StatusOr<int64_t> InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
+  // Stores the sweep and its jobs in the states `initial` gives, one per plan
+  // job; returns the sweep's id and its jobs' ids in plan order.
+  StatusOr<InsertedSweep> InsertSweep(const expand::SweepPlan& plan, const std::string& spec_text,
                                 const std::string& source, int64_t now_ms, const std::vector<InitialJobState>& initial);
   // For each of `keys` that a succeeded job has, that job (the newest).
   StatusOr<std::map<std::string, int64_t>> SucceededJobsByKey(const std::vector<std::string>& keys);
@@ -93,6 +106,10 @@ class Store {
 
   // --- Scheduling ----------------------------------------------------------
   StatusOr<std::vector<sched::ReadyJob>> ReadyJobs();
+  // One job's scheduling facts, as ReadyJobs() gives them.
+  StatusOr<sched::ReadyJob> ReadyJobOf(int64_t job_id);
+  // Every leased or running attempt, to rebuild the in-memory state at start-up.
+  StatusOr<std::vector<ActiveAttempt>> ActiveAttempts();
   // Agents with their devices; a device is free when no active attempt holds it.
   StatusOr<std::vector<sched::Node>> SchedulingNodes(int64_t alive_after_ms);
   StatusOr<std::vector<expand::NodeCapacity>> NodeCapacities();
