@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/constants.h"
 #include "gauntlet/v1/types.pb.h"
 
 namespace gauntlet::agent {
@@ -18,8 +19,8 @@ struct AgentConfig {
   std::vector<v1::Device> devices;
   int threads_per_device = 0;          // OMP_NUM_THREADS per device held; 0 leaves it alone.
   std::vector<std::string> tags;       // Jobs with resources.tags need all of theirs here.
-  int64_t kill_grace_ms = 3000;        // SIGTERM to SIGKILL on timeout or cancel.
-  int64_t poll_ms = 2000;              // Longest heartbeat wait.
+  int64_t kill_grace_ms = constants::kDefaultKillGraceMs;  // SIGTERM to SIGKILL on timeout or cancel.
+  int64_t poll_ms = constants::kDefaultPollMs;              // Longest heartbeat wait.
   std::string version = "0.1.0";
 };
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "agent/constants.h"
 #include "common/sha256.h"
 #include "lib/contract/worker_contract.h"
 
@@ -20,12 +21,12 @@ namespace gauntlet::agent {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
+using constants::kArtifactChunkBytes;
+using constants::kLogChunkBytes;
+using constants::kLogInterval;
+using constants::kRpcTimeout;
+
 namespace {
-constexpr size_t kLogChunkBytes = 256 * 1024;
-constexpr size_t kArtifactChunkBytes = 1 << 20;
-constexpr auto kPollInterval = std::chrono::milliseconds(50);
-constexpr auto kLogInterval = std::chrono::milliseconds(300);
-constexpr auto kRpcTimeout = std::chrono::seconds(10);
 
 std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -41,7 +42,8 @@ std::string DeviceList(const v1::Assignment& assignment) {
 }
 }  // namespace
 
-AttemptRunner::AttemptRunner(const AgentConfig& config, v1::AgentService::Stub& stub, v1::Assignment assignment,
+AttemptRunner::AttemptRunner(const AgentConfig& config, v1::AgentService::StubInterface& stub,
+                             v1::Assignment assignment,
                              const std::atomic<bool>& stopping)
     : config_(config), stub_(stub), assignment_(std::move(assignment)), stopping_(stopping) {
   dir_ = config_.workdir + "/attempts/" + std::to_string(assignment_.attempt_id());
@@ -184,7 +186,7 @@ void AttemptRunner::Execute(const LaunchSpec& spec) {
       PumpLog();
       last_log = now;
     }
-    std::this_thread::sleep_for(kPollInterval);
+    std::this_thread::sleep_for(constants::kProcessPollInterval);
   }
 }
 
@@ -312,7 +314,7 @@ bool AttemptRunner::SendReport(const v1::AttemptReport& report) {
 
 void AttemptRunner::Backoff(int* delay_ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(*delay_ms));
-  *delay_ms = std::min(*delay_ms * 2, 2000);
+  *delay_ms = std::min(*delay_ms * 2, constants::kMaxBackoffMs);
 }
 
 void AttemptRunner::Run() {
@@ -330,7 +332,7 @@ void AttemptRunner::Run() {
   spdlog::info("attempt {}: {}{}{}", attempt_id(), v1::AttemptState_Name(report_.state()),
                report_.failure_class() ? " [" + v1::FailureClass_Name(report_.failure_class()) + "]" : "",
                report_.reason().empty() ? "" : " (" + report_.reason() + ")");
-  int delay_ms = 250;
+  int delay_ms = constants::kReportInitialBackoffMs;
   bool uploaded = false;
   while (!stopping_) {
     if (!uploaded) uploaded = UploadArtifacts();

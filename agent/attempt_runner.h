@@ -18,8 +18,9 @@ namespace gauntlet::agent {
 
 class AttemptRunner {
  public:
-  // `stub` and `stopping` must outlive the runner.
-  AttemptRunner(const AgentConfig& config, v1::AgentService::Stub& stub, v1::Assignment assignment,
+  // `config`, `stub` and `stopping` must outlive the runner. Any
+  // implementation of the stub interface will do (tests pass a gMock one).
+  AttemptRunner(const AgentConfig& config, v1::AgentService::StubInterface& stub, v1::Assignment assignment,
                 const std::atomic<bool>& stopping);
 
   // Blocks until the attempt is reported (or the agent stops). Run it on a
@@ -45,7 +46,7 @@ class AttemptRunner {
   void Backoff(int* delay_ms);
 
   const AgentConfig& config_;
-  v1::AgentService::Stub& stub_;
+  v1::AgentService::StubInterface& stub_;
   v1::Assignment assignment_;
   const std::atomic<bool>& stopping_;
   std::atomic<bool> cancel_requested_{false};

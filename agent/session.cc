@@ -5,21 +5,27 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/constants.h"
+
 namespace gauntlet::agent {
 
-namespace {
-constexpr int kMaxBackoffMs = 2000;
-}
+using constants::kInitialBackoffMs;
+using constants::kMaxBackoffMs;
 
 Session::Session(AgentConfig config) : config_(std::move(config)) {
   grpc::ChannelArguments args;
   // Reconnect quickly after a coordinator restart instead of gRPC's default
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxBackoffMs);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialBackoffMs);
+  args.SetMaxReceiveMessageSize(constants::kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(constants::kMaxGrpcMessageBytes);
   auto channel = grpc::CreateCustomChannel(config_.coordinator, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::AgentService::NewStub(channel);
 }
+
+Session::Session(AgentConfig config, std::unique_ptr<v1::AgentService::StubInterface> stub)
+    : config_(std::move(config)), stub_(std::move(stub)) {}
 
 Session::~Session() {
   stopping_ = true;
@@ -50,7 +56,7 @@ bool Session::Register() {
   // Wait for the channel to (re)connect rather than failing fast while the
   // coordinator restarts.
   context.set_wait_for_ready(true);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  context.set_deadline(std::chrono::system_clock::now() + constants::kRegisterTimeout);
   v1::RegisterResponse reply;
   grpc::Status status = stub_->Register(&context, request, &reply);
   if (!status.ok()) {
@@ -96,7 +102,7 @@ void Session::ReapFinished() {
 }
 
 void Session::Run(const std::atomic<bool>& stop) {
-  int backoff_ms = 200;
+  int backoff_ms = kInitialBackoffMs;
   bool registered = false;
   while (!stop) {
     if (!registered) {
@@ -113,7 +119,7 @@ void Session::Run(const std::atomic<bool>& stop) {
     for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
     grpc::ClientContext context;
     context.set_wait_for_ready(true);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.poll_ms + 5000));
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.poll_ms + constants::kHeartbeatGraceMs));
     v1::HeartbeatResponse response;
     grpc::Status status = stub_->Heartbeat(&context, request, &response);
     if (!status.ok()) {
@@ -125,7 +131,7 @@ void Session::Run(const std::atomic<bool>& stop) {
       registered = false;
       continue;
     }
-    backoff_ms = 200;
+    backoff_ms = kInitialBackoffMs;
     if (response.register_again()) {
       registered = false;
       continue;

@@ -18,7 +18,10 @@ namespace gauntlet::agent {
 
 class Session {
  public:
+  // Dials config.coordinator.
   explicit Session(AgentConfig config);
+  // Talks through `stub` instead (tests pass a gMock one).
+  Session(AgentConfig config, std::unique_ptr<v1::AgentService::StubInterface> stub);
   ~Session();
 
   // Runs until `stop` becomes true.
@@ -37,7 +40,7 @@ class Session {
   };
 
   AgentConfig config_;
-  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::unique_ptr<v1::AgentService::StubInterface> stub_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::map<int64_t, Running> running_;

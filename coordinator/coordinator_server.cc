@@ -15,7 +15,10 @@ namespace gauntlet {
 
 namespace fs = std::filesystem;
 
-CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : options_(std::move(options)) {}
+CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : options_(std::move(options)) {
+  // This server runs the scheduler loop, which commits every batch.
+  options_.jobs.group_commit = true;
+}
 
 CoordinatorServer::~CoordinatorServer() { Stop(); }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <deque>
 
 #include <spdlog/spdlog.h>
@@ -66,6 +67,10 @@ bool JobManager::AliveLocked(const std::string& agent) const {
 
 template <typename Fn>
 Status JobManager::CommitLocked(Fn&& body) {
+  if (!store_.InBatch()) {
+    GAUNTLET_RETURN_IF_ERROR(store_.BeginBatch());
+    ++batch_seq_;
+  }
   pending_ = {};
   Status status = store_.Transaction(std::forward<Fn>(body));
   if (status.ok()) {
@@ -74,6 +79,60 @@ Status JobManager::CommitLocked(Fn&& body) {
     pending_ = {};
   }
   return status;
+}
+
+Status JobManager::CommitBatchLocked() {
+  if (!store_.InBatch()) return Status::Ok();
+  if (options_.crash_before_batch > 0 && batch_has_reports_ && ++report_batches_ == options_.crash_before_batch) {
+    spdlog::critical("test hook: killing the coordinator before committing batch {}", batch_seq_);
+    std::raise(SIGKILL);
+  }
+  batch_has_reports_ = false;
+  Status status = store_.CommitBatch();
+  if (status.ok()) {
+    committed_seq_ = batch_seq_;
+  } else {
+    failed_seq_ = batch_seq_;
+    last_batch_error_ = status;
+    spdlog::error("commit of batch {} failed, its operations are refused: {}", batch_seq_, status.ToString());
+    if (Status reloaded = ReloadMemoryLocked(); !reloaded.ok()) {
+      spdlog::critical("cannot rebuild the scheduler's state from the store: {}", reloaded.ToString());
+    }
+  }
+  committed_.notify_all();
+  return status;
+}
+
+Status JobManager::DurableLocked(std::unique_lock<std::mutex>& lock) {
+  const uint64_t mine = batch_seq_;
+  if (!options_.group_commit) return CommitBatchLocked();
+  RequestScheduleLocked();
+  committed_.wait(lock, [&] { return committed_seq_ >= mine || failed_seq_ >= mine || shutting_down_; });
+  if (committed_seq_ >= mine) return Status::Ok();
+  if (failed_seq_ >= mine) return Status::Unavailable("not stored: " + last_batch_error_.message() + "; send it again");
+  return Status::Unavailable("the coordinator is shutting down; send it again");
+}
+
+Status JobManager::ReloadMemoryLocked() {
+  cluster_ = sched::ClusterState();
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, store_.SchedulingNodes(0));
+  for (auto node : nodes) {
+    auto mailbox = mailboxes_.find(node.name);
+    node.schedulable = mailbox != mailboxes_.end() && !mailbox->second->drained;
+    cluster_.SetNode(node);
+  }
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::ReadyJob> ready, store_.ReadyJobs());
+  for (const auto& job : ready) cluster_.AddReady(job);
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<store::ActiveAttempt> active, store_.ActiveAttempts());
+  std::unordered_map<int64_t, Lease> leases;
+  const int64_t now = clock_.NowMs();
+  for (const auto& attempt : active) {
+    auto known = leases_.find(attempt.id);
+    leases[attempt.id] = {known != leases_.end() ? known->second.expires_ms : now + options_.lease_ttl_ms,
+                          attempt.agent, attempt.device_indices};
+  }
+  leases_ = std::move(leases);
+  return Status::Ok();
 }
 
 Status JobManager::RecordReadyLocked(int64_t job_id) {
@@ -125,6 +184,7 @@ void JobManager::Tick() {
       spdlog::warn("cannot record agents' last heartbeats, will retry: {}", status.ToString());
     }
   }
+  (void)CommitBatchLocked();  // Failures are logged and answered to their callers there.
 }
 
 void JobManager::Shutdown() {
@@ -132,6 +192,7 @@ void JobManager::Shutdown() {
   shutting_down_ = true;
   for (auto& [name, mailbox] : mailboxes_) mailbox->changed.notify_all();
   work_.notify_all();
+  committed_.notify_all();
 }
 
 void JobManager::ExtendLeasesForLag(int64_t lag_ms) {
@@ -191,6 +252,9 @@ Status JobManager::ScheduleLocked() {
     return Status::Ok();
   });
   GAUNTLET_RETURN_IF_ERROR(status);
+  // The pass is the group-commit point: its placements and every report
+  // since the last pass become durable together, before any agent hears.
+  GAUNTLET_RETURN_IF_ERROR(CommitBatchLocked());
   cluster_.Commit(placements);
   for (size_t i = 0; i < placements.size(); ++i) {
     leases_[created[i]] = {now + options_.lease_ttl_ms, placements[i].node, placements[i].device_indices};
@@ -302,7 +366,7 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   auto plan = expand::Expand(*spec);
   if (!plan) return Err(plan.error());
 
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto capacities, store_.NodeCapacities());
   GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, capacities).WithContext(source));
   GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStatesLocked(*plan, force));
@@ -327,6 +391,7 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
                            "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
   });
   if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   spdlog::info("sweep {} '{}' submitted with {} jobs ({} cached)", sweep_id, plan->name, plan->jobs.size(),
                sched::CountCached(initial));
   RequestScheduleLocked();
@@ -403,7 +468,7 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
   if ((request.job_id() == 0) == (request.sweep_id() == 0)) {
     return Err(Status::InvalidArgument("name exactly one of job_id or sweep_id to cancel"));
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (request.sweep_id() != 0) {
     GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(request.sweep_id(), false));
     if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(request.sweep_id())));
@@ -449,6 +514,7 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
     return Status::Ok();
   });
   if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   // Leased attempts hold no devices any more; running ones are stopped by
   // their agents, told on their next poll.
   for (const auto& agent : agents_to_tell) NotifyAgentLocked(agent);
@@ -457,7 +523,7 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
 }
 
 StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(job_id));
   if (!job) return Err(Status::NotFound("no job " + std::to_string(job_id)));
   GAUNTLET_ASSIGN_OR_RETURN(auto upstream_states, store_.UpstreamStates(job_id));
@@ -482,6 +548,7 @@ StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
     return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
   });
   if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   RequestScheduleLocked();
   GAUNTLET_ASSIGN_OR_RETURN(auto retried, store_.GetJob(job_id));
   if (!retried) return Err(Status::NotFound("no job " + std::to_string(job_id)));
@@ -501,8 +568,13 @@ StatusOr<std::vector<v1::Agent>> JobManager::ListAgents() {
 
 StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request) {
   {
-    std::lock_guard lock(mu_);
-    GAUNTLET_ASSIGN_OR_RETURN(bool found, store_.SetDrained(request.name(), !request.undrain()));
+    std::unique_lock lock(mu_);
+    bool found = false;
+    GAUNTLET_RETURN_IF_ERROR(CommitLocked([&]() -> Status {
+      GAUNTLET_ASSIGN_OR_RETURN(found, store_.SetDrained(request.name(), !request.undrain()));
+      return Status::Ok();
+    }));
+    GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
     if (!found) return Err(Status::NotFound("no agent '" + request.name() + "'; 'gauntlet agents' lists them"));
     MailboxLocked(request.name()).drained = !request.undrain();
     if (request.undrain()) RequestScheduleLocked();
@@ -565,7 +637,7 @@ StatusOr<v1::Annotation> JobManager::Annotate(const v1::Annotation& annotation) 
   if (!annotation.url().starts_with("http://") && !annotation.url().starts_with("https://")) {
     return Err(Status::InvalidArgument("annotate: url '" + annotation.url() + "' must start with http:// or https://"));
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (annotation.scope() == "sweep") {
     GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(std::atoll(annotation.target().c_str()), false));
     if (!sweep) return Err(Status::NotFound("annotate: no sweep " + annotation.target()));
@@ -575,12 +647,13 @@ StatusOr<v1::Annotation> JobManager::Annotate(const v1::Annotation& annotation) 
     if (!state) return Err(Status::NotFound("annotate: no job " + annotation.target()));
   }
   v1::Annotation stored;
-  Status status = store_.Transaction([&]() -> Status {
+  Status status = CommitLocked([&]() -> Status {
     GAUNTLET_ASSIGN_OR_RETURN(stored, store_.AddAnnotation(annotation, clock_.NowMs()));
     return store_.AddEvent(clock_.NowMs(), 0, 0, 0, "annotated",
                            annotation.scope() + " " + annotation.target() + ": " + annotation.url());
   });
   if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   return stored;
 }
 
@@ -609,7 +682,7 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
       return Err(Status::InvalidArgument("register: device index " + std::to_string(device.index()) + " appears twice"));
     }
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const int64_t now = clock_.NowMs();
   std::vector<v1::Device> devices(request.devices().begin(), request.devices().end());
   std::set<int64_t> still_running(request.running_attempts().begin(), request.running_attempts().end());
@@ -636,6 +709,7 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
                                                       std::to_string(devices.size()) + " devices");
   });
   if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   stats_.leases_expired_by_cause["agent_restarted"] += static_cast<int64_t>(lost.size());
   Mailbox& mailbox = MailboxLocked(request.name());
   drained = mailbox.drained;
@@ -727,7 +801,7 @@ StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest
 }
 
 StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptReport& report) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ++stats_.reports;
   v1::ReportAttemptResponse response;
   GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(report.attempt_id()));
@@ -781,6 +855,9 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
                                       report.failure_class());
   });
   if (!status.ok()) return Err(status);
+  // Acknowledged only once durable: an agent that hears nothing sends it again.
+  batch_has_reports_ = true;
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
   spdlog::info("attempt {} of job {} {}{}", attempt->id, attempt->job_id, jobs::AttemptStateName(report.state()),
                report.reason().empty() ? "" : ": " + report.reason());
   return response;
@@ -794,8 +871,10 @@ StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk) {
 }
 
 Status JobManager::RecordArtifact(const std::string& sha256, int64_t size) {
-  std::lock_guard lock(mu_);
-  return store_.RecordArtifact(sha256, size, clock_.NowMs());
+  std::unique_lock lock(mu_);
+  // Durable before the agent is told: its report names the artifact next.
+  GAUNTLET_RETURN_IF_ERROR(CommitLocked([&] { return store_.RecordArtifact(sha256, size, clock_.NowMs()); }));
+  return DurableLocked(lock);
 }
 
 }  // namespace gauntlet

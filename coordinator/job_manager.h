@@ -43,6 +43,13 @@ struct JobManagerOptions {
   int64_t agent_timeout_ms = constants::kDefaultLeaseTtlMs;
   // Upper bound on how long a heartbeat may block.
   int64_t max_poll_ms = constants::kMaxPollMs;
+  // Group commit: reports join one open transaction that the scheduler loop
+  // commits with its next pass, and are answered once it is durable. Off,
+  // every operation commits on its own (unit tests drive no loop).
+  bool group_commit = false;
+  // Test hook: the process kills itself just before its Nth commit of a batch
+  // holding reports (0: never), to prove acknowledged reports survive.
+  int crash_before_batch = 0;
 };
 
 // Counters for /metrics, read under the manager's lock.
@@ -145,10 +152,18 @@ class JobManager {
                                     v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED);
   // Applies a decision's consequences downstream of `job_id`, transitively.
   Status ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downstream, v1::JobState settled);
-  // Runs `body` in one store transaction; on commit applies what it recorded
-  // in pending_, on failure forgets it.
+  // Runs `body` as one operation of the open batch (a savepoint), opening
+  // one if needed; applies what it recorded in pending_ to memory at once, or
+  // forgets it when the body fails. Durable only after CommitBatchLocked.
   template <typename Fn>
   Status CommitLocked(Fn&& body);
+  // Makes the open batch durable and wakes who waits on it. A failed commit
+  // rolls the batch back and rebuilds memory from the store.
+  Status CommitBatchLocked();
+  // Commits now unless the loop commits for us (group commit), then waits
+  // for the batch holding this operation.
+  Status DurableLocked(std::unique_lock<std::mutex>& lock);
+  Status ReloadMemoryLocked();
   // Records inside a transaction that a job is ready now.
   Status RecordReadyLocked(int64_t job_id);
   void ApplyPendingLocked();
@@ -178,6 +193,14 @@ class JobManager {
   // Ready jobs and every node's devices, for the scheduler.
   sched::ClusterState cluster_;
   PendingMemory pending_;
+  // Batches: the open one's number, the last committed and the last failed.
+  uint64_t batch_seq_ = 0;
+  uint64_t committed_seq_ = 0;
+  uint64_t failed_seq_ = 0;
+  Status last_batch_error_;
+  bool batch_has_reports_ = false;
+  int report_batches_ = 0;
+  std::condition_variable committed_;
   std::condition_variable work_;
   bool schedule_requested_ = true;
   int64_t last_flush_ms_ = 0;

@@ -79,7 +79,7 @@ std::string Statement::Text(int column) const {
   return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size)) : std::string();
 }
 
-StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, int busy_timeout_ms) {
   sqlite3* raw = nullptr;
   int code = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   std::unique_ptr<Database> db(new Database(raw));
@@ -87,7 +87,7 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
     return Err(Status::Unavailable("cannot open database " + path + ": " + sqlite3_errstr(code) +
                                    "; check that the folder exists and is writable"));
   }
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
   GAUNTLET_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"));
   return db;
 }
@@ -103,6 +103,12 @@ void Database::Release(sqlite3_stmt* stmt) {
   auto found = cache_.find(sqlite3_sql(stmt));
   assert(found != cache_.end() && found->second.first == stmt && "a cached statement returns to its own entry");
   found->second.second = false;
+}
+
+Status Database::CommitBatch() {
+  Status status = Exec("COMMIT");
+  if (!status.ok()) RollBack(status);
+  return status;
 }
 
 void Database::RollBack(const Status& cause) {

@@ -67,7 +67,9 @@ class Database {
  public:
   // Opens (creating) the file and sets WAL mode, foreign keys and a busy
   // timeout. ":memory:" gives a private in-memory database for tests.
-  static StatusOr<std::unique_ptr<Database>> Open(const std::string& path);
+  // `busy_timeout_ms`: how long a statement waits for another connection's
+  // lock before failing with UNAVAILABLE.
+  static StatusOr<std::unique_ptr<Database>> Open(const std::string& path, int busy_timeout_ms = 5000);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -81,15 +83,31 @@ class Database {
   int Changes() const { return sqlite3_changes(db_); }
 
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails,
-  // so a refused operation stores nothing.
+  // so a refused operation stores nothing. Inside an open batch (or another
+  // transaction) it is a savepoint instead: a failing body undoes only its
+  // own changes, and they become durable with the batch.
   template <typename Fn>
   Status Transaction(Fn&& body) {
+    if (InTransaction()) {
+      GAUNTLET_RETURN_IF_ERROR(Exec("SAVEPOINT operation"));
+      Status status = body();
+      if (!status.ok()) (void)Exec("ROLLBACK TO operation");
+      Status released = Exec("RELEASE operation");
+      return status.ok() ? released : status;
+    }
     GAUNTLET_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status status = body();
     if (status.ok()) status = Exec("COMMIT");
     if (!status.ok()) RollBack(status);
     return status;
   }
+
+  // A batch: one transaction that many operations join (as savepoints) and
+  // one COMMIT makes durable together.
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  Status BeginBatch() { return Exec("BEGIN IMMEDIATE"); }
+  Status CommitBatch();
+  void RollBackBatch(const Status& cause) { RollBack(cause); }
 
  private:
   friend class Statement;

@@ -86,8 +86,8 @@ v1::Attempt RowToAttempt(Statement& row) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  auto db = Database::Open(path);
+StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, int busy_timeout_ms) {
+  auto db = Database::Open(path, busy_timeout_ms);
   if (!db) return Err(db.error());
   auto applied = ApplyMigrations(**db, BuiltInMigrations());
   if (!applied) return Err(applied.error());

@@ -70,10 +70,16 @@ struct MatrixFilter {
 class Store {
  public:
   // Opens the file and applies pending migrations.
-  static StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& path, int busy_timeout_ms = 5000);
 
   template <typename Fn>
   Status Transaction(Fn&& body) { return db_->Transaction(std::forward<Fn>(body)); }
+  // See Database: operations inside a batch are savepoints, made durable by
+  // CommitBatch; a failed commit rolls the whole batch back.
+  bool InBatch() const { return db_->InTransaction(); }
+  Status BeginBatch() { return db_->BeginBatch(); }
+  Status CommitBatch() { return db_->CommitBatch(); }
+  void RollBackBatch(const Status& cause) { db_->RollBackBatch(cause); }
 
   // --- Sweeps and jobs -----------------------------------------------------
   // Stores the sweep and its jobs in the states `initial` gives, one per plan

@@ -45,7 +45,15 @@ Farm::~Farm() {
 
 void Farm::StartCoordinator(const std::string& lease_ttl) { StartCoordinatorWithFileLimitKb(lease_ttl, 0); }
 
-void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb) {
+bool Farm::CoordinatorExited() {
+  if (!coordinator_) return true;
+  if (!coordinator_->Poll()) return false;
+  coordinator_.reset();
+  return true;
+}
+
+void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb,
+                                           const std::map<std::string, std::string>& env) {
   std::string ready = dir_ + "/coordinator.ready";
   fs::remove(ready);
   std::string grpc = "127.0.0.1:" + std::to_string(grpc_port_);
@@ -59,7 +67,7 @@ void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int lim
     for (const auto& arg : argv) command += " '" + arg + "'";
     argv = {"bash", "-c", command};
   }
-  auto process = agent::Process::Start({argv, {}, dir_, dir_ + "/coordinator.log"});
+  auto process = agent::Process::Start({argv, env, dir_, dir_ + "/coordinator.log"});
   ASSERT_TRUE(process.has_value()) << process.error().ToString();
   coordinator_.emplace(*process);
   for (int i = 0; i < 200 && !fs::exists(ready); ++i) {
@@ -78,6 +86,30 @@ void Farm::KillCoordinator() {
   coordinator_->Signal(SIGKILL);
   while (!coordinator_->Poll()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   coordinator_.reset();
+}
+
+bool Farm::WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+int Farm::FinishedAttempts(const std::string& agent) const {
+  std::error_code ec;
+  int finished = 0;
+  for (auto it = std::filesystem::directory_iterator(dir_ + "/agent-" + agent + "/attempts", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (std::filesystem::exists(it->path() / "out" / "result.json")) ++finished;
+  }
+  return finished;
+}
+
+std::string Farm::AgentLog(const std::string& agent) const {
+  std::ifstream in(dir_ + "/agent-" + agent + ".log");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 void Farm::StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags) {

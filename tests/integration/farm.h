@@ -32,7 +32,10 @@ class Farm {
   // waits until it listens.
   void StartCoordinator(const std::string& lease_ttl = "2s");
   // The same under a file-size limit (ulimit -f), to play a full disk.
-  void StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb);
+  void StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb,
+                                       const std::map<std::string, std::string>& env = {});
+  // True once the coordinator process has ended (by itself: a test hook).
+  bool CoordinatorExited();
   void KillCoordinator();
   void StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags = {});
   void KillAgent(const std::string& name);  // kill -9
@@ -50,6 +53,14 @@ class Farm {
   v1::Job WaitForJob(int64_t job_id, const std::function<bool(const v1::Job&)>& predicate,
                      std::chrono::seconds timeout = std::chrono::seconds(30));
   std::vector<v1::Job> Jobs(int64_t sweep_id);
+  // Waits until `condition` holds, checking every 20 ms; false if it never
+  // did within `timeout`. For events no RPC reports (a file appearing, a
+  // line in a log), so no test stands a sleep in for them.
+  static bool WaitUntil(const std::function<bool()>& condition,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // How many attempts of an agent wrote a result.json.
+  int FinishedAttempts(const std::string& agent) const;
+  std::string AgentLog(const std::string& agent) const;
   v1::Job Job(int64_t job_id);
   // Runs the gauntlet CLI against this farm.
   CliResult Cli(const std::vector<std::string>& args);

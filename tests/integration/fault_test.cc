@@ -52,7 +52,10 @@ jobs:
 )");
   farm.WaitForJob(1, [](const v1::Job& job) { return job.state() == v1::JOB_STATE_RUNNING; });
   farm.KillCoordinator();
-  std::this_thread::sleep_for(1500ms);  // Attempts finish while it is down.
+  // An attempt finishes while the coordinator is down: its result must wait
+  // on the agent and arrive once, not be run again.
+  ASSERT_TRUE(Farm::WaitUntil([&] { return farm.FinishedAttempts("a") + farm.FinishedAttempts("b") >= 1; }))
+      << "no attempt finished during the outage";
   farm.StartCoordinator("3s");
   v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
   EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
@@ -64,6 +67,31 @@ jobs:
   }
   CliResult logs = farm.Cli({"logs", "1"});
   EXPECT_NE(logs.output.find("verdict pass"), std::string::npos) << logs.output;
+}
+
+// The coordinator is killed (SIGKILL, by a test hook) just before it commits
+// its third batch of reports. Reports of that batch were never acknowledged,
+// so their agents send them again; every acknowledged one must be there after
+// the restart, and no job may run twice.
+TEST(FaultTest, AKillInTheMiddleOfABatchCommitLosesNoAcknowledgedReport) {
+  Farm farm("batch-crash");
+  farm.StartCoordinatorWithFileLimitKb("3s", 0, {{"GAUNTLET_TEST_CRASH_BEFORE_BATCH", "3"}});
+  farm.StartAgent("a", "cpu:4");
+  int64_t sweep_id = farm.Submit(R"(
+name: batches
+jobs:
+  - {name: quick, kind: exec, command: "echo ${i}", matrix: {i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}
+)");
+  ASSERT_TRUE(Farm::WaitUntil([&] { return farm.CoordinatorExited(); }, 60s))
+      << "the test hook never fired";
+  farm.StartCoordinator("3s");
+  v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
+  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
+  for (const auto& listed : farm.Jobs(sweep_id)) {
+    v1::Job job = farm.Job(listed.id());
+    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name();
+    EXPECT_EQ(job.attempts_size(), 1) << job.name() << " ran twice: " << job.ShortDebugString();
+  }
 }
 
 TEST(FaultTest, WorkerCrashFailsTheAttemptWithTheReasonAndRetries) {
@@ -184,7 +212,8 @@ jobs:
   - {name: writer, kind: exec, command: "head -c 5000000 /dev/urandom > $GAUNTLET_OUT/big.bin; echo wrote"}
 )");
   // The attempt finishes on the agent but its upload keeps failing.
-  std::this_thread::sleep_for(4s);
+  ASSERT_TRUE(Farm::WaitUntil([&] { return farm.AgentLog("a").find("upload of") != std::string::npos; }))
+      << "the agent never tried the upload: " << farm.AgentLog("a");
   v1::Job stuck = farm.Job(2);
   EXPECT_NE(stuck.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_NE(stuck.state(), v1::JOB_STATE_FAILED) << "a full disk is not the job's failure: " << stuck.reason();

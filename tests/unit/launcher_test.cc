@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -50,18 +51,47 @@ TEST(LauncherTest, AMissingProgramIsAClearError) {
   EXPECT_NE(process.error().message().find("cannot run 'no-such-program-gauntlet'"), std::string::npos);
 }
 
+// Whether a process exists and is not a zombie.
+bool Alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+// Checks `condition` every 10 ms until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 TEST(LauncherTest, SignalStopsTheWholeGroup) {
   std::string log = TempLog("group");
-  std::string marker = TempLog("marker");
-  // The grandchild would write the marker after 2 s if it survived.
-  auto process = Process::Start({{"sh", "-c", "(sleep 2; touch " + marker + ") & sleep 30"}, {}, "", log});
+  std::string pid_file = TempLog("grandchild-pid");
+  std::filesystem::remove(pid_file);
+  // The grandchild writes its pid, then would sleep 30 s if it survived.
+  auto process =
+      Process::Start({{"sh", "-c", "sleep 30 & echo $! > " + pid_file + ".tmp; mv " + pid_file + ".tmp " + pid_file +
+                                       "; wait"},
+                      {},
+                      "",
+                      log});
   ASSERT_TRUE(process.has_value());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pid_t grandchild = 0;
+  ASSERT_TRUE(Eventually([&] {
+    std::ifstream in(pid_file);
+    return static_cast<bool>(in >> grandchild) && grandchild > 0;
+  }, std::chrono::seconds(10))) << "the grandchild never started";
+  ASSERT_TRUE(Alive(grandchild)) << "the grandchild runs before the kill";
   process->Signal(SIGKILL);
   ExitInfo exit = WaitFor(*process);
   EXPECT_EQ(exit.signal, SIGKILL);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  EXPECT_FALSE(std::filesystem::exists(marker)) << "the grandchild outlived the kill";
+  EXPECT_TRUE(Eventually([&] { return !Alive(grandchild); }, std::chrono::seconds(10)))
+      << "the grandchild " << grandchild << " outlived the kill";
 }
 
 }  // namespace

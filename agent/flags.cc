@@ -1,0 +1,72 @@
+#include "agent/flags.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/inventory.h"
+
+namespace gauntlet::agent {
+namespace {
+
+std::string DefaultWorkerPath() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "gauntlet-worker" : (self.parent_path() / "gauntlet-worker").string();
+}
+
+std::string DefaultName() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+}  // namespace
+
+std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
+  CLI::App app{"gauntlet-agent: runs Gauntlet jobs on this node's devices"};
+  AgentFlags flags;
+  AgentConfig& config = flags.config;
+  config.name = DefaultName();
+  config.worker_path = DefaultWorkerPath();
+  std::string devices = "auto";
+  app.add_option("--coordinator", config.coordinator, "Coordinator gRPC address host:port")
+      ->envname("GAUNTLET_COORDINATOR");
+  app.add_option("--name", config.name, "Agent name, unique in the farm (default: host name)");
+  app.add_option("--devices", devices, "cpu:N, sim:N, gpu:N, gpu:0,1,3 or auto");
+  app.add_option("--workdir", config.workdir, "Folder for attempt folders and logs");
+  app.add_option("--tags", config.tags, "Node tags jobs can require (resources.tags), e.g. --tags mi300x,spx")
+      ->delimiter(',');
+  app.add_option("--worker", config.worker_path, "Path of gauntlet-worker");
+  app.add_option("--mpirun", config.mpirun_path, "Path of mpirun");
+  app.add_option("--kill-grace-ms", config.kill_grace_ms, "Milliseconds between SIGTERM and SIGKILL");
+  app.add_option("--threads-per-device", config.threads_per_device,
+                 "OMP_NUM_THREADS per device: each worker rank gets this many, an exec job this many per device "
+                 "it holds, unless the job sets it (default: the node's cores over its devices; 0 leaves the "
+                 "environment's)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    *exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  auto parsed = ParseDeviceSpec(devices);
+  if (!parsed) {
+    std::cerr << "--devices: " << parsed.error().message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  config.devices = *parsed;
+  if (app.count("--threads-per-device") == 0 && !std::getenv("OMP_NUM_THREADS")) {
+    config.threads_per_device = ThreadsPerDevice(UsableCores(), static_cast<int>(config.devices.size()));
+  }
+  return flags;
+}
+
+}  // namespace gauntlet::agent

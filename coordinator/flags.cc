@@ -1,0 +1,69 @@
+#include "coordinator/flags.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "coordinator/spec/parser.h"
+
+namespace gauntlet {
+namespace {
+
+// Splits "host:port" for the HTTP listener.
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  try {
+    size_t used = 0;
+    *port = std::stoi(address.substr(colon + 1), &used);
+    return used == address.size() - colon - 1 && *port >= 0 && *port < 65536;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code) {
+  CLI::App app{"gauntlet-coordinator: schedules sweeps onto agents and serves the board"};
+  CoordinatorFlags flags;
+  CoordinatorOptions& options = flags.options;
+  std::string http = "127.0.0.1:8080";
+  std::string lease_ttl = "15s";
+  app.add_option("--db", options.db_path, "SQLite database file (created if missing)");
+  app.add_option("--artifacts", options.artifacts_dir, "Folder for content-addressed artifacts");
+  app.add_option("--grpc", options.grpc_address, "gRPC listen address host:port (port 0: any free port)");
+  app.add_option("--http", http, "HTTP listen address host:port for the board and JSON API; 'off' disables it");
+  app.add_option("--lease-ttl", lease_ttl, "How long an attempt survives without a heartbeat, e.g. 15s");
+  app.add_option("--ready-file", flags.ready_file, "Write {\"grpc\":PORT,\"http\":PORT} here once listening");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    *exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  *exit_code = 2;
+  if (http == "off") {
+    options.http_port = -1;
+  } else if (!SplitHostPort(http, &options.http_host, &options.http_port)) {
+    std::cerr << "--http '" << http << "' must be host:port, e.g. 127.0.0.1:8080, or 'off'\n";
+    return std::nullopt;
+  }
+  auto ttl = spec::ParseDuration(lease_ttl);
+  if (!ttl || *ttl <= 0) {
+    std::cerr << "--lease-ttl '" << lease_ttl << "' must be a positive duration such as 15s\n";
+    return std::nullopt;
+  }
+  options.jobs.lease_ttl_ms = static_cast<int64_t>(*ttl * 1000);
+  options.jobs.agent_timeout_ms = options.jobs.lease_ttl_ms;
+  // A test hook, deliberately not a flag: the fault tests kill the
+  // coordinator in the middle of a batch commit.
+  if (const char* crash = std::getenv("GAUNTLET_TEST_CRASH_BEFORE_BATCH")) options.jobs.crash_before_batch = std::atoi(crash);
+  *exit_code = 0;
+  return flags;
+}
+
+}  // namespace gauntlet
