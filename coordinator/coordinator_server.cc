@@ -52,6 +52,10 @@ Status CoordinatorServer::Start() {
   grpc::ResourceQuota quota("gauntlet-coordinator");
   quota.SetMaxThreads(constants::kMaxGrpcThreads);
   builder.SetResourceQuota(quota);
+  // Keep enough threads polling that a burst does not start (and then end)
+  // threads for every call.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || grpc_port_ == 0) {
     return Status::Unavailable("cannot listen for gRPC on " + options_.grpc_address +

@@ -100,6 +100,7 @@ Status JobManager::CommitBatchLocked() {
     }
   }
   committed_.notify_all();
+  AnswerParkedReportsLocked();
   return status;
 }
 
@@ -159,6 +160,45 @@ void JobManager::NotifyAgentLocked(const std::string& agent) {
   if (found == mailboxes_.end()) return;
   ++found->second->generation;
   found->second->changed.notify_all();
+  WakeParkedLocked(*found->second, /*news_possible=*/true);
+}
+
+void JobManager::WakeParkedLocked(Mailbox& mailbox, bool news_possible) {
+  if (mailbox.parked.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<ParkedPoll> still;
+  for (auto& poll : mailbox.parked) {
+    // Without news for this agent only an ended wait needs an answer.
+    if (!news_possible && now < poll.deadline && !shutting_down_) {
+      still.push_back(std::move(poll));
+      continue;
+    }
+    auto response = PollLocked(poll.request);
+    const bool news = !response || response->assignments_size() > 0 || response->cancel_attempts_size() > 0 ||
+                      response->register_again();
+    if (news || now >= poll.deadline || shutting_down_) {
+      poll.done(std::move(response));
+    } else {
+      still.push_back(std::move(poll));
+    }
+  }
+  mailbox.parked = std::move(still);
+}
+
+void JobManager::AnswerParkedReportsLocked() {
+  std::vector<ParkedReport> still;
+  for (auto& parked : parked_reports_) {
+    if (committed_seq_ >= parked.batch) {
+      parked.done(std::move(parked.response));
+    } else if (failed_seq_ >= parked.batch) {
+      parked.done(Err(Status::Unavailable("not stored: " + last_batch_error_.message() + "; send it again")));
+    } else if (shutting_down_) {
+      parked.done(Err(Status::Unavailable("the coordinator is shutting down; send it again")));
+    } else {
+      still.push_back(std::move(parked));
+    }
+  }
+  parked_reports_ = std::move(still);
 }
 
 void JobManager::RequestScheduleLocked() {
@@ -185,14 +225,19 @@ void JobManager::Tick() {
     }
   }
   (void)CommitBatchLocked();  // Failures are logged and answered to their callers there.
+  for (auto& [name, mailbox] : mailboxes_) WakeParkedLocked(*mailbox, /*news_possible=*/false);
 }
 
 void JobManager::Shutdown() {
   std::lock_guard lock(mu_);
   shutting_down_ = true;
-  for (auto& [name, mailbox] : mailboxes_) mailbox->changed.notify_all();
+  for (auto& [name, mailbox] : mailboxes_) {
+    mailbox->changed.notify_all();
+    WakeParkedLocked(*mailbox, /*news_possible=*/false);
+  }
   work_.notify_all();
   committed_.notify_all();
+  AnswerParkedReportsLocked();
 }
 
 void JobManager::ExtendLeasesForLag(int64_t lag_ms) {
@@ -800,8 +845,43 @@ StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest
   }
 }
 
+void JobManager::HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDone done) {
+  if (request.name().empty()) return done(Err(Status::InvalidArgument("heartbeat: name is empty")));
+  std::lock_guard lock(mu_);
+  ++stats_.heartbeats;
+  auto response = PollLocked(request);
+  if (!response || response->assignments_size() > 0 || response->cancel_attempts_size() > 0 ||
+      response->register_again() || shutting_down_ || request.wait_ms() <= 0) {
+    return done(std::move(response));
+  }
+  const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(request.wait_ms(), 0, options_.max_poll_ms));
+  mailboxes_.at(request.name())->parked.push_back({request, std::chrono::steady_clock::now() + wait, std::move(done)});
+}
+
+void JobManager::ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done) {
+  std::lock_guard lock(mu_);
+  bool must_persist = false;
+  auto response = ReportLocked(report, &must_persist);
+  if (!response || !must_persist) return done(std::move(response));
+  if (!options_.group_commit) {
+    Status committed = CommitBatchLocked();
+    return done(committed.ok() ? std::move(response) : Err(committed));
+  }
+  parked_reports_.push_back({batch_seq_, std::move(*response), std::move(done)});
+  RequestScheduleLocked();
+}
+
 StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptReport& report) {
   std::unique_lock lock(mu_);
+  bool must_persist = false;
+  auto response = ReportLocked(report, &must_persist);
+  if (!response || !must_persist) return response;
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  return response;
+}
+
+StatusOr<v1::ReportAttemptResponse> JobManager::ReportLocked(const v1::AttemptReport& report, bool* must_persist) {
+  *must_persist = false;
   ++stats_.reports;
   v1::ReportAttemptResponse response;
   GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(report.attempt_id()));
@@ -857,7 +937,7 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
   if (!status.ok()) return Err(status);
   // Acknowledged only once durable: an agent that hears nothing sends it again.
   batch_has_reports_ = true;
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  *must_persist = true;
   spdlog::info("attempt {} of job {} {}{}", attempt->id, attempt->job_id, jobs::AttemptStateName(report.state()),
                report.reason().empty() ? "" : ": " + report.reason());
   return response;

@@ -13,7 +13,9 @@
 // only by news for its own agent.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -116,16 +118,38 @@ class JobManager {
 
   // --- AgentService --------------------------------------------------------
   StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
+  // Blocking forms, for callers that own a thread (tests, tools).
   StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
   StatusOr<v1::ReportAttemptResponse> ReportAttempt(const v1::AttemptReport& report);
+  // Asynchronous forms, for the callback server: no thread waits. `done` is
+  // called exactly once, under the manager's lock, so it must only hand the
+  // answer on (finish an RPC), never call back into the manager.
+  using HeartbeatDone = std::function<void(StatusOr<v1::HeartbeatResponse>)>;
+  using ReportDone = std::function<void(StatusOr<v1::ReportAttemptResponse>)>;
+  // Answers at once with news, or parks the poll in the agent's mailbox
+  // until news arrives for that agent or its wait ends.
+  void HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDone done);
+  // Answers once the report is durable (the next batch commit).
+  void ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done);
   StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk);
   Status RecordArtifact(const std::string& sha256, int64_t size);
 
  private:
   // One per known agent: a long-polling heartbeat waits on its own condition,
   // and only news for that agent wakes it.
+  struct ParkedPoll {
+    v1::HeartbeatRequest request;
+    std::chrono::steady_clock::time_point deadline;
+    HeartbeatDone done;
+  };
+  struct ParkedReport {
+    uint64_t batch = 0;
+    v1::ReportAttemptResponse response;
+    ReportDone done;
+  };
   struct Mailbox {
     std::condition_variable changed;
+    std::vector<ParkedPoll> parked;  // Async heartbeats waiting for news.
     uint64_t generation = 0;
     int64_t last_seen_ms = 0;
     bool last_seen_flushed = true;
@@ -164,6 +188,13 @@ class JobManager {
   // for the batch holding this operation.
   Status DurableLocked(std::unique_lock<std::mutex>& lock);
   Status ReloadMemoryLocked();
+  // The body of a report, short of waiting for durability; *must_persist
+  // says whether it changed anything that must be durable before the answer.
+  StatusOr<v1::ReportAttemptResponse> ReportLocked(const v1::AttemptReport& report, bool* must_persist);
+  // Answers the agent's parked heartbeats that have news (re-polled when
+  // `news` says some may), whose wait has ended, or all while shutting down.
+  void WakeParkedLocked(Mailbox& mailbox, bool news);
+  void AnswerParkedReportsLocked();
   // Records inside a transaction that a job is ready now.
   Status RecordReadyLocked(int64_t job_id);
   void ApplyPendingLocked();
@@ -201,6 +232,7 @@ class JobManager {
   bool batch_has_reports_ = false;
   int report_batches_ = 0;
   std::condition_variable committed_;
+  std::vector<ParkedReport> parked_reports_;
   std::condition_variable work_;
   bool schedule_requested_ = true;
   int64_t last_flush_ms_ = 0;

@@ -11,14 +11,24 @@ grpc::Status AgentServiceImpl::Register(grpc::ServerContext*, const v1::Register
   return Answer(jobs_.Register(*request), reply);
 }
 
-grpc::Status AgentServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* request,
-                                         v1::HeartbeatResponse* reply) {
-  return Answer(jobs_.Heartbeat(*request), reply);
+grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* context,
+                                                      const v1::HeartbeatRequest* request,
+                                                      v1::HeartbeatResponse* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  jobs_.HeartbeatAsync(*request, [reactor, reply](StatusOr<v1::HeartbeatResponse> response) {
+    reactor->Finish(Answer(std::move(response), reply));
+  });
+  return reactor;
 }
 
-grpc::Status AgentServiceImpl::ReportAttempt(grpc::ServerContext*, const v1::AttemptReport* request,
-                                             v1::ReportAttemptResponse* reply) {
-  return Answer(jobs_.ReportAttempt(*request), reply);
+grpc::ServerUnaryReactor* AgentServiceImpl::ReportAttempt(grpc::CallbackServerContext* context,
+                                                          const v1::AttemptReport* request,
+                                                          v1::ReportAttemptResponse* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  jobs_.ReportAttemptAsync(*request, [reactor, reply](StatusOr<v1::ReportAttemptResponse> response) {
+    reactor->Finish(Answer(std::move(response), reply));
+  });
+  return reactor;
 }
 
 grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext*, const v1::LogChunk* request,

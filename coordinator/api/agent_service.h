@@ -7,13 +7,21 @@
 
 namespace gauntlet::api {
 
-class AgentServiceImpl final : public v1::AgentService::Service {
+// Heartbeat and ReportAttempt are callback methods: a long poll or a report
+// waiting for its batch commit holds no thread, so a thousand agents cost a
+// thousand parked calls, not a thousand threads. The rest stay synchronous.
+using AgentServiceBase = v1::AgentService::WithCallbackMethod_Heartbeat<
+    v1::AgentService::WithCallbackMethod_ReportAttempt<v1::AgentService::Service>>;
+
+class AgentServiceImpl final : public AgentServiceBase {
  public:
   AgentServiceImpl(JobManager& jobs, store::ArtifactStore& artifacts) : jobs_(jobs), artifacts_(artifacts) {}
 
   grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest*, v1::RegisterResponse*) override;
-  grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest*, v1::HeartbeatResponse*) override;
-  grpc::Status ReportAttempt(grpc::ServerContext*, const v1::AttemptReport*, v1::ReportAttemptResponse*) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest*,
+                                      v1::HeartbeatResponse*) override;
+  grpc::ServerUnaryReactor* ReportAttempt(grpc::CallbackServerContext*, const v1::AttemptReport*,
+                                          v1::ReportAttemptResponse*) override;
   grpc::Status UploadLog(grpc::ServerContext*, const v1::LogChunk*, v1::UploadLogResponse*) override;
   grpc::Status UploadArtifact(grpc::ServerContext*, grpc::ServerReader<v1::ArtifactChunk>*, v1::ArtifactRef*) override;
   grpc::Status DownloadArtifact(grpc::ServerContext*, const v1::DownloadArtifactRequest*,
