@@ -12,6 +12,8 @@ inline constexpr int64_t kDefaultLeaseTtlMs = 15'000;
 inline constexpr int64_t kMaxPollMs = 10'000;
 // How often the scheduler loop runs when nothing asks for a pass sooner.
 inline constexpr int64_t kSchedulerIdleMs = 200;
+// Leases are checked for expiry at most this often.
+inline constexpr int64_t kLeaseScanMs = 100;
 // Last-seen times are written to the database this often (for the board).
 inline constexpr int64_t kLastSeenFlushMs = 5'000;
 // A scheduler loop that ran this much later than planned means the

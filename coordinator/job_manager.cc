@@ -99,19 +99,14 @@ Status JobManager::CommitBatchLocked() {
       spdlog::critical("cannot rebuild the scheduler's state from the store: {}", reloaded.ToString());
     }
   }
-  committed_.notify_all();
   AnswerParkedReportsLocked();
   return status;
 }
 
-Status JobManager::DurableLocked(std::unique_lock<std::mutex>& lock) {
-  const uint64_t mine = batch_seq_;
-  if (!options_.group_commit) return CommitBatchLocked();
-  RequestScheduleLocked();
-  committed_.wait(lock, [&] { return committed_seq_ >= mine || failed_seq_ >= mine || shutting_down_; });
-  if (committed_seq_ >= mine) return Status::Ok();
-  if (failed_seq_ >= mine) return Status::Unavailable("not stored: " + last_batch_error_.message() + "; send it again");
-  return Status::Unavailable("the coordinator is shutting down; send it again");
+Status JobManager::DurableLocked() {
+  // User operations and artifacts are rare: they commit at once, taking any
+  // reports of the open batch with them.
+  return CommitBatchLocked();
 }
 
 Status JobManager::ReloadMemoryLocked() {
@@ -165,18 +160,18 @@ void JobManager::NotifyAgentLocked(const std::string& agent) {
 
 void JobManager::WakeParkedLocked(Mailbox& mailbox, bool news_possible) {
   if (mailbox.parked.empty()) return;
-  const auto now = std::chrono::steady_clock::now();
+  const int64_t now = clock_.NowMs();
   std::vector<ParkedPoll> still;
   for (auto& poll : mailbox.parked) {
     // Without news for this agent only an ended wait needs an answer.
-    if (!news_possible && now < poll.deadline && !shutting_down_) {
+    if (!news_possible && now < poll.deadline_ms && !shutting_down_) {
       still.push_back(std::move(poll));
       continue;
     }
     auto response = PollLocked(poll.request);
     const bool news = !response || response->assignments_size() > 0 || response->cancel_attempts_size() > 0 ||
                       response->register_again();
-    if (news || now >= poll.deadline || shutting_down_) {
+    if (news || now >= poll.deadline_ms || shutting_down_) {
       poll.done(std::move(response));
     } else {
       still.push_back(std::move(poll));
@@ -236,7 +231,6 @@ void JobManager::Shutdown() {
     WakeParkedLocked(*mailbox, /*news_possible=*/false);
   }
   work_.notify_all();
-  committed_.notify_all();
   AnswerParkedReportsLocked();
 }
 
@@ -314,6 +308,10 @@ Status JobManager::ScheduleLocked() {
 
 Status JobManager::ExpireLeasesLocked() {
   const int64_t now = clock_.NowMs();
+  // Passes run hundreds of times a second under load; leases are counted in
+  // seconds, so scanning them a few times a second is plenty.
+  if (now - last_expiry_scan_ms_ < constants::kLeaseScanMs && now >= last_expiry_scan_ms_) return Status::Ok();
+  last_expiry_scan_ms_ = now;
   std::vector<int64_t> expired;
   for (const auto& [attempt_id, lease] : leases_) {
     if (lease.expires_ms < now) expired.push_back(attempt_id);
@@ -436,7 +434,7 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
                            "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
   });
   if (!status.ok()) return Err(status);
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   spdlog::info("sweep {} '{}' submitted with {} jobs ({} cached)", sweep_id, plan->name, plan->jobs.size(),
                sched::CountCached(initial));
   RequestScheduleLocked();
@@ -559,7 +557,7 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
     return Status::Ok();
   });
   if (!status.ok()) return Err(status);
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   // Leased attempts hold no devices any more; running ones are stopped by
   // their agents, told on their next poll.
   for (const auto& agent : agents_to_tell) NotifyAgentLocked(agent);
@@ -593,7 +591,7 @@ StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
     return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
   });
   if (!status.ok()) return Err(status);
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   RequestScheduleLocked();
   GAUNTLET_ASSIGN_OR_RETURN(auto retried, store_.GetJob(job_id));
   if (!retried) return Err(Status::NotFound("no job " + std::to_string(job_id)));
@@ -619,7 +617,7 @@ StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request)
       GAUNTLET_ASSIGN_OR_RETURN(found, store_.SetDrained(request.name(), !request.undrain()));
       return Status::Ok();
     }));
-    GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+    GAUNTLET_RETURN_IF_ERROR(DurableLocked());
     if (!found) return Err(Status::NotFound("no agent '" + request.name() + "'; 'gauntlet agents' lists them"));
     MailboxLocked(request.name()).drained = !request.undrain();
     if (request.undrain()) RequestScheduleLocked();
@@ -698,7 +696,7 @@ StatusOr<v1::Annotation> JobManager::Annotate(const v1::Annotation& annotation) 
                            annotation.scope() + " " + annotation.target() + ": " + annotation.url());
   });
   if (!status.ok()) return Err(status);
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   return stored;
 }
 
@@ -754,7 +752,7 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
                                                       std::to_string(devices.size()) + " devices");
   });
   if (!status.ok()) return Err(status);
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   stats_.leases_expired_by_cause["agent_restarted"] += static_cast<int64_t>(lost.size());
   Mailbox& mailbox = MailboxLocked(request.name());
   drained = mailbox.drained;
@@ -854,8 +852,8 @@ void JobManager::HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDo
       response->register_again() || shutting_down_ || request.wait_ms() <= 0) {
     return done(std::move(response));
   }
-  const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(request.wait_ms(), 0, options_.max_poll_ms));
-  mailboxes_.at(request.name())->parked.push_back({request, std::chrono::steady_clock::now() + wait, std::move(done)});
+  const int64_t wait_ms = std::clamp<int64_t>(request.wait_ms(), 0, options_.max_poll_ms);
+  mailboxes_.at(request.name())->parked.push_back({request, clock_.NowMs() + wait_ms, std::move(done)});
 }
 
 void JobManager::ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done) {
@@ -876,7 +874,7 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptR
   bool must_persist = false;
   auto response = ReportLocked(report, &must_persist);
   if (!response || !must_persist) return response;
-  GAUNTLET_RETURN_IF_ERROR(DurableLocked(lock));
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   return response;
 }
 
@@ -954,7 +952,7 @@ Status JobManager::RecordArtifact(const std::string& sha256, int64_t size) {
   std::unique_lock lock(mu_);
   // Durable before the agent is told: its report names the artifact next.
   GAUNTLET_RETURN_IF_ERROR(CommitLocked([&] { return store_.RecordArtifact(sha256, size, clock_.NowMs()); }));
-  return DurableLocked(lock);
+  return DurableLocked();
 }
 
 }  // namespace gauntlet

@@ -45,9 +45,10 @@ struct JobManagerOptions {
   int64_t agent_timeout_ms = constants::kDefaultLeaseTtlMs;
   // Upper bound on how long a heartbeat may block.
   int64_t max_poll_ms = constants::kMaxPollMs;
-  // Group commit: reports join one open transaction that the scheduler loop
-  // commits with its next pass, and are answered once it is durable. Off,
-  // every operation commits on its own (unit tests drive no loop).
+  // Group commit: reports (ReportAttemptAsync) join one open transaction
+  // that the scheduler loop commits with its next pass, and are answered once
+  // it is durable. Off, each report commits on its own. Other operations
+  // always commit before they answer.
   bool group_commit = false;
   // Test hook: the process kills itself just before its Nth commit of a batch
   // holding reports (0: never), to prove acknowledged reports survive.
@@ -139,7 +140,7 @@ class JobManager {
   // and only news for that agent wakes it.
   struct ParkedPoll {
     v1::HeartbeatRequest request;
-    std::chrono::steady_clock::time_point deadline;
+    int64_t deadline_ms = 0;  // On the injected clock.
     HeartbeatDone done;
   };
   struct ParkedReport {
@@ -184,9 +185,8 @@ class JobManager {
   // Makes the open batch durable and wakes who waits on it. A failed commit
   // rolls the batch back and rebuilds memory from the store.
   Status CommitBatchLocked();
-  // Commits now unless the loop commits for us (group commit), then waits
-  // for the batch holding this operation.
-  Status DurableLocked(std::unique_lock<std::mutex>& lock);
+  // Makes what the caller just did durable before it answers.
+  Status DurableLocked();
   Status ReloadMemoryLocked();
   // The body of a report, short of waiting for durability; *must_persist
   // says whether it changed anything that must be durable before the answer.
@@ -231,11 +231,11 @@ class JobManager {
   Status last_batch_error_;
   bool batch_has_reports_ = false;
   int report_batches_ = 0;
-  std::condition_variable committed_;
   std::vector<ParkedReport> parked_reports_;
   std::condition_variable work_;
   bool schedule_requested_ = true;
   int64_t last_flush_ms_ = 0;
+  int64_t last_expiry_scan_ms_ = 0;
   bool shutting_down_ = false;
   JobManagerStats stats_;
 };

@@ -109,7 +109,7 @@ void Database::Release(sqlite3_stmt* stmt) {
 }
 
 Status Database::CommitBatch() {
-  Status status = Exec("COMMIT");
+  Status status = Run("COMMIT");
   if (!status.ok()) RollBack(status);
   return status;
 }

@@ -76,6 +76,9 @@ class Database {
 
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
+  // Runs one statement that returns no rows, prepared once and cached: for
+  // the transaction statements every operation runs.
+  Status Run(std::string_view sql) { return Prepare(sql).Run(); }
   // Prepares one statement, or takes it from the cache of statements this
   // connection prepared before; asserts on SQL the program wrote wrongly.
   Statement Prepare(std::string_view sql);
@@ -89,15 +92,15 @@ class Database {
   template <typename Fn>
   Status Transaction(Fn&& body) {
     if (InTransaction()) {
-      GAUNTLET_RETURN_IF_ERROR(Exec("SAVEPOINT operation"));
+      GAUNTLET_RETURN_IF_ERROR(Run("SAVEPOINT operation"));
       Status status = body();
-      if (!status.ok()) (void)Exec("ROLLBACK TO operation");
-      Status released = Exec("RELEASE operation");
+      if (!status.ok()) (void)Run("ROLLBACK TO operation");
+      Status released = Run("RELEASE operation");
       return status.ok() ? released : status;
     }
-    GAUNTLET_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    GAUNTLET_RETURN_IF_ERROR(Run("BEGIN IMMEDIATE"));
     Status status = body();
-    if (status.ok()) status = Exec("COMMIT");
+    if (status.ok()) status = Run("COMMIT");
     if (!status.ok()) RollBack(status);
     return status;
   }
@@ -105,7 +108,7 @@ class Database {
   // A batch: one transaction that many operations join (as savepoints) and
   // one COMMIT makes durable together.
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-  Status BeginBatch() { return Exec("BEGIN IMMEDIATE"); }
+  Status BeginBatch() { return Run("BEGIN IMMEDIATE"); }
   Status CommitBatch();
   void RollBackBatch(const Status& cause) { RollBack(cause); }
 

@@ -260,3 +260,71 @@ TEST_F(JobManagerTest, LogsAppendOnlyAtTheStoredLength) {
 
 }  // namespace
 }  // namespace gauntlet
+
+namespace gauntlet {
+namespace {
+
+class AsyncTest : public testing_util::ManagerTest {};
+
+// The callback server's forms: a poll without news parks until news for its
+// own agent or its wait ends (on the injected clock); a report is answered
+// once its batch is durable.
+TEST_F(AsyncTest, AParkedPollWakesOnItsOwnNewsOrItsDeadline) {
+  AddAgent("n1", 1);
+  AddAgent("n2", 1);
+  std::vector<v1::HeartbeatResponse> answered_n1, answered_n2;
+  auto park = [&](const std::string& agent, std::vector<v1::HeartbeatResponse>* into) {
+    v1::HeartbeatRequest request;
+    request.set_name(agent);
+    request.set_wait_ms(5'000);
+    jobs_->HeartbeatAsync(request, [into](StatusOr<v1::HeartbeatResponse> response) {
+      ASSERT_TRUE(response.has_value());
+      into->push_back(*response);
+    });
+  };
+  park("n1", &answered_n1);
+  park("n2", &answered_n2);
+  EXPECT_TRUE(answered_n1.empty() && answered_n2.empty()) << "no news: both park";
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
+  jobs_->Tick();  // The pass places the job on n1 (first by name) and wakes n1 alone.
+  ASSERT_EQ(answered_n1.size(), 1u);
+  EXPECT_EQ(answered_n1[0].assignments_size(), 1);
+  EXPECT_TRUE(answered_n2.empty()) << "news for n1 must not wake n2";
+  clock_.Advance(4'000);
+  jobs_->Tick();
+  EXPECT_TRUE(answered_n2.empty()) << "its wait has not ended";
+  clock_.Advance(1'500);
+  jobs_->Tick();
+  ASSERT_EQ(answered_n2.size(), 1u) << "answered, empty, when its wait ends";
+  EXPECT_EQ(answered_n2[0].assignments_size(), 0);
+}
+
+TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
+  JobManagerOptions options{10'000, 10'000, 10'000};
+  options.group_commit = true;
+  Open(options);
+  AddAgent("n1", 1);
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
+  int64_t attempt = Poll("n1").assignments(0).attempt_id();
+  v1::AttemptReport report;
+  report.set_attempt_id(attempt);
+  report.set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+  int answers = 0;
+  jobs_->ReportAttemptAsync(report, [&](StatusOr<v1::ReportAttemptResponse> response) {
+    EXPECT_TRUE(response.has_value());
+    ++answers;
+  });
+  EXPECT_EQ(answers, 0) << "not before its batch commits";
+  jobs_->Tick();  // The loop's pass commits the batch.
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_SUCCEEDED);
+  // A repeat changes nothing and needs no commit.
+  jobs_->ReportAttemptAsync(report, [&](StatusOr<v1::ReportAttemptResponse> response) {
+    EXPECT_TRUE(response->duplicate());
+    ++answers;
+  });
+  EXPECT_EQ(answers, 2);
+}
+
+}  // namespace
+}  // namespace gauntlet
