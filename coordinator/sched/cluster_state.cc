@@ -123,28 +123,14 @@ void ClusterState::RemoveReady(int64_t job_id) {
   ready_.erase(found);
 }
 
-void ClusterState::Hold(const std::string& node, const std::vector<int>& device_indices) {
+void ClusterState::SetFree(const std::string& node, const std::vector<int>& device_indices, bool free) {
   auto found = node_index_.find(node);
   if (found == node_index_.end()) return;
   IndexNode(found->second, false);
   NodeState& state = nodes_[found->second];
   for (auto& device : state.node.devices) {
     if (std::find(device_indices.begin(), device_indices.end(), device.index) != device_indices.end()) {
-      device.free = false;
-    }
-  }
-  Count(state);
-  IndexNode(found->second, true);
-}
-
-void ClusterState::Release(const std::string& node, const std::vector<int>& device_indices) {
-  auto found = node_index_.find(node);
-  if (found == node_index_.end()) return;
-  IndexNode(found->second, false);
-  NodeState& state = nodes_[found->second];
-  for (auto& device : state.node.devices) {
-    if (std::find(device_indices.begin(), device_indices.end(), device.index) != device_indices.end()) {
-      device.free = true;
+      device.free = free;
     }
   }
   Count(state);

@@ -33,8 +33,8 @@ class ClusterState {
   size_t ReadyCount() const { return ready_.size(); }
 
   // Marks devices held (an attempt was placed or recovered) or free again.
-  void Hold(const std::string& node, const std::vector<int>& device_indices);
-  void Release(const std::string& node, const std::vector<int>& device_indices);
+  void Hold(const std::string& node, const std::vector<int>& device_indices) { SetFree(node, device_indices, false); }
+  void Release(const std::string& node, const std::vector<int>& device_indices) { SetFree(node, device_indices, true); }
 
   // What a pass would place now. Changes nothing: the caller stores the
   // placements and then calls Commit() with them.
@@ -63,6 +63,7 @@ class ClusterState {
     std::map<std::string, int> free_by_kind;
   };
 
+  void SetFree(const std::string& node, const std::vector<int>& device_indices, bool free);
   void Reindex();
   void Count(NodeState& state) const;
   int Free(const NodeState& state, const std::string& kind) const;

@@ -39,6 +39,17 @@ jobs:
   EXPECT_EQ(job.attempts(1).state(), v1::ATTEMPT_STATE_SUCCEEDED);
 }
 
+// The sweep succeeds and each of its jobs did so in its first attempt.
+void ExpectEveryJobSucceededOnce(Farm& farm, int64_t sweep_id) {
+  v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
+  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
+  for (const auto& listed : farm.Jobs(sweep_id)) {
+    v1::Job job = farm.Job(listed.id());
+    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name();
+    EXPECT_EQ(job.attempts_size(), 1) << job.name() << " ran more than once: " << job.ShortDebugString();
+  }
+}
+
 TEST(FaultTest, CoordinatorRestartMidSweepLosesNothing) {
   Farm farm("coordinator-restart");
   farm.StartCoordinator("3s");
@@ -57,14 +68,8 @@ jobs:
   ASSERT_TRUE(Farm::WaitUntil([&] { return farm.FinishedAttempts("a") + farm.FinishedAttempts("b") >= 1; }))
       << "no attempt finished during the outage";
   farm.StartCoordinator("3s");
-  v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
-  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
-  for (const auto& listed : farm.Jobs(sweep_id)) {
-    v1::Job job = farm.Job(listed.id());
-    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name();
-    // Every result that finished during the outage was delivered, not redone.
-    EXPECT_EQ(job.attempts_size(), 1) << job.name() << ": " << job.ShortDebugString();
-  }
+  // Every result that finished during the outage was delivered, not redone.
+  ExpectEveryJobSucceededOnce(farm, sweep_id);
   CliResult logs = farm.Cli({"logs", "1"});
   EXPECT_NE(logs.output.find("verdict pass"), std::string::npos) << logs.output;
 }
@@ -85,13 +90,7 @@ jobs:
   ASSERT_TRUE(Farm::WaitUntil([&] { return farm.CoordinatorExited(); }, 60s))
       << "the test hook never fired";
   farm.StartCoordinator("3s");
-  v1::Sweep sweep = farm.WaitForSweep(sweep_id, 60s);
-  EXPECT_TRUE(sweep.succeeded()) << sweep.ShortDebugString();
-  for (const auto& listed : farm.Jobs(sweep_id)) {
-    v1::Job job = farm.Job(listed.id());
-    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name();
-    EXPECT_EQ(job.attempts_size(), 1) << job.name() << " ran twice: " << job.ShortDebugString();
-  }
+  ExpectEveryJobSucceededOnce(farm, sweep_id);
 }
 
 TEST(FaultTest, WorkerCrashFailsTheAttemptWithTheReasonAndRetries) {
