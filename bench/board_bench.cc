@@ -18,7 +18,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // Fills the database: every sweep is a model matrix of exec jobs labelled
 // like the LLM stages, with a realistic spread of outcomes.
@@ -64,9 +64,9 @@ struct Timing {
 Timing Measure(httplib::Client& client, const std::string& path, int requests) {
   std::vector<double> ms;
   for (int i = 0; i < requests; ++i) {
-    auto start = Clock::now();
+    auto start = SteadyClock::now();
     auto result = client.Get(path);
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
     if (!result || result->status != 200) {
       std::fprintf(stderr, "GET %s failed\n", path.c_str());
       std::exit(1);
@@ -91,9 +91,9 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
-  auto fill_start = Clock::now();
+  auto fill_start = SteadyClock::now();
   Fill(dir + "/board.db", sweeps, jobs_per_sweep);
-  double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
+  double fill_s = std::chrono::duration<double>(SteadyClock::now() - fill_start).count();
 
   gauntlet::CoordinatorOptions options;
   options.db_path = dir + "/board.db";

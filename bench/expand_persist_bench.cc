@@ -21,9 +21,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double Seconds(SteadyClock::time_point since) { return std::chrono::duration<double>(SteadyClock::now() - since).count(); }
 
 double PeakRssMiB() {
   rusage usage{};
@@ -58,7 +58,7 @@ double RawInsert(const std::string& path, const gauntlet::expand::SweepPlan& pla
   std::vector<std::string> labels;
   labels.reserve(plan.jobs.size());
   for (const auto& job : plan.jobs) labels.push_back(nlohmann::json(job.labels).dump());
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   Check(sqlite3_exec(db, "BEGIN; INSERT INTO sweeps(name, spec_text, created_at_ms) VALUES ('raw', '', 0);", nullptr,
                      nullptr, nullptr),
         db, "begin");
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
     std::cerr << parsed.error().ToString() << "\n";
     return 1;
   }
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   auto plan = gauntlet::expand::Expand(*parsed);
   double expand_s = Seconds(start);
   double rss_after_expand = PeakRssMiB();
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
   auto store = gauntlet::store::Store::Open(gauntlet_db);
-  start = Clock::now();
+  start = SteadyClock::now();
   gauntlet::Status status = (*store)->Transaction([&]() -> gauntlet::Status {
     // As JobManager does: the cache lookup and the initial states are part of persisting.
     auto known = (*store)->SucceededJobsByKey(gauntlet::sched::CacheableKeys(*plan, {}));

@@ -44,7 +44,7 @@ std::string Counts(const v1::Sweep& sweep) {
                            "JOB_STATE_CANCELLED"}) {
     auto found = sweep.jobs_by_state().find(name);
     if (found == sweep.jobs_by_state().end() || found->second == 0) continue;
-    v1::JobState state;
+    v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
     v1::JobState_Parse(name, &state);
     out += (out.empty() ? "" : " ") + jobs::JobStateName(state) + "=" + std::to_string(found->second);
   }

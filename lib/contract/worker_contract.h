@@ -103,4 +103,11 @@ Outcome DecideOutcome(const ProcessEnd& end, const std::optional<WorkerResult>& 
 // list ("2,3"), or the rank itself when the list is empty or shorter.
 int DeviceForRank(std::string_view visible_devices, int rank);
 
+// The runtime's ordinal for that device: once the agent has narrowed
+// CUDA_/HIP_VISIBLE_DEVICES to the job's devices the runtime numbers them
+// from 0, so rank r uses ordinal r; otherwise the node's own index.
+inline int GpuOrdinal(bool visible_devices_narrowed, int rank, int device) {
+  return visible_devices_narrowed ? rank : device;
+}
+
 }  // namespace gauntlet::contract

@@ -135,6 +135,8 @@ TEST(WorkerContract, DeviceForRank) {
   EXPECT_EQ(DeviceForRank("", 1), 1);
   EXPECT_EQ(DeviceForRank("x,5", 0), 0) << "a malformed entry: the rank";
   EXPECT_EQ(DeviceForRank("7", 0), 7);
+  EXPECT_EQ(GpuOrdinal(/*narrowed=*/true, 1, 3), 1) << "narrowed: the runtime counts from 0";
+  EXPECT_EQ(GpuOrdinal(/*narrowed=*/false, 1, 3), 3);
 }
 
 TEST(Stages, OneListInPipelineOrder) {

@@ -5,6 +5,8 @@
 // while nothing they captured changes (see ReplayOrCapture).
 #include "worker/model/gpu_model.h"
 
+#include "lib/contract/worker_contract.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -496,7 +498,7 @@ StatusOr<int> Ordinal(const GpuPlacement& placement) {
     const char* value = std::getenv(name);
     narrowed = narrowed || (value && *value);
   }
-  const int ordinal = narrowed ? placement.rank : placement.device;
+  const int ordinal = contract::GpuOrdinal(narrowed, placement.rank, placement.device);
   if (ordinal >= count) {
     return Err(Status::FailedPrecondition("rank " + std::to_string(placement.rank) + " wants GPU " +
                                           std::to_string(ordinal) + " but " + std::to_string(count) +

@@ -26,10 +26,10 @@ namespace gauntlet::worker {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using nlohmann::json;
 
-double Ms(Clock::time_point since) { return std::chrono::duration<double, std::milli>(Clock::now() - since).count(); }
+double Ms(SteadyClock::time_point since) { return std::chrono::duration<double, std::milli>(SteadyClock::now() - since).count(); }
 
 template <typename T>
 T Require(StatusOr<T> value) {
@@ -149,7 +149,7 @@ Generation Generate(Model& model, const std::vector<std::vector<int>>& prompts, 
   out.tokens.resize(static_cast<size_t>(batch));
   if (keep_logits) out.logits.resize(static_cast<size_t>(batch) * steps * vocab);
   std::vector<int> seqs;
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   for (int b = 0; b < batch; ++b) {
     seqs.push_back(model.NewSequence());
     auto logits = Require(model.Prefill(seqs.back(), prompts[static_cast<size_t>(b)]));
@@ -164,7 +164,7 @@ Generation Generate(Model& model, const std::vector<std::vector<int>>& prompts, 
       feed.push_back(golden ? (*golden)[static_cast<size_t>(b)][static_cast<size_t>(step - 1)]
                             : out.tokens[static_cast<size_t>(b)].back());
     }
-    auto step_start = Clock::now();
+    auto step_start = SteadyClock::now();
     if (!keep_logits) {
       auto next = Require(model.DecodeGreedy(seqs, feed));
       decode_ms += Ms(step_start);
@@ -213,7 +213,7 @@ SuiteResult Reference(const SuiteContext& ctx) {
 
 SuiteResult Compile(const SuiteContext& ctx) {
   const json& p = ctx.params;
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   const DType dtype = ParamDType(p);
   auto weights = Require(LoadWeights(ModelDir(p), ctx.rank, ctx.size, dtype));
   // On a device, compiling places the weights there: a model too large for
