@@ -19,6 +19,7 @@ struct AgentConfig {
   std::vector<v1::Device> devices;
   int threads_per_device = 0;          // OMP_NUM_THREADS per device held; 0 leaves it alone.
   std::vector<std::string> tags;       // Jobs with resources.tags need all of theirs here.
+  std::vector<std::string> suites;     // Built into the worker; reported at Register.
   int64_t kill_grace_ms = constants::kDefaultKillGraceMs;  // SIGTERM to SIGKILL on timeout or cancel.
   int64_t poll_ms = constants::kDefaultPollMs;              // Longest heartbeat wait.
   std::string version = "0.1.0";

@@ -29,7 +29,5 @@ inline constexpr size_t kArtifactChunkBytes = 1 << 20;
 // Defaults of --kill-grace-ms and the longest heartbeat wait.
 inline constexpr int64_t kDefaultKillGraceMs = 3000;
 inline constexpr int64_t kDefaultPollMs = 2000;
-// Largest gRPC message the agent receives: the coordinator's limit.
-inline constexpr int kMaxGrpcMessageBytes = 64 * 1024 * 1024;
 
 }  // namespace gauntlet::agent::constants

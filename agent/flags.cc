@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/inventory.h"
+#include "lib/names/names.h"
 
 namespace gauntlet::agent {
 namespace {
@@ -63,6 +64,19 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
     return std::nullopt;
   }
   config.devices = *parsed;
+  // The coordinator refuses these too; saying so here names the flag.
+  if (std::string problem = names::NameProblem(config.name); !problem.empty()) {
+    std::cerr << "--name: " << problem << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  for (const auto& tag : config.tags) {
+    if (std::string problem = names::NameProblem(tag); !problem.empty()) {
+      std::cerr << "--tags: " << problem << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+  }
   if (app.count("--threads-per-device") == 0 && !std::getenv("OMP_NUM_THREADS")) {
     config.threads_per_device = ThreadsPerDevice(UsableCores(), static_cast<int>(config.devices.size()));
   }

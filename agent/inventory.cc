@@ -1,15 +1,19 @@
 #include "agent/inventory.h"
 
 #include <sched.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace gauntlet::agent {
@@ -123,6 +127,44 @@ int UsableCores() {
 int ThreadsPerDevice(int cores, int devices) {
   assert(cores > 0 && devices > 0);
   return std::max(1, cores / devices);
+}
+
+}  // namespace gauntlet::agent
+
+namespace gauntlet::agent {
+
+StatusOr<std::vector<std::string>> WorkerSuites(const std::string& worker_path) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return Err(Status::Internal("pipe: " + std::string(std::strerror(errno))));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  std::string command = "suites";
+  char* argv[] = {const_cast<char*>(worker_path.c_str()), command.data(), nullptr};
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, worker_path.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    return Err(Status::NotFound("--worker " + worker_path + ": " + std::strerror(spawned)));
+  }
+  std::string output;
+  char buffer[4096];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<size_t>(n));
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Err(Status::Internal("--worker " + worker_path + " suites did not exit 0"));
+  }
+  std::vector<std::string> suites;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) suites.push_back(line);
+  }
+  return suites;
 }
 
 }  // namespace gauntlet::agent

@@ -25,4 +25,8 @@ int UsableCores();
 // that jobs sharing a node do not each start a thread per core.
 int ThreadsPerDevice(int cores, int devices);
 
+// The suites built into the worker at `worker_path` (its `suites` command),
+// or an error saying why they could not be read.
+StatusOr<std::vector<std::string>> WorkerSuites(const std::string& worker_path);
+
 }  // namespace gauntlet::agent

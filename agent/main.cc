@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/flags.h"
+#include "agent/inventory.h"
 #include "agent/session.h"
 #include "common/logging.h"
 
@@ -44,6 +45,13 @@ int main(int argc, char** argv) {
                config.devices.size(),
                config.threads_per_device ? std::to_string(config.threads_per_device) : std::string("environment's"),
                config.coordinator);
+  if (auto suites = gauntlet::agent::WorkerSuites(config.worker_path)) {
+    config.suites = *suites;
+  } else {
+    // Not fatal: the coordinator then cannot refuse unknown suites at submit,
+    // and such jobs fail when they run, as they would anyway.
+    spdlog::warn("cannot list the worker's suites: {}", suites.error().message());
+  }
   gauntlet::agent::Session session(config);
   session.Run(stop);
   return 0;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/constants.h"
+#include "lib/rpc/message_policy.h"
 
 namespace gauntlet::agent {
 
@@ -13,13 +14,11 @@ using constants::kInitialBackoffMs;
 using constants::kMaxBackoffMs;
 
 Session::Session(AgentConfig config) : config_(std::move(config)) {
-  grpc::ChannelArguments args;
+  grpc::ChannelArguments args = rpc::ChannelArguments();
   // Reconnect quickly after a coordinator restart instead of gRPC's default
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxBackoffMs);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialBackoffMs);
-  args.SetMaxReceiveMessageSize(constants::kMaxGrpcMessageBytes);
-  args.SetMaxSendMessageSize(constants::kMaxGrpcMessageBytes);
   auto channel = grpc::CreateCustomChannel(config_.coordinator, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::AgentService::NewStub(channel);
 }
@@ -51,6 +50,7 @@ bool Session::Register() {
   request.set_version(config_.version);
   for (const auto& device : config_.devices) *request.add_devices() = device;
   for (const auto& tag : config_.tags) request.add_tags(tag);
+  for (const auto& suite : config_.suites) request.add_suites(suite);
   for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
   grpc::ClientContext context;
   // Wait for the channel to (re)connect rather than failing fast while the

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gauntlet/v1/agent.grpc.pb.h"
+#include "lib/rpc/message_policy.h"
 
 namespace {
 
@@ -218,8 +219,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string address = "127.0.0.1:" + std::to_string(ports["grpc"].get<int>());
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+  grpc::ChannelArguments args = gauntlet::rpc::ChannelArguments();
   // A few channels, so the agents' calls spread over several connections.
   std::vector<std::unique_ptr<gauntlet::v1::AgentService::Stub>> stubs;
   for (int i = 0; i < 8; ++i) {

@@ -5,11 +5,12 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "lib/jobs/job_state.h"
+#include "lib/rpc/message_policy.h"
 
 namespace gauntlet::cli {
 
 std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals) {
-  return v1::ControlService::NewStub(grpc::CreateChannel(globals.coordinator, grpc::InsecureChannelCredentials()));
+  return v1::ControlService::NewStub(rpc::Channel(globals.coordinator));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {

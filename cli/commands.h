@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/client.h"
+#include "lib/programs/criteria.h"
 
 namespace gauntlet::cli {
 
@@ -29,6 +30,7 @@ struct ProgramsOptions {
   bool homogeneous = false;
   std::string dataset;
   std::string dataset_type = "sharegpt";
+  int64_t max_search = programs::kDefaultMaxProgramSearch;
 };
 // Local: shows which programs, shapes and prompts the selectors pick.
 int Programs(const Globals& globals, const ProgramsOptions& options);

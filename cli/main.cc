@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
   programs->add_option("--max-batch", programs_options.max_batch, "Max batch size (VLLM_DT_MAX_BATCH_SIZE)");
   programs->add_option("--batch-tkv-limit", programs_options.batch_tkv_limit, "VLLM_DT_MAX_BATCH_TKV_LIMIT");
   programs->add_option("--max-new-tokens", programs_options.max_new_tokens, "Tokens decoded per prompt");
+  programs->add_option("--max-search", programs_options.max_search,
+                       "Most shape checks the search may make (refused above it, not run for minutes)");
   programs->add_flag("--prioritize-large-batch-sizes", programs_options.prioritize_large_batch_sizes,
                      "Prefer the largest batch for each program");
   programs->add_flag("--homogeneous", programs_options.homogeneous,

@@ -54,7 +54,16 @@ int Programs(const Globals& globals, const ProgramsOptions& options) {
   limits.batch_tkv_limit = options.batch_tkv_limit;
   limits.max_new_tokens = options.max_new_tokens;
   limits.prioritize_large_batch_sizes = options.prioritize_large_batch_sizes;
-  auto selected = programs::SelectPrograms(programs::BuildProgramMap(*criteria, limits), *criteria, selectors);
+  if (int64_t cost = programs::ProgramSearchCost(*criteria, limits); cost > options.max_search) {
+    std::cerr << "error: --context " << options.context << " with --max-batch " << options.max_batch << " means "
+              << cost << " shape checks, over the limit of " << options.max_search
+              << "; lower them or raise --max-search\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> unmatched;
+  auto selected =
+      programs::SelectPrograms(programs::BuildProgramMap(*criteria, limits), *criteria, selectors, &unmatched);
+  for (const auto& text : unmatched) std::cerr << "warning: --select " << text << " matches no program\n";
 
   const bool truncation = options.dataset_type == "sharegpt";
   nlohmann::json out = nlohmann::json::array();

@@ -20,10 +20,11 @@ inline constexpr int64_t kLastSeenFlushMs = 5'000;
 // coordinator itself is behind: leases are extended by the delay rather than
 // expired for the coordinator's own lag.
 inline constexpr int64_t kLagThresholdMs = 1'000;
+// Log bytes kept per attempt (default of --max-log-bytes); a worker that
+// prints forever cannot fill the database.
+inline constexpr int64_t kDefaultMaxLogBytesPerAttempt = 64 << 20;
 // Log bytes one ReadLog/StreamLogs call returns at most.
 inline constexpr int64_t kLogChunkBytes = 64 * 1024;
-// Largest gRPC message accepted or sent, on every channel and server.
-inline constexpr int kMaxGrpcMessageBytes = 64 * 1024 * 1024;
 // Threads the gRPC server may use for calls at once. Long-polling heartbeats
 // each hold one while they wait, so this bounds agents served concurrently;
 // calls past it wait in gRPC's queue.

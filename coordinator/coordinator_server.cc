@@ -10,6 +10,7 @@
 #include "coordinator/api/control_service.h"
 #include "coordinator/api/http_server.h"
 #include "coordinator/store/artifact_store.h"
+#include "lib/rpc/message_policy.h"
 
 namespace gauntlet {
 
@@ -45,8 +46,7 @@ Status CoordinatorServer::Start() {
   builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(agent_service_.get());
   builder.RegisterService(control_service_.get());
-  builder.SetMaxReceiveMessageSize(constants::kMaxGrpcMessageBytes);
-  builder.SetMaxSendMessageSize(constants::kMaxGrpcMessageBytes);
+  rpc::ApplyTo(builder);
   // Bounded: a burst of calls queues for these threads instead of starting a
   // thread each until the host's pid limit.
   grpc::ResourceQuota quota("gauntlet-coordinator");

@@ -39,6 +39,24 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--lease-ttl", lease_ttl, "How long an attempt survives without a heartbeat, e.g. 15s");
   app.add_option("--ready-file", flags.ready_file, "Write {\"grpc\":PORT,\"http\":PORT} here once listening");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  // Bounds on what one submitted spec may ask for (coordinator/spec/limits.h).
+  spec::Limits& limits = options.jobs.spec_limits;
+  const auto positive = CLI::PositiveNumber;
+  app.add_option("--max-spec-bytes", limits.max_spec_bytes, "Largest spec accepted, in bytes")->check(positive);
+  app.add_option("--max-yaml-nodes", limits.max_yaml_nodes, "Most YAML nodes in a spec, each alias counted once per use")
+      ->check(positive);
+  app.add_option("--max-yaml-depth", limits.max_yaml_depth, "Deepest YAML nesting in a spec")->check(positive);
+  app.add_option("--max-jobs-per-sweep", limits.max_jobs_per_sweep, "Most jobs one sweep may expand to")->check(positive);
+  app.add_option("--max-dependency-edges", limits.max_dependency_edges, "Most dependencies one sweep may wire")
+      ->check(positive);
+  app.add_option("--max-program-search", limits.max_program_search,
+                 "Most program shape checks one context length may take")
+      ->check(positive);
+  app.add_option("--max-command-bytes", limits.max_command_bytes, "Largest exec command (argv bytes together)")
+      ->check(positive);
+  app.add_option("--max-env-bytes", limits.max_env_bytes, "Largest exec env (names and values together)")->check(positive);
+  app.add_option("--max-labels", limits.max_labels, "Most labels per job")->check(positive);
+  app.add_option("--max-log-bytes", options.jobs.max_log_bytes_per_attempt, "Log bytes kept per attempt")->check(positive);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

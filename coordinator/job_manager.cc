@@ -11,7 +11,10 @@
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
 #include "coordinator/spec/parser.h"
+#include "coordinator/spec/check_suites.h"
 #include "lib/contract/stages.h"
+#include "lib/names/names.h"
+#include "lib/rpc/paging.h"
 
 namespace gauntlet {
 
@@ -404,18 +407,24 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
     }
   }
   std::map<std::string, std::string> files(request.files().begin(), request.files().end());
-  auto spec = spec::ParseSweepSpec(request.spec_text(), source, files);
+  GAUNTLET_ASSIGN_OR_RETURN(int64_t first_planned, paging::ParseToken(request.page_token()));
+  // Parsing and expansion run outside the lock and within the spec limits,
+  // so a hostile spec costs its submitter, never the farm.
+  auto spec = spec::ParseSweepSpec(request.spec_text(), source, files, options_.spec_limits);
   if (!spec) return Err(spec.error());
-  auto plan = expand::Expand(*spec);
+  auto plan = expand::Expand(*spec, options_.spec_limits);
   if (!plan) return Err(plan.error());
 
   std::unique_lock lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto capacities, store_.NodeCapacities());
   GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, capacities).WithContext(source));
+  GAUNTLET_ASSIGN_OR_RETURN(auto suites, store_.KnownSuites());
+  GAUNTLET_RETURN_IF_ERROR(spec::CheckSuites(*spec, suites));
   GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStatesLocked(*plan, force));
   v1::SubmitSweepResponse response;
   if (request.dry_run()) {
-    GAUNTLET_RETURN_IF_ERROR(DescribePlanLocked(*plan, initial, &response));
+    const int page = paging::PageSize(request.page_size(), paging::kDefaultJobPage, paging::kMaxJobPage);
+    GAUNTLET_RETURN_IF_ERROR(DescribePlanLocked(*plan, initial, static_cast<size_t>(first_planned), page, &response));
     return response;
   }
   int64_t sweep_id = 0;
@@ -444,7 +453,7 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
 }
 
 Status JobManager::DescribePlanLocked(const expand::SweepPlan& plan,
-                                      const std::vector<store::InitialJobState>& initial,
+                                      const std::vector<store::InitialJobState>& initial, size_t first, int page_size,
                                       v1::SubmitSweepResponse* response) {
   auto* sweep = response->mutable_sweep();
   sweep->set_name(plan.name);
@@ -452,6 +461,7 @@ Status JobManager::DescribePlanLocked(const expand::SweepPlan& plan,
   auto* summary = response->mutable_summary();
   GAUNTLET_ASSIGN_OR_RETURN(auto typical, store_.MeanSecondsByStage());
   double device_seconds = 0;
+  size_t page_bytes = 0;
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
     const auto& job = plan.jobs[i];
     const bool worker = job.kind == spec::JobKind::kWorker;
@@ -465,8 +475,14 @@ Status JobManager::DescribePlanLocked(const expand::SweepPlan& plan,
     if (initial[i].state != v1::JOB_STATE_CACHED) {
       device_seconds += job.devices * (known != typical.end() ? known->second : constants::kDefaultJobSeconds);
     }
-
+    // The summary covers the plan; the jobs, one page of it.
+    if (i < first) continue;
+    if (response->jobs_size() == page_size || page_bytes > rpc::kMaxPageBytes) {
+      if (response->next_page_token().empty()) response->set_next_page_token(std::to_string(i));
+      continue;
+    }
     auto* out = response->add_jobs();
+    out->set_id(static_cast<int64_t>(i));
     out->set_name(job.name);
     out->set_kind(worker ? v1::JOB_KIND_WORKER : v1::JOB_KIND_EXEC);
     out->set_stage(job.stage);
@@ -477,6 +493,7 @@ Status JobManager::DescribePlanLocked(const expand::SweepPlan& plan,
     out->set_state(initial[i].state);
     for (const auto& [key, value] : job.labels) (*out->mutable_labels())[key] = value;
     for (size_t dep : job.depends_on) out->add_depends_on(static_cast<int64_t>(dep));
+    page_bytes += out->ByteSizeLong();
   }
   summary->set_cache_hits(sched::CountCached(initial));
   summary->set_device_hours(device_seconds / 3600.0);
@@ -491,13 +508,30 @@ StatusOr<v1::Sweep> JobManager::GetSweep(int64_t id) {
 }
 
 StatusOr<std::vector<v1::Sweep>> JobManager::ListSweeps(int limit) {
-  std::lock_guard lock(mu_);
-  return store_.ListSweeps(limit);
+  v1::ListSweepsRequest request;
+  request.set_limit(limit);
+  GAUNTLET_ASSIGN_OR_RETURN(auto page, ListSweeps(request));
+  return std::vector<v1::Sweep>(page.sweeps().begin(), page.sweeps().end());
 }
 
-StatusOr<std::vector<v1::Job>> JobManager::ListJobs(const v1::ListJobsRequest& request) {
+StatusOr<v1::ListSweepsResponse> JobManager::ListSweeps(const v1::ListSweepsRequest& request) {
+  GAUNTLET_ASSIGN_OR_RETURN(int64_t before, paging::ParseToken(request.page_token()));
+  const int size = paging::PageSize(request.limit(), paging::kDefaultSweepPage, paging::kMaxSweepPage);
   std::lock_guard lock(mu_);
-  return store_.ListJobs(request.sweep_id(), request.state(), request.limit());
+  GAUNTLET_ASSIGN_OR_RETURN(auto sweeps, store_.ListSweeps(size + 1, before));
+  v1::ListSweepsResponse page;
+  paging::Fill(std::move(sweeps), size, page.mutable_sweeps(), page.mutable_next_page_token());
+  return page;
+}
+
+StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequest& request) {
+  GAUNTLET_ASSIGN_OR_RETURN(int64_t after, paging::ParseToken(request.page_token()));
+  const int size = paging::PageSize(request.limit(), paging::kDefaultJobPage, paging::kMaxJobPage);
+  std::lock_guard lock(mu_);
+  GAUNTLET_ASSIGN_OR_RETURN(auto jobs, store_.ListJobs(request.sweep_id(), request.state(), size + 1, after));
+  v1::ListJobsResponse page;
+  paging::Fill(std::move(jobs), size, page.mutable_jobs(), page.mutable_next_page_token());
+  return page;
 }
 
 StatusOr<v1::Job> JobManager::GetJob(int64_t id) {
@@ -718,7 +752,20 @@ StatusOr<int64_t> JobManager::LatestEventId() {
 // --- AgentService ------------------------------------------------------------
 
 StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& request) {
-  if (request.name().empty()) return Err(Status::InvalidArgument("register: name is empty; start the agent with --name"));
+  // Names enter the farm here; the agent checks its own flags the same way.
+  if (std::string problem = names::NameProblem(request.name()); !problem.empty()) {
+    return Err(Status::InvalidArgument("register: agent name " + problem + "; start the agent with another --name"));
+  }
+  for (const auto& tag : request.tags()) {
+    if (std::string problem = names::NameProblem(tag); !problem.empty()) {
+      return Err(Status::InvalidArgument("register: tag " + problem + "; fix the agent's --tags"));
+    }
+  }
+  for (const auto& suite : request.suites()) {
+    if (std::string problem = names::NameProblem(suite); !problem.empty()) {
+      return Err(Status::InvalidArgument("register: suite name " + problem));
+    }
+  }
   std::set<int> indices;
   for (const auto& device : request.devices()) {
     if (!indices.insert(device.index()).second) {
@@ -734,7 +781,8 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
   Status status = CommitLocked([&]() -> Status {
     lost.clear();
     std::vector<std::string> tags(request.tags().begin(), request.tags().end());
-    GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), tags, devices, now));
+    std::vector<std::string> suites(request.suites().begin(), request.suites().end());
+    GAUNTLET_RETURN_IF_ERROR(store_.UpsertAgent(request.name(), request.version(), tags, devices, now, suites));
     GAUNTLET_ASSIGN_OR_RETURN(auto active, store_.ActiveAttemptIds(request.name()));
     for (int64_t attempt_id : active) {
       if (still_running.contains(attempt_id)) continue;
@@ -945,7 +993,7 @@ StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk) {
   std::lock_guard lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto attempt, store_.GetAttempt(chunk.attempt_id()));
   if (!attempt) return Err(Status::NotFound("no attempt " + std::to_string(chunk.attempt_id())));
-  return store_.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data());
+  return store_.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data(), options_.max_log_bytes_per_attempt);
 }
 
 Status JobManager::RecordArtifact(const std::string& sha256, int64_t size) {

@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "coordinator/constants.h"
+#include "coordinator/spec/limits.h"
 #include "coordinator/expand/expand.h"
 #include "coordinator/sched/cluster_state.h"
 #include "coordinator/store/store.h"
@@ -50,6 +51,10 @@ struct JobManagerOptions {
   // it is durable. Off, each report commits on its own. Other operations
   // always commit before they answer.
   bool group_commit = false;
+  // What one spec may ask for; each refusal names its flag.
+  spec::Limits spec_limits;
+  // Log bytes kept per attempt; the rest is dropped with a marker line.
+  int64_t max_log_bytes_per_attempt = constants::kDefaultMaxLogBytesPerAttempt;
   // Test hook: the process kills itself just before its Nth commit of a batch
   // holding reports (0: never), to prove acknowledged reports survive.
   int crash_before_batch = 0;
@@ -94,8 +99,11 @@ class JobManager {
   // --- ControlService ------------------------------------------------------
   StatusOr<v1::SubmitSweepResponse> SubmitSweep(const v1::SubmitSweepRequest& request);
   StatusOr<v1::Sweep> GetSweep(int64_t id);
+  // Pages of at most `limit` sweeps (newest first) and of jobs (by id); see
+  // ListJobsRequest for the paging rules.
+  StatusOr<v1::ListSweepsResponse> ListSweeps(const v1::ListSweepsRequest& request);
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
-  StatusOr<std::vector<v1::Job>> ListJobs(const v1::ListJobsRequest& request);
+  StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
   StatusOr<v1::Job> GetJob(int64_t id);
   StatusOr<int> Cancel(const v1::CancelRequest& request);
   StatusOr<v1::Job> Retry(int64_t job_id);
@@ -204,6 +212,7 @@ class JobManager {
   bool AliveLocked(const std::string& agent) const;
   // Fills a dry run's answer: the planned jobs and the summary.
   Status DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<store::InitialJobState>& initial,
+                            size_t first, int page_size,
                             v1::SubmitSweepResponse* response);
   StatusOr<std::vector<store::InitialJobState>> InitialStatesLocked(const expand::SweepPlan& plan,
                                                                     const std::vector<std::string>& force);

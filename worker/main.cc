@@ -139,6 +139,12 @@ int main(int argc, char** argv) {
     gauntlet::SetupLogging("worker", "info");
     return Tokenize(argc - 1, argv + 1);
   }
+  // The agent asks at start-up, and reports the list, so that submit can
+  // refuse a suite no worker has instead of failing each job as it runs.
+  if (argc > 1 && std::string(argv[1]) == "suites") {
+    for (const auto& [name, fn] : gauntlet::worker::Suites()) std::cout << name << "\n";
+    return 0;
+  }
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -25,18 +25,12 @@ grpc::Status ControlServiceImpl::GetSweep(grpc::ServerContext*, const v1::GetSwe
 
 grpc::Status ControlServiceImpl::ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest* request,
                                             v1::ListSweepsResponse* reply) {
-  auto sweeps = jobs_.ListSweeps(request->limit());
-  if (!sweeps) return ToGrpc(sweeps.error());
-  for (auto& sweep : *sweeps) *reply->add_sweeps() = std::move(sweep);
-  return grpc::Status::OK;
+  return Answer(jobs_.ListSweeps(*request), reply);
 }
 
 grpc::Status ControlServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
                                           v1::ListJobsResponse* reply) {
-  auto jobs = jobs_.ListJobs(*request);
-  if (!jobs) return ToGrpc(jobs.error());
-  for (auto& job : *jobs) *reply->add_jobs() = std::move(job);
-  return grpc::Status::OK;
+  return Answer(jobs_.ListJobs(*request), reply);
 }
 
 grpc::Status ControlServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* reply) {

@@ -61,14 +61,17 @@ void HttpServer::ApiRoutes() {
     res.set_content(std::move(*text), "text/plain; version=0.0.4; charset=utf-8");
   });
 
+  // Lists are paged as over gRPC: ?limit=&page_token=, and the reply's
+  // nextPageToken asks for the rest.
   server_->Get("/api/v1/sweeps", [this](const httplib::Request& req, httplib::Response& res) {
     auto limit = IdParam(req, "limit", 100);
     if (!limit || *limit == 0) return SendError(res, Status::InvalidArgument("limit must be a positive integer"));
-    auto sweeps = jobs_.ListSweeps(static_cast<int>(*limit));
-    if (!sweeps) return SendError(res, sweeps.error());
-    v1::ListSweepsResponse reply;
-    for (auto& sweep : *sweeps) *reply.add_sweeps() = std::move(sweep);
-    res.set_content(ToJson(reply), "application/json");
+    v1::ListSweepsRequest request;
+    request.set_limit(static_cast<int>(std::min<int64_t>(*limit, INT32_MAX)));
+    request.set_page_token(req.get_param_value("page_token"));
+    auto reply = jobs_.ListSweeps(request);
+    if (!reply) return SendError(res, reply.error());
+    res.set_content(ToJson(*reply), "application/json");
   });
 
   server_->Get(R"(/api/v1/sweeps/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -83,13 +86,15 @@ void HttpServer::ApiRoutes() {
     auto id = PathId(req, res, "sweep");
     if (!id) return;
     if (auto sweep = jobs_.GetSweep(*id); !sweep) return SendError(res, sweep.error());
+    auto limit = IdParam(req, "limit", 0);
+    if (!limit) return SendError(res, limit.error());
     v1::ListJobsRequest request;
     request.set_sweep_id(*id);
-    auto jobs = jobs_.ListJobs(request);
-    if (!jobs) return SendError(res, jobs.error());
-    v1::ListJobsResponse reply;
-    for (auto& job : *jobs) *reply.add_jobs() = std::move(job);
-    res.set_content(ToJson(reply), "application/json");
+    request.set_limit(static_cast<int>(std::min<int64_t>(*limit, INT32_MAX)));
+    request.set_page_token(req.get_param_value("page_token"));
+    auto reply = jobs_.ListJobs(request);
+    if (!reply) return SendError(res, reply.error());
+    res.set_content(ToJson(*reply), "application/json");
   });
 
   server_->Get(R"(/api/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
 
@@ -100,10 +101,18 @@ std::vector<Variable> VariablesOf(const spec::JobTemplate& job) {
   return variables;
 }
 
+// Saturates instead of wrapping, so a 10^30-combination matrix reads as huge.
 size_t CombinationCount(const std::vector<Variable>& variables) {
   size_t count = 1;
-  for (const auto& variable : variables) count *= variable.values->size();
+  for (const auto& variable : variables) {
+    if (__builtin_mul_overflow(count, variable.values->size(), &count)) return SIZE_MAX;
+  }
   return count;
+}
+
+std::string Where(const spec::SweepSpec& spec, const spec::JobTemplate& job) {
+  return spec.source + ":" + std::to_string(job.mark.line) + ":" + std::to_string(job.mark.column) + ": job '" +
+         job.name + "': ";
 }
 
 // Advances mixed-radix digits, last variable fastest (so the first is slowest).
@@ -201,11 +210,12 @@ std::string ContentKey(const PlannedJob& job) {
   return hasher.FinishHex();
 }
 
-StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
+StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec, const spec::Limits& limits) {
   SweepPlan plan;
   plan.name = spec.name;
   plan.priority = spec.priority;
-  GAUNTLET_RETURN_IF_ERROR(ExpandModelStages(spec, &plan));
+  GAUNTLET_RETURN_IF_ERROR(ExpandModelStages(spec, limits, &plan));
+  int64_t edges = 0;
 
   // Per template: its variables and the plan index of its first instance
   // (instances are consecutive, in combination order).
@@ -221,6 +231,16 @@ StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
     Instances& mine = by_template[job.name];
     mine.variables = VariablesOf(job);
     mine.count = CombinationCount(mine.variables);
+    // The plan never exceeds the limit, so the subtraction cannot wrap.
+    const size_t room = static_cast<size_t>(limits.max_jobs_per_sweep) - std::min(
+                                                                              plan.jobs.size(), static_cast<size_t>(limits.max_jobs_per_sweep));
+    if (mine.count > room) {
+      const std::string count = mine.count == SIZE_MAX ? "more than 10^19" : std::to_string(mine.count);
+      return Err(Status::InvalidArgument(Where(spec, job) + "matrix: " + count + " combinations, with the " +
+                                         std::to_string(plan.jobs.size()) + " jobs before them, are " +
+                                         spec::OverLimit(limits.max_jobs_per_sweep, "--max-jobs-per-sweep") +
+                                         "; split the sweep or narrow the matrix"));
+    }
     mine.first = plan.jobs.size();
     plan.jobs.reserve(plan.jobs.size() + mine.count);
     std::vector<size_t> digits(mine.variables.size(), 0);
@@ -250,6 +270,13 @@ StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec) {
       for (size_t m = 0; m < mine.count; ++m, Next(mine.variables, &digits)) {
         auto found = upstream_by_shared.find(SharedKey(mine.variables, digits, my_positions));
         if (found == upstream_by_shared.end()) continue;
+        edges += static_cast<int64_t>(found->second.size());
+        if (edges > limits.max_dependency_edges) {
+          return Err(Status::InvalidArgument(
+              Where(spec, job) + "depends_on: '" + dep_name + "' brings the sweep's dependencies " +
+              spec::OverLimit(limits.max_dependency_edges, "--max-dependency-edges") +
+              "; share a matrix variable between the two jobs so each instance waits for its own"));
+        }
         auto& deps = plan.jobs[mine.first + m].depends_on;
         deps.insert(deps.end(), found->second.begin(), found->second.end());
       }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "coordinator/spec/limits.h"
 #include "coordinator/spec/spec.h"
 
 namespace gauntlet::expand {
@@ -53,8 +54,9 @@ struct SweepPlan {
 // and attention type), and for each dtype × TP × attention a compile job, and
 // per selected program a run, a validate (run against reference) and a
 // benchmark job. Identical generated jobs (same content key) appear once.
-// Fails when a program selector matches nothing and allow_empty is off.
-StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec);
+// Fails when a program selector matches nothing and allow_empty is off, and
+// when the plan would exceed `limits` (checked before the jobs are made).
+StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec, const spec::Limits& limits = {});
 
 // Computes a job's content key from its kind and spec.
 std::string ContentKey(const PlannedJob& job);

@@ -79,7 +79,7 @@ class StageBuilder {
 
 }  // namespace
 
-Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
+Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_limits, SweepPlan* plan) {
   if (spec.models.empty()) return Status::Ok();
   auto criteria = programs::ParseCriteria(spec.programs.criteria_json, spec.programs.criteria_source);
   if (!criteria) return criteria.error();
@@ -103,18 +103,46 @@ Status ExpandModelStages(const spec::SweepSpec& spec, SweepPlan* plan) {
     limits.batch_tkv_limit = context.batch_tkv_limit;
     limits.max_new_tokens = test.max_new_tokens;
     limits.prioritize_large_batch_sizes = spec.programs.prioritize_large_batch_sizes;
-    std::vector<programs::SelectedProgram> selected =
-        programs::SelectPrograms(programs::BuildProgramMap(*criteria, limits), *criteria, selectors);
-    if (selected.empty()) {
-      if (spec.programs.allow_empty) continue;
-      std::string select;
-      for (const auto& text : spec.programs.select) select += (select.empty() ? "" : ", ") + text;
+    const std::string select_where = spec.source + ":" + std::to_string(spec.programs.select_mark.line) + ":" +
+                                     std::to_string(spec.programs.select_mark.column) + ": ";
+    if (int64_t cost = programs::ProgramSearchCost(*criteria, limits); cost > spec_limits.max_program_search) {
       return Status::InvalidArgument(
-          spec.source + ":" + std::to_string(spec.programs.select_mark.line) + ":" +
-          std::to_string(spec.programs.select_mark.column) + ": programs.select: [" + (select.empty() ? std::string("all programs") : select) +
+          select_where + "context_lengths: context " + std::to_string(context.max_context) + " with max_batch " +
+          std::to_string(context.max_batch) + " means " + std::to_string(cost) + " program shape checks, " +
+          spec::OverLimit(spec_limits.max_program_search, "--max-program-search") +
+          "; lower max_batch or the context length");
+    }
+    std::vector<std::string> unmatched;
+    std::vector<programs::SelectedProgram> selected =
+        programs::SelectPrograms(programs::BuildProgramMap(*criteria, limits), *criteria, selectors, &unmatched);
+    // Each selector must match on its own: a dead one beside a live one is a
+    // typo the user would never see in the job list.
+    if (!spec.programs.allow_empty && (selected.empty() || !unmatched.empty())) {
+      std::string select;
+      if (selected.empty()) {
+        for (const auto& text : spec.programs.select) select += (select.empty() ? "" : ", ") + text;
+      } else {
+        for (const auto& text : unmatched) select += (select.empty() ? "" : ", ") + text;
+      }
+      return Status::InvalidArgument(
+          select_where + "programs.select: [" + (select.empty() ? std::string("all programs") : select) +
           "] matches no program of " + spec.programs.criteria_source + " at context " +
           std::to_string(context.max_context) + " with max_batch " + std::to_string(context.max_batch) +
           "; loosen the selector, raise max_batch, or set programs.allow_empty: true (check with 'gauntlet programs')");
+    }
+    if (selected.empty()) continue;
+    // An upper bound on this context's jobs, checked before any is made.
+    const int64_t runs = static_cast<int64_t>(selected.size() * spec.datasets.size());
+    int64_t per_model = runs;
+    for (const auto& model : spec.models) {
+      per_model = std::max<int64_t>(per_model, runs + static_cast<int64_t>(model.dtypes.size() * model.tp.size() *
+                                                                           model.attention.size()) * (1 + 3 * runs));
+    }
+    const int64_t planned = static_cast<int64_t>(plan->jobs.size()) + per_model * static_cast<int64_t>(spec.models.size());
+    if (planned > spec_limits.max_jobs_per_sweep) {
+      return Status::InvalidArgument(spec.source + ": models: the model matrix makes up to " + std::to_string(planned) +
+                                     " jobs, " + spec::OverLimit(spec_limits.max_jobs_per_sweep, "--max-jobs-per-sweep") +
+                                     "; split the sweep or narrow the matrix");
     }
     const json env = {{"VLLM_DT_MAX_BATCH_SIZE", std::to_string(context.max_batch)},
                       {"VLLM_DT_MAX_CONTEXT_LEN", std::to_string(context.max_context)},

@@ -12,7 +12,9 @@
 
 #include "coordinator/spec/parse_util.h"
 #include "coordinator/spec/parser_sections.h"
+#include "coordinator/spec/yaml_guard.h"
 #include "coordinator/spec/yaml_json.h"
+#include "lib/names/names.h"
 
 namespace gauntlet::spec {
 namespace {
@@ -66,7 +68,7 @@ Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* 
 
 // `default_kind` is the kind of entries that do not name one (exec: lists).
 StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                               const Defaults& defaults, const char* default_kind = nullptr) {
+                               const Defaults& defaults, const Limits& limits, const char* default_kind = nullptr) {
   if (!node.IsMap()) return Err(ctx.At(node, path, Quote(node) + " must be a mapping with at least name and kind"));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
                                      {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
@@ -168,18 +170,38 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
       if (argv->empty()) return Err(ctx.At(command, path + ".command", "must not be empty"));
       job.command = *argv;
     }
+    int64_t command_bytes = 0;
     for (size_t i = 0; i < job.command.size(); ++i) {
       GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, command, path + ".command", job.command[i], job));
+      command_bytes += static_cast<int64_t>(job.command[i].size());
+    }
+    if (command_bytes > limits.max_command_bytes) {
+      return Err(ctx.At(command, path + ".command",
+                        "is " + std::to_string(command_bytes) + " bytes, " +
+                            OverLimit(limits.max_command_bytes, "--max-command-bytes") +
+                            "; put long scripts in a file and run that"));
     }
     if (node["env"]) {
       const YAML::Node& env = node["env"];
       if (!env.IsMap()) return Err(ctx.At(env, path + ".env", Quote(env) + " must map names to values"));
+      static const std::regex variable_name("[A-Za-z_][A-Za-z0-9_]*");
+      int64_t env_bytes = 0;
       for (const auto& entry : env) {
         std::string key = entry.first.Scalar();
+        if (!std::regex_match(key, variable_name)) {
+          return Err(ctx.At(entry.first, path + ".env." + key,
+                            "'" + key + "' is not an environment variable name; use letters, digits and '_'"));
+        }
         auto value = ParseString(ctx, entry.second, path + ".env." + key);
         if (!value) return Err(value.error());
         GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, entry.second, path + ".env." + key, *value, job));
+        env_bytes += static_cast<int64_t>(key.size() + value->size());
         job.env[key] = *value;
+      }
+      if (env_bytes > limits.max_env_bytes) {
+        return Err(ctx.At(env, path + ".env",
+                          "holds " + std::to_string(env_bytes) + " bytes, " +
+                              OverLimit(limits.max_env_bytes, "--max-env-bytes") + "; pass large values in a file"));
       }
     }
     if (node["workdir"]) {
@@ -219,10 +241,21 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
   if (node["labels"]) {
     const YAML::Node& labels = node["labels"];
     if (!labels.IsMap()) return Err(ctx.At(labels, path + ".labels", Quote(labels) + " must map names to values"));
+    if (static_cast<int>(labels.size()) > limits.max_labels) {
+      return Err(ctx.At(labels, path + ".labels",
+                        std::to_string(labels.size()) + " labels, " + OverLimit(limits.max_labels, "--max-labels")));
+    }
     for (const auto& entry : labels) {
-      auto value = ParseString(ctx, entry.second, path + ".labels." + entry.first.Scalar());
+      const std::string key = entry.first.Scalar();
+      if (std::string problem = names::NameProblem(key); !problem.empty()) {
+        return Err(ctx.At(entry.first, path + ".labels", "label name " + problem));
+      }
+      auto value = ParseString(ctx, entry.second, path + ".labels." + key);
       if (!value) return Err(value.error());
-      job.labels[entry.first.Scalar()] = *value;
+      if (std::string problem = names::LabelValueProblem(*value); !problem.empty()) {
+        return Err(ctx.At(entry.second, path + ".labels." + key, "the value " + problem));
+      }
+      job.labels[key] = *value;
     }
   }
   return job;
@@ -276,26 +309,6 @@ Status CheckDependencies(const std::string& source, const std::vector<JobTemplat
   return Status::Ok();
 }
 
-// Specs end up in JSON (job specs, the API), which must be UTF-8; refuse
-// anything else here, where the position can still be named.
-Status CheckUtf8(std::string_view text, const std::string& source) {
-  try {
-    (void)nlohmann::json(std::string(text)).dump();
-  } catch (const nlohmann::json::type_error& e) {
-    // The message reads "... invalid UTF-8 byte at index N: 0xAB".
-    std::cmatch match;
-    size_t bad = 0;
-    if (std::regex_search(e.what(), match, std::regex("at index ([0-9]+)"))) bad = std::stoul(match[1]);
-    bad = std::min(bad, text.size());
-    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
-    size_t line_start = bad == 0 ? std::string_view::npos : text.rfind('\n', bad - 1);
-    size_t column = bad - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-    return Status::InvalidArgument(source + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                                   ": not valid UTF-8; save the file as UTF-8");
-  }
-  return Status::Ok();
-}
-
 bool IsUtf8(const std::string& text) {
   try {
     (void)nlohmann::json(text).dump();
@@ -341,9 +354,9 @@ StatusOr<double> ParseDuration(std::string_view text) {
 }
 
 StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& source,
-                                   const std::map<std::string, std::string>& files) {
+                                   const std::map<std::string, std::string>& files, const Limits& limits) {
   ErrorContext ctx(source);
-  GAUNTLET_RETURN_IF_ERROR(CheckUtf8(text, source));
+  GAUNTLET_RETURN_IF_ERROR(CheckSpecText(text, source, limits));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -426,7 +439,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
     }
     for (size_t i = 0; i < jobs.size(); ++i) {
       std::string path = std::string(section) + "[" + std::to_string(i) + "]";
-      auto job = ParseJob(ctx, jobs[i], path, defaults, std::string(section) == "exec" ? "exec" : nullptr);
+      auto job = ParseJob(ctx, jobs[i], path, defaults, limits, std::string(section) == "exec" ? "exec" : nullptr);
       if (!job) return Err(job.error());
       if (!names.insert(job->name).second) {
         return Err(ctx.At(jobs[i]["name"], path + ".name", "'" + job->name + "' is used by an earlier job; names must be unique"));

@@ -1,12 +1,12 @@
 #include "coordinator/spec/parser_sections.h"
 
-#include "lib/contract/stages.h"
-
 #include <set>
 
+#include "coordinator/spec/yaml_json.h"
+#include "lib/contract/stages.h"
+#include "lib/names/names.h"
 #include "lib/programs/criteria.h"
 #include "lib/programs/selector.h"
-#include "coordinator/spec/yaml_json.h"
 
 namespace gauntlet::spec::internal {
 namespace {
@@ -302,6 +302,11 @@ Status ParseResources(const ErrorContext& ctx, const YAML::Node& node, SweepSpec
   if (node["tags"]) {
     auto tags = ParseStringList(ctx, node["tags"], "resources.tags");
     if (!tags) return tags.error();
+    for (size_t i = 0; i < tags->size(); ++i) {
+      if (std::string problem = names::NameProblem((*tags)[i]); !problem.empty()) {
+        return ctx.At(node["tags"], "resources.tags[" + std::to_string(i) + "]", "tag " + problem);
+      }
+    }
     spec->tags = *tags;
   }
   return Status::Ok();

@@ -245,9 +245,9 @@ StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
   return std::optional<v1::Sweep>(std::move(sweep));
 }
 
-StatusOr<std::vector<v1::Sweep>> Store::ListSweeps(int limit) {
-  Statement select = db_->Prepare("SELECT id FROM sweeps ORDER BY id DESC LIMIT ?");
-  select.Bind(1, limit > 0 ? limit : -1);
+StatusOr<std::vector<v1::Sweep>> Store::ListSweeps(int limit, int64_t before_id) {
+  Statement select = db_->Prepare("SELECT id FROM sweeps WHERE (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?1");
+  select.Bind(1, limit > 0 ? limit : -1).Bind(2, before_id);
   std::vector<int64_t> ids;
   while (select.Step()) ids.push_back(select.Int(0));
   GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -259,11 +259,12 @@ StatusOr<std::vector<v1::Sweep>> Store::ListSweeps(int limit) {
   return sweeps;
 }
 
-StatusOr<std::vector<v1::Job>> Store::ListJobs(int64_t sweep_id, v1::JobState state, int limit) {
+StatusOr<std::vector<v1::Job>> Store::ListJobs(int64_t sweep_id, v1::JobState state, int limit, int64_t after_id) {
   std::string sql = std::string("SELECT ") + kJobColumns +
-                    " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND (?2 = 0 OR j.state = ?2) ORDER BY j.id LIMIT ?3";
+                    " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND (?2 = 0 OR j.state = ?2) AND j.id > ?4"
+                    " ORDER BY j.id LIMIT ?3";
   Statement select = db_->Prepare(sql);
-  select.Bind(1, sweep_id).Bind(2, static_cast<int>(state)).Bind(3, limit > 0 ? limit : -1);
+  select.Bind(1, sweep_id).Bind(2, static_cast<int>(state)).Bind(3, limit > 0 ? limit : -1).Bind(4, after_id);
   std::vector<v1::Job> jobs;
   while (select.Step()) jobs.push_back(RowToJob(select));
   GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -584,11 +585,13 @@ Status Store::EndAttempt(int64_t attempt_id, const AttemptEnd& end) {
 }
 
 Status Store::UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
-                          const std::vector<v1::Device>& devices, int64_t now_ms) {
+                          const std::vector<v1::Device>& devices, int64_t now_ms,
+                          const std::vector<std::string>& suites) {
   GAUNTLET_RETURN_IF_ERROR(
-      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms, tags) VALUES (?1, ?2, ?3, ?3, ?4) "
-                   "ON CONFLICT(name) DO UPDATE SET version = ?2, last_heartbeat_ms = ?3, tags = ?4")
-          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Bind(4, JoinTags(tags)).Run());
+      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms, tags, suites) "
+                   "VALUES (?1, ?2, ?3, ?3, ?4, ?5) "
+                   "ON CONFLICT(name) DO UPDATE SET version = ?2, last_heartbeat_ms = ?3, tags = ?4, suites = ?5")
+          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Bind(4, JoinTags(tags)).Bind(5, JoinTags(suites)).Run());
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("DELETE FROM devices WHERE agent = ?").Bind(1, name).Run());
   Statement insert = db_->Prepare("INSERT INTO devices(agent, idx, kind, model) VALUES (?, ?, ?, ?)");
   for (const auto& device : devices) {
@@ -596,6 +599,16 @@ Status Store::UpsertAgent(const std::string& name, const std::string& version, c
         insert.Bind(1, name).Bind(2, device.index()).Bind(3, device.kind()).Bind(4, device.model()).Run());
   }
   return Status::Ok();
+}
+
+StatusOr<std::set<std::string>> Store::KnownSuites() {
+  Statement select = db_->Prepare("SELECT DISTINCT suites FROM agents");
+  std::set<std::string> suites;
+  while (select.Step()) {
+    for (auto& suite : SplitTags(select.Text(0))) suites.insert(std::move(suite));
+  }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return suites;
 }
 
 StatusOr<bool> Store::TouchAgent(const std::string& name, int64_t now_ms) {
@@ -648,17 +661,27 @@ StatusOr<bool> Store::SetDrained(const std::string& name, bool drained) {
   return db_->Changes() > 0;
 }
 
-StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::string_view data) {
+StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::string_view data, int64_t max_bytes) {
   Statement length = db_->Prepare("SELECT coalesce(sum(length(data)), 0) FROM log_chunks WHERE attempt_id = ?");
   length.Bind(1, attempt_id);
   length.Step();
   GAUNTLET_RETURN_IF_ERROR(length.status());
   int64_t stored = length.Int(0);
+  const int64_t sent_end = offset + static_cast<int64_t>(data.size());
+  // Past the cap (the marker puts the stored length over it) every chunk is
+  // taken and dropped, so the agent moves on instead of resending forever.
+  if (stored >= max_bytes) return std::max(sent_end, stored);
   if (offset != stored || data.empty()) return stored;
+  std::string kept(data);
+  if (sent_end > max_bytes) {
+    kept.resize(static_cast<size_t>(max_bytes - stored));
+    kept += "\n[gauntlet: log cut at " + std::to_string(max_bytes) +
+            " bytes; the rest was dropped (raise gauntlet-coordinator --max-log-bytes)]\n";
+  }
   Status status = db_->Prepare("INSERT INTO log_chunks(attempt_id, offset, data) VALUES (?, ?, ?)")
-                      .Bind(1, attempt_id).Bind(2, offset).BindBlob(3, data).Run();
+                      .Bind(1, attempt_id).Bind(2, offset).BindBlob(3, kept).Run();
   if (!status.ok()) return Err(status);
-  return stored + static_cast<int64_t>(data.size());
+  return std::max(sent_end, stored + static_cast<int64_t>(kept.size()));
 }
 
 StatusOr<std::string> Store::ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,8 +92,10 @@ class Store {
   // Mean run time of succeeded jobs by stage ("kind1"/"kind2" for free-form worker/exec jobs).
   StatusOr<std::map<std::string, double>> MeanSecondsByStage();
   StatusOr<std::optional<v1::Sweep>> GetSweep(int64_t id, bool with_spec);
-  StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
-  StatusOr<std::vector<v1::Job>> ListJobs(int64_t sweep_id, v1::JobState state, int limit);
+  // Newest first, below `before_id` (0: from the newest).
+  StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit, int64_t before_id = 0);
+  // By id, above `after_id`; limit 0: no limit.
+  StatusOr<std::vector<v1::Job>> ListJobs(int64_t sweep_id, v1::JobState state, int limit, int64_t after_id = 0);
   // With attempts, metrics and artifacts.
   StatusOr<std::optional<v1::Job>> GetJob(int64_t id);
   // Ids of unfinished jobs of a sweep, or the job itself when unfinished.
@@ -139,7 +142,10 @@ class Store {
 
   // --- Agents --------------------------------------------------------------
   Status UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
-                     const std::vector<v1::Device>& devices, int64_t now_ms);
+                     const std::vector<v1::Device>& devices, int64_t now_ms,
+                     const std::vector<std::string>& suites = {});
+  // Every suite some agent's worker has reported.
+  StatusOr<std::set<std::string>> KnownSuites();
   // Returns false when the agent is unknown.
   StatusOr<bool> TouchAgent(const std::string& name, int64_t now_ms);
   StatusOr<std::vector<v1::Agent>> ListAgents(int64_t alive_after_ms);
@@ -147,7 +153,10 @@ class Store {
 
   // --- Logs, artifacts, events ---------------------------------------------
   // Appends when offset equals the stored length; returns the stored length.
-  StatusOr<int64_t> AppendLog(int64_t attempt_id, int64_t offset, std::string_view data);
+  // Keeps at most about `max_bytes` per attempt, then a line saying the rest
+  // was dropped; later chunks are acknowledged and discarded.
+  StatusOr<int64_t> AppendLog(int64_t attempt_id, int64_t offset, std::string_view data,
+                              int64_t max_bytes = INT64_MAX);
   // Up to max_bytes of the attempt's log from `offset`.
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   StatusOr<int64_t> LatestAttemptId(int64_t job_id);

@@ -1,6 +1,7 @@
 #include "lib/programs/criteria.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +46,16 @@ StatusOr<std::vector<ProgramCriteria>> ParseCriteria(std::string_view json_text,
     out.push_back(criteria);
   }
   return out;
+}
+
+int64_t ProgramSearchCost(const std::vector<ProgramCriteria>& criteria, const ProgramLimits& limits) {
+  if (limits.multiple <= 0 || limits.max_batch <= 0) return 0;
+  const int64_t switches = (limits.max_new_tokens - 1) / limits.multiple + 1;
+  const int64_t prompt_lengths = std::max<int64_t>(0, (limits.max_tkv - limits.max_new_tokens) / limits.multiple);
+  // In double: hostile shapes must saturate, not wrap into a small number.
+  const double cost = static_cast<double>(limits.max_batch) * static_cast<double>(prompt_lengths) *
+                      static_cast<double>(switches) * static_cast<double>(std::max<size_t>(1, criteria.size()));
+  return cost >= 9.0e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(cost);
 }
 
 ProgramMap BuildProgramMap(const std::vector<ProgramCriteria>& criteria, const ProgramLimits& limits) {

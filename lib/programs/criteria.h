@@ -66,4 +66,10 @@ struct ProgramGroup {
 using ProgramMap = std::vector<ProgramGroup>;
 ProgramMap BuildProgramMap(const std::vector<ProgramCriteria>& criteria, const ProgramLimits& limits);
 
+// How many (shape, decode step, program) checks BuildProgramMap makes: its
+// whole cost, known before it starts. Callers refuse searches above a limit
+// (about a second of work at the default) instead of running for minutes.
+int64_t ProgramSearchCost(const std::vector<ProgramCriteria>& criteria, const ProgramLimits& limits);
+inline constexpr int64_t kDefaultMaxProgramSearch = 4'000'000;
+
 }  // namespace gauntlet::programs

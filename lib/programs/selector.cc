@@ -78,7 +78,8 @@ StatusOr<Selector> ParseSelector(std::string_view text) {
 }
 
 std::vector<SelectedProgram> SelectPrograms(const ProgramMap& map, const std::vector<ProgramCriteria>& criteria,
-                                            const std::vector<Selector>& selectors) {
+                                            const std::vector<Selector>& selectors,
+                                            std::vector<std::string>* unmatched) {
   std::vector<Selector> effective = selectors;
   if (effective.empty()) {
     for (const auto& program : criteria) {
@@ -107,6 +108,7 @@ std::vector<SelectedProgram> SelectPrograms(const ProgramMap& map, const std::ve
         break;
       }
     }
+    if (used.empty() && unmatched) unmatched->push_back(selector.text);
   }
   return out;
 }

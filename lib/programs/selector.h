@@ -45,7 +45,10 @@ struct SelectedProgram {
 // takes the first matching shape of one program, '*' one shape of every
 // prefill program that has a match. No selectors means every program once.
 // A program picked by two selectors with the same shape appears once.
+// `unmatched`, when given, receives the text of each selector that matched
+// no shape at all, so one dead selector beside a live one is not lost.
 std::vector<SelectedProgram> SelectPrograms(const ProgramMap& map, const std::vector<ProgramCriteria>& criteria,
-                                            const std::vector<Selector>& selectors);
+                                            const std::vector<Selector>& selectors,
+                                            std::vector<std::string>* unmatched = nullptr);
 
 }  // namespace gauntlet::programs

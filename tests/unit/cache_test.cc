@@ -61,7 +61,7 @@ class CacheTest : public testing::Test {
     request.set_sweep_id(sweep);
     std::map<std::string, v1::JobState> out;
     auto listed = jobs_->ListJobs(request);
-    for (const auto& job : listed.value()) out[job.stage()] = job.state();
+    for (const auto& job : listed.value().jobs()) out[job.stage()] = job.state();
     return out;
   }
 
@@ -93,7 +93,7 @@ TEST_F(CacheTest, ReferencesAndCompilesAreReusedByLaterSweeps) {
   v1::ListJobsRequest request;
   request.set_sweep_id(second->sweep().id());
   auto listed = jobs_->ListJobs(request);
-  for (const auto& job : listed.value()) {
+  for (const auto& job : listed.value().jobs()) {
     if (job.stage() != "reference") continue;
     auto full = jobs_->GetJob(job.id());
     EXPECT_NE(full->cached_from(), 0);

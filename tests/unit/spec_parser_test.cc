@@ -122,7 +122,7 @@ TEST(SpecParserTest, RefusesInvalidUtf8WithItsPosition) {
   auto spec = ParseSweepSpec("name: x\njobs: [{name: a, kind: exec, command: \"ok \xd7\"}]\n", "u.yaml");
   ASSERT_FALSE(spec.has_value());
   EXPECT_EQ(spec.error().message().rfind("u.yaml:2:", 0), 0u) << spec.error().message();
-  EXPECT_NE(spec.error().message().find("not valid UTF-8; save the file as UTF-8"), std::string::npos);
+  EXPECT_NE(spec.error().message().find("not valid UTF-8 (is this a binary file?); save the spec as UTF-8 text"), std::string::npos);
   // Escapes must not smuggle in what the raw text may not contain.
   auto escaped = ParseSweepSpec("name: x\njobs: [{name: a, kind: exec, command: \"\\uD800\"}]\n", "e.yaml");
   ASSERT_FALSE(escaped.has_value());

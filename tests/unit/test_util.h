@@ -92,9 +92,12 @@ class ManagerTest : public testing::Test {
   std::vector<v1::Job> JobsOf(int64_t sweep) {
     v1::ListJobsRequest request;
     request.set_sweep_id(sweep);
+    request.set_limit(10000);
     auto jobs = jobs_->ListJobs(request);
     EXPECT_TRUE(jobs.has_value()) << jobs.error().ToString();
-    return jobs.value_or(std::vector<v1::Job>());
+    if (!jobs) return {};
+    EXPECT_TRUE(jobs->next_page_token().empty()) << "tests list sweeps that fit one page";
+    return std::vector<v1::Job>(jobs->jobs().begin(), jobs->jobs().end());
   }
 
   FakeClock clock_;

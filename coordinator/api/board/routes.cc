@@ -8,6 +8,7 @@
 #include "coordinator/api/board/pages.h"
 #include "coordinator/api/http_util.h"
 #include "lib/jobs/job_state.h"
+#include "lib/rpc/paging.h"
 
 namespace gauntlet::web_embedded {
 const std::vector<std::pair<std::string_view, std::string_view>>& Files();
@@ -28,6 +29,25 @@ bool Take(StatusOr<T> value, T* out, httplib::Response& res) {
     return false;
   }
   *out = std::move(*value);
+  return true;
+}
+
+// One page of a job list (?page_token= picks it), and the link to the next
+// one, keeping the view's sweep and state: a 100k-job sweep renders 1,000 rows
+// at a time instead of one page that grows with the sweep.
+bool TakeJobPage(JobManager& jobs, v1::ListJobsRequest request, const httplib::Request& req,
+                 std::vector<v1::Job>* out, std::string* more, httplib::Response& res) {
+  request.set_page_token(req.get_param_value("page_token"));
+  v1::ListJobsResponse page;
+  if (!Take(jobs.ListJobs(request), &page, res)) return false;
+  out->assign(std::make_move_iterator(page.mutable_jobs()->begin()), std::make_move_iterator(page.mutable_jobs()->end()));
+  more->clear();
+  if (page.next_page_token().empty()) return true;
+  std::string query;
+  if (request.sweep_id() && req.path.rfind("/sweeps/", 0) != 0) query += "sweep=" + std::to_string(request.sweep_id()) + "&";
+  if (req.has_param("state")) query += "state=" + httplib::detail::encode_query_param(req.get_param_value("state")) + "&";
+  *more = "<p class=\"more\"><a id=\"next-page\" href=\"" + req.path + "?" + query + "page_token=" +
+          page.next_page_token() + "\">next " + std::to_string(out->size()) + " jobs &rarr;</a></p>";
   return true;
 }
 
@@ -103,7 +123,7 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
       }
     }
     std::vector<v1::Job> list;
-    std::string heading;
+    std::string heading, more;
     if (req.has_param("model")) {
       store::MatrixFilter filter;
       filter.sweep_id = *sweep;
@@ -121,11 +141,10 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
       v1::ListJobsRequest request;
       request.set_sweep_id(*sweep);
       request.set_state(state);
-      request.set_limit(1000);
-      if (!Take(jobs.ListJobs(request), &list, res)) return;
+      if (!TakeJobPage(jobs, request, req, &list, &more, res)) return;
       heading = *sweep ? "Jobs of sweep " + std::to_string(*sweep) : "Jobs";
     }
-    SendPage(req, res, jobs, "Jobs", "", RenderJobList(heading, list, NowMs()));
+    SendPage(req, res, jobs, "Jobs", "", RenderJobList(heading, list, NowMs()) + more);
   });
 
   server.Get("/sweeps", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
@@ -145,10 +164,11 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     request.set_sweep_id(*id);
     std::vector<v1::Job> list;
     std::vector<v1::Annotation> annotations;
-    if (!Take(jobs.ListJobs(request), &list, res)) return;
+    std::string more;
+    if (!TakeJobPage(jobs, request, req, &list, &more, res)) return;
     if (!Take(jobs.Annotations("sweep", std::to_string(*id)), &annotations, res)) return;
     SendPage(req, res, jobs, "Sweep " + std::to_string(*id), "Sweeps",
-             RenderSweep(*sweep, list, annotations, NowMs()));
+             RenderSweep(*sweep, list, annotations, NowMs()) + more);
   });
 
   server.Get(R"(/jobs/([^/]+))", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
@@ -173,9 +193,10 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     v1::ListJobsRequest active;
     for (auto state : {v1::JOB_STATE_LEASED, v1::JOB_STATE_RUNNING}) {
       active.set_state(state);
-      std::vector<v1::Job> list;
+      active.set_limit(paging::kMaxJobPage);  // Jobs holding devices: bounded by the farm's devices.
+      v1::ListJobsResponse list;
       if (!Take(jobs.ListJobs(active), &list, res)) return;
-      for (const auto& job : list) {
+      for (const auto& job : list.jobs()) {
         auto full = jobs.GetJob(job.id());
         if (full && full->attempts_size() > 0) holders[full->attempts(full->attempts_size() - 1).id()] = *full;
       }
