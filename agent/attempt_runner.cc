@@ -276,11 +276,13 @@ bool AttemptRunner::UploadArtifacts() {
     std::string buffer(kArtifactChunkBytes, '\0');
     v1::ArtifactChunk chunk;
     chunk.set_sha256(*sha);
+    chunk.set_attempt_id(attempt_id());
     bool first = true;
     while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0 || first) {
       chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
       if (!writer->Write(chunk)) break;
       chunk.clear_sha256();
+      chunk.clear_attempt_id();
       first = false;
       if (in.eof()) break;
     }

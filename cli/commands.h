@@ -37,5 +37,7 @@ int Programs(const Globals& globals, const ProgramsOptions& options);
 
 void PrintResults(const std::vector<v1::Job>& jobs);
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state);
+// Follows next_page_token until the last page, appending every job to *all.
+grpc::Status ListAllJobs(v1::ControlService::Stub& stub, v1::ListJobsRequest request, v1::ListJobsResponse* all);
 
 }  // namespace gauntlet::cli

@@ -38,12 +38,23 @@ void PrintResults(const std::vector<v1::Job>& jobs) {
   table.Print(std::cout);
 }
 
+grpc::Status ListAllJobs(v1::ControlService::Stub& stub, v1::ListJobsRequest request, v1::ListJobsResponse* all) {
+  do {
+    v1::ListJobsResponse page;
+    grpc::Status status = stub.ListJobs(Context().get(), request, &page);
+    if (!status.ok()) return status;
+    for (auto& job : *page.mutable_jobs()) *all->add_jobs() = std::move(job);
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return grpc::Status::OK;
+}
+
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state) {
   v1::ListJobsRequest request;
   request.set_sweep_id(sweep_id);
   request.set_state(state);
   v1::ListJobsResponse reply;
-  grpc::Status status = stub.ListJobs(Context().get(), request, &reply);
+  grpc::Status status = ListAllJobs(stub, request, &reply);
   if (!status.ok()) return Fail(globals, status);
   if (globals.json) {
     PrintJson(reply);

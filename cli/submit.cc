@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "lib/rpc/paging.h"
 
 namespace gauntlet::cli {
 namespace {
@@ -41,7 +42,7 @@ void AttachFiles(const std::string& spec_path, const std::string& text, v1::Subm
 
 void PrintDryRun(const v1::SubmitSweepResponse& reply) {
   const auto& summary = reply.summary();
-  std::cout << "sweep " << reply.sweep().name() << ": " << reply.jobs_size() << " jobs, " << summary.cache_hits()
+  std::cout << "sweep " << reply.sweep().name() << ": " << reply.sweep().total_jobs() << " jobs, " << summary.cache_hits()
             << " satisfied from the cache, about " << summary.device_hours() << " device-hours (dry run, nothing stored)\n\n";
   Table stages({"STAGE", "JOBS"});
   for (const auto& [stage, count] : summary.jobs_by_stage()) stages.Add({stage, std::to_string(count)});
@@ -61,8 +62,8 @@ void PrintDryRun(const v1::SubmitSweepResponse& reply) {
     table.Add({std::to_string(i), job.name(), stage, std::to_string(job.devices()), deps, job.content_key().substr(0, 12)});
   }
   table.Print(std::cout);
-  if (reply.jobs_size() > kMaxRows) {
-    std::cout << "... and " << reply.jobs_size() - kMaxRows << " more (--json lists them all)\n";
+  if (reply.sweep().total_jobs() > kMaxRows) {
+    std::cout << "... and " << reply.sweep().total_jobs() - kMaxRows << " more (--json lists them all)\n";
   }
 }
 
@@ -84,11 +85,23 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
     if (options.force.empty()) request.add_force("*");
     for (const auto& stage : options.force) request.add_force(stage);
   }
+  // Each page of a dry run expands the plan again: with --json, few large pages.
+  if (options.dry_run && globals.json) request.set_page_size(paging::kMaxJobPage);
   v1::SubmitSweepResponse reply;
   grpc::Status status = stub->SubmitSweep(Context().get(), request, &reply);
   if (!status.ok()) return Fail(globals, status);
   if (options.dry_run) {
     if (globals.json) {
+      // Every page of the plan, as one reply.
+      for (std::string next = reply.next_page_token(); !next.empty();) {
+        request.set_page_token(next);
+        v1::SubmitSweepResponse page;
+        status = stub->SubmitSweep(Context().get(), request, &page);
+        if (!status.ok()) return Fail(globals, status);
+        for (auto& job : *page.mutable_jobs()) *reply.add_jobs() = std::move(job);
+        next = page.next_page_token();
+      }
+      reply.clear_next_page_token();
       PrintJson(reply);
     } else {
       PrintDryRun(reply);

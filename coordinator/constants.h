@@ -20,6 +20,10 @@ inline constexpr int64_t kLastSeenFlushMs = 5'000;
 // coordinator itself is behind: leases are extended by the delay rather than
 // expired for the coordinator's own lag.
 inline constexpr int64_t kLagThresholdMs = 1'000;
+// A failing store is logged at most this often, with the count in between.
+inline constexpr int64_t kStorageLogIntervalMs = 60'000;
+// The board shows a storage failure this long after the latest one.
+inline constexpr int64_t kStorageTroubleShownMs = 5 * 60'000;
 // Log bytes kept per attempt (default of --max-log-bytes); a worker that
 // prints forever cannot fill the database.
 inline constexpr int64_t kDefaultMaxLogBytesPerAttempt = 64 << 20;

@@ -33,7 +33,7 @@ Status CoordinatorServer::Start() {
   auto store = store::Store::Open(options_.db_path);
   if (!store) return store.error().WithContext("--db " + options_.db_path);
   store_ = std::move(*store);
-  artifacts_ = std::make_unique<store::ArtifactStore>(options_.artifacts_dir);
+  artifacts_ = std::make_unique<store::ArtifactStore>(options_.artifacts_dir, options_.max_artifact_bytes);
   if (int stale = artifacts_->RemoveStaleTemporaries()) {
     spdlog::warn("removed {} partial artifact files left by an earlier coordinator", stale);
   }

@@ -31,6 +31,7 @@ class ArtifactStore;
 struct CoordinatorOptions {
   std::string db_path = "gauntlet-data/gauntlet.db";
   std::string artifacts_dir = "gauntlet-data/artifacts";
+  int64_t max_artifact_bytes = 0;  // 0: as much as the disk holds.
   std::string grpc_address = "127.0.0.1:7070";  // Port 0 picks a free one.
   std::string http_host = "127.0.0.1";
   int http_port = 8080;                          // 0 picks a free one; -1 disables HTTP.

@@ -34,6 +34,9 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   std::string lease_ttl = "15s";
   app.add_option("--db", options.db_path, "SQLite database file (created if missing)");
   app.add_option("--artifacts", options.artifacts_dir, "Folder for content-addressed artifacts");
+  app.add_option("--max-artifact-bytes", options.max_artifact_bytes,
+                 "Cap on the artifacts folder; uploads past it wait as on a full disk (0: no cap)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--grpc", options.grpc_address, "gRPC listen address host:port (port 0: any free port)");
   app.add_option("--http", http, "HTTP listen address host:port for the board and JSON API; 'off' disables it");
   app.add_option("--lease-ttl", lease_ttl, "How long an attempt survives without a heartbeat, e.g. 15s");

@@ -996,6 +996,36 @@ StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk) {
   return store_.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data(), options_.max_log_bytes_per_attempt);
 }
 
+void JobManager::NoteStorageTrouble(int64_t attempt_id, const std::string& message) {
+  std::unique_lock lock(mu_);
+  const int64_t now = clock_.NowMs();
+  ++stats_.storage_errors;
+  ++storage_errors_unlogged_;
+  storage_trouble_ = {message, now};
+  // Once a minute, not once per retry: a full disk must not also fill the log.
+  if (storage_logged_at_ms_ == 0 || now - storage_logged_at_ms_ >= constants::kStorageLogIntervalMs) {
+    spdlog::error("storage failing ({} failed writes since the last report): {}", storage_errors_unlogged_, message);
+    storage_logged_at_ms_ = now;
+    storage_errors_unlogged_ = 0;
+  }
+  if (attempt_id <= 0) return;
+  auto attempt = store_.GetAttempt(attempt_id);
+  if (!attempt || !*attempt) return;
+  const std::string reason = "waiting for storage: " + message + " (the agent retries the upload)";
+  Status status = CommitLocked([&] { return store_.SetUnfinishedJobReason((*attempt)->job_id, reason); });
+  if (status.ok()) status = DurableLocked();
+  // The store may be what is failing; the log line above already says so.
+  if (!status.ok()) spdlog::warn("job {}: cannot record the storage failure: {}", (*attempt)->job_id, status.message());
+}
+
+std::optional<StorageTrouble> JobManager::RecentStorageTrouble() {
+  std::lock_guard lock(mu_);
+  if (storage_trouble_.at_ms == 0 || clock_.NowMs() - storage_trouble_.at_ms > constants::kStorageTroubleShownMs) {
+    return std::nullopt;
+  }
+  return storage_trouble_;
+}
+
 Status JobManager::RecordArtifact(const std::string& sha256, int64_t size) {
   std::unique_lock lock(mu_);
   // Durable before the agent is told: its report names the artifact next.

@@ -71,6 +71,13 @@ struct JobManagerStats {
   int64_t ready_jobs = 0;
   double last_pass_ms = 0;
   int64_t max_lag_ms = 0;
+  int64_t storage_errors = 0;  // Artifact or log writes that failed (full or failing disk).
+};
+
+// The latest storage failure, for the board's banner.
+struct StorageTrouble {
+  std::string message;
+  int64_t at_ms = 0;
 };
 
 class JobManager {
@@ -141,6 +148,12 @@ class JobManager {
   // Answers once the report is durable (the next batch commit).
   void ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done);
   StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk);
+  // An upload for `attempt_id` failed in the store (full or failing disk):
+  // its job's reason says so while the agent retries, /metrics counts it and
+  // the log says it once a minute. attempt_id 0: no job to name.
+  void NoteStorageTrouble(int64_t attempt_id, const std::string& message);
+  // The latest storage failure if it is recent (within 5 minutes).
+  std::optional<StorageTrouble> RecentStorageTrouble();
   Status RecordArtifact(const std::string& sha256, int64_t size);
 
  private:
@@ -247,6 +260,9 @@ class JobManager {
   int64_t last_expiry_scan_ms_ = 0;
   bool shutting_down_ = false;
   JobManagerStats stats_;
+  StorageTrouble storage_trouble_;
+  int64_t storage_logged_at_ms_ = 0;
+  int64_t storage_errors_unlogged_ = 0;
 };
 
 }  // namespace gauntlet

@@ -34,7 +34,12 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportAttempt(grpc::CallbackServerCo
 grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext*, const v1::LogChunk* request,
                                          v1::UploadLogResponse* reply) {
   auto stored = jobs_.AppendLog(*request);
-  if (!stored) return ToGrpc(stored.error());
+  if (!stored) {
+    if (stored.error().code() == Status::Code::kUnavailable || stored.error().code() == Status::Code::kInternal) {
+      jobs_.NoteStorageTrouble(request->attempt_id(), "log store: " + stored.error().message());
+    }
+    return ToGrpc(stored.error());
+  }
   reply->set_stored_length(*stored);
   return grpc::Status::OK;
 }
@@ -44,14 +49,21 @@ grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext*, grpc::Server
   v1::ArtifactChunk chunk;
   if (!reader->Read(&chunk)) return {grpc::StatusCode::INVALID_ARGUMENT, "upload: empty stream"};
   const std::string sha256 = chunk.sha256();
+  const int64_t attempt_id = chunk.attempt_id();
+  // A full or failing store must be visible where people look: the job's
+  // reason, the coordinator's log, /metrics. The agent keeps retrying.
+  auto trouble = [&](const Status& status) {
+    if (status.code() != Status::Code::kInvalidArgument) jobs_.NoteStorageTrouble(attempt_id, status.message());
+    return ToGrpc(status);
+  };
   auto writer = artifacts_.Begin(sha256);
-  if (!writer) return ToGrpc(writer.error());
+  if (!writer) return trouble(writer.error());
   do {
     Status appended = (*writer)->Append(chunk.data());
-    if (!appended.ok()) return ToGrpc(appended);
+    if (!appended.ok()) return trouble(appended);
   } while (reader->Read(&chunk));
   auto size = (*writer)->Commit();
-  if (!size) return ToGrpc(size.error());
+  if (!size) return trouble(size.error());
   Status recorded = jobs_.RecordArtifact(sha256, *size);
   if (!recorded.ok()) return ToGrpc(recorded);
   reply->set_sha256(sha256);

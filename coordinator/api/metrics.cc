@@ -53,6 +53,8 @@ StatusOr<std::string> RenderMetrics(JobManager& jobs) {
     expired.Add({{"cause", cause}}).Increment(found == stats.leases_expired_by_cause.end() ? 0.0
                                                                                            : static_cast<double>(found->second));
   }
+  counter("gauntlet_storage_errors_total", "Artifact or log writes that failed (full or failing disk)",
+          static_cast<double>(stats.storage_errors));
   counter("gauntlet_lease_extensions_for_lag_total", "Times the coordinator fell behind and extended every lease",
           static_cast<double>(stats.lease_extensions_for_lag));
   gauge("gauntlet_coordinator_max_lag_seconds", "Largest delay of the scheduler loop seen",

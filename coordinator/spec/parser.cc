@@ -320,18 +320,26 @@ bool IsUtf8(const std::string& text) {
 
 // Escapes such as "\xA0" decode to bytes that are not UTF-8 even in a valid
 // file, so every scalar is checked after decoding as well.
-Status CheckScalarsUtf8(const ErrorContext& ctx, const YAML::Node& node) {
+Status CheckScalarsUtf8(const ErrorContext& ctx, const YAML::Node& node, const std::string& path = "") {
+  const std::string field = path.empty() ? "value" : path;
   if (node.IsScalar()) {
-    if (!IsUtf8(node.Scalar())) return ctx.At(node, "value", "decodes to bytes that are not UTF-8; use a \\u escape");
+    if (!IsUtf8(node.Scalar())) return ctx.At(node, field, "decodes to bytes that are not UTF-8; use a \\u escape");
+    // Commands, env values and names are C strings on the agent's side.
+    if (node.Scalar().find('\0') != std::string::npos) {
+      return ctx.At(node, field, "decodes to a NUL byte, which no command, name or value can hold; remove the \\0 escape");
+    }
     return Status::Ok();
   }
+  size_t index = 0;
   for (const auto& child : node) {
     if (node.IsMap()) {
-      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.first));
-      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.second));
+      const std::string key = child.first.IsScalar() ? child.first.Scalar() : "?";
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.first, path));
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child.second, path.empty() ? key : path + "." + key));
     } else {
-      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child));
+      GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, child, path + "[" + std::to_string(index) + "]"));
     }
+    ++index;
   }
   return Status::Ok();
 }

@@ -5,6 +5,8 @@
 // a truncated one.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -17,7 +19,9 @@ namespace gauntlet::store {
 
 class ArtifactStore {
  public:
-  explicit ArtifactStore(std::string root) : root_(std::move(root)) {}
+  // `max_bytes` > 0 caps the folder (--max-artifact-bytes): an upload past it
+  // fails as a full disk would, and the job says so while the agent retries.
+  explicit ArtifactStore(std::string root, int64_t max_bytes = 0);
 
   class Writer {
    public:
@@ -28,7 +32,9 @@ class ArtifactStore {
 
    private:
     friend class ArtifactStore;
-    Writer(std::string expected_sha256, std::string temp_path, std::string final_path, std::FILE* file);
+    Writer(ArtifactStore& store, std::string expected_sha256, std::string temp_path, std::string final_path,
+           std::FILE* file);
+    ArtifactStore& store_;
     std::string expected_sha256_;
     std::string temp_path_;
     std::string final_path_;
@@ -44,9 +50,17 @@ class ArtifactStore {
   // start-up, before serving: one coordinator owns the folder. Returns how many.
   int RemoveStaleTemporaries();
   bool Exists(const std::string& sha256) const;
+  // Bytes stored, counting uploads in progress.
+  int64_t UsedBytes() const { return used_bytes_.load(); }
 
  private:
+  // Reserves `bytes` against the cap, or says the store is full.
+  Status Reserve(int64_t bytes);
+  void Release(int64_t bytes) { used_bytes_ -= bytes; }
+
   std::string root_;
+  int64_t max_bytes_ = 0;
+  std::atomic<int64_t> used_bytes_{0};
 };
 
 // True when `text` is 64 lower-case hex digits.

@@ -378,6 +378,12 @@ Status Store::SetJobState(int64_t job_id, v1::JobState state, const std::string&
       .Run();
 }
 
+Status Store::SetUnfinishedJobReason(int64_t job_id, const std::string& reason) {
+  return db_->Prepare("UPDATE jobs SET reason = ?2 WHERE id = ?1 AND state IN (?3, ?4)")
+      .Bind(1, job_id).Bind(2, reason).Bind(3, v1::JOB_STATE_LEASED).Bind(4, v1::JOB_STATE_RUNNING)
+      .Run();
+}
+
 Status Store::ResetForRetry(int64_t job_id, v1::JobState state) {
   return db_->Prepare(
                 "UPDATE jobs SET retry_base = attempt_count, reason = '', verdict = '', finished_at_ms = 0, state = ?2 "

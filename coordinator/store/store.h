@@ -127,6 +127,8 @@ class Store {
 
   // --- Attempts ------------------------------------------------------------
   StatusOr<std::optional<AttemptRow>> GetAttempt(int64_t attempt_id);
+  // Says why an unfinished job is stuck without changing its state.
+  Status SetUnfinishedJobReason(int64_t job_id, const std::string& reason);
   // The job's leased or running attempts.
   StatusOr<std::vector<AttemptRow>> ActiveAttemptsOfJob(int64_t job_id);
   // Leased attempts of `agent` as assignments, with their jobs.

@@ -173,10 +173,16 @@ v1::Job Farm::WaitForJob(int64_t job_id, const std::function<bool(const v1::Job&
 std::vector<v1::Job> Farm::Jobs(int64_t sweep_id) {
   v1::ListJobsRequest request;
   request.set_sweep_id(sweep_id);
-  v1::ListJobsResponse reply;
-  grpc::Status status = control_->ListJobs(Context().get(), request, &reply);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return {reply.jobs().begin(), reply.jobs().end()};
+  std::vector<v1::Job> jobs;
+  do {
+    v1::ListJobsResponse reply;
+    grpc::Status status = control_->ListJobs(Context().get(), request, &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    jobs.insert(jobs.end(), reply.jobs().begin(), reply.jobs().end());
+    request.set_page_token(reply.next_page_token());
+  } while (!request.page_token().empty());
+  return jobs;
 }
 
 v1::Job Farm::Job(int64_t job_id) {

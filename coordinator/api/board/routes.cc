@@ -52,7 +52,12 @@ bool TakeJobPage(JobManager& jobs, v1::ListJobsRequest request, const httplib::R
 }
 
 void SendPage(const httplib::Request& req, httplib::Response& res, JobManager& jobs, std::string_view title,
-              std::string_view active, const std::string& body) {
+              std::string_view active, const std::string& page_body) {
+  std::string body = page_body;
+  // On every page, so an operator sees a full disk wherever they look.
+  if (auto trouble = jobs.RecentStorageTrouble()) {
+    body = "<p class=alert id=storage-alert>Storage is failing: " + Escape(trouble->message) + "</p>" + body;
+  }
   if (req.get_param_value("fragment") == "1") {
     res.set_content(body, "text/html; charset=utf-8");
     return;
