@@ -35,7 +35,7 @@ Status ArtifactStore::Reserve(int64_t bytes) {
   if (max_bytes_ > 0 && before + bytes > max_bytes_) {
     used_bytes_ -= bytes;
     return Status::Unavailable("artifact store full: " + std::to_string(before) + " of " + std::to_string(max_bytes_) +
-                               " bytes used; free space under " + root_ +
+                               " bytes used, " + std::to_string(bytes) + " more needed; free space under " + root_ +
                                " or raise gauntlet-coordinator --max-artifact-bytes");
   }
   return Status::Ok();

@@ -176,3 +176,40 @@ test('issue links show in the matrix', async () => {
   const link = page.locator('tbody.model', { hasText: 'granite-8b' }).locator('a.issue');
   assert.strictEqual(await link.getAttribute('href'), 'https://github.com/iree-org/iree/issues/18864');
 });
+
+test('a full artifact store shows on the job page, as a banner and in /metrics', async () => {
+  // A farm of its own whose artifact store holds 4 KiB: the job's 64 KiB output cannot be stored.
+  const full = path.join(dir, 'full');
+  fs.mkdirSync(full);
+  const ready = path.join(full, 'ready');
+  start([path.join(bin, 'gauntlet-coordinator'), '--db', path.join(full, 'db'), '--artifacts', path.join(full, 'art'),
+         '--max-artifact-bytes', '4096', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready],
+        path.join(full, 'coordinator.log'));
+  await until('the second coordinator', () => fs.existsSync(ready));
+  const ports = JSON.parse(fs.readFileSync(ready, 'utf8'));
+  const fullBase = `http://127.0.0.1:${ports.http}`;
+  const fullGrpc = `127.0.0.1:${ports.grpc}`;
+  start([path.join(bin, 'gauntlet-agent'), '--coordinator', fullGrpc, '--name', 'node-full', '--devices', 'cpu:1',
+         '--workdir', path.join(full, 'agent')], path.join(full, 'agent.log'));
+  const specFile = path.join(full, 'sweep.yaml');
+  fs.writeFileSync(specFile, 'name: big-output\njobs:\n  - name: writer\n    kind: exec\n' +
+                   '    command: "head -c 65536 /dev/zero > $GAUNTLET_OUT/blob.bin"\n');
+  execFileSync(path.join(bin, 'gauntlet'), ['--coordinator', fullGrpc, 'submit', specFile], { encoding: 'utf8' });
+  await until('the job to say why it waits', async () => {
+    await page.goto(fullBase + '/jobs/1');
+    return (await page.locator('.reason').first().textContent().catch(() => '')).includes('artifact store full');
+  }, 30000);
+  const reason = await page.locator('p .reason').textContent();
+  assert.match(reason, /waiting for storage: artifact store full: \d+ of 4096 bytes used/);
+  assert.match(reason, /--max-artifact-bytes/, 'the reason says how to fix it');
+  assert.match(await page.locator('#job-state').textContent(), /running/, 'the job is not lost: it waits');
+  assert.match(await page.locator('#storage-alert').textContent(), /Storage is failing: artifact store full/);
+  await page.screenshot({ path: path.join(shots, 'storage-full.png'), fullPage: true });
+  await page.goto(fullBase + '/agents');
+  assert.equal(await page.locator('#storage-alert').count(), 1, 'the banner shows on every page');
+  const metrics = await (await fetch(fullBase + '/metrics')).text();
+  const errors = Number((metrics.match(/^gauntlet_storage_errors_total (\d+)/m) || [])[1]);
+  assert.ok(errors >= 1, metrics);
+  const log = fs.readFileSync(path.join(full, 'coordinator.log'), 'utf8');
+  assert.match(log, /storage failing \(\d+ failed writes since the last report\): artifact store full/);
+});
