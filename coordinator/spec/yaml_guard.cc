@@ -84,6 +84,14 @@ class ShapeChecker : public YAML::EventHandler {
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto found = anchors_.find(anchor);
+    // An alias inside the node its anchor names makes the tree a cycle:
+    // every walk over it would never end.
+    if (found == anchors_.end() &&
+        std::any_of(frames_.begin(), frames_.end(), [&](const Frame& frame) { return frame.anchor == anchor; })) {
+      throw Refusal{Status::InvalidArgument(At(source_, mark) +
+                                            "this alias refers to a node that contains it (a cycle); "
+                                            "alias only nodes that are complete")};
+    }
     const Subtree tree = found == anchors_.end() ? Subtree{1, 0} : found->second;
     Charge(mark, tree.nodes, Depth() + tree.height);
     Completed(mark, nullptr);

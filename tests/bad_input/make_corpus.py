@@ -45,6 +45,8 @@ case("alias-bomb-in-matrix.yaml",
      "x: &x [*w, *w, *w, *w, *w, *w, *w, *w, *w, *w]\ny: &y [*x, *x, *x, *x, *x, *x, *x, *x, *x, *x]\n"
      "z: &z [*y, *y, *y, *y, *y, *y, *y, *y, *y, *y]\njobs: [{name: a, kind: exec, command: x, matrix: {n: *z}}]\n",
      "--max-yaml-nodes")
+case("alias-cycle-list.yaml", "name: x\nc: &c [1, *c]\n" + JOB, "2:11: this alias refers to a node that contains it")
+case("alias-cycle-map.yaml", "name: x\nm: &m {k: {j: *m}}\n" + JOB, "(a cycle)")
 case("deep-flow-lists.yaml", "name: deep\nx: " + "[" * 200 + "]" * 200 + "\n" + JOB, "--max-yaml-depth")
 case("deep-flow-maps.yaml", "name: deep\nx: " + "{a: " * 100 + "1" + "}" * 100 + "\n" + JOB, "--max-yaml-depth")
 case("deep-block-maps.yaml",

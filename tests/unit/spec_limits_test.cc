@@ -44,6 +44,15 @@ TEST(SpecLimitsTest, AnAliasBombIsCountedAsItWouldExpandAndRefused) {
   EXPECT_NE(Refusal(AliasBomb(3)).find("unknown field"), std::string::npos) << "l0 is not a spec field";
 }
 
+TEST(SpecLimitsTest, AnAliasInsideItsOwnAnchorIsRefusedAsACycle) {
+  // Found by the fuzzer: yaml-cpp builds a node that contains itself, and
+  // every later walk over the tree ran forever.
+  std::string message = Refusal("name: x\nc: &c [1, *c]\njobs: [{name: a, kind: exec, command: y}]\n");
+  EXPECT_EQ(message.rfind("s.yaml:2:11: this alias refers to a node that contains it (a cycle)", 0), 0u) << message;
+  message = Refusal("name: x\nm: &m {k: {j: *m}}\njobs: [{name: a, kind: exec, command: y}]\n");
+  EXPECT_NE(message.find("(a cycle)"), std::string::npos) << message;
+}
+
 TEST(SpecLimitsTest, DeepNestingIsRefusedAtItsDepth) {
   std::string nested = "name: deep\njobs: [{name: a, kind: worker, suite: selftest, params: {p: ";
   for (int i = 0; i < 100; ++i) nested += "[";
