@@ -13,11 +13,13 @@
 namespace gauntlet::rpc {
 
 // Largest message sent or received anywhere. A spec is at most 4 MiB by
-// default (--max-spec-bytes) and a page of jobs at most kMaxPageBytes.
+// default (--max-spec-bytes) and a page of a list at most kMaxPageBytes.
 inline constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
 // Byte budget of one page of a list reply: pages end at this or at their
-// row limit, whichever comes first.
-inline constexpr size_t kMaxPageBytes = 4 * 1024 * 1024;
+// row limit, whichever comes first. Under gRPC's default 4 MiB receive
+// limit with room to spare, so clients built without this policy (grpcurl,
+// other languages) can page too.
+inline constexpr size_t kMaxPageBytes = 3 * 1024 * 1024;
 
 inline grpc::ChannelArguments ChannelArguments() {
   grpc::ChannelArguments args;
