@@ -65,17 +65,12 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
   }
   config.devices = *parsed;
   // The coordinator refuses these too; saying so here names the flag.
-  if (std::string problem = names::NameProblem(config.name); !problem.empty()) {
-    std::cerr << "--name: " << problem << "\n";
+  for (const auto& [flag, problem] : {std::pair{"--name", names::NameProblem(config.name)},
+                                      std::pair{"--tags", names::FirstNameProblem(config.tags)}}) {
+    if (problem.empty()) continue;
+    std::cerr << flag << ": " << problem << "\n";
     *exit_code = 2;
     return std::nullopt;
-  }
-  for (const auto& tag : config.tags) {
-    if (std::string problem = names::NameProblem(tag); !problem.empty()) {
-      std::cerr << "--tags: " << problem << "\n";
-      *exit_code = 2;
-      return std::nullopt;
-    }
   }
   if (app.count("--threads-per-device") == 0 && !std::getenv("OMP_NUM_THREADS")) {
     config.threads_per_device = ThreadsPerDevice(UsableCores(), static_cast<int>(config.devices.size()));

@@ -756,15 +756,11 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
   if (std::string problem = names::NameProblem(request.name()); !problem.empty()) {
     return Err(Status::InvalidArgument("register: agent name " + problem + "; start the agent with another --name"));
   }
-  for (const auto& tag : request.tags()) {
-    if (std::string problem = names::NameProblem(tag); !problem.empty()) {
-      return Err(Status::InvalidArgument("register: tag " + problem + "; fix the agent's --tags"));
-    }
+  if (std::string problem = names::FirstNameProblem(request.tags()); !problem.empty()) {
+    return Err(Status::InvalidArgument("register: tag " + problem + "; fix the agent's --tags"));
   }
-  for (const auto& suite : request.suites()) {
-    if (std::string problem = names::NameProblem(suite); !problem.empty()) {
-      return Err(Status::InvalidArgument("register: suite name " + problem));
-    }
+  if (std::string problem = names::FirstNameProblem(request.suites()); !problem.empty()) {
+    return Err(Status::InvalidArgument("register: suite name " + problem));
   }
   std::set<int> indices;
   for (const auto& device : request.devices()) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -63,6 +62,12 @@ Status CheckControlCharacters(std::string_view text, const std::string& source) 
   return Status::Ok();
 }
 
+Status ContentAfterSpec(const std::string& source, const YAML::Mark& mark) {
+  return Status::InvalidArgument(At(source, mark) +
+                                 "content after the end of the spec (a second YAML document, or text after "
+                                 "the closing brace); remove it or submit it as a spec of its own");
+}
+
 // Thrown out of the event handler to stop the parser at the first refusal.
 struct Refusal {
   Status status;
@@ -75,8 +80,14 @@ class ShapeChecker : public YAML::EventHandler {
  public:
   ShapeChecker(const std::string& source, const Limits& limits) : source_(source), limits_(limits) {}
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++documents_;
+    document_start_ = mark;
+  }
   void OnDocumentEnd() override {}
+
+  // Where a second document starts (its first node), if the spec has one.
+  const YAML::Mark& DocumentStart() const { return document_start_; }
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { Leaf(mark, anchor, nullptr); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
@@ -125,6 +136,7 @@ class ShapeChecker : public YAML::EventHandler {
   int Depth() const { return static_cast<int>(frames_.size()); }
 
   void Charge(const YAML::Mark& mark, int64_t nodes, int depth) {
+    if (documents_ > 1) throw Refusal{ContentAfterSpec(source_, mark)};
     nodes_ += nodes;
     if (nodes_ > limits_.max_yaml_nodes) {
       throw Refusal{Status::InvalidArgument(
@@ -183,32 +195,8 @@ class ShapeChecker : public YAML::EventHandler {
   std::vector<Frame> frames_;
   std::unordered_map<YAML::anchor_t, Subtree> anchors_;
   int64_t nodes_ = 0;
-};
-
-// Notes where the next document starts, to name it if there is one.
-class FirstEvent : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Note(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Note(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { Note(mark); }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    Note(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    Note(mark);
-  }
-  void OnMapEnd() override {}
-
-  YAML::Mark start;
-  std::optional<YAML::Mark> first;
-
- private:
-  void Note(const YAML::Mark& mark) {
-    if (!first) first = mark;
-  }
+  int documents_ = 0;
+  YAML::Mark document_start_;
 };
 
 }  // namespace
@@ -226,12 +214,8 @@ Status CheckSpecText(std::string_view text, const std::string& source, const Lim
     YAML::Parser parser(in);
     ShapeChecker checker(source, limits);
     if (!parser.HandleNextDocument(checker)) return Status::Ok();
-    FirstEvent next;
-    if (parser.HandleNextDocument(next)) {
-      return Status::InvalidArgument(At(source, next.first.value_or(next.start)) +
-                                     "content after the end of the spec (a second YAML document, or text after "
-                                     "the closing brace); remove it or submit it as a spec of its own");
-    }
+    // A second document is refused at its first node, or where it starts if it has none.
+    if (parser.HandleNextDocument(checker)) return ContentAfterSpec(source, checker.DocumentStart());
   } catch (const Refusal& refusal) {
     return refusal.status;
   } catch (const YAML::Exception& e) {

@@ -50,17 +50,17 @@ class ArtifactStore {
   // start-up, before serving: one coordinator owns the folder. Returns how many.
   int RemoveStaleTemporaries();
   bool Exists(const std::string& sha256) const;
-  // Bytes stored, counting uploads in progress.
-  int64_t UsedBytes() const { return used_bytes_.load(); }
 
  private:
   // Reserves `bytes` against the cap, or says the store is full.
   Status Reserve(int64_t bytes);
-  void Release(int64_t bytes) { used_bytes_ -= bytes; }
+  void Release(int64_t bytes) {
+    if (max_bytes_ > 0) used_bytes_ -= bytes;
+  }
 
   std::string root_;
   int64_t max_bytes_ = 0;
-  std::atomic<int64_t> used_bytes_{0};
+  std::atomic<int64_t> used_bytes_{0};  // Counted only under a cap; includes uploads in progress.
 };
 
 // True when `text` is 64 lower-case hex digits.

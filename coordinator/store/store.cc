@@ -678,11 +678,12 @@ StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::stri
   // taken and dropped, so the agent moves on instead of resending forever.
   if (stored >= max_bytes) return std::max(sent_end, stored);
   if (offset != stored || data.empty()) return stored;
-  std::string kept(data);
+  std::string_view kept = data;
+  std::string cut;  // Only a chunk crossing the cap is copied, to append the marker.
   if (sent_end > max_bytes) {
-    kept.resize(static_cast<size_t>(max_bytes - stored));
-    kept += "\n[gauntlet: log cut at " + std::to_string(max_bytes) +
-            " bytes; the rest was dropped (raise gauntlet-coordinator --max-log-bytes)]\n";
+    cut = std::string(data.substr(0, static_cast<size_t>(max_bytes - stored))) + "\n[gauntlet: log cut at " +
+          std::to_string(max_bytes) + " bytes; the rest was dropped (raise gauntlet-coordinator --max-log-bytes)]\n";
+    kept = cut;
   }
   Status status = db_->Prepare("INSERT INTO log_chunks(attempt_id, offset, data) VALUES (?, ?, ?)")
                       .Bind(1, attempt_id).Bind(2, offset).BindBlob(3, kept).Run();

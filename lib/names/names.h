@@ -19,6 +19,15 @@ bool IsValidName(std::string_view name);
 // Why `name` is not valid, for an error message naming the field; empty if it is.
 std::string NameProblem(std::string_view name);
 
+// The problem of the first invalid name in `list` (tags, suites); empty if all are valid.
+template <typename List>
+std::string FirstNameProblem(const List& list) {
+  for (const auto& name : list) {
+    if (std::string problem = NameProblem(name); !problem.empty()) return problem;
+  }
+  return "";
+}
+
 // Label values are free text up to 256 bytes, without control characters.
 std::string LabelValueProblem(std::string_view value);
 

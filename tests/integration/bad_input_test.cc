@@ -23,10 +23,7 @@ class BadInputTest : public ::testing::Test {
     farm_->StartCoordinator();
     farm_->StartAgent("small", "cpu:2");
     // Wait for the agent so device checks have something to check against.
-    for (int i = 0; i < 100; ++i) {
-      if (farm_->Cli({"agents"}).output.find("small") != std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(Farm::WaitUntil([] { return farm_->Cli({"agents"}).output.find("small") != std::string::npos; }));
   }
   static void TearDownTestSuite() { delete farm_; }
 
