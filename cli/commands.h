@@ -36,6 +36,8 @@ struct ProgramsOptions {
 int Programs(const Globals& globals, const ProgramsOptions& options);
 
 void PrintResults(const std::vector<v1::Job>& jobs);
+// `gauntlet why JOB`: the state, since when, and each reason it waits.
+int Why(const Globals& globals, int64_t job_id);
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state);
 // Follows next_page_token until the last page, appending every job to *all.
 grpc::Status ListAllJobs(v1::ControlService::Stub& stub, v1::ListJobsRequest request, v1::ListJobsResponse* all);

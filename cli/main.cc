@@ -165,6 +165,9 @@ int main(int argc, char** argv) {
   auto* retry = app.add_subcommand("retry", "Run a failed, cancelled or skipped job again");
   retry->add_option("job", job_id, "Job id")->required();
 
+  auto* why = app.add_subcommand("why", "Say why a job is not running");
+  why->add_option("job", job_id, "Job id")->required();
+
   auto* agents = app.add_subcommand("agents", "List agents and their devices");
 
   std::string agent_name;
@@ -229,6 +232,7 @@ int main(int argc, char** argv) {
     std::cout << "job " << reply.id() << " is " << gauntlet::jobs::JobStateName(reply.state()) << " again\n";
     return 0;
   }
+  if (why->parsed()) return Why(globals, job_id);
   if (agents->parsed()) return Agents(globals);
   if (annotate->parsed()) {
     v1::Annotation request;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -25,6 +26,14 @@ std::string Duration(const v1::Job& job) {
   out.precision(1);
   out << std::fixed << (end - job.started_at_ms()) / 1000.0 << "s";
   return out.str();
+}
+
+// "42s ago", "7m ago", "3h ago".
+std::string FormatAgo(int64_t ms) {
+  const int64_t seconds = std::max<int64_t>(0, ms / 1000);
+  if (seconds < 120) return std::to_string(seconds) + "s ago";
+  if (seconds < 7200) return std::to_string(seconds / 60) + "m ago";
+  return std::to_string(seconds / 3600) + "h ago";
 }
 
 }  // namespace
@@ -64,5 +73,24 @@ int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t s
   return 0;
 }
 
+int Why(const Globals& globals, int64_t job_id) {
+  auto stub = Connect(globals);
+  v1::GetJobRequest request;
+  request.set_id(job_id);
+  v1::WhyResponse reply;
+  grpc::Status status = stub->Why(Context().get(), request, &reply);
+  if (!status.ok()) return Fail(globals, status);
+  if (globals.json) {
+    PrintJson(reply);
+    return 0;
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  std::cout << "job " << job_id << " is " << jobs::JobStateName(reply.state()) << " since "
+            << FormatAgo(now_ms - reply.since_ms()) << "\n";
+  if (reply.reasons().empty()) std::cout << "  it is not waiting\n";
+  for (const auto& reason : reply.reasons()) std::cout << "  - " << reason << "\n";
+  return 0;
+}
 
 }  // namespace gauntlet::cli

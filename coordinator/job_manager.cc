@@ -10,6 +10,7 @@
 #include "coordinator/expand/expand.h"
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
+#include "coordinator/sched/why.h"
 #include "coordinator/spec/parser.h"
 #include "coordinator/spec/check_suites.h"
 #include "lib/contract/stages.h"
@@ -532,6 +533,39 @@ StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequest& r
   v1::ListJobsResponse page;
   paging::Fill(std::move(jobs), size, page.mutable_jobs(), page.mutable_next_page_token());
   return page;
+}
+
+StatusOr<v1::WhyResponse> JobManager::Why(int64_t id) {
+  std::lock_guard lock(mu_);
+  GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(id));
+  if (!job) return Err(Status::NotFound("no job " + std::to_string(id) + "; 'gauntlet jobs' lists jobs"));
+  sched::WaitFacts facts;
+  facts.state = job->state();
+  facts.job = {job->id(), job->devices(), job->device_kind(), job->priority(), job->id(),
+               std::vector<std::string>(job->tags().begin(), job->tags().end())};
+  if (facts.state == v1::JOB_STATE_PENDING) {
+    GAUNTLET_ASSIGN_OR_RETURN(facts.unfinished_upstream, store_.UnfinishedUpstream(id));
+  }
+  if (facts.state == v1::JOB_STATE_READY) {
+    for (const auto& [name, mailbox] : mailboxes_) {
+      if (mailbox->drained) {
+        facts.unschedulable[name] = "drained";
+      } else if (!AliveLocked(name)) {
+        facts.unschedulable[name] = "offline";
+      }
+    }
+    facts.ready = cluster_.ReadyJobs();
+    facts.nodes = cluster_.Nodes();
+    // As of now, not of the last scheduling pass: a drain just made counts.
+    for (auto& node : facts.nodes) node.schedulable = !facts.unschedulable.contains(node.name);
+  }
+  v1::WhyResponse response;
+  response.set_job_id(id);
+  response.set_state(job->state());
+  for (auto& reason : sched::ExplainWait(facts)) response.add_reasons(std::move(reason));
+  GAUNTLET_ASSIGN_OR_RETURN(auto events, store_.Events(0, id, 1000));
+  response.set_since_ms(events.empty() ? job->created_at_ms() : events.back().at_ms());
+  return response;
 }
 
 StatusOr<v1::Job> JobManager::GetJob(int64_t id) {

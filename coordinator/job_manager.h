@@ -112,6 +112,7 @@ class JobManager {
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
   StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
   StatusOr<v1::Job> GetJob(int64_t id);
+  StatusOr<v1::WhyResponse> Why(int64_t id);
   StatusOr<int> Cancel(const v1::CancelRequest& request);
   StatusOr<v1::Job> Retry(int64_t job_id);
   StatusOr<std::vector<v1::Agent>> ListAgents();

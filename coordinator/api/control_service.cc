@@ -33,6 +33,10 @@ grpc::Status ControlServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJo
   return Answer(jobs_.ListJobs(*request), reply);
 }
 
+grpc::Status ControlServiceImpl::Why(grpc::ServerContext*, const v1::GetJobRequest* request, v1::WhyResponse* reply) {
+  return Answer(jobs_.Why(request->id()), reply);
+}
+
 grpc::Status ControlServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* reply) {
   return Answer(jobs_.GetJob(request->id()), reply);
 }

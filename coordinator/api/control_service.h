@@ -15,6 +15,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest*, v1::ListSweepsResponse*) override;
   grpc::Status ListJobs(grpc::ServerContext*, const v1::ListJobsRequest*, v1::ListJobsResponse*) override;
   grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest*, v1::Job*) override;
+  grpc::Status Why(grpc::ServerContext*, const v1::GetJobRequest*, v1::WhyResponse*) override;
   grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest*, v1::CancelResponse*) override;
   grpc::Status Retry(grpc::ServerContext*, const v1::RetryRequest*, v1::Job*) override;
   grpc::Status TailLogs(grpc::ServerContext*, const v1::TailLogsRequest*, grpc::ServerWriter<v1::LogChunk>*) override;

@@ -97,6 +97,14 @@ void HttpServer::ApiRoutes() {
     res.set_content(ToJson(*reply), "application/json");
   });
 
+  server_->Get(R"(/api/v1/jobs/([^/]+)/why)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto id = PathId(req, res, "job");
+    if (!id) return;
+    auto why = jobs_.Why(*id);
+    if (!why) return SendError(res, why.error());
+    res.set_content(ToJson(*why), "application/json");
+  });
+
   server_->Get(R"(/api/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = PathId(req, res, "job");
     if (!id) return;

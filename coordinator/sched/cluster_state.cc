@@ -7,12 +7,6 @@
 namespace gauntlet::sched {
 namespace {
 
-bool HasTags(const Node& node, const std::vector<std::string>& tags) {
-  return std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) {
-    return std::find(node.tags.begin(), node.tags.end(), tag) != node.tags.end();
-  });
-}
-
 bool Matches(const NodeDevice& device, const std::string& kind) { return kind.empty() || device.kind == kind; }
 
 // A job's shape: what decides where it can go.

@@ -10,6 +10,8 @@ bool Matches(const NodeDevice& device, const std::string& kind) {
   return kind.empty() || device.kind == kind;
 }
 
+}  // namespace
+
 int CountMatching(const Node& node, const std::string& kind, bool free_only) {
   int count = 0;
   for (const auto& device : node.devices) {
@@ -24,9 +26,8 @@ bool HasTags(const Node& node, const std::vector<std::string>& tags) {
   });
 }
 
-}  // namespace
-
-std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes) {
+std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes,
+                                std::map<std::string, int64_t>* reserved_by) {
   std::stable_sort(jobs.begin(), jobs.end(), [](const ReadyJob& a, const ReadyJob& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     return a.order < b.order;
@@ -65,7 +66,10 @@ std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> no
       int free = CountMatching(nodes[n], job.device_kind, /*free_only=*/true);
       if (free > nearest_free) nearest = n, nearest_free = free;
     }
-    if (nearest) reserved[*nearest] = true;
+    if (nearest) {
+      reserved[*nearest] = true;
+      if (reserved_by) (*reserved_by)[nodes[*nearest].name] = job.id;
+    }
   }
   return placements;
 }

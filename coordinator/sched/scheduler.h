@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,14 @@ struct Placement {
   std::vector<int> device_indices;  // Ascending.
 };
 
-std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes);
+// Devices of `kind` (empty: any) on the node, free ones only if asked.
+int CountMatching(const Node& node, const std::string& kind, bool free_only);
+// Whether the node carries every one of `tags`.
+bool HasTags(const Node& node, const std::vector<std::string>& tags);
+
+// `reserved_by`, when given, receives each reserved node and the job it is
+// held for (for `gauntlet why`).
+std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> nodes,
+                                std::map<std::string, int64_t>* reserved_by = nullptr);
 
 }  // namespace gauntlet::sched

@@ -360,6 +360,19 @@ StatusOr<std::vector<v1::JobState>> Store::UpstreamStates(int64_t job_id) {
   return out;
 }
 
+StatusOr<std::vector<sched::UpstreamJob>> Store::UnfinishedUpstream(int64_t job_id) {
+  Statement select = db_->Prepare(
+      "SELECT u.id, u.name, u.state FROM job_deps d JOIN jobs u ON u.id = d.depends_on WHERE d.job_id = ? ORDER BY u.id");
+  select.Bind(1, job_id);
+  std::vector<sched::UpstreamJob> out;
+  while (select.Step()) {
+    auto state = static_cast<v1::JobState>(select.Int(2));
+    if (!jobs::IsTerminal(state)) out.push_back({select.Int(0), select.Text(1), state});
+  }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
 StatusOr<std::optional<v1::JobState>> Store::JobStateOf(int64_t job_id) {
   Statement select = db_->Prepare("SELECT state FROM jobs WHERE id = ?");
   select.Bind(1, job_id);

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "coordinator/expand/expand.h"
 #include "coordinator/sched/initial_states.h"
+#include "coordinator/sched/why.h"
 #include "coordinator/sched/scheduler.h"
 #include "lib/jobs/job_state.h"
 #include "coordinator/store/db.h"
@@ -104,6 +105,8 @@ class Store {
   // Jobs that depend directly on `job_id`, with their states.
   StatusOr<std::vector<std::pair<int64_t, v1::JobState>>> Dependents(int64_t job_id);
   StatusOr<std::vector<v1::JobState>> UpstreamStates(int64_t job_id);
+  // The jobs `job_id` depends on that have not finished, by id.
+  StatusOr<std::vector<sched::UpstreamJob>> UnfinishedUpstream(int64_t job_id);
   StatusOr<std::optional<v1::JobState>> JobStateOf(int64_t job_id);
 
   Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms);

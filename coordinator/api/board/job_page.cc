@@ -26,6 +26,11 @@ std::string RenderJob(const JobView& view) {
     body += "<p class=issues>Issue: <a class=issue href=\"" + Escape(a.url()) + "\" rel=noreferrer>" +
             Escape(a.title().empty() ? a.url() : a.title()) + "</a></p>";
   }
+  if (!view.why.empty()) {
+    body += "<h2>Why it waits</h2><ul id=why>";
+    for (const auto& reason : view.why) body += "<li>" + Escape(reason) + "</li>";
+    body += "</ul>";
+  }
   body += "<h2>Attempts</h2><table class=list id=attempts><thead><tr><th>#</th><th>state</th><th>node</th>"
           "<th>devices</th><th>started</th><th>duration</th><th>exit</th><th>reason</th></tr></thead><tbody>";
   for (const auto& attempt : job.attempts()) {

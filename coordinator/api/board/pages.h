@@ -31,6 +31,7 @@ struct JobView {
   v1::Job job;
   std::vector<v1::Event> events;
   std::vector<v1::Annotation> annotations;
+  std::vector<std::string> why;  // Why it waits (gauntlet why); empty unless pending or ready.
   std::string log;          // The latest attempt's log so far.
   int64_t log_attempt = 0;
   int64_t now_ms = 0;

@@ -185,6 +185,9 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     view.job = *job;
     if (!Take(jobs.Events(0, *id, 200), &view.events, res)) return;
     if (!Take(jobs.Annotations("job", std::to_string(*id)), &view.annotations, res)) return;
+    v1::WhyResponse why;
+    if (!Take(jobs.Why(*id), &why, res)) return;
+    view.why.assign(why.reasons().begin(), why.reasons().end());
     if (!Take(jobs.LogAttempt(*id, 0), &view.log_attempt, res)) return;
     if (view.log_attempt && !Take(jobs.ReadLog(view.log_attempt, 0, 1 << 20), &view.log, res)) return;
     view.now_ms = NowMs();
