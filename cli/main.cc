@@ -219,6 +219,12 @@ int main(int argc, char** argv) {
     v1::CancelResponse reply;
     grpc::Status rpc = stub->Cancel(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
+    // Not an error: the job or sweep exists, it had simply finished already.
+    if (reply.cancelled() == 0) {
+      std::cout << (cancel_sweep ? "sweep " : "job ") << cancel_id
+                << (cancel_sweep ? " has no unfinished jobs" : " had already finished") << "; nothing to cancel\n";
+      return 0;
+    }
     std::cout << "cancelled " << reply.cancelled() << " jobs\n";
     return 0;
   }

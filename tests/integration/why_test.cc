@@ -59,7 +59,14 @@ jobs:
   CliResult missing = farm.Cli({"why", "9999"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.output.find("no job 9999"), std::string::npos) << missing.output;
-  farm.Cli({"cancel", "--sweep", std::to_string(sweep)});
+  CliResult cancelled = farm.Cli({"cancel", "--sweep", std::to_string(sweep)});
+  EXPECT_EQ(cancelled.output, "cancelled 3 jobs\n");
+  CliResult again = farm.Cli({"cancel", std::to_string(id["hold"])});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.output, "job " + std::to_string(id["hold"]) + " had already finished; nothing to cancel\n");
+  CliResult sweep_again = farm.Cli({"cancel", "--sweep", std::to_string(sweep)});
+  EXPECT_EQ(sweep_again.output, "sweep " + std::to_string(sweep) + " has no unfinished jobs; nothing to cancel\n");
+  EXPECT_EQ(farm.Cli({"cancel", "9999"}).exit_code, 1) << "nothing matched";
 }
 
 }  // namespace
