@@ -1,17 +1,24 @@
 """A whole decode step of the GPU model against its bandwidth bound.
 
-The 8-layer hidden-2048 random model (32/8 heads, MLP 5504, vocab 32000,
-bf16). For each batch and context: the worker's `benchmark` stage prefills
-`batch` random prompts that fill the context less the decode steps, then
-times 32 decode steps (its ITL: wall time per step, tokens back on the host),
-once launching each step's kernels one by one (GAUNTLET_GPU_GRAPHS=0) and
-once replaying them as a CUDA graph (the default).
+A random model made by `make-model`: `--model large` (default) is 8 layers,
+hidden 2048, 32/8 heads, MLP 5504, vocab 32000; `--model 8b` has
+granite-3.3-8b's shapes (40 layers, hidden 4096, 32/8 heads, MLP 12800,
+vocab 49155, 16.7 GB in bf16). For each batch and context the worker's
+`benchmark` stage prefills `batch` random prompts that fill the context less
+the decode steps, then times 32 decode steps (its ITL: wall time per step,
+tokens back on the host). Each case runs once per mode, side by side:
+  eager   each step's kernels launched one by one (GAUNTLET_GPU_GRAPHS=0)
+  graph   the step replayed as a CUDA graph (the default)
+  mma     the graph, with the decode GEMV off (GAUNTLET_GPU_GEMV=0): the
+          plan before the GEMV existed
 The bound is the bytes a step must read — every weight once, plus the KV
 cache at the mean decode position — over the copy bandwidth measured in the
-same run.
+same run. TTFT (the graph mode's) is set beside 2·params·tokens over the
+peak dense bf16 rate given by --peak-tflops (989 on an H100/H200 SXM).
 
-    python3 bench/gpu/decode_step_bench.py path/to/gauntlet-worker [BATCHxCONTEXT ...]
+    python3 bench/gpu/decode_step_bench.py path/to/gauntlet-worker [--model 8b] [--modes graph,mma] [BATCHxCONTEXT ...]
 """
+import argparse
 import json
 import os
 import random
@@ -23,29 +30,46 @@ import torch
 
 from timing import copy_bandwidth
 
-LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER = 8, 2048, 32, 8, 32000, 5504
-HEAD_DIM = HIDDEN // HEADS
+# layers, hidden, heads, kv heads, vocab, intermediate; the cases (batch × context) run by default.
+MODELS = {
+    "large": ((8, 2048, 32, 8, 32000, 5504), [(1, 1024), (8, 1024), (8, 4096), (8, 8192), (32, 8192), (8, 32768)]),
+    "8b": ((40, 4096, 32, 8, 49155, 12800),
+           [(b, c) for b in (1, 8, 32) for c in (1024, 4096, 8192)]),
+}
+MODE_ENV = {"eager": {"GAUNTLET_GPU_GRAPHS": "0"}, "graph": {}, "mma": {"GAUNTLET_GPU_GEMV": "0"}}
 STEPS = 32
-CASES = [(1, 1024), (8, 1024), (8, 4096), (8, 8192), (32, 8192), (8, 32768)]
 
 
 def main():
-    worker = sys.argv[1]
-    cases = [tuple(map(int, c.split("x"))) for c in sys.argv[2:]] or CASES
+    parser = argparse.ArgumentParser()
+    parser.add_argument("worker")
+    parser.add_argument("cases", nargs="*")
+    parser.add_argument("--model", choices=MODELS, default="large")
+    parser.add_argument("--modes", default="eager,graph,mma")
+    parser.add_argument("--peak-tflops", type=float, default=989.0)
+    parser.add_argument("--model-dir", help="reuse (or keep) the made model here")
+    args = parser.parse_intermixed_args()
+    (LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER), default_cases = MODELS[args.model]
+    HEAD_DIM = HIDDEN // HEADS
+    modes = args.modes.split(",")
+    worker = args.worker
+    cases = [tuple(map(int, c.split("x"))) for c in args.cases] or default_cases
     copy_bw = copy_bandwidth()
     root = tempfile.mkdtemp(prefix="gauntlet-decode-")
-    model = os.path.join(root, "model")
-    subprocess.run([worker, "make-model", "--out", model, "--seed", "3", "--layers", str(LAYERS), "--hidden",
-                    str(HIDDEN), "--heads", str(HEADS), "--kv-heads", str(KV_HEADS), "--vocab", str(VOCAB),
-                    "--intermediate", str(INTER), "--dtype", "bf16", "--max-positions", "32768"],
-                   check=True, capture_output=True)
+    model = args.model_dir or os.path.join(root, "model")
+    if not os.path.exists(os.path.join(model, "config.json")):
+        subprocess.run([worker, "make-model", "--out", model, "--seed", "3", "--layers", str(LAYERS), "--hidden",
+                        str(HIDDEN), "--heads", str(HEADS), "--kv-heads", str(KV_HEADS), "--vocab", str(VOCAB),
+                        "--intermediate", str(INTER), "--dtype", "bf16", "--max-positions", "32768"],
+                       check=True, capture_output=True)
     q, kv = HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM
-    weight_bytes = 2 * (LAYERS * (HIDDEN * (q + 2 * kv) + q * HIDDEN + 3 * HIDDEN * INTER) + VOCAB * HIDDEN)
+    params = LAYERS * (HIDDEN * (q + 2 * kv) + q * HIDDEN + 3 * HIDDEN * INTER) + VOCAB * HIDDEN
+    weight_bytes = 2 * params
     kv_bytes_per_token = LAYERS * 2 * kv * 2
     print(f"device: {torch.cuda.get_device_name(0)}; copy bandwidth {copy_bw / 1e12:.2f} TB/s; "
           f"weights read per step {weight_bytes / 1e9:.2f} GB")
-    print(f"{'batch':>5} {'ctx':>6} {'KV GB':>6} {'bound ms':>8} {'eager ms':>8} {'graph ms':>8} {'graph/bound':>11} "
-          f"{'TTFT ms':>8}")
+    print(f"{'batch':>5} {'ctx':>6} {'KV GB':>6} {'bound ms':>8} " + " ".join(f"{m + ' ms':>8}" for m in modes) +
+          " " + " ".join(f"{m + '/bound':>11}" for m in modes) + f" {'TTFT ms':>8} {'TTFT/bound':>10}")
     rng = random.Random(1)
     for batch, context in cases:
         case = os.path.join(root, f"{batch}x{context}")
@@ -57,19 +81,23 @@ def main():
                "params": {"stage": "benchmark", "model": model, "dtype": "bf16", "attention": "paged",
                           "context": context, "batch": batch, "prompt_len": prompt_len, "max_new_tokens": STEPS}}
         json.dump(job, open(os.path.join(case, "job.json"), "w"))
-        itl = {}
-        for mode in ("0", "1"):
+        itl, ttft = {}, {}
+        for mode in modes:
             proc = subprocess.run([worker, "--job", os.path.join(case, "job.json"), "--out", case], capture_output=True,
-                                  text=True, env={**os.environ, "GAUNTLET_GPU_GRAPHS": mode})
+                                  text=True, env={**os.environ, **MODE_ENV[mode]})
             result = json.load(open(os.path.join(case, "result.json")))
             if result["verdict"] != "pass":
                 print(f"{batch}x{context}: {result['reason']}\n{proc.stderr[-2000:]}")
                 return 1
-            itl[mode] = result["metrics"]["itl_ms"]
+            itl[mode], ttft[mode] = result["metrics"]["itl_ms"], result["metrics"]["ttft_ms"]
         kv_read = batch * (prompt_len + STEPS / 2) * kv_bytes_per_token
         bound_ms = (weight_bytes + kv_read) / copy_bw * 1e3
-        print(f"{batch:>5} {context:>6} {kv_read / 1e9:>6.2f} {bound_ms:>8.3f} {itl['0']:>8.3f} {itl['1']:>8.3f} "
-              f"{itl['1'] / bound_ms:>11.2f} {result['metrics']['ttft_ms']:>8.1f}")
+        ttft_bound_ms = 2 * params * batch * prompt_len / (args.peak_tflops * 1e12) * 1e3
+        shown = "graph" if "graph" in modes else modes[0]
+        print(f"{batch:>5} {context:>6} {kv_read / 1e9:>6.2f} {bound_ms:>8.3f} " +
+              " ".join(f"{itl[m]:>8.3f}" for m in modes) + " " +
+              " ".join(f"{itl[m] / bound_ms:>11.2f}" for m in modes) +
+              f" {ttft[shown]:>8.1f} {ttft[shown] / ttft_bound_ms:>10.2f}", flush=True)
     return 0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the GPU kernels with nvcc and runs their benchmarks against PyTorch.
-# Meant for the GPU machine (the device tool): bash bench/gpu/run.sh [attention] [gemm]
+# Meant for the GPU machine (the device tool): bash bench/gpu/run.sh [attention] [gemm] [gemv]
 # The whole-model decode step: python3 bench/gpu/decode_step_bench.py build/bin/gauntlet-worker
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,7 +8,7 @@ out="${OUT:-/tmp}"
 which="${*:-attention gemm}"
 nvcc -O3 -std=c++20 -gencode=arch=compute_90a,code=sm_90a -DGAUNTLET_GPU_CUDA -DGAUNTLET_GEMM_WGMMA -I. -shared \
   -Xcompiler -fPIC -Xptxas -v -o "$out/libgauntlet_gpu.so" worker/kernels/gpu/paged_decode_attention.cu \
-  worker/kernels/gpu/gemm.cu worker/kernels/gpu/gemm_sm90.cu worker/kernels/gpu/gemm_plan.cc \
+  worker/kernels/gpu/gemm.cu worker/kernels/gpu/gemm_sm90.cu worker/kernels/gpu/gemv.cu worker/kernels/gpu/gemm_plan.cc \
   2> "$out/ptxas.txt"
 if [[ " $which " == *" attention "* ]]; then
   echo "== decode attention"
@@ -17,4 +17,8 @@ fi
 if [[ " $which " == *" gemm "* ]]; then
   echo "== GEMM"
   python3 bench/gpu/gemm_bench.py "$out/libgauntlet_gpu.so" | tee "$out/gemm.txt"
+fi
+if [[ " $which " == *" gemv "* ]]; then
+  echo "== decode GEMV on granite-3.3-8b's shapes"
+  python3 bench/gpu/gemm_bench.py "$out/libgauntlet_gpu.so" decode | tee "$out/gemv.txt"
 fi

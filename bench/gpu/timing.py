@@ -28,6 +28,33 @@ def timed(fn, repeats=30):
     return statistics.median(times)
 
 
+def timed_sequence(fns, repeats=7):
+    """Median microseconds per call of `fns` run back to back, captured once as
+    a CUDA graph: how a decode step meets its projections, one after another
+    on different weights (give enough of them to outgrow L2), with no flush
+    and no launch gaps between them."""
+    torch.cuda.synchronize()
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for fn in fns[:2]:
+            fn()  # Warm-up outside the capture (cuBLAS picks its kernels here).
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for fn in fns:
+            fn()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end) * 1e3 / len(fns))
+    return statistics.median(times)
+
+
 def copy_bandwidth():
     """Bytes per second of a 4 GiB device-to-device copy, read + write."""
     src = torch.empty(4 << 30, dtype=torch.uint8, device="cuda")

@@ -102,6 +102,7 @@ const char* KernelName(gpu::GemmKernel kernel) {
     case gpu::GemmKernel::kMmaLarge: return "mma 128x128";
     case gpu::GemmKernel::kWgmmaWide: return "wgmma 128x256";
     case gpu::GemmKernel::kWgmmaNarrow: return "wgmma 128x128";
+    case gpu::GemmKernel::kGemv: return "gemv";
     case gpu::GemmKernel::kSimt: return "simt";
   }
   return "?";
@@ -391,18 +392,24 @@ int main(int argc, char** argv) {
   }
   if (size == 1) {
     // Every kernel the device can run: on Hopper the prefill shapes go to
-    // wgmma, so they are checked once more on mma.sync.
+    // wgmma, so they are checked once more on mma.sync; decode shapes go to
+    // mma.sync or the GEMV by size, so they are checked once more on each.
     const gpu::GemmTarget device = DeviceGemmTarget();
     std::vector<gpu::GemmTarget> targets = {device};
     if (device.wgmma) targets.push_back({device.multiprocessors, true, false});
+    if (device.gemv) targets.push_back({device.multiprocessors, false, false, true});
     for (const gpu::GemmTarget& target : targets) {
       for (Elem elem : {Elem::kBF16, Elem::kF16}) {
         // Ragged m, n and k edges; a k split (128 × 512 × 4096); more row
         // tiles than one raster band (2048 rows), and fewer (1100).
         for (auto [m, n, k] : {std::tuple{1, 512, 256}, {8, 3072, 2048}, {37, 1000, 264}, {64, 2048, 2048},
                                {200, 768, 512}, {300, 4096, 1024}, {5, 6, 7}, {65, 520, 5504}, {128, 512, 4096},
-                               {1100, 768, 200}, {2048, 2560, 1024}}) {
-          CheckGemm(m, n, k, elem, target);
+                               {1100, 768, 200}, {2048, 2560, 1024},
+                               // The GEMV's edges: two batch tiles, an odd vocabulary, k not a
+                               // multiple of its 32-element step, a slice capped by shared memory.
+                               {16, 512, 2048}, {9, 1000, 520}, {3, 1001, 4096}, {2, 640, 264},
+                               {16, 256, 12800}, {1, 4099, 2048}}) {
+          if (target.mma_sync || m <= 16) CheckGemm(m, n, k, elem, target);  // The GEMV-only pass: its shapes.
         }
       }
     }

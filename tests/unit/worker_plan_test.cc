@@ -18,9 +18,10 @@ using gpu::PlanGemm;
 constexpr gpu::GemmTarget kAmpere{108, true, false};
 constexpr gpu::GemmTarget kHopper{132, true, true};
 constexpr gpu::GemmTarget kPortable{132, false, false};
+constexpr gpu::GemmTarget kHopperGemv{132, true, true, true};
 
 TEST(GemmPlanTest, SlicesCoverEveryTileOfKExactlyOnce) {
-  for (const gpu::GemmTarget& target : {kAmpere, kHopper}) {
+  for (const gpu::GemmTarget& target : {kAmpere, kHopper, kHopperGemv}) {
     for (int m : {1, 8, 16, 17, 64, 65, 128, 512, 8192}) {
       for (int k : {8, 64, 256, 2048, 5504, 8200}) {
         const GemmPlan plan = PlanGemm(m, 3072, k, target);
@@ -64,6 +65,44 @@ TEST(GemmPlanTest, HopperTakesWgmmaForPrefillsOnly) {
   EXPECT_LE(tiles * small.splits, kHopper.multiprocessors) << "never a second, mostly empty round";
   EXPECT_EQ(small.blocks, tiles * small.splits);
   EXPECT_EQ(large.blocks, kHopper.multiprocessors) << "persistent: one block per SM";
+}
+
+TEST(GemmPlanTest, DecodeStepsTakeTheGemvWhereMmaTilesOverflowOneWave) {
+  // granite-3.3-8b's projections. qkv, o and down: the 16 × 64 tiles' blocks
+  // (576, 512, 576) all fit on 132 SMs at 5 each; gate_up's 800 do not, and
+  // no mma.sync tile takes the odd vocabulary (49155).
+  for (auto [n, k] : {std::pair{6144, 4096}, {4096, 4096}, {4096, 12800}}) {
+    for (int m : {1, 8, 16}) EXPECT_EQ(PlanGemm(m, n, k, kHopperGemv).kernel, GemmKernel::kMmaSmall) << n << "x" << k;
+  }
+  for (auto [n, k] : {std::pair{25600, 4096}, {49155, 4096}}) {
+    for (int m : {1, 4, 8, 9, 16}) {
+      const GemmPlan plan = PlanGemm(m, n, k, kHopperGemv);
+      ASSERT_EQ(plan.kernel, GemmKernel::kGemv) << m << "x" << n << "x" << k;
+      const int k_tiles = (k + gpu::kGemmTileK - 1) / gpu::kGemmTileK;
+      EXPECT_LT((plan.splits - 1) * plan.k_tiles_per_split, k_tiles);
+      EXPECT_GE(plan.splits * plan.k_tiles_per_split, k_tiles);
+      // Staged x (two batch tiles: 8 chunks of 16 bytes per k tile, up to 8 chunks of padding) fits.
+      if (m > 8) {
+        EXPECT_LE(m * (plan.k_tiles_per_split * 8 + 8) * 16, gpu::kGemvSharedBytes) << m << "x" << k;
+      }
+      const int row_blocks = (n + gpu::GemvRowsPerBlock(m) - 1) / gpu::GemvRowsPerBlock(m);
+      EXPECT_EQ(plan.blocks, row_blocks * plan.splits);
+      // Enough blocks to keep every SM's loads in flight, unless k is too short to split.
+      EXPECT_TRUE(plan.blocks >= 2 * kHopperGemv.multiprocessors || plan.k_tiles_per_split <= 4)
+          << m << "x" << n << "x" << k << ": " << plan.blocks << " blocks";
+    }
+  }
+  EXPECT_EQ(PlanGemm(17, 25600, 4096, kHopperGemv).kernel, GemmKernel::kMmaMedium);
+  // A part with less shared memory holds fewer blocks: the GEMV takes over sooner.
+  gpu::GemmTarget small_shared = kHopperGemv;
+  small_shared.shared_bytes_per_sm = 100 * 1024;
+  EXPECT_EQ(PlanGemm(1, 6144, 4096, small_shared).kernel, GemmKernel::kGemv);
+  // Without mma.sync's tiles at all, every decode shape the GEMV takes goes to it.
+  EXPECT_EQ(PlanGemm(8, 4096, 4096, {132, false, false, true}).kernel, GemmKernel::kGemv);
+  EXPECT_EQ(PlanGemm(8, 4096, 4100, kHopperGemv).kernel, GemmKernel::kSimt) << "k not a multiple of 8";
+  // Without the GEMV (GAUNTLET_GPU_GEMV=0) decode steps plan as before.
+  EXPECT_EQ(PlanGemm(8, 4096, 4096, kHopper).kernel, GemmKernel::kMmaSmall);
+  EXPECT_EQ(PlanGemm(1, 49155, 4096, kHopper).kernel, GemmKernel::kSimt) << "odd n: no mma.sync tile takes it";
 }
 
 TEST(GemmPlanTest, ShapesTheTensorCoresCannotTakeFallBack) {

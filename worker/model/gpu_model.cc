@@ -32,6 +32,7 @@ using gpu::Elem;
 // the model dtype, and fp8 values are exact in bf16).
 std::vector<uint16_t> ToElem(const std::vector<float>& values, Elem elem) {
   std::vector<uint16_t> bits(values.size());
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < values.size(); ++i) {
     bits[i] = elem == Elem::kBF16 ? F32ToBF16(values[i]) : F32ToF16(values[i]);
   }
@@ -100,6 +101,7 @@ class GpuLlama final : public Model {
     GAUNTLET_GPU_RETURN(gpuSetDevice(ordinal));
     GAUNTLET_GPU_RETURN(gpuStreamCreate(&stream_));
     GAUNTLET_GPU_RETURN(gpu::QueryGemmTarget(ordinal, &gemm_target_));
+    if (DisabledByEnvironment("GAUNTLET_GPU_GEMV")) gemm_target_.gemv = false;
     GAUNTLET_RETURN_IF_ERROR(UploadElem(embed_, weights.embed, elem_, "the embedding"));
     GAUNTLET_RETURN_IF_ERROR(UploadElem(lm_head_, weights.lm_head, elem_, "the LM head"));
     GAUNTLET_RETURN_IF_ERROR(UploadFloats(final_norm_, weights.final_norm, "the final norm"));
@@ -124,9 +126,10 @@ class GpuLlama final : public Model {
       GAUNTLET_RETURN_IF_ERROR(k_scales_.Reserve(scale_bytes, "the K scales"));
       GAUNTLET_RETURN_IF_ERROR(v_scales_.Reserve(scale_bytes, "the V scales"));
     }
-    spdlog::info("gpu model: device {}, {} SMs ({}), {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
+    spdlog::info("gpu model: device {}, {} SMs ({}{}), {} layers, {} {} weights, KV cache {} blocks × {} tokens ({} MiB, {})",
                  ordinal, gemm_target_.multiprocessors,
                  gemm_target_.wgmma ? "wgmma GEMM" : gemm_target_.mma_sync ? "mma.sync GEMM" : "portable GEMM",
+                 gemm_target_.gemv ? ", decode GEMV" : "",
                  layers_.size(), elem_ == Elem::kBF16 ? "bf16" : "fp16",
                  tp_size_ > 1 ? "sharded" : "whole", max_blocks_, block_size_, 2 * cache_bytes >> 20,
                  fp8_cache_ ? "fp8 e4m3" : "model dtype");
@@ -366,6 +369,7 @@ class GpuLlama final : public Model {
       partial_floats = std::max(partial_floats, static_cast<size_t>(plan.splits) * rows_in * n);
     }
     GAUNTLET_RETURN_IF_ERROR(partial_.Reserve(partial_floats * sizeof(float), "GEMM partial sums"));
+
     GAUNTLET_RETURN_IF_ERROR(
         logits_.Reserve(static_cast<size_t>(rows) * config_.vocab * sizeof(float), "logits"));
     if (UsesDecodeKernel(decode)) {

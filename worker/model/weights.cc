@@ -54,7 +54,9 @@ Status Take(StatusOr<Tensor> tensor, DType dtype, std::vector<float>* out) {
   if (!tensor) return tensor.error();
   *out = std::move(tensor->data);
   if (dtype != DType::kF32) {
-    for (float& value : *out) value = RoundTrip(value, dtype);
+    std::vector<float>& values = *out;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < values.size(); ++i) values[i] = RoundTrip(values[i], dtype);
   }
   return Status::Ok();
 }
@@ -118,11 +120,25 @@ Status WriteRandomModel(const std::string& dir, const ModelConfig& config, uint6
   fs::create_directories(dir, ec);
   if (ec) return Status::Unavailable("cannot create " + dir + ": " + ec.message());
   std::mt19937_64 random(seed);
-  // Scaled like a trained model's init so activations stay in range over layers.
+  // Scaled like a trained model's init so activations stay in range over
+  // layers. Each matrix draws in chunks of its own seeding, so an 8B-shaped
+  // model fills on every core and is the same for any number of them.
   auto matrix = [&](int64_t rows, int64_t cols) {
-    std::normal_distribution<float> normal(0.0f, 1.0f / std::sqrt(static_cast<float>(cols)));
+    constexpr int64_t kChunk = 1 << 16;
+    const uint64_t matrix_seed = random();
+    const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
     Tensor tensor{{rows, cols}, std::vector<float>(static_cast<size_t>(rows * cols))};
-    for (float& value : tensor.data) value = normal(random);
+    const int64_t size = rows * cols, chunks = (size + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      std::seed_seq seeds{static_cast<uint32_t>(matrix_seed), static_cast<uint32_t>(matrix_seed >> 32),
+                          static_cast<uint32_t>(c), static_cast<uint32_t>(c >> 32)};
+      std::mt19937_64 chunk_random(seeds);
+      std::normal_distribution<float> normal(0.0f, scale);
+      for (int64_t i = c * kChunk; i < std::min(size, (c + 1) * kChunk); ++i) {
+        tensor.data[static_cast<size_t>(i)] = normal(chunk_random);
+      }
+    }
     return tensor;
   };
   auto norm = [&](int64_t size) {
@@ -134,7 +150,10 @@ Status WriteRandomModel(const std::string& dir, const ModelConfig& config, uint6
   const int64_t head_dim = config.head_dim();
   std::map<std::string, Tensor> tensors;
   tensors["model.embed_tokens.weight"] = matrix(config.vocab, config.hidden);
-  for (auto& value : tensors["model.embed_tokens.weight"].data) value *= std::sqrt(static_cast<float>(config.hidden));
+  std::vector<float>& embed = tensors["model.embed_tokens.weight"].data;
+  const float embed_scale = std::sqrt(static_cast<float>(config.hidden));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < embed.size(); ++i) embed[i] *= embed_scale;
   for (int l = 0; l < config.layers; ++l) {
     tensors[LayerName(l, "input_layernorm.weight")] = norm(config.hidden);
     tensors[LayerName(l, "post_attention_layernorm.weight")] = norm(config.hidden);

@@ -10,6 +10,7 @@
 #include "worker/kernels/gpu/mma_sm80.h"
 #if defined(GAUNTLET_GPU_CUDA)
 #include "worker/kernels/gpu/gemm_sm90.h"
+#include "worker/kernels/gpu/gemv.h"
 #endif
 
 #include <algorithm>
@@ -165,6 +166,7 @@ gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t s
     case GemmKernel::kMmaLarge: return LaunchTensorCore<T, GemmKernel::kMmaLarge, 2, 4, 3>(args, plan, stream);
     case GemmKernel::kWgmmaWide:
     case GemmKernel::kWgmmaNarrow: return LaunchWgmmaGemm(args, plan, stream);
+    case GemmKernel::kGemv: return LaunchGemv(args, plan, stream);
     case GemmKernel::kSimt: break;
   }
   SimtGemm<T><<<dim3((args.n + 15) / 16, (args.m + 15) / 16), dim3(16, 16), 0, stream>>>(
@@ -188,12 +190,14 @@ gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan&, gpuStream_t stream
 gpuError_t QueryGemmTarget(int device, GemmTarget* target) {
   int major = 0, minor = 0;
   for (auto [value, attribute] : {std::pair{&target->multiprocessors, gpuDevAttrMultiProcessorCount},
+                                  {&target->shared_bytes_per_sm, gpuDevAttrMaxSharedMemoryPerMultiprocessor},
                                   {&major, gpuDevAttrComputeCapabilityMajor},
                                   {&minor, gpuDevAttrComputeCapabilityMinor}}) {
     if (const gpuError_t error = gpuDeviceGetAttribute(value, attribute, device); error != gpuSuccess) return error;
   }
 #if defined(GAUNTLET_GPU_CUDA)
   target->mma_sync = major >= 8;
+  target->gemv = target->mma_sync;
   target->wgmma = WgmmaGemmAvailable(major, minor);
 #endif
   return gpuSuccess;
@@ -210,18 +214,33 @@ gpuError_t LaunchGemm(const GemmArgs& args, const GemmPlan& plan, gpuStream_t st
 // C entry points so benchmarks can call the GEMM on tensors they own; the
 // plan is the one the model would use on the current device.
 namespace {
-gauntlet::worker::gpu::GemmPlan BenchPlan(int m, int n, int k) {
+const gauntlet::worker::gpu::GemmTarget& DeviceTarget() {
   using namespace gauntlet::worker::gpu;
-  int device = 0;
-  (void)gpuGetDevice(&device);
-  static const GemmTarget target = [device] {
+  static const GemmTarget target = [] {
+    int device = 0;
+    (void)gpuGetDevice(&device);
     GemmTarget queried;
     (void)QueryGemmTarget(device, &queried);
     return queried;
   }();
-  return PlanGemm(m, n, k, target);
+  return target;
 }
+gauntlet::worker::gpu::GemmTarget& BenchTarget() {
+  static gauntlet::worker::gpu::GemmTarget target = DeviceTarget();
+  return target;
+}
+gauntlet::worker::gpu::GemmPlan BenchPlan(int m, int n, int k) { return PlanGemm(m, n, k, BenchTarget()); }
 }  // namespace
+
+// Which kernels the plan may take, to compare them on one shape: 0 the
+// device's (the model's plan), 1 no GEMV (mma.sync's tiles, as before the
+// GEMV existed), 2 the GEMV wherever it applies.
+extern "C" void gauntlet_gemm_mode(int mode) {
+  auto& target = BenchTarget();
+  target = DeviceTarget();
+  if (mode == 1) target.gemv = false;
+  if (mode == 2) target.mma_sync = target.wgmma = false;
+}
 
 extern "C" int gauntlet_gemm(const void* x, const void* w, float* out, int m, int n, int k, int bf16, void* stream) {
   using namespace gauntlet::worker::gpu;
