@@ -11,8 +11,9 @@
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
 #include "coordinator/sched/why.h"
-#include "coordinator/spec/parser.h"
 #include "coordinator/spec/check_suites.h"
+#include "coordinator/spec/parser.h"
+#include "coordinator/spec/warnings.h"
 #include "lib/contract/stages.h"
 #include "lib/names/names.h"
 #include "lib/rpc/paging.h"
@@ -423,6 +424,7 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   GAUNTLET_RETURN_IF_ERROR(spec::CheckSuites(*spec, suites));
   GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStatesLocked(*plan, force));
   v1::SubmitSweepResponse response;
+  for (auto& warning : spec::SpecWarnings(*spec)) response.add_warnings(std::move(warning));
   if (request.dry_run()) {
     const int page = paging::PageSize(request.page_size(), paging::kDefaultJobPage, paging::kMaxJobPage);
     GAUNTLET_RETURN_IF_ERROR(DescribePlanLocked(*plan, initial, static_cast<size_t>(first_planned), page, &response));

@@ -210,6 +210,8 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                                         {"run", run_params}};
                 // Only when set, so sweeps without it keep their content keys.
                 if (test.mean_diff_threshold > 0) validate_params["mean_diff_threshold"] = test.mean_diff_threshold;
+                if (test.kl_threshold > 0) validate_params["kl_threshold"] = test.kl_threshold;
+                if (test.top1_threshold > 0) validate_params["top1_threshold"] = test.top1_threshold;
                 builder.Add("validate", labels, validate_params, 1, "", "cpu", json::object(),
                                               {run, reference_of.at({p, d})});
                 json bench_params = run_params;

@@ -243,8 +243,8 @@ Status ParseDatasets(const ErrorContext& ctx, const YAML::Node& node, SweepSpec*
 Status ParseTest(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec) {
   if (!node.IsMap()) return ctx.At(node, "test", Quote(node) + " must be a mapping with type");
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, "test",
-                                     {"type", "cross_entropy_threshold", "mean_diff_threshold", "failure_rate_threshold",
-                                      "max_new_tokens", "top_k"}));
+                                     {"type", "cross_entropy_threshold", "kl_threshold", "mean_diff_threshold",
+                                      "top1_threshold", "failure_rate_threshold", "max_new_tokens", "top_k"}));
   TestSpec& test = spec->test;
   if (node["type"]) {
     auto type = ParseChoices(ctx, node["type"], "test.type", {"tokens", "metrics"});
@@ -256,10 +256,20 @@ Status ParseTest(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spe
     if (!value) return value.error();
     test.cross_entropy_threshold = *value;
   }
+  if (node["kl_threshold"]) {
+    auto value = ParseNumber(ctx, node["kl_threshold"], "test.kl_threshold", 0, 1000);
+    if (!value) return value.error();
+    test.kl_threshold = *value;
+  }
   if (node["mean_diff_threshold"]) {
     auto value = ParseNumber(ctx, node["mean_diff_threshold"], "test.mean_diff_threshold", 0, 1);
     if (!value) return value.error();
     test.mean_diff_threshold = *value;
+  }
+  if (node["top1_threshold"]) {
+    auto value = ParseNumber(ctx, node["top1_threshold"], "test.top1_threshold", 0, 1);
+    if (!value) return value.error();
+    test.top1_threshold = *value;
   }
   if (node["failure_rate_threshold"]) {
     auto value = ParseNumber(ctx, node["failure_rate_threshold"], "test.failure_rate_threshold", 0, 1);

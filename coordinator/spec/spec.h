@@ -88,7 +88,9 @@ struct DatasetSpec {
 struct TestSpec {
   std::string type = "metrics";         // tokens | metrics
   double cross_entropy_threshold = 2.5;
+  double kl_threshold = 0;              // 0: steps are not judged on it.
   double mean_diff_threshold = 0;       // 0: steps are not judged on it.
+  double top1_threshold = 0;            // 0: not judged; else the least share of steps whose argmaxes agree.
   double failure_rate_threshold = 0.1;
   int max_new_tokens = 8;
   int top_k = 20;

@@ -3,6 +3,8 @@
 // mpirun for TP=2), validate and benchmark; a second submission reuses the
 // cached references and compiles.
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -44,6 +46,15 @@ TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
       EXPECT_EQ(job.verdict(), "pass");
       EXPECT_EQ(job.metrics().at("steps"), 8) << "2 sequences × 4 tokens";
       EXPECT_LT(job.metrics().at("failure_rate"), 0.5);
+      // The device's own error, beside the reference's entropy it must not be confused with.
+      EXPECT_GE(job.metrics().at("mean_kl"), 0);
+      EXPECT_LT(job.metrics().at("mean_kl"), 0.5) << job.name();
+      EXPECT_GT(job.metrics().at("mean_reference_entropy"), 0);
+      EXPECT_GE(job.metrics().at("top1_agreement"), 0.5) << job.name();
+      // The per-step table and both token streams, for the job page.
+      EXPECT_NE(job.result_json().find("\"reference_entropy\""), std::string::npos);
+      EXPECT_NE(job.result_json().find("\"device_tokens\""), std::string::npos);
+      EXPECT_NE(job.result_json().find("\"reference_text\""), std::string::npos) << "the model's tokenizer is here";
     }
     if (job.stage() == "run" && job.labels().at("tp") == "2") {
       saw_tp2 = true;
@@ -56,9 +67,35 @@ TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
   }
   EXPECT_TRUE(saw_validate && saw_tp2);
 
+  // The seed's threshold on this random model: warned of before anything runs.
+  std::string seed_spec = farm.dir() + "/seed.yaml";
+  {
+    std::ifstream in(spec);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("cross_entropy_threshold: 10"), 27, "cross_entropy_threshold: 2.44");
+    std::ofstream(seed_spec) << text;
+  }
+  CliResult dry = farm.Cli({"submit", "--dry-run", seed_spec});
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("warning: test.cross_entropy_threshold: 2.44 is below ln(top_k)"), std::string::npos)
+      << dry.output;
+
   CliResult second = farm.Cli({"submit", "--wait", spec});
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("cached=9"), std::string::npos) << "the reference and the 8 compiles: " << second.output;
+
+  // Submitted anyway, its validations (all that is not cached) say why every step failed.
+  CliResult trapped = farm.Cli({"submit", "--wait", seed_spec});
+  EXPECT_NE(trapped.exit_code, 0) << trapped.output;
+  int explained = 0;
+  for (const auto& listed : farm.Jobs(3)) {
+    v1::Job job = farm.Job(listed.id());
+    if (job.stage() != "validate") continue;
+    EXPECT_EQ(job.state(), v1::JOB_STATE_FAILED) << job.name();
+    explained += job.reason().find("cross_entropy_threshold 2.44 lies below the reference's own entropy") !=
+                 std::string::npos;
+  }
+  EXPECT_EQ(explained, 8) << "every validation names the threshold, not the device";
 }
 
 }  // namespace

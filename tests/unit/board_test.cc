@@ -59,3 +59,29 @@ TEST(BoardTest, UrlEncodingAndDurations) {
 
 }  // namespace
 }  // namespace gauntlet::board
+
+namespace gauntlet::board {
+namespace {
+
+TEST(BoardTest, AValidateJobShowsItsStepsAndBothTokenStreams) {
+  const std::string result = R"({"verdict": "fail", "details": {
+    "steps": [{"sequence": 0, "step": 0, "cross_entropy": 2.91, "reference_entropy": 2.90, "kl": 0.01,
+               "mean_abs_diff": 0.001, "top1_agrees": true, "failed": true},
+              {"sequence": 0, "step": 1, "cross_entropy": 1.5, "reference_entropy": 1.2, "kl": 0.3,
+               "mean_abs_diff": 0.02, "top1_agrees": false, "failed": false}],
+    "sequences": [{"reference_tokens": [5, 7], "device_tokens": [5, 9],
+                   "reference_text": "<b>hi", "device_text": "ho"}]}})";
+  const std::string html = RenderValidation(result);
+  EXPECT_NE(html.find("id=validation-steps"), std::string::npos);
+  EXPECT_NE(html.find("<td>2.9100</td><td>2.9000</td><td>0.0100</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<tr class=failed>"), std::string::npos);
+  EXPECT_NE(html.find("differs"), std::string::npos);
+  EXPECT_NE(html.find("<code>5 7</code>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<code>5 9</code>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;b&gt;hi"), std::string::npos) << "model text is escaped";
+  EXPECT_EQ(RenderValidation(R"({"verdict": "pass", "metrics": {}})"), "") << "other results render nothing";
+  EXPECT_EQ(RenderValidation("not json"), "");
+}
+
+}  // namespace
+}  // namespace gauntlet::board

@@ -4,6 +4,7 @@
 
 #include "coordinator/expand/expand.h"
 #include "coordinator/spec/parser.h"
+#include "coordinator/spec/warnings.h"
 
 namespace gauntlet::expand {
 namespace {
@@ -187,6 +188,60 @@ TEST(ModelStagesTest, KernelsBecomeMatrixJobs) {
   EXPECT_EQ(plan->jobs[3].spec()["suite"], "kernel.moe");
   EXPECT_EQ(plan->jobs[3].spec()["params"]["input_token"], 1024);
   EXPECT_EQ(plan->jobs[3].spec()["params"]["experts"], 128);
+}
+
+}  // namespace
+}  // namespace gauntlet::expand
+
+namespace gauntlet::expand {
+namespace {
+
+std::string WithTest(const std::string& test) {
+  std::string spec = kSpec;
+  return spec.replace(spec.find("test: {type: metrics, max_new_tokens: 8}"), 40, test);
+}
+
+TEST(ModelStagesTest, ValidateCarriesEveryThresholdThatIsSet) {
+  auto plan = ExpandSpec(WithTest("test: {type: metrics, cross_entropy_threshold: 9, kl_threshold: 0.05, "
+                                  "top1_threshold: 0.9}"));
+  ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+  int validates = 0;
+  for (const auto& job : plan->jobs) {
+    if (job.stage != "validate") continue;
+    ++validates;
+    const auto params = job.spec()["params"];
+    EXPECT_DOUBLE_EQ(params["kl_threshold"].get<double>(), 0.05);
+    EXPECT_DOUBLE_EQ(params["top1_threshold"].get<double>(), 0.9);
+    EXPECT_FALSE(params.contains("mean_diff_threshold")) << "unset thresholds stay out of the content key";
+  }
+  EXPECT_GT(validates, 0);
+  auto unset = ExpandSpec(kSpec);
+  ASSERT_TRUE(unset.has_value());
+  for (const auto& job : unset->jobs) EXPECT_FALSE(job.spec()["params"].contains("kl_threshold"));
+}
+
+TEST(SpecWarningsTest, ACrossEntropyThresholdBelowAFlatTopKsEntropyIsWarnedOf) {
+  auto seed = spec::ParseSweepSpec(WithTest("test: {type: metrics, cross_entropy_threshold: 2.44}"), "llm.yaml",
+                                   {{"dpp.json", kCriteria}});
+  ASSERT_TRUE(seed.has_value()) << seed.error().ToString();
+  const auto warnings = spec::SpecWarnings(*seed);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("test.cross_entropy_threshold: 2.44 is below ln(top_k) = ln 20 = 3 nats"),
+            std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("test.kl_threshold"), std::string::npos) << warnings[0];
+  // Above ln(top_k), or with fewer candidates, or judging tokens: nothing to say.
+  for (const char* test : {"test: {type: metrics, cross_entropy_threshold: 3.1}",
+                           "test: {type: metrics, cross_entropy_threshold: 2.44, top_k: 10}",
+                           "test: {type: tokens, cross_entropy_threshold: 2.44}"}) {
+    auto spec = spec::ParseSweepSpec(WithTest(test), "llm.yaml", {{"dpp.json", kCriteria}});
+    ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+    EXPECT_TRUE(spec::SpecWarnings(*spec).empty()) << test;
+  }
+  auto out_of_range = spec::ParseSweepSpec(WithTest("test: {type: metrics, top1_threshold: 2}"), "llm.yaml",
+                                           {{"dpp.json", kCriteria}});
+  ASSERT_FALSE(out_of_range.has_value());
+  EXPECT_NE(out_of_range.error().message().find("test.top1_threshold"), std::string::npos)
+      << out_of_range.error().message();
 }
 
 }  // namespace

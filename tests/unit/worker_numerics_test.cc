@@ -1,5 +1,6 @@
 // The worker's numerics: number formats, safetensors, the paged KV cache and
 // attention, validation metrics.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -202,6 +203,69 @@ TEST(ValidationTest, IdenticalLogitsPassAndACorruptedRowFails) {
 
   EXPECT_TRUE(ValidateTokens({{1, 2, 3}}, {{1, 2, 3}}).pass);
   EXPECT_FALSE(ValidateTokens({{1, 2, 3}}, {{1, 2, 4}}).pass);
+}
+
+TEST(ValidationTest, AThresholdBelowTheReferencesEntropyIsNamedNotBlamedOnTheDevice) {
+  // A random model's logits: nearly flat, so the top-20 entropy is near ln 20 ≈ 3.0 nats.
+  const int vocab = 512, steps = 16;
+  std::mt19937 random(3);
+  std::normal_distribution<float> normal(0, 0.3f);
+  std::vector<float> reference(static_cast<size_t>(vocab) * steps);
+  for (auto& x : reference) x = normal(random);
+  MetricThresholds seed;  // The seed's cross-entropy threshold.
+  seed.cross_entropy = 2.44;
+  seed.failure_rate = 0.6;
+  Verdict trapped = ValidateMetrics(reference, reference, vocab, seed);
+  EXPECT_FALSE(trapped.pass);
+  EXPECT_EQ(trapped.unreachable_steps, steps);
+  EXPECT_GT(trapped.min_reference_entropy, 2.44);
+  EXPECT_LT(trapped.max_kl, 1e-12) << "the device matches the reference exactly";
+  EXPECT_NE(trapped.reason.find("lies below the reference's own entropy on 16 of 16 steps"), std::string::npos)
+      << trapped.reason;
+  EXPECT_NE(trapped.reason.find("kl_threshold"), std::string::npos) << trapped.reason;
+
+  // Judged by KL instead, the same device passes, and one that is off fails.
+  MetricThresholds by_kl;
+  by_kl.cross_entropy = 100;
+  by_kl.kl = 0.05;
+  EXPECT_TRUE(ValidateMetrics(reference, reference, vocab, by_kl).pass);
+  std::vector<float> off = reference;
+  for (size_t i = 0; i < off.size(); ++i) off[i] += normal(random) * 3;
+  Verdict bad = ValidateMetrics(reference, off, vocab, by_kl);
+  EXPECT_FALSE(bad.pass);
+  EXPECT_EQ(bad.unreachable_steps, 0);
+  EXPECT_NE(bad.reason.find("reached KL 0.05"), std::string::npos) << bad.reason;
+  for (const StepMetrics& step : bad.per_step) {
+    EXPECT_NEAR(step.kl, step.cross_entropy - step.reference_entropy, 1e-9);
+    EXPECT_GE(step.kl, 0);
+  }
+  EXPECT_EQ(bad.per_step.size(), static_cast<size_t>(steps));
+}
+
+TEST(ValidationTest, TopOneAgreementIsReportedAndCanBeRequired) {
+  const int vocab = 64, steps = 10;
+  std::mt19937 random(11);
+  std::normal_distribution<float> normal(0, 3);
+  std::vector<float> reference(static_cast<size_t>(vocab) * steps);
+  for (auto& x : reference) x = normal(random);
+  std::vector<float> device = reference;
+  for (int step : {1, 4, 8}) {  // Another token wins these steps.
+    float* row = &device[static_cast<size_t>(step) * vocab];
+    const int top = static_cast<int>(std::max_element(row, row + vocab) - row);
+    row[(top + 1) % vocab] = row[top] + 1;
+  }
+  MetricThresholds thresholds;
+  thresholds.cross_entropy = 100;
+  thresholds.failure_rate = 1.0;
+  Verdict reported = ValidateMetrics(reference, device, vocab, thresholds);
+  EXPECT_TRUE(reported.pass) << "not judged unless asked";
+  EXPECT_DOUBLE_EQ(reported.top1_agreement, 0.7);
+  EXPECT_FALSE(reported.per_step[4].top1_agrees);
+  EXPECT_TRUE(reported.per_step[5].top1_agrees);
+  thresholds.top1_agreement = 0.9;
+  Verdict required = ValidateMetrics(reference, device, vocab, thresholds);
+  EXPECT_FALSE(required.pass);
+  EXPECT_NE(required.reason.find("top-1 agreement 0.7 < 0.9"), std::string::npos) << required.reason;
 }
 
 TEST(ValidationTest, AStepFailsPastEitherThreshold) {

@@ -269,6 +269,44 @@ SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
   return result;
 }
 
+// What the validate page shows, as the seed's script prints it: each step's
+// metrics, and the reference's and the device's tokens (and text, when the
+// model's tokenizer is on this node) side by side.
+json ValidationDetails(const SuiteContext& ctx, const Verdict& verdict, int steps_per_sequence) {
+  json steps = json::array();
+  for (size_t r = 0; r < verdict.per_step.size(); ++r) {
+    const StepMetrics& step = verdict.per_step[r];
+    steps.push_back({{"sequence", static_cast<int>(r) / steps_per_sequence},
+                     {"step", static_cast<int>(r) % steps_per_sequence},
+                     {"cross_entropy", step.cross_entropy},
+                     {"reference_entropy", step.reference_entropy},
+                     {"kl", step.kl},
+                     {"mean_abs_diff", step.mean_abs_diff},
+                     {"top1_agrees", step.top1_agrees},
+                     {"failed", step.failed}});
+  }
+  json details = {{"steps", steps}};
+  const auto reference = TokensFrom(ReadJson(ctx.inputs_dir + "/reference/tokens.json").at("tokens"));
+  const auto device = TokensFrom(ReadJson(ctx.inputs_dir + "/run/tokens.json").at("tokens"));
+  const json& run = ctx.params.contains("run") ? ctx.params["run"] : json::object();
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (run.contains("model") && run["model"].is_string() && fs::is_directory(run["model"].get<std::string>())) {
+    if (auto loaded = LoadTokenizer(run["model"].get<std::string>())) tokenizer = std::move(*loaded);
+  }
+  json sequences = json::array();
+  constexpr size_t kShownSequences = 8;  // Enough to read; the logits hold the rest.
+  for (size_t s = 0; s < std::min({reference.size(), device.size(), kShownSequences}); ++s) {
+    json sequence = {{"reference_tokens", reference[s]}, {"device_tokens", device[s]}};
+    if (tokenizer) {
+      sequence["reference_text"] = tokenizer->Decode(reference[s]);
+      sequence["device_text"] = tokenizer->Decode(device[s]);
+    }
+    sequences.push_back(std::move(sequence));
+  }
+  details["sequences"] = std::move(sequences);
+  return details;
+}
+
 SuiteResult Validate(const SuiteContext& ctx) {
   const json& p = ctx.params;
   SuiteResult result;
@@ -286,12 +324,23 @@ SuiteResult Validate(const SuiteContext& ctx) {
     MetricThresholds thresholds;
     thresholds.top_k = p.value("top_k", 20);
     thresholds.cross_entropy = p.value("cross_entropy_threshold", 2.5);
+    thresholds.kl = p.value("kl_threshold", 0.0);
     thresholds.mean_abs_diff = p.value("mean_diff_threshold", 0.0);
+    thresholds.top1_agreement = p.value("top1_threshold", 0.0);
     thresholds.failure_rate = p.value("failure_rate_threshold", 0.1);
     verdict = ValidateMetrics(reference, run, static_cast<int>(reference_shape[2]), thresholds);
-    result.metrics["max_cross_entropy"] = verdict.max_cross_entropy;
-    result.metrics["max_mean_diff"] = verdict.max_mean_abs_diff;
-    result.metrics["mean_cross_entropy"] = verdict.mean_cross_entropy;
+    for (auto [name, value] : {std::pair{"max_cross_entropy", verdict.max_cross_entropy},
+                               {"mean_cross_entropy", verdict.mean_cross_entropy},
+                               {"mean_reference_entropy", verdict.mean_reference_entropy},
+                               {"min_reference_entropy", verdict.min_reference_entropy},
+                               {"max_kl", verdict.max_kl},
+                               {"mean_kl", verdict.mean_kl},
+                               {"max_mean_diff", verdict.max_mean_abs_diff},
+                               {"top1_agreement", verdict.top1_agreement}}) {
+      result.metrics[name] = value;
+    }
+    result.metrics["unreachable_steps"] = verdict.unreachable_steps;
+    result.details = ValidationDetails(ctx, verdict, static_cast<int>(reference_shape[1]));
   }
   result.pass = verdict.pass;
   result.reason = verdict.reason;

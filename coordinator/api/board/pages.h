@@ -37,6 +37,8 @@ struct JobView {
   int64_t now_ms = 0;
 };
 std::string RenderJob(const JobView& view);
+// A validate job's steps and tokens from its result.json; "" for other results.
+std::string RenderValidation(const std::string& result_json);
 
 std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<int64_t, v1::Job>& jobs_by_attempt,
                          int64_t now_ms);
