@@ -90,8 +90,10 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
   v1::SubmitSweepResponse reply;
   grpc::Status status = stub->SubmitSweep(Context().get(), request, &reply);
   if (!status.ok()) return Fail(globals, status);
-  // On stderr, so --json output stays one document (it carries them too, in the dry run's).
-  for (const auto& warning : reply.warnings()) std::cerr << "warning: " << warning << "\n";
+  // With --json they are in the dry run's document; a script reading both streams gets one document.
+  if (!globals.json) {
+    for (const auto& warning : reply.warnings()) std::cerr << "warning: " << warning << "\n";
+  }
   if (options.dry_run) {
     if (globals.json) {
       // Every page of the plan, as one reply.
