@@ -162,8 +162,16 @@ int main(int argc, char** argv) {
   cancel->add_option("id", cancel_id, "Job id (sweep id with --sweep)")->required();
   cancel->add_flag("--sweep", cancel_sweep, "The id is a sweep's");
 
-  auto* retry = app.add_subcommand("retry", "Run a failed, cancelled or skipped job again");
-  retry->add_option("job", job_id, "Job id")->required();
+  auto* retry = app.add_subcommand("retry", "Run a failed, cancelled or skipped job again, or a sweep's failed jobs");
+  int64_t retry_sweep = 0;
+  bool retry_failed = false;
+  auto* retry_job = retry->add_option("job", job_id, "Job id");
+  auto* retry_sweep_option = retry->add_option("--sweep", retry_sweep, "Retry this sweep's jobs (with --failed)");
+  auto* retry_failed_flag = retry->add_flag("--failed", retry_failed, "Every failed job of --sweep; the jobs skipped "
+                                            "behind them wait again");
+  retry_job->excludes(retry_sweep_option);
+  retry_sweep_option->needs(retry_failed_flag);
+  retry_failed_flag->needs(retry_sweep_option);
 
   auto* why = app.add_subcommand("why", "Say why a job is not running");
   why->add_option("job", job_id, "Job id")->required();
@@ -186,7 +194,12 @@ int main(int argc, char** argv) {
   annotate->add_option("url", annotate_url, "Link to the report (http or https)")->required();
   annotate->add_option("--title", annotate_title, "Short text shown instead of the URL");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version exit 0; every usage error exits 2, whichever of CLI11's codes it carries.
+    return app.exit(error) == 0 ? 0 : kExitUsage;
+  }
 
   if (submit->parsed()) {
     submit_options.force_given = force->count() > 0;
@@ -228,7 +241,32 @@ int main(int argc, char** argv) {
     std::cout << "cancelled " << reply.cancelled() << " jobs\n";
     return 0;
   }
+  if (retry->parsed() && retry_sweep_option->count() > 0) {
+    auto stub = Connect(globals);
+    v1::RetrySweepRequest request;
+    request.set_sweep_id(retry_sweep);
+    v1::RetrySweepResponse reply;
+    grpc::Status rpc = stub->RetrySweep(Context().get(), request, &reply);
+    if (!rpc.ok()) return Fail(globals, rpc);
+    if (globals.json) {
+      PrintJson(reply);
+      return 0;
+    }
+    for (const auto& why : reply.not_retried()) std::cerr << "not retried: " << why << "\n";
+    if (reply.retried_size() == 0) {
+      std::cout << "sweep " << retry_sweep << " has no failed job that can run again; nothing to retry\n";
+      return reply.not_retried_size() == 0 ? 0 : kExitFailed;
+    }
+    std::string ids;
+    for (int64_t id : reply.retried()) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    std::cout << "retried " << reply.retried_size() << " failed jobs of sweep " << retry_sweep << ": " << ids << "\n";
+    return 0;
+  }
   if (retry->parsed()) {
+    if (retry_job->count() == 0) {
+      std::cerr << "error: retry: give a job id, or --sweep N --failed\n";
+      return kExitUsage;
+    }
     auto stub = Connect(globals);
     v1::RetryRequest request;
     request.set_job_id(job_id);

@@ -635,37 +635,76 @@ StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {
   return cancelled;
 }
 
+StatusOr<jobs::Decision> JobManager::RetryDecisionLocked(const v1::Job& job) {
+  GAUNTLET_ASSIGN_OR_RETURN(auto upstream_states, store_.UpstreamStates(job.id()));
+  jobs::Decision decision = jobs::OnRetried(job.state(), jobs::Summarize(upstream_states));
+  if (decision.accepted) return decision;
+  std::string which;
+  for (int64_t upstream : job.depends_on()) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(upstream));
+    if (state && (*state == v1::JOB_STATE_FAILED || *state == v1::JOB_STATE_CANCELLED ||
+                  *state == v1::JOB_STATE_SKIPPED)) {
+      which = " (upstream job " + std::to_string(upstream) + " is " + jobs::JobStateName(*state) + ")";
+      break;
+    }
+  }
+  decision.reason = "job " + std::to_string(job.id()) + ": " + decision.reason + which;
+  return decision;
+}
+
+Status JobManager::ApplyRetryLocked(const v1::Job& job, const jobs::Decision& decision, const std::string& why,
+                                    int64_t now) {
+  GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job.id(), decision.job));
+  if (decision.job == v1::JOB_STATE_READY) GAUNTLET_RETURN_IF_ERROR(RecordReadyLocked(job.id()));
+  GAUNTLET_RETURN_IF_ERROR(ApplyDownstreamLocked(job.id(), decision.downstream, decision.job));
+  return store_.AddEvent(now, job.sweep_id(), job.id(), 0, "retried", why);
+}
+
 StatusOr<v1::Job> JobManager::Retry(int64_t job_id) {
   std::unique_lock lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(job_id));
   if (!job) return Err(Status::NotFound("no job " + std::to_string(job_id)));
-  GAUNTLET_ASSIGN_OR_RETURN(auto upstream_states, store_.UpstreamStates(job_id));
-  jobs::Decision decision = jobs::OnRetried(job->state(), jobs::Summarize(upstream_states));
-  if (!decision.accepted) {
-    std::string which;
-    for (int64_t upstream : job->depends_on()) {
-      GAUNTLET_ASSIGN_OR_RETURN(auto state, store_.JobStateOf(upstream));
-      if (state && (*state == v1::JOB_STATE_FAILED || *state == v1::JOB_STATE_CANCELLED ||
-                    *state == v1::JOB_STATE_SKIPPED)) {
-        which = " (upstream job " + std::to_string(upstream) + " is " + jobs::JobStateName(*state) + ")";
-        break;
-      }
-    }
-    return Err(Status::FailedPrecondition("job " + std::to_string(job_id) + ": " + decision.reason + which));
-  }
+  GAUNTLET_ASSIGN_OR_RETURN(jobs::Decision decision, RetryDecisionLocked(*job));
+  if (!decision.accepted) return Err(Status::FailedPrecondition(decision.reason));
   const int64_t now = clock_.NowMs();
-  Status status = CommitLocked([&]() -> Status {
-    GAUNTLET_RETURN_IF_ERROR(store_.ResetForRetry(job_id, decision.job));
-    if (decision.job == v1::JOB_STATE_READY) GAUNTLET_RETURN_IF_ERROR(RecordReadyLocked(job_id));
-    GAUNTLET_RETURN_IF_ERROR(ApplyDownstreamLocked(job_id, decision.downstream, decision.job));
-    return store_.AddEvent(now, job->sweep_id(), job_id, 0, "retried", "retried by user");
-  });
-  if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(CommitLocked([&] { return ApplyRetryLocked(*job, decision, "retried by user", now); }));
   GAUNTLET_RETURN_IF_ERROR(DurableLocked());
   RequestScheduleLocked();
   GAUNTLET_ASSIGN_OR_RETURN(auto retried, store_.GetJob(job_id));
   if (!retried) return Err(Status::NotFound("no job " + std::to_string(job_id)));
   return *retried;
+}
+
+StatusOr<v1::RetrySweepResponse> JobManager::RetrySweep(int64_t sweep_id) {
+  std::unique_lock lock(mu_);
+  GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(sweep_id, /*with_spec=*/false));
+  if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(sweep_id) + "; 'gauntlet status' lists them"));
+  v1::RetrySweepResponse response;
+  const int64_t now = clock_.NowMs();
+  // In id order, which is dependency order: retrying a job first lets the
+  // failed jobs behind it (if any) be judged against its new state.
+  Status status = CommitLocked([&]() -> Status {
+    for (int64_t after = 0;;) {
+      GAUNTLET_ASSIGN_OR_RETURN(auto page, store_.ListJobs(sweep_id, v1::JOB_STATE_FAILED, 1000, after));
+      if (page.empty()) return Status::Ok();
+      for (const v1::Job& listed : page) {
+        after = listed.id();
+        GAUNTLET_ASSIGN_OR_RETURN(auto job, store_.GetJob(listed.id()));
+        if (!job) continue;
+        GAUNTLET_ASSIGN_OR_RETURN(jobs::Decision decision, RetryDecisionLocked(*job));
+        if (!decision.accepted) {
+          response.add_not_retried(decision.reason);
+          continue;
+        }
+        GAUNTLET_RETURN_IF_ERROR(ApplyRetryLocked(*job, decision, "retried with its sweep's failed jobs", now));
+        response.add_retried(job->id());
+      }
+    }
+  });
+  if (!status.ok()) return Err(status);
+  GAUNTLET_RETURN_IF_ERROR(DurableLocked());
+  if (response.retried_size() > 0) RequestScheduleLocked();
+  return response;
 }
 
 StatusOr<std::vector<v1::Agent>> JobManager::ListAgents() {

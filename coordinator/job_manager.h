@@ -115,6 +115,7 @@ class JobManager {
   StatusOr<v1::WhyResponse> Why(int64_t id);
   StatusOr<int> Cancel(const v1::CancelRequest& request);
   StatusOr<v1::Job> Retry(int64_t job_id);
+  StatusOr<v1::RetrySweepResponse> RetrySweep(int64_t sweep_id);
   StatusOr<std::vector<v1::Agent>> ListAgents();
   StatusOr<v1::Agent> DrainAgent(const v1::DrainAgentRequest& request);
   // Resolves attempt 0 to the job's latest attempt.
@@ -186,6 +187,10 @@ class JobManager {
     std::vector<int64_t> left_ready;
     std::vector<int64_t> ended_attempts;
   };
+
+  // Whether `job` may run again now; a refusal's reason names the upstream job in the way.
+  StatusOr<jobs::Decision> RetryDecisionLocked(const v1::Job& job);
+  Status ApplyRetryLocked(const v1::Job& job, const jobs::Decision& decision, const std::string& why, int64_t now);
 
   // Each *Locked method expects mu_ held.
   Status ScheduleLocked();

@@ -53,6 +53,11 @@ grpc::Status ControlServiceImpl::Retry(grpc::ServerContext*, const v1::RetryRequ
   return Answer(jobs_.Retry(request->job_id()), reply);
 }
 
+grpc::Status ControlServiceImpl::RetrySweep(grpc::ServerContext*, const v1::RetrySweepRequest* request,
+                                            v1::RetrySweepResponse* reply) {
+  return Answer(jobs_.RetrySweep(request->sweep_id()), reply);
+}
+
 grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1::TailLogsRequest* request,
                                           grpc::ServerWriter<v1::LogChunk>* writer) {
   auto attempt_id = jobs_.LogAttempt(request->job_id(), request->attempt_id());

@@ -18,6 +18,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status Why(grpc::ServerContext*, const v1::GetJobRequest*, v1::WhyResponse*) override;
   grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest*, v1::CancelResponse*) override;
   grpc::Status Retry(grpc::ServerContext*, const v1::RetryRequest*, v1::Job*) override;
+  grpc::Status RetrySweep(grpc::ServerContext*, const v1::RetrySweepRequest*, v1::RetrySweepResponse*) override;
   grpc::Status TailLogs(grpc::ServerContext*, const v1::TailLogsRequest*, grpc::ServerWriter<v1::LogChunk>*) override;
   grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*, v1::ListAgentsResponse*) override;
   grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*, v1::Agent*) override;

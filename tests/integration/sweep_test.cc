@@ -149,5 +149,45 @@ TEST(SweepTest, ByDefaultADeviceGetsTheNodesCoresOverItsDevices) {
   EXPECT_EQ(threads.at("pinned"), 7);
 }
 
+// `retry --sweep N --failed` runs a sweep's failed jobs again in one step,
+// and the job skipped behind one runs once it passes.
+TEST(SweepTest, RetryingASweepsFailedJobsRunsThemAndWhatWaitedOnThem) {
+  Farm farm("retry-sweep");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:2");
+  const std::string mark = farm.dir() + "/failed-once";
+  const int64_t sweep_id = farm.Submit("name: flaky\ndefaults: {max_attempts: 1}\njobs:\n"
+                                       "  - {name: once, kind: exec, command: \"test -e " + mark + " || { touch " +
+                                       mark + "; exit 3; }\"}\n"
+                                       "  - {name: after, kind: exec, depends_on: once, command: \"echo after\"}\n"
+                                       "  - {name: fine, kind: exec, command: \"true\"}\n");
+  v1::Sweep first = farm.WaitForSweep(sweep_id);
+  ASSERT_TRUE(first.finished() && !first.succeeded()) << first.ShortDebugString();
+  std::map<std::string, v1::Job> jobs;
+  for (const auto& listed : farm.Jobs(sweep_id)) jobs[listed.name()] = farm.Job(listed.id());
+  ASSERT_EQ(jobs.at("once").state(), v1::JOB_STATE_FAILED);
+  ASSERT_EQ(jobs.at("after").state(), v1::JOB_STATE_SKIPPED);
+
+  CliResult retried = farm.Cli({"retry", "--sweep", std::to_string(sweep_id), "--failed"});
+  ASSERT_EQ(retried.exit_code, 0) << retried.output;
+  EXPECT_NE(retried.output.find("retried 1 failed jobs of sweep " + std::to_string(sweep_id) + ": " +
+                                std::to_string(jobs.at("once").id())),
+            std::string::npos)
+      << retried.output;
+  v1::Sweep second = farm.WaitForSweep(sweep_id);
+  EXPECT_TRUE(second.succeeded()) << second.ShortDebugString();
+  EXPECT_EQ(farm.Job(jobs.at("after").id()).state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(farm.Job(jobs.at("fine").id()).attempts_size(), 1) << "a job that passed is not run again";
+
+  CliResult again = farm.Cli({"retry", "--sweep", std::to_string(sweep_id), "--failed"});
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing to retry"), std::string::npos) << again.output;
+  CliResult missing = farm.Cli({"retry", "--sweep", "999", "--failed"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("no sweep 999"), std::string::npos) << missing.output;
+  CliResult bare = farm.Cli({"retry", "--sweep", std::to_string(sweep_id)});
+  EXPECT_EQ(bare.exit_code, 2) << "--sweep needs --failed: " << bare.output;
+}
+
 }  // namespace
 }  // namespace gauntlet::testing
