@@ -14,6 +14,7 @@
 #include "coordinator/spec/check_suites.h"
 #include "coordinator/spec/parser.h"
 #include "coordinator/spec/warnings.h"
+#include "lib/contract/retry_policy.h"
 #include "lib/contract/stages.h"
 #include "lib/names/names.h"
 #include "lib/rpc/paging.h"
@@ -23,6 +24,35 @@ namespace gauntlet {
 using jobs::IsTerminal;
 
 namespace {
+
+// The job's `retry:` rules applied to this failure: whether it runs again,
+// and the attempts that allows (in place of max_attempts).
+contract::FailureClass FromWire(v1::FailureClass failure_class) {
+  switch (failure_class) {
+    case v1::FAILURE_CLASS_VERDICT: return contract::FailureClass::kVerdict;
+    case v1::FAILURE_CLASS_CONFIGURATION: return contract::FailureClass::kConfiguration;
+    case v1::FAILURE_CLASS_INFRASTRUCTURE: return contract::FailureClass::kInfrastructure;
+    case v1::FAILURE_CLASS_COMMAND: return contract::FailureClass::kCommand;
+    default: return contract::FailureClass::kNone;  // An older agent: unclassified.
+  }
+}
+
+contract::RetryBudget RetryBudgetOf(const store::AttemptRow& attempt, v1::FailureClass failure_class,
+                                    std::optional<int> exit_code) {
+  auto rules = contract::DecodeRetryRules(attempt.retry_json);
+  if (!rules) {
+    // We wrote them at submit; unreadable means a bug, and the default is the safe reading.
+    spdlog::error("job {}: {}; retrying by the default rules", attempt.job_id, rules.error().ToString());
+    rules.emplace();
+  }
+  return contract::BudgetFor(*rules, FromWire(failure_class), exit_code, attempt.max_attempts);
+}
+
+// A job that a retry rule let fail says which rule.
+void NoteRuleThatEnded(const contract::RetryBudget& budget, jobs::Decision* decision) {
+  if (decision->job == v1::JOB_STATE_FAILED && !budget.note.empty()) decision->reason += "; by " + budget.note;
+}
+
 
 bool Forceable(const std::string& stage) {
   return stage == "*" || stage == contract::kKernelStage || contract::IsLlmStage(stage);
@@ -331,8 +361,10 @@ Status JobManager::ExpireLeasesLocked() {
       continue;
     }
     std::string reason = "lease expired: agent " + attempt->agent + " stopped renewing it (died or cut off)";
+    const contract::RetryBudget budget = RetryBudgetOf(*attempt, v1::FAILURE_CLASS_INFRASTRUCTURE, std::nullopt);
     jobs::Decision decision = jobs::OnLeaseExpired(
-        {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, reason);
+        {attempt->job_state, attempt->state, attempt->attempts_used, budget.max_attempts}, reason);
+    NoteRuleThatEnded(budget, &decision);
     Status status = CommitLocked([&] { return ApplyAttemptDecisionLocked(*attempt, decision, reason, -1); });
     GAUNTLET_RETURN_IF_ERROR(status);
     ++stats_.leases_expired_by_cause["agent_silent"];
@@ -861,8 +893,10 @@ StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& r
       if (!attempt) continue;
       // The agent restarted and no longer runs it: no need to wait for the lease.
       std::string reason = "agent " + request.name() + " restarted without it";
+      const contract::RetryBudget budget = RetryBudgetOf(*attempt, v1::FAILURE_CLASS_INFRASTRUCTURE, std::nullopt);
       jobs::Decision decision = jobs::OnAgentLostAttempt(
-          {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, reason);
+          {attempt->job_state, attempt->state, attempt->attempts_used, budget.max_attempts}, reason);
+      NoteRuleThatEnded(budget, &decision);
       if (!decision.accepted) continue;
       GAUNTLET_RETURN_IF_ERROR(ApplyAttemptDecisionLocked(*attempt, decision, reason, -1));
       lost.push_back(attempt_id);
@@ -1022,12 +1056,13 @@ StatusOr<v1::ReportAttemptResponse> JobManager::ReportLocked(const v1::AttemptRe
     return response;
   }
 
-  const bool retryable = report.failure_class() == v1::FAILURE_CLASS_UNSPECIFIED ||
-                         report.failure_class() == v1::FAILURE_CLASS_INFRASTRUCTURE ||
-                         report.failure_class() == v1::FAILURE_CLASS_COMMAND;
+  const contract::RetryBudget budget =
+      RetryBudgetOf(*attempt, report.failure_class(),
+                    report.exit_code() > 0 ? std::optional<int>(report.exit_code()) : std::nullopt);
   jobs::Decision decision = jobs::OnReported(
-      {attempt->job_state, attempt->state, attempt->attempts_used, attempt->max_attempts}, report.state(), retryable,
-      report.reason());
+      {attempt->job_state, attempt->state, attempt->attempts_used, budget.max_attempts}, report.state(),
+      budget.retryable, report.reason());
+  NoteRuleThatEnded(budget, &decision);
   if (!decision.accepted) return Err(Status::InvalidArgument(decision.reason));
   if (decision.duplicate || decision.stale) {
     response.set_duplicate(decision.duplicate);

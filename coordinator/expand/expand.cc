@@ -144,6 +144,7 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const std::vector<Variable>
   out.device_kind = job.device_kind;
   out.priority = job.priority;
   out.max_attempts = job.max_attempts;
+  out.retry = job.retry;
   out.timeout_s = job.timeout_s;
   out.labels = job.labels;
   for (size_t i = 0; i < variables.size(); ++i) out.labels[*variables[i].name] = variables[i].texts[digits[i]];

@@ -26,6 +26,7 @@ struct PlannedJob {
   std::string device_kind;
   int priority = 0;
   int max_attempts = 1;
+  std::vector<contract::RetryRule> retry;        // Not in the content key: how often a job runs is not what it computes.
   double timeout_s = 0;
   std::vector<size_t> depends_on;            // Indices into SweepPlan::jobs.
   std::map<std::string, std::string> labels; // Matrix values and spec labels.

@@ -46,6 +46,7 @@ class StageBuilder {
     job.device_kind = device_kind;
     job.priority = spec_.priority;
     job.max_attempts = spec_.max_attempts;
+    job.retry = spec_.retry;
     job.timeout_s = spec_.timeout_s;
     job.tags = spec_.tags;
     job.cacheable = std::find(spec_.cache.begin(), spec_.cache.end(), stage) != spec_.cache.end();

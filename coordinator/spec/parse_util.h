@@ -108,6 +108,48 @@ inline StatusOr<std::vector<std::string>> ParseStringList(const ErrorContext& ct
   return out;
 }
 
+// `retry:` — a list of {class, exit_code, limit}: which failures run again
+// and how often, the first matching rule deciding (lib/jobs/retry_policy.h).
+inline StatusOr<std::vector<contract::RetryRule>> ParseRetryRules(const ErrorContext& ctx, const YAML::Node& node,
+                                                              const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return Err(ctx.At(node, path, Quote(node) + " must be a list such as [{class: infrastructure, limit: 3}, "
+                                                "{exit_code: 75, limit: 2}]"));
+  }
+  std::vector<contract::RetryRule> rules;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node& entry = node[i];
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (!entry.IsMap()) return Err(ctx.At(entry, at, Quote(entry) + " must be a mapping {class, exit_code, limit}"));
+    GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, entry, at, {"class", "exit_code", "limit"}));
+    contract::RetryRule rule;
+    if (entry["class"]) {
+      auto name = ParseString(ctx, entry["class"], at + ".class");
+      if (!name) return Err(name.error());
+      auto failure_class = contract::ParseFailureClass(*name);
+      if (!failure_class) {
+        return Err(ctx.At(entry["class"], at + ".class", "'" + *name + "' is not a failure class; use "
+                                                          "infrastructure, verdict, configuration or command"));
+      }
+      rule.failure_class = *failure_class;
+    }
+    if (entry["exit_code"]) {
+      auto code = ParseInt(ctx, entry["exit_code"], at + ".exit_code", 1, 255);
+      if (!code) return Err(code.error());
+      rule.exit_code = *code;
+    }
+    if (!entry["class"] && !entry["exit_code"]) {
+      return Err(ctx.At(entry, at, "names no failure; give class, exit_code or both"));
+    }
+    if (!entry["limit"]) return Err(ctx.At(entry, at + ".limit", "missing; how many times to run again (0: never)"));
+    auto limit = ParseInt(ctx, entry["limit"], at + ".limit", 0, 99);
+    if (!limit) return Err(limit.error());
+    rule.limit = *limit;
+    rules.push_back(rule);
+  }
+  return rules;
+}
+
 inline const std::regex& NamePattern() {
   static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   return pattern;

@@ -25,6 +25,7 @@ struct Defaults {
   int devices = 1;
   std::string device_kind;
   int max_attempts = 1;
+  std::vector<contract::RetryRule> retry;
   double timeout_s = 0;
   int priority = 0;
 };
@@ -41,7 +42,12 @@ Status ParseTimeout(const ErrorContext& ctx, const YAML::Node& node, const std::
 Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* defaults) {
   if (!node.IsMap()) return ctx.At(node, "defaults", Quote(node) + " must be a mapping");
   GAUNTLET_RETURN_IF_ERROR(
-      CheckKeys(ctx, node, "defaults", {"devices", "device_kind", "max_attempts", "timeout", "priority"}));
+      CheckKeys(ctx, node, "defaults", {"devices", "device_kind", "max_attempts", "retry", "timeout", "priority"}));
+  if (node["retry"]) {
+    auto rules = ParseRetryRules(ctx, node["retry"], "defaults.retry");
+    if (!rules) return rules.error();
+    defaults->retry = std::move(*rules);
+  }
   if (node["devices"]) {
     auto v = ParseInt(ctx, node["devices"], "defaults.devices", 1, 1024);
     if (!v) return v.error();
@@ -72,13 +78,14 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
   if (!node.IsMap()) return Err(ctx.At(node, path, Quote(node) + " must be a mapping with at least name and kind"));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
                                      {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
-                                      "devices", "device_kind", "priority", "max_attempts", "timeout",
+                                      "devices", "device_kind", "priority", "max_attempts", "retry", "timeout",
                                       "depends_on", "matrix", "labels"}));
   JobTemplate job;
   job.mark = {node.Mark().line + 1, node.Mark().column + 1};
   job.devices = defaults.devices;
   job.device_kind = defaults.device_kind;
   job.max_attempts = defaults.max_attempts;
+  job.retry = defaults.retry;
   job.timeout_s = defaults.timeout_s;
   job.priority = defaults.priority;
 
@@ -231,6 +238,11 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
     if (!v) return Err(v.error());
     job.max_attempts = *v;
   }
+  if (node["retry"]) {
+    auto rules = ParseRetryRules(ctx, node["retry"], path + ".retry");
+    if (!rules) return Err(rules.error());
+    job.retry = std::move(*rules);
+  }
   if (node["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, node["timeout"], path + ".timeout", &job.timeout_s));
   if (node["depends_on"]) {
     auto deps = ParseStringList(ctx, node["depends_on"], path + ".depends_on");
@@ -377,7 +389,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   }
   GAUNTLET_RETURN_IF_ERROR(CheckScalarsUtf8(ctx, root));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
-                                     {"name", "priority", "max_attempts", "timeout", "resources", "defaults", "jobs",
+                                     {"name", "priority", "max_attempts", "retry", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
                                       "kernels", "exec"}));
 
@@ -400,12 +412,18 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
     if (!v) return Err(v.error());
     spec.max_attempts = *v;
   }
+  if (root["retry"]) {
+    auto rules = ParseRetryRules(ctx, root["retry"], "retry");
+    if (!rules) return Err(rules.error());
+    spec.retry = std::move(*rules);
+  }
   if (root["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, root["timeout"], "timeout", &spec.timeout_s));
   if (root["resources"]) GAUNTLET_RETURN_IF_ERROR(ParseResources(ctx, root["resources"], &spec));
 
   Defaults defaults;
   defaults.priority = spec.priority;
   defaults.max_attempts = spec.max_attempts;
+  defaults.retry = spec.retry;
   defaults.timeout_s = spec.timeout_s;
   defaults.device_kind = spec.device_kind;
   if (root["defaults"]) GAUNTLET_RETURN_IF_ERROR(ParseDefaults(ctx, root["defaults"], &defaults));

@@ -356,6 +356,7 @@ Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* 
     }
     job.device_kind = spec->device_kind;
     job.max_attempts = spec->max_attempts;
+    job.retry = spec->retry;
     job.timeout_s = spec->timeout_s;
     job.priority = spec->priority;
     job.tags = spec->tags;

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/contract/retry_policy.h"
+
 namespace gauntlet::spec {
 
 enum class JobKind { kWorker, kExec };
@@ -39,6 +41,7 @@ struct JobTemplate {
   std::string device_kind;  // Empty: any.
   int priority = 0;
   int max_attempts = 1;
+  std::vector<contract::RetryRule> retry;  // `retry:`, over the default of retrying only what can heal.
   double timeout_s = 0;     // 0: no limit.
   std::vector<std::string> depends_on;
   // Variables in the order written; each multiplies the job by its values.
@@ -117,6 +120,7 @@ struct SweepSpec {
   std::string device_kind;              // resources.device_kind, for model stages.
   std::vector<std::string> tags;        // resources.tags: nodes must carry all.
   int max_attempts = 1;
+  std::vector<contract::RetryRule> retry;   // For the model stages, and the default of every job.
   double timeout_s = 0;
   // Stages that may be satisfied from an earlier identical result.
   std::vector<std::string> cache = {"reference", "compile"};

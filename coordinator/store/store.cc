@@ -158,8 +158,8 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
       "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context, "
-      "cached_from, reason, finished_at_ms) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "cached_from, reason, finished_at_ms, retry_json) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
@@ -188,7 +188,8 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
         .Bind(20, LabelOr(job.labels, "context", ""))
         .Bind(21, initial[i].cached_from)
         .Bind(22, initial[i].reason)
-        .Bind(23, jobs::IsTerminal(initial[i].state) ? now_ms : 0);
+        .Bind(23, jobs::IsTerminal(initial[i].state) ? now_ms : 0)
+        .Bind(24, contract::EncodeRetryRules(job.retry));
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -515,8 +516,8 @@ StatusOr<int64_t> Store::CreateAttempt(const sched::Placement& placement, int64_
 
 namespace {
 constexpr const char* kAttemptRowColumns =
-    "SELECT a.id, a.job_id, j.sweep_id, a.state, a.agent, j.state, j.attempt_count - j.retry_base, j.max_attempts "
-    "FROM attempts a JOIN jobs j ON j.id = a.job_id ";
+    "SELECT a.id, a.job_id, j.sweep_id, a.state, a.agent, j.state, j.attempt_count - j.retry_base, j.max_attempts, "
+    "j.retry_json FROM attempts a JOIN jobs j ON j.id = a.job_id ";
 
 AttemptRow ReadAttemptRow(const Statement& select) {
   return AttemptRow{select.Int(0),
@@ -526,7 +527,8 @@ AttemptRow ReadAttemptRow(const Statement& select) {
                     select.Text(4),
                     static_cast<v1::JobState>(select.Int(5)),
                     static_cast<int>(select.Int(6)),
-                    static_cast<int>(select.Int(7))};
+                    static_cast<int>(select.Int(7)),
+                    select.Text(8)};
 }
 }  // namespace
 

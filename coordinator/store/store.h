@@ -38,6 +38,7 @@ struct AttemptRow {
   v1::JobState job_state = v1::JOB_STATE_UNSPECIFIED;
   int attempts_used = 0;  // Since the last manual retry.
   int max_attempts = 1;
+  std::string retry_json;  // The job's retry rules (contract::EncodeRetryRules).
 };
 
 using sched::InitialJobState;

@@ -189,5 +189,30 @@ TEST(SweepTest, RetryingASweepsFailedJobsRunsThemAndWhatWaitedOnThem) {
   EXPECT_EQ(bare.exit_code, 2) << "--sweep needs --failed: " << bare.output;
 }
 
+// A spec's retry rules: exit 75 (EX_TEMPFAIL) is retried twice beyond
+// max_attempts 1, and a command rule with limit 0 fails at once despite
+// max_attempts 3, saying which rule decided.
+TEST(SweepTest, RetryRulesDecideWhichFailuresRunAgain) {
+  Farm farm("retry-rules");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:2");
+  const std::string count = farm.dir() + "/tries";
+  const int64_t sweep_id = farm.Submit(
+      "name: rules\ndefaults: {max_attempts: 1, retry: [{exit_code: 75, limit: 2}]}\njobs:\n"
+      "  - {name: tempfail, kind: exec, command: \"echo x >> " + count + "; test $(wc -l < " + count +
+      ") -ge 3 || exit 75\"}\n"
+      "  - {name: never, kind: exec, max_attempts: 3, retry: [{class: command, limit: 0}], command: \"exit 1\"}\n");
+  v1::Sweep sweep = farm.WaitForSweep(sweep_id);
+  ASSERT_TRUE(sweep.finished()) << sweep.ShortDebugString();
+  std::map<std::string, v1::Job> jobs;
+  for (const auto& listed : farm.Jobs(sweep_id)) jobs[listed.name()] = farm.Job(listed.id());
+  EXPECT_EQ(jobs.at("tempfail").state(), v1::JOB_STATE_SUCCEEDED) << jobs.at("tempfail").reason();
+  EXPECT_EQ(jobs.at("tempfail").attempts_size(), 3);
+  EXPECT_EQ(jobs.at("never").state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(jobs.at("never").attempts_size(), 1);
+  EXPECT_NE(jobs.at("never").reason().find("by retry rule {class: command, limit: 0}"), std::string::npos)
+      << jobs.at("never").reason();
+}
+
 }  // namespace
 }  // namespace gauntlet::testing

@@ -98,7 +98,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"empty_matrix", "name: x\njobs: [{name: a, kind: exec, command: x, matrix: {n: []}}]",
                 "jobs[0].matrix.n: a list must be a non-empty list of values"},
         BadSpec{"bad_name", "name: x\njobs: [{name: 'a b', kind: exec, command: x}]", "must start with a letter"},
-        BadSpec{"empty_jobs", "name: x\njobs: []", "jobs: a list must be a non-empty list of jobs"}),
+        BadSpec{"empty_jobs", "name: x\njobs: []", "jobs: a list must be a non-empty list of jobs"},
+        BadSpec{"retry_bad_class", "name: x\nretry: [{class: weather, limit: 2}]\njobs: [{name: a, kind: exec, command: x}]",
+                "retry[0].class: 'weather' is not a failure class; use infrastructure, verdict, configuration or command"},
+        BadSpec{"retry_no_limit", "name: x\njobs: [{name: a, kind: exec, command: x, retry: [{exit_code: 75}]}]",
+                "jobs[0].retry[0].limit: missing; how many times to run again (0: never)"},
+        BadSpec{"retry_matches_nothing", "name: x\ndefaults: {retry: [{limit: 2}]}\njobs: [{name: a, kind: exec, command: x}]",
+                "defaults.retry[0]: names no failure; give class, exit_code or both"},
+        BadSpec{"retry_not_a_list", "name: x\njobs: [{name: a, kind: exec, command: x, retry: 3}]",
+                "jobs[0].retry: '3' must be a list"}),
     [](const testing::TestParamInfo<BadSpec>& info) { return info.param.name; });
 
 TEST(DurationTest, ParsesUnits) {
