@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
   gauntlet::SetupLogging("cli", "warn");
   CLI::App app{"gauntlet: submit sweeps to a Gauntlet farm and read their results"};
   app.require_subcommand(1);
+  // The global options work anywhere on the line: `gauntlet jobs --json` as `gauntlet --json jobs`.
+  app.fallthrough();
   Globals globals;
   app.add_option("--coordinator", globals.coordinator, "Coordinator gRPC address host:port")
       ->envname("GAUNTLET_COORDINATOR");
@@ -232,6 +234,10 @@ int main(int argc, char** argv) {
     v1::CancelResponse reply;
     grpc::Status rpc = stub->Cancel(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
+    if (globals.json) {
+      PrintJson(reply);
+      return 0;
+    }
     // Not an error: the job or sweep exists, it had simply finished already.
     if (reply.cancelled() == 0) {
       std::cout << (cancel_sweep ? "sweep " : "job ") << cancel_id
@@ -273,6 +279,10 @@ int main(int argc, char** argv) {
     v1::Job reply;
     grpc::Status rpc = stub->Retry(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
+    if (globals.json) {
+      PrintJson(reply);
+      return 0;
+    }
     std::cout << "job " << reply.id() << " is " << gauntlet::jobs::JobStateName(reply.state()) << " again\n";
     return 0;
   }
@@ -293,6 +303,10 @@ int main(int argc, char** argv) {
     v1::Annotation reply;
     grpc::Status rpc = stub->Annotate(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
+    if (globals.json) {
+      PrintJson(reply);
+      return 0;
+    }
     std::cout << "linked " << reply.url() << " to " << reply.scope() << " " << reply.target() << "\n";
     return 0;
   }
@@ -304,6 +318,10 @@ int main(int argc, char** argv) {
     v1::Agent reply;
     grpc::Status rpc = stub->DrainAgent(Context().get(), request, &reply);
     if (!rpc.ok()) return Fail(globals, rpc);
+    if (globals.json) {
+      PrintJson(reply);
+      return 0;
+    }
     std::cout << "agent " << reply.name() << (reply.drained() ? " drained" : " takes jobs") << "\n";
     return 0;
   }

@@ -82,12 +82,13 @@ int Programs(const Globals& globals, const ProgramsOptions& options) {
     }
     table.Add({std::to_string(program.program_id), std::to_string(program.shape.batch),
                std::to_string(program.shape.prompt_len), program.selector, size_text, candidates_text});
+    // lowerCamelCase, as the protobuf JSON mapping every other command prints.
     out.push_back({{"program", program.program_id},
                    {"batch", program.shape.batch},
-                   {"prompt_len", program.shape.prompt_len},
+                   {"promptLen", program.shape.prompt_len},
                    {"selector", program.selector},
-                   {"prompt_sizes", sizes},
-                   {"dataset_prompts", candidates}});
+                   {"promptSizes", sizes},
+                   {"datasetPrompts", candidates}});
   }
   if (globals.json) {
     std::cout << out.dump(2) << "\n";

@@ -26,9 +26,9 @@ TEST(SpecCliTest, ProgramsShowsWhatASelectorPicks) {
   auto picked = nlohmann::json::parse(result.output);
   ASSERT_EQ(picked.size(), 4u) << "one shape for each of the four programs";
   for (const auto& program : picked) {
-    EXPECT_EQ(program["prompt_sizes"][0], program["prompt_len"]);
-    EXPECT_EQ(program["prompt_sizes"].size(), program["batch"].get<size_t>()) << program.dump();
-    EXPECT_FALSE(program["dataset_prompts"].empty());
+    EXPECT_EQ(program["promptSizes"][0], program["promptLen"]);
+    EXPECT_EQ(program["promptSizes"].size(), program["batch"].get<size_t>()) << program.dump();
+    EXPECT_FALSE(program["datasetPrompts"].empty());
   }
   CliResult bad = farm.Cli({"programs", "--criteria", Example("programs/dpp-4k.json"), "--select", "0:4,<=x"});
   EXPECT_EQ(bad.exit_code, 2);
