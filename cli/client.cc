@@ -53,7 +53,13 @@ std::string Counts(const v1::Sweep& sweep) {
 }
 
 std::string SweepStatus(const v1::Sweep& sweep) {
-  return !sweep.finished() ? "running" : sweep.succeeded() ? "succeeded" : "failed";
+  switch (jobs::OutcomeOf(sweep)) {
+    case jobs::SweepOutcome::kRunning: return "running";
+    case jobs::SweepOutcome::kSucceeded: return "succeeded";
+    case jobs::SweepOutcome::kCancelled: return "cancelled";
+    case jobs::SweepOutcome::kFailed: break;
+  }
+  return "failed";
 }
 
 }  // namespace gauntlet::cli

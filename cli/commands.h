@@ -35,10 +35,17 @@ struct ProgramsOptions {
 // Local: shows which programs, shapes and prompts the selectors pick.
 int Programs(const Globals& globals, const ProgramsOptions& options);
 
-void PrintResults(const std::vector<v1::Job>& jobs);
+// How much of a job list to show, and whether with the results' metrics.
+struct ListOptions {
+  int limit = 50;     // Jobs shown unless `all`.
+  bool all = false;
+  bool with_metrics = false;  // `results`: CE, KL, failure rate, TTFT and ITL columns.
+};
+void PrintResults(const std::vector<v1::Job>& jobs, bool with_metrics = false);
 // `gauntlet why JOB`: the state, since when, and each reason it waits.
 int Why(const Globals& globals, int64_t job_id);
-int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state);
+int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state,
+               const ListOptions& options);
 // Follows next_page_token until the last page, appending every job to *all.
 grpc::Status ListAllJobs(v1::ControlService::Stub& stub, v1::ListJobsRequest request, v1::ListJobsResponse* all);
 

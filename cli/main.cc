@@ -55,11 +55,26 @@ int Status(const Globals& globals, int64_t sweep_id) {
   return 0;
 }
 
-int Logs(const Globals& globals, int64_t job_id, int64_t attempt_id, bool follow) {
+int Logs(const Globals& globals, int64_t job_id, int64_t attempt_number, bool follow) {
   auto stub = Connect(globals);
   v1::TailLogsRequest request;
   request.set_job_id(job_id);
-  request.set_attempt_id(attempt_id);
+  if (attempt_number > 0) {
+    // Users count a job's attempts (the board's "#" column); the log store keys them by attempt id.
+    v1::GetJobRequest get;
+    get.set_id(job_id);
+    v1::Job job;
+    grpc::Status status = stub->GetJob(Context().get(), get, &job);
+    if (!status.ok()) return Fail(globals, status);
+    for (const auto& attempt : job.attempts()) {
+      if (attempt.number() == attempt_number) request.set_attempt_id(attempt.id());
+    }
+    if (request.attempt_id() == 0) {
+      std::cerr << "error: --attempt " << attempt_number << ": job " << job_id << " has "
+                << job.attempts_size() << " attempt(s); give 1 to " << job.attempts_size() << "\n";
+      return kExitUsage;
+    }
+  }
   request.set_follow(follow);
   grpc::ClientContext context;
   auto reader = stub->TailLogs(&context, request);
@@ -144,9 +159,13 @@ int main(int argc, char** argv) {
   status->add_option("sweep", sweep_id, "Sweep id");
 
   std::string state_name;
+  ListOptions list_options;
   auto* jobs = app.add_subcommand("jobs", "List jobs");
   jobs->add_option("--sweep", sweep_id, "Only this sweep's jobs");
   jobs->add_option("--state", state_name, "Only jobs in this state (pending, ready, running, failed, ...)");
+  auto* limit = jobs->add_option("--limit", list_options.limit, "Show at most this many (default 50)")
+                    ->check(CLI::Range(1, 1000000));
+  jobs->add_flag("--all", list_options.all, "Show every job, page after page")->excludes(limit);
 
   auto* results = app.add_subcommand("results", "A sweep's results table");
   results->add_option("sweep", sweep_id, "Sweep id")->required();
@@ -155,7 +174,8 @@ int main(int argc, char** argv) {
   bool follow = false;
   auto* logs = app.add_subcommand("logs", "Print a job's log");
   logs->add_option("job", job_id, "Job id")->required();
-  logs->add_option("--attempt", attempt_id, "Attempt id (default: the latest)");
+  logs->add_option("--attempt", attempt_id, "Attempt number within the job, 1 for its first (default: the latest)")
+      ->check(CLI::PositiveNumber);
   logs->add_flag("-f,--follow", follow, "Keep printing until the attempt ends");
 
   bool cancel_sweep = false;
@@ -220,7 +240,11 @@ int main(int argc, char** argv) {
       }
     }
     auto stub = Connect(globals);
-    return ListJobsOf(globals, *stub, sweep_id, state);
+    if (results->parsed()) {
+      list_options.all = true;
+      list_options.with_metrics = true;
+    }
+    return ListJobsOf(globals, *stub, sweep_id, state, list_options);
   }
   if (logs->parsed()) return Logs(globals, job_id, attempt_id, follow);
   if (cancel->parsed()) {

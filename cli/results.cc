@@ -36,13 +36,37 @@ std::string FormatAgo(int64_t ms) {
   return std::to_string(seconds / 3600) + "h ago";
 }
 
+// The metrics a sweep's rows are read by, in the seed's tables' order.
+constexpr std::pair<const char*, const char*> kResultColumns[] = {
+    {"CE", "mean_cross_entropy"}, {"KL", "mean_kl"}, {"FAIL RATE", "failure_rate"},
+    {"TTFT MS", "ttft_ms"},       {"ITL MS", "itl_ms"}};
+
+std::string Metric(const v1::Job& job, const char* name) {
+  auto found = job.metrics().find(name);
+  if (found == job.metrics().end()) return "";
+  std::ostringstream out;
+  out.precision(4);
+  out << found->second;
+  return out.str();
+}
+
 }  // namespace
 
-void PrintResults(const std::vector<v1::Job>& jobs) {
-  Table table({"JOB", "NAME", "STATE", "NODE", "DEVICES", "DURATION", "VERDICT", "REASON"});
+void PrintResults(const std::vector<v1::Job>& jobs, bool with_metrics) {
+  std::vector<std::string> header = {"JOB", "NAME", "STATE", "NODE", "DEVICES", "DURATION", "VERDICT"};
+  if (with_metrics) {
+    for (const auto& [title, _] : kResultColumns) header.push_back(title);
+  }
+  header.push_back("REASON");
+  Table table(header);
   for (const auto& job : jobs) {
-    table.Add({std::to_string(job.id()), job.name(), jobs::JobStateName(job.state()), job.agent(),
-               Devices(job), Duration(job), job.verdict(), job.reason()});
+    std::vector<std::string> row = {std::to_string(job.id()), job.name(), jobs::JobStateName(job.state()), job.agent(),
+                                    Devices(job), Duration(job), job.verdict()};
+    if (with_metrics) {
+      for (const auto& [_, metric] : kResultColumns) row.push_back(Metric(job, metric));
+    }
+    row.push_back(job.reason());
+    table.Add(row);
   }
   table.Print(std::cout);
 }
@@ -58,17 +82,28 @@ grpc::Status ListAllJobs(v1::ControlService::Stub& stub, v1::ListJobsRequest req
   return grpc::Status::OK;
 }
 
-int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state) {
+int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state,
+               const ListOptions& options) {
   v1::ListJobsRequest request;
   request.set_sweep_id(sweep_id);
   request.set_state(state);
+  request.set_with_metrics(options.with_metrics);
   v1::ListJobsResponse reply;
-  grpc::Status status = ListAllJobs(stub, request, &reply);
+  grpc::Status status;
+  if (options.all) {
+    status = ListAllJobs(stub, request, &reply);
+  } else {
+    request.set_limit(options.limit);
+    status = stub.ListJobs(Context().get(), request, &reply);
+  }
   if (!status.ok()) return Fail(globals, status);
   if (globals.json) {
-    PrintJson(reply);
-  } else {
-    PrintResults({reply.jobs().begin(), reply.jobs().end()});
+    PrintJson(reply);  // Its nextPageToken says whether there is more.
+    return 0;
+  }
+  PrintResults({reply.jobs().begin(), reply.jobs().end()}, options.with_metrics);
+  if (!reply.next_page_token().empty()) {
+    std::cout << "... more jobs: --limit N shows up to N, --all every one\n";
   }
   return 0;
 }

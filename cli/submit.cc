@@ -1,12 +1,15 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <yaml-cpp/yaml.h>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "lib/contract/stages.h"
 #include "lib/rpc/paging.h"
 
 namespace gauntlet::cli {
@@ -45,11 +48,17 @@ void PrintDryRun(const v1::SubmitSweepResponse& reply) {
   std::cout << "sweep " << reply.sweep().name() << ": " << reply.sweep().total_jobs() << " jobs, " << summary.cache_hits()
             << " satisfied from the cache, about " << summary.device_hours() << " device-hours (dry run, nothing stored)\n\n";
   Table stages({"STAGE", "JOBS"});
-  for (const auto& [stage, count] : summary.jobs_by_stage()) stages.Add({stage, std::to_string(count)});
+  // In pipeline order, then by name: a map's own order changes from run to run.
+  std::vector<std::pair<std::string, int>> by_stage(summary.jobs_by_stage().begin(), summary.jobs_by_stage().end());
+  std::sort(by_stage.begin(), by_stage.end(), [](const auto& a, const auto& b) {
+    return std::pair(contract::StageRank(a.first), a.first) < std::pair(contract::StageRank(b.first), b.first);
+  });
+  for (const auto& [stage, count] : by_stage) stages.Add({stage, std::to_string(count)});
   stages.Print(std::cout);
   std::cout << "\n";
   Table models({"MODEL", "JOBS"});
-  for (const auto& [model, count] : summary.jobs_by_model()) models.Add({model, std::to_string(count)});
+  const std::map<std::string, int> by_model(summary.jobs_by_model().begin(), summary.jobs_by_model().end());
+  for (const auto& [model, count] : by_model) models.Add({model, std::to_string(count)});
   models.Print(std::cout);
   std::cout << "\n";
   constexpr int kMaxRows = 200;
@@ -140,7 +149,7 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
     if (sweep.finished()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  int rc = ListJobsOf(globals, *stub, sweep_id, v1::JOB_STATE_UNSPECIFIED);
+  int rc = ListJobsOf(globals, *stub, sweep_id, v1::JOB_STATE_UNSPECIFIED, {.all = true, .with_metrics = true});
   if (rc != 0) return rc;
   std::cout << "sweep " << sweep_id << " " << SweepStatus(sweep) << ": " << Counts(sweep) << "\n";
   return sweep.succeeded() ? 0 : kExitFailed;

@@ -564,6 +564,7 @@ StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequest& r
   const int size = paging::PageSize(request.limit(), paging::kDefaultJobPage, paging::kMaxJobPage);
   std::lock_guard lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto jobs, store_.ListJobs(request.sweep_id(), request.state(), size + 1, after));
+  if (request.with_metrics()) GAUNTLET_RETURN_IF_ERROR(store_.AddMetrics(&jobs));
   v1::ListJobsResponse page;
   paging::Fill(std::move(jobs), size, page.mutable_jobs(), page.mutable_next_page_token());
   return page;

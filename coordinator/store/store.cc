@@ -272,6 +272,23 @@ StatusOr<std::vector<v1::Job>> Store::ListJobs(int64_t sweep_id, v1::JobState st
   return jobs;
 }
 
+Status Store::AddMetrics(std::vector<v1::Job>* jobs) {
+  if (jobs->empty()) return Status::Ok();
+  // A cached job shows the metrics of the job it reuses.
+  std::map<int64_t, std::vector<v1::Job*>> by_result_job;
+  for (v1::Job& job : *jobs) by_result_job[job.cached_from() != 0 ? job.cached_from() : job.id()].push_back(&job);
+  std::string ids;
+  for (const auto& [result_job, _] : by_result_job) ids += (ids.empty() ? "" : ",") + std::to_string(result_job);
+  // The ids are our own integers, so they go into the statement as text.
+  Statement select = db_->Prepare(
+      "SELECT m.job_id, m.name, m.value FROM metrics m WHERE m.job_id IN (" + ids +
+      ") AND m.attempt_id = (SELECT max(attempt_id) FROM metrics WHERE job_id = m.job_id)");
+  while (select.Step()) {
+    for (v1::Job* job : by_result_job[select.Int(0)]) (*job->mutable_metrics())[select.Text(1)] = select.Double(2);
+  }
+  return select.status();
+}
+
 StatusOr<std::optional<v1::Job>> Store::SelectJob(int64_t id) {
   Statement select = db_->Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.id = ?");
   select.Bind(1, id);

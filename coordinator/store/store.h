@@ -98,6 +98,8 @@ class Store {
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit, int64_t before_id = 0);
   // By id, above `after_id`; limit 0: no limit.
   StatusOr<std::vector<v1::Job>> ListJobs(int64_t sweep_id, v1::JobState state, int limit, int64_t after_id = 0);
+  // Fills each job's metrics (those of its result's attempt, as GetJob does), in one query.
+  Status AddMetrics(std::vector<v1::Job>* jobs);
   // With attempts, metrics and artifacts.
   StatusOr<std::optional<v1::Job>> GetJob(int64_t id);
   // Ids of unfinished jobs of a sweep, or the job itself when unfinished.

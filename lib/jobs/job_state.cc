@@ -52,4 +52,15 @@ JobState ParseJobState(const std::string& name) {
   return state;
 }
 
+SweepOutcome OutcomeOf(const v1::Sweep& sweep) {
+  if (!sweep.finished()) return SweepOutcome::kRunning;
+  if (sweep.succeeded()) return SweepOutcome::kSucceeded;
+  auto count = [&](JobState state) {
+    auto found = sweep.jobs_by_state().find(v1::JobState_Name(state));
+    return found == sweep.jobs_by_state().end() ? 0 : found->second;
+  };
+  return count(v1::JOB_STATE_CANCELLED) > 0 && count(v1::JOB_STATE_FAILED) == 0 ? SweepOutcome::kCancelled
+                                                                                : SweepOutcome::kFailed;
+}
+
 }  // namespace gauntlet::jobs

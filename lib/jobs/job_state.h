@@ -24,4 +24,9 @@ std::string AttemptStateName(AttemptState state);
 // Parses a name as printed by JobStateName; UNSPECIFIED when unknown.
 JobState ParseJobState(const std::string& name);
 
+// What a sweep came to, as the CLI and the board say it. A finished sweep
+// that a user stopped (cancelled jobs, none failed) is cancelled, not failed.
+enum class SweepOutcome { kRunning, kSucceeded, kFailed, kCancelled };
+SweepOutcome OutcomeOf(const v1::Sweep& sweep);
+
 }  // namespace gauntlet::jobs

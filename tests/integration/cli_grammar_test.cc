@@ -38,7 +38,8 @@ TEST(CliGrammarTest, EveryCommandAnswersJsonWhereverTheFlagStands) {
   farm.StartCoordinator();
   farm.StartAgent("node-a", "cpu:2");
   const int64_t sweep = farm.Submit(
-      "name: grammar\nmax_attempts: 1\njobs:\n  - {name: ok, kind: exec, command: \"true\"}\n"
+      "name: grammar\nmax_attempts: 1\njobs:\n  - {name: ok, kind: exec, command: \"echo '{\\\"verdict\\\": \\\"pass\\\", "
+      "\\\"metrics\\\": {\\\"ttft_ms\\\": 12.5}}' > $GAUNTLET_OUT/result.json\"}\n"
       "  - {name: bad, kind: exec, command: \"exit 1\"}\n");
   ASSERT_TRUE(farm.WaitForSweep(sweep).finished());
   int64_t bad_job = 0, ok_job = 0;
@@ -83,6 +84,20 @@ TEST(CliGrammarTest, EveryCommandAnswersJsonWhereverTheFlagStands) {
   CliResult retried = farm.Cli({"retry", bad, "--json"});
   ASSERT_EQ(retried.exit_code, 0) << retried.output;
   EXPECT_EQ(json::parse(retried.output)["id"], bad);
+  // `results` reads each row's metrics; `jobs` shows a page and says there is more.
+  CliResult results = farm.Cli({"results", s});
+  ASSERT_EQ(results.exit_code, 0) << results.output;
+  EXPECT_NE(results.output.find("TTFT MS"), std::string::npos) << results.output;
+  EXPECT_NE(results.output.find("12.5"), std::string::npos) << results.output;
+  CliResult page = farm.Cli({"jobs", "--sweep", s, "--limit", "1"});
+  EXPECT_NE(page.output.find("more jobs: --limit N"), std::string::npos) << page.output;
+  EXPECT_EQ(json::parse(farm.Cli({"jobs", "--sweep", s, "--all", "--json"}).output)["jobs"].size(), 2u);
+  // logs --attempt counts the job's own attempts.
+  CliResult first_attempt = farm.Cli({"logs", bad, "--attempt", "1"});
+  EXPECT_EQ(first_attempt.exit_code, 0) << first_attempt.output;
+  CliResult no_such = farm.Cli({"logs", bad, "--attempt", "9"});
+  EXPECT_EQ(no_such.exit_code, 2);
+  EXPECT_NE(no_such.output.find("--attempt 9: job " + bad + " has"), std::string::npos) << no_such.output;
   // Usage errors exit 2 with the same words wherever the flag stands.
   EXPECT_EQ(farm.Cli({"jobs", "--json", "--state", "weird"}).exit_code, 2);
   EXPECT_EQ(farm.Cli({"--json", "retry", "--sweep", s}).exit_code, 2);

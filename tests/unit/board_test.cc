@@ -3,6 +3,7 @@
 
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
+#include "lib/jobs/job_state.h"
 
 namespace gauntlet::board {
 namespace {
@@ -81,6 +82,28 @@ TEST(BoardTest, AValidateJobShowsItsStepsAndBothTokenStreams) {
   EXPECT_NE(html.find("&lt;b&gt;hi"), std::string::npos) << "model text is escaped";
   EXPECT_EQ(RenderValidation(R"({"verdict": "pass", "metrics": {}})"), "") << "other results render nothing";
   EXPECT_EQ(RenderValidation("not json"), "");
+}
+
+}  // namespace
+}  // namespace gauntlet::board
+
+namespace gauntlet::board {
+namespace {
+
+TEST(BoardTest, ASweepAUserStoppedIsCancelledNotFailed) {
+  v1::Sweep sweep;
+  sweep.set_id(4);
+  sweep.set_name("nightly");
+  sweep.set_finished(true);
+  (*sweep.mutable_jobs_by_state())["JOB_STATE_SUCCEEDED"] = 3;
+  (*sweep.mutable_jobs_by_state())["JOB_STATE_CANCELLED"] = 2;
+  EXPECT_EQ(jobs::OutcomeOf(sweep), jobs::SweepOutcome::kCancelled);
+  EXPECT_NE(RenderSweeps({sweep}).find("<span class=cancelled>cancelled</span>"), std::string::npos);
+  (*sweep.mutable_jobs_by_state())["JOB_STATE_FAILED"] = 1;
+  EXPECT_EQ(jobs::OutcomeOf(sweep), jobs::SweepOutcome::kFailed) << "a failed job makes it a failure";
+  EXPECT_NE(RenderSweeps({sweep}).find("FAIL"), std::string::npos);
+  sweep.set_finished(false);
+  EXPECT_EQ(jobs::OutcomeOf(sweep), jobs::SweepOutcome::kRunning);
 }
 
 }  // namespace

@@ -29,8 +29,13 @@ std::string Progress(const v1::Sweep& sweep) {
 }
 
 std::string SweepStatus(const v1::Sweep& sweep) {
-  if (!sweep.finished()) return "<span class=running>running</span>";
-  return sweep.succeeded() ? "<span class=pass>PASS</span>" : "<span class=fail>FAIL</span>";
+  switch (jobs::OutcomeOf(sweep)) {
+    case jobs::SweepOutcome::kRunning: return "<span class=running>running</span>";
+    case jobs::SweepOutcome::kSucceeded: return "<span class=pass>PASS</span>";
+    case jobs::SweepOutcome::kCancelled: return "<span class=cancelled>cancelled</span>";
+    case jobs::SweepOutcome::kFailed: break;
+  }
+  return "<span class=fail>FAIL</span>";
 }
 
 }  // namespace
