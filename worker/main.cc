@@ -155,11 +155,15 @@ int main(int argc, char** argv) {
   app.add_option("--job", job_path, "job.json written by the agent")->required();
   app.add_option("--out", out_dir, "Folder for result.json and artifacts")->required();
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  app.footer("Sub-commands (gauntlet-worker NAME --help for each):\n"
+             "  make-model  write a small random llama-style model (Hugging Face layout)\n"
+             "  tokenize    encode texts as the llm suite encodes prompts\n"
+             "  suites      list the suites built into this worker");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (rank == 0) app.exit(e);
-    return Finish(WorkerExit::kBadParams);
+    return Finish(e.get_exit_code() == 0 ? WorkerExit::kPass : WorkerExit::kBadParams);  // --help is no error.
   }
   gauntlet::SetupLogging("worker." + std::to_string(rank), log_level);
 

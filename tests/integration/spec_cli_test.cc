@@ -92,3 +92,18 @@ TEST(SpecCliTest, AFreeFormJobRunsAgainInASecondIdenticalSweep) {
 
 }  // namespace
 }  // namespace gauntlet::testing
+
+namespace gauntlet::testing {
+namespace {
+
+TEST(SpecCliTest, WorkerHelpListsEverySubCommand) {
+  Farm farm("worker-help");
+  CliResult help = Farm::Run({Farm::BinDir() + "/gauntlet-worker", "--help"}, farm.dir() + "/help.log");
+  EXPECT_EQ(help.exit_code, 0) << "--help is no error: " << help.output;
+  for (const char* command : {"make-model", "tokenize", "suites"}) {
+    EXPECT_NE(help.output.find(std::string("  ") + command + " "), std::string::npos) << command << "\n" << help.output;
+  }
+}
+
+}  // namespace
+}  // namespace gauntlet::testing
