@@ -64,6 +64,11 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
     return std::nullopt;
   }
   config.devices = *parsed;
+  if (Status present = CheckGpusPresent(config.devices, DetectGpus()); !present.ok()) {
+    std::cerr << "--devices " << devices << ": " << present.message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
   // The coordinator refuses these too; saying so here names the flag.
   for (const auto& [flag, problem] : {std::pair{"--name", names::NameProblem(config.name)},
                                       std::pair{"--tags", names::FirstNameProblem(config.tags)}}) {

@@ -77,6 +77,38 @@ StatusOr<std::vector<v1::Device>> ParseDeviceSpec(const std::string& spec) {
 }
 
 std::vector<v1::Device> DetectDevices() {
+  std::vector<v1::Device> devices = DetectGpus();
+  if (devices.empty()) {
+    const int cores = UsableCores();
+    for (int i = 0; i < cores; ++i) {
+      v1::Device device;
+      device.set_index(i);
+      device.set_kind("cpu");
+      devices.push_back(device);
+    }
+  }
+  return devices;
+}
+
+Status CheckGpusPresent(const std::vector<v1::Device>& offered, const std::vector<v1::Device>& present) {
+  std::set<int> indices;
+  std::string found;
+  for (const auto& device : present) {
+    if (device.kind() != "gpu") continue;
+    indices.insert(device.index());
+    found += (found.empty() ? "" : ",") + std::to_string(device.index());
+  }
+  for (const auto& device : offered) {
+    if (device.kind() != "gpu" || indices.contains(device.index())) continue;
+    return Status::InvalidArgument(
+        "GPU " + std::to_string(device.index()) + " is offered but this node has " + std::to_string(indices.size()) +
+        " GPU(s)" + (found.empty() ? "" : " (" + found + ")") + "; offer " +
+        (found.empty() ? std::string("cpu or sim devices instead") : "gpu:" + found + " or fewer"));
+  }
+  return Status::Ok();
+}
+
+std::vector<v1::Device> DetectGpus() {
   std::vector<v1::Device> devices;
   std::error_code ec;
   static const std::regex nvidia("nvidia([0-9]+)");
@@ -102,15 +134,6 @@ std::vector<v1::Device> DetectDevices() {
         device.set_kind("gpu");
         devices.push_back(device);
       }
-    }
-  }
-  if (devices.empty()) {
-    const int cores = UsableCores();
-    for (int i = 0; i < cores; ++i) {
-      v1::Device device;
-      device.set_index(i);
-      device.set_kind("cpu");
-      devices.push_back(device);
     }
   }
   std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a.index() < b.index(); });

@@ -16,6 +16,14 @@ StatusOr<std::vector<v1::Device>> ParseDeviceSpec(const std::string& spec);
 // Resolves "auto": /dev/nvidiaN and /dev/dri render nodes of AMD GPUs (kfd),
 // falling back to cpu:<cores>.
 std::vector<v1::Device> DetectDevices();
+// The GPUs the driver exposes (DetectDevices without the fallback).
+std::vector<v1::Device> DetectGpus();
+
+// Pure: every GPU `offered` names must be one `present` has; an agent that
+// offers more than its node holds is refused at start-up, as Slurm drains a
+// node that reports fewer resources than configured. The error says how many
+// were found and which --devices would be right.
+Status CheckGpusPresent(const std::vector<v1::Device>& offered, const std::vector<v1::Device>& present);
 
 // The cores this process may run on (its affinity mask, so a container's
 // cpuset counts, not the host's cores).

@@ -64,6 +64,11 @@ TEST_F(BadInputTest, BadFlagsAreRefusedByEveryProgram) {
   CliResult agent = Farm::Run({Farm::BinDir() + "/gauntlet-agent", "--devices", "tpu:4"}, farm_->dir() + "/agent-flag.log");
   EXPECT_EQ(agent.exit_code, 2);
   EXPECT_NE(agent.output.find("--devices 'tpu:4': unknown kind 'tpu'; use cpu:4"), std::string::npos) << agent.output;
+  // More GPUs than any node here has: refused at start-up with the count found.
+  CliResult gpus = Farm::Run({Farm::BinDir() + "/gauntlet-agent", "--devices", "gpu:64"}, farm_->dir() + "/agent-gpus.log");
+  EXPECT_EQ(gpus.exit_code, 2);
+  EXPECT_NE(gpus.output.find("--devices gpu:64: GPU "), std::string::npos) << gpus.output;
+  EXPECT_NE(gpus.output.find("is offered but this node has "), std::string::npos) << gpus.output;
 
   CliResult coordinator = Farm::Run({Farm::BinDir() + "/gauntlet-coordinator", "--lease-ttl", "soon"},
                                     farm_->dir() + "/coordinator-flag.log");

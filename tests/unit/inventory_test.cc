@@ -38,3 +38,32 @@ TEST(InventoryTest, EachDeviceGetsAnEvenShareOfTheCores) {
 
 }  // namespace
 }  // namespace gauntlet::agent
+
+namespace gauntlet::agent {
+namespace {
+
+std::vector<v1::Device> Gpus(std::initializer_list<int> indices) {
+  std::vector<v1::Device> devices;
+  for (int index : indices) {
+    v1::Device device;
+    device.set_index(index);
+    device.set_kind("gpu");
+    devices.push_back(device);
+  }
+  return devices;
+}
+
+TEST(InventoryTest, OfferingMoreGpusThanTheNodeHasIsRefusedWithTheCountFound) {
+  EXPECT_TRUE(CheckGpusPresent(Gpus({0, 1}), Gpus({0, 1, 2})).ok());
+  const Status eight = CheckGpusPresent(*ParseDeviceSpec("gpu:8"), Gpus({0, 1}));
+  ASSERT_FALSE(eight.ok());
+  EXPECT_NE(eight.message().find("GPU 2 is offered but this node has 2 GPU(s) (0,1); offer gpu:0,1 or fewer"),
+            std::string::npos) << eight.message();
+  const Status none = CheckGpusPresent(Gpus({0}), {});
+  EXPECT_NE(none.message().find("this node has 0 GPU(s); offer cpu or sim devices instead"), std::string::npos)
+      << none.message();
+  EXPECT_TRUE(CheckGpusPresent(*ParseDeviceSpec("cpu:4"), {}).ok()) << "only GPUs are checked";
+}
+
+}  // namespace
+}  // namespace gauntlet::agent
