@@ -1,5 +1,6 @@
 #include "cli/client.h"
 
+#include <ctime>
 #include <iostream>
 
 #include <google/protobuf/util/json_util.h>
@@ -60,6 +61,16 @@ std::string SweepStatus(const v1::Sweep& sweep) {
     case jobs::SweepOutcome::kFailed: break;
   }
   return "failed";
+}
+
+std::string FormatUtc(int64_t ms) {
+  if (ms == 0) return "";
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
+  return text;
 }
 
 }  // namespace gauntlet::cli

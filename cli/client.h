@@ -30,4 +30,7 @@ void PrintJson(const google::protobuf::Message& message);
 std::string Counts(const v1::Sweep& sweep);
 std::string SweepStatus(const v1::Sweep& sweep);
 
+// "2026-12-02 04:21 UTC"; "" for 0.
+std::string FormatUtc(int64_t ms);
+
 }  // namespace gauntlet::cli

@@ -34,7 +34,19 @@ int Status(const Globals& globals, int64_t sweep_id) {
       return 0;
     }
     std::cout << "sweep " << sweep.id() << " " << sweep.name() << ": " << SweepStatus(sweep) << ", "
-              << sweep.total_jobs() << " jobs: " << Counts(sweep) << "\n";
+              << sweep.total_jobs() << " jobs: " << Counts(sweep) << "\n"
+              << "submitted " << FormatUtc(sweep.created_at_ms()) << " from " << sweep.source() << "\n";
+    Table stages({"STAGE", "JOBS", "STATES"});
+    for (const auto& stage : sweep.stages()) {
+      v1::Sweep counts;  // Counts() reads a sweep's jobs_by_state.
+      int jobs = 0;
+      for (const auto& [state, count] : stage.jobs_by_state()) {
+        (*counts.mutable_jobs_by_state())[state] = count;
+        jobs += count;
+      }
+      stages.Add({stage.stage().empty() ? "(free-form)" : stage.stage(), std::to_string(jobs), Counts(counts)});
+    }
+    if (sweep.stages_size() > 0) stages.Print(std::cout);
     return 0;
   }
   v1::ListSweepsRequest request;
@@ -46,10 +58,10 @@ int Status(const Globals& globals, int64_t sweep_id) {
     PrintJson(reply);
     return 0;
   }
-  Table table({"SWEEP", "NAME", "STATUS", "JOBS", "STATES"});
+  Table table({"SWEEP", "NAME", "SUBMITTED", "STATUS", "JOBS", "STATES"});
   for (const auto& sweep : reply.sweeps()) {
-    table.Add({std::to_string(sweep.id()), sweep.name(), SweepStatus(sweep), std::to_string(sweep.total_jobs()),
-               Counts(sweep)});
+    table.Add({std::to_string(sweep.id()), sweep.name(), FormatUtc(sweep.created_at_ms()), SweepStatus(sweep),
+               std::to_string(sweep.total_jobs()), Counts(sweep)});
   }
   table.Print(std::cout);
   return 0;

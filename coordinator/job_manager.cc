@@ -539,6 +539,8 @@ StatusOr<v1::Sweep> JobManager::GetSweep(int64_t id) {
   std::lock_guard lock(mu_);
   GAUNTLET_ASSIGN_OR_RETURN(auto sweep, store_.GetSweep(id, /*with_spec=*/true));
   if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(id) + "; 'gauntlet status' lists sweeps"));
+  GAUNTLET_ASSIGN_OR_RETURN(auto stages, store_.StageCounts(id));
+  for (auto& stage : stages) *sweep->add_stages() = std::move(stage);
   return *sweep;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "lib/contract/stages.h"
 #include "lib/jobs/job_state.h"
 
 #include <nlohmann/json.hpp>
@@ -211,6 +212,25 @@ StatusOr<std::map<std::string, int64_t>> Store::SucceededJobsByKey(const std::ve
     select.Reset();
   }
   return found;
+}
+
+StatusOr<std::vector<v1::StageCounts>> Store::StageCounts(int64_t sweep_id) {
+  Statement select = db_->Prepare("SELECT stage, state, count(*) FROM jobs WHERE sweep_id = ? GROUP BY stage, state");
+  select.Bind(1, sweep_id);
+  std::map<std::string, v1::StageCounts> by_stage;
+  while (select.Step()) {
+    v1::StageCounts& counts = by_stage[select.Text(0)];
+    counts.set_stage(select.Text(0));
+    (*counts.mutable_jobs_by_state())[v1::JobState_Name(static_cast<v1::JobState>(select.Int(1)))] =
+        static_cast<int>(select.Int(2));
+  }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  std::vector<v1::StageCounts> stages;
+  for (auto& [_, counts] : by_stage) stages.push_back(std::move(counts));
+  std::stable_sort(stages.begin(), stages.end(), [](const auto& a, const auto& b) {
+    return contract::StageRank(a.stage()) < contract::StageRank(b.stage());
+  });
+  return stages;
 }
 
 StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {

@@ -93,6 +93,8 @@ class Store {
   StatusOr<std::map<std::string, int64_t>> SucceededJobsByKey(const std::vector<std::string>& keys);
   // Mean run time of succeeded jobs by stage ("kind1"/"kind2" for free-form worker/exec jobs).
   StatusOr<std::map<std::string, double>> MeanSecondsByStage();
+  // The sweep's jobs of each stage by state, in pipeline order.
+  StatusOr<std::vector<v1::StageCounts>> StageCounts(int64_t sweep_id);
   StatusOr<std::optional<v1::Sweep>> GetSweep(int64_t id, bool with_spec);
   // Newest first, below `before_id` (0: from the newest).
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit, int64_t before_id = 0);

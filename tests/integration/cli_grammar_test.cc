@@ -84,6 +84,12 @@ TEST(CliGrammarTest, EveryCommandAnswersJsonWhereverTheFlagStands) {
   CliResult retried = farm.Cli({"retry", bad, "--json"});
   ASSERT_EQ(retried.exit_code, 0) << retried.output;
   EXPECT_EQ(json::parse(retried.output)["id"], bad);
+  // `status SWEEP` says when it was submitted and counts each stage's jobs.
+  CliResult status = farm.Cli({"status", s});
+  EXPECT_NE(status.output.find("submitted 20"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("(free-form)"), std::string::npos) << status.output;
+  EXPECT_EQ(json::parse(farm.Cli({"status", s, "--json"}).output)["stages"][0]["jobsByState"].size(), 2u)
+      << "the passed job's state and the retried one's";
   // `results` reads each row's metrics; `jobs` shows a page and says there is more.
   CliResult results = farm.Cli({"results", s});
   ASSERT_EQ(results.exit_code, 0) << results.output;
