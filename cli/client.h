@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <google/protobuf/message.h>
@@ -32,5 +33,16 @@ std::string SweepStatus(const v1::Sweep& sweep);
 
 // "2026-12-02 04:21 UTC"; "" for 0.
 std::string FormatUtc(int64_t ms);
+
+// Ends a command that printed its answer: the exit code when the call
+// failed (said on stderr) or --json printed `reply`; nullopt when the caller
+// prints the table.
+inline std::optional<int> FailedOrPrintedJson(const Globals& globals, const grpc::Status& status,
+                                              const google::protobuf::Message& reply) {
+  if (!status.ok()) return Fail(globals, status);
+  if (!globals.json) return std::nullopt;
+  PrintJson(reply);
+  return 0;
+}
 
 }  // namespace gauntlet::cli

@@ -28,11 +28,7 @@ int Status(const Globals& globals, int64_t sweep_id) {
     request.set_id(sweep_id);
     v1::Sweep sweep;
     grpc::Status status = stub->GetSweep(Context().get(), request, &sweep);
-    if (!status.ok()) return Fail(globals, status);
-    if (globals.json) {
-      PrintJson(sweep);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, status, sweep)) return *done;
     std::cout << "sweep " << sweep.id() << " " << sweep.name() << ": " << SweepStatus(sweep) << ", "
               << sweep.total_jobs() << " jobs: " << Counts(sweep) << "\n"
               << "submitted " << FormatUtc(sweep.created_at_ms()) << " from " << sweep.source() << "\n";
@@ -53,11 +49,7 @@ int Status(const Globals& globals, int64_t sweep_id) {
   request.set_limit(50);
   v1::ListSweepsResponse reply;
   grpc::Status status = stub->ListSweeps(Context().get(), request, &reply);
-  if (!status.ok()) return Fail(globals, status);
-  if (globals.json) {
-    PrintJson(reply);
-    return 0;
-  }
+  if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
   Table table({"SWEEP", "NAME", "SUBMITTED", "STATUS", "JOBS", "STATES"});
   for (const auto& sweep : reply.sweeps()) {
     table.Add({std::to_string(sweep.id()), sweep.name(), FormatUtc(sweep.created_at_ms()), SweepStatus(sweep),
@@ -100,11 +92,7 @@ int Agents(const Globals& globals) {
   auto stub = Connect(globals);
   v1::ListAgentsResponse reply;
   grpc::Status status = stub->ListAgents(Context().get(), v1::ListAgentsRequest(), &reply);
-  if (!status.ok()) return Fail(globals, status);
-  if (globals.json) {
-    PrintJson(reply);
-    return 0;
-  }
+  if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
   Table table({"AGENT", "STATE", "DEVICES", "BUSY", "LAST HEARTBEAT"});
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
@@ -269,11 +257,7 @@ int main(int argc, char** argv) {
     }
     v1::CancelResponse reply;
     grpc::Status rpc = stub->Cancel(Context().get(), request, &reply);
-    if (!rpc.ok()) return Fail(globals, rpc);
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
     // Not an error: the job or sweep exists, it had simply finished already.
     if (reply.cancelled() == 0) {
       std::cout << (cancel_sweep ? "sweep " : "job ") << cancel_id
@@ -289,11 +273,7 @@ int main(int argc, char** argv) {
     request.set_sweep_id(retry_sweep);
     v1::RetrySweepResponse reply;
     grpc::Status rpc = stub->RetrySweep(Context().get(), request, &reply);
-    if (!rpc.ok()) return Fail(globals, rpc);
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
     for (const auto& why : reply.not_retried()) std::cerr << "not retried: " << why << "\n";
     if (reply.retried_size() == 0) {
       std::cout << "sweep " << retry_sweep << " has no failed job that can run again; nothing to retry\n";
@@ -314,11 +294,7 @@ int main(int argc, char** argv) {
     request.set_job_id(job_id);
     v1::Job reply;
     grpc::Status rpc = stub->Retry(Context().get(), request, &reply);
-    if (!rpc.ok()) return Fail(globals, rpc);
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
     std::cout << "job " << reply.id() << " is " << gauntlet::jobs::JobStateName(reply.state()) << " again\n";
     return 0;
   }
@@ -338,11 +314,7 @@ int main(int argc, char** argv) {
     auto stub = Connect(globals);
     v1::Annotation reply;
     grpc::Status rpc = stub->Annotate(Context().get(), request, &reply);
-    if (!rpc.ok()) return Fail(globals, rpc);
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
     std::cout << "linked " << reply.url() << " to " << reply.scope() << " " << reply.target() << "\n";
     return 0;
   }
@@ -353,11 +325,7 @@ int main(int argc, char** argv) {
     request.set_undrain(undrain);
     v1::Agent reply;
     grpc::Status rpc = stub->DrainAgent(Context().get(), request, &reply);
-    if (!rpc.ok()) return Fail(globals, rpc);
-    if (globals.json) {
-      PrintJson(reply);
-      return 0;
-    }
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
     std::cout << "agent " << reply.name() << (reply.drained() ? " drained" : " takes jobs") << "\n";
     return 0;
   }

@@ -114,11 +114,7 @@ int Why(const Globals& globals, int64_t job_id) {
   request.set_id(job_id);
   v1::WhyResponse reply;
   grpc::Status status = stub->Why(Context().get(), request, &reply);
-  if (!status.ok()) return Fail(globals, status);
-  if (globals.json) {
-    PrintJson(reply);
-    return 0;
-  }
+  if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
   std::cout << "job " << job_id << " is " << jobs::JobStateName(reply.state()) << " since "
