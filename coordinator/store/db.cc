@@ -1,6 +1,10 @@
 #include "coordinator/store/db.h"
 
 #include <cassert>
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -88,6 +92,10 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, int 
                                    "; check that the folder exists and is writable"));
   }
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  if (const char* profile = std::getenv("GAUNTLET_SQL_PROFILE"); profile && *profile) {
+    db->profile_path_ = profile;
+    sqlite3_trace_v2(raw, SQLITE_TRACE_PROFILE, &Database::OnProfile, db.get());
+  }
   // A batch of reports touches many pages; a page cache that holds them all
   // keeps SQLite from spilling them to the WAL before the batch commits.
   GAUNTLET_RETURN_IF_ERROR(db->Exec(
@@ -95,7 +103,27 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, int 
   return db;
 }
 
+int Database::OnProfile(unsigned, void* self, void* stmt, void* nanoseconds) {
+  auto& cost = static_cast<Database*>(self)->profile_[sqlite3_sql(static_cast<sqlite3_stmt*>(stmt))];
+  cost.nanoseconds += *static_cast<int64_t*>(nanoseconds);
+  ++cost.runs;
+  return 0;
+}
+
+void Database::WriteProfile() const {
+  std::vector<std::pair<std::string, StatementCost>> rows(profile_.begin(), profile_.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.nanoseconds > b.second.nanoseconds; });
+  std::ofstream out(profile_path_, std::ios::app);
+  out << "ms\truns\tus/run\tstatement\n";
+  for (const auto& [sql, cost] : rows) {
+    out << cost.nanoseconds / 1e6 << '\t' << cost.runs << '\t' << cost.nanoseconds / 1e3 / cost.runs << '\t'
+        << sql << '\n';
+  }
+}
+
 Database::~Database() {
+  if (!profile_path_.empty()) WriteProfile();
   for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.first);
   sqlite3_close_v2(db_);
 }

@@ -120,9 +120,21 @@ class Database {
   void RollBack(const Status& cause);
   void Release(sqlite3_stmt* stmt);
 
+  static int OnProfile(unsigned type, void* self, void* stmt, void* nanoseconds);
+  void WriteProfile() const;
+
   sqlite3* db_;
   // SQL text → its prepared statement and whether a handle holds it now.
   std::unordered_map<std::string, std::pair<sqlite3_stmt*, bool>> cache_;
+  // With GAUNTLET_SQL_PROFILE=FILE: time and runs per statement, appended to
+  // FILE when the connection closes (how bench/RESULTS.md finds what a job
+  // costs in SQL).
+  struct StatementCost {
+    int64_t nanoseconds = 0;
+    int64_t runs = 0;
+  };
+  std::string profile_path_;
+  std::unordered_map<std::string, StatementCost> profile_;
 };
 
 }  // namespace gauntlet::store

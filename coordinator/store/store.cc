@@ -19,6 +19,10 @@ namespace {
 // uses the partial indexes on `state IN (1, 2)` only when the query says so.
 static_assert(v1::ATTEMPT_STATE_LEASED == 1 && v1::ATTEMPT_STATE_RUNNING == 2);
 #define GAUNTLET_ACTIVE_ATTEMPT "state IN (1, 2)"
+// The same for the jobs' partial indexes (migration 0008).
+static_assert(v1::JOB_STATE_READY == 2 && v1::JOB_STATE_SUCCEEDED == 5);
+#define GAUNTLET_READY_JOB "state = 2"
+#define GAUNTLET_SUCCEEDED_JOB "state = 5"
 
 // Columns RowToJob reads, in order. The agent and devices are those of the
 // job's latest attempt.
@@ -202,11 +206,11 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
 }
 
 StatusOr<std::map<std::string, int64_t>> Store::SucceededJobsByKey(const std::vector<std::string>& keys) {
-  Statement select = db_->Prepare("SELECT max(id) FROM jobs WHERE content_key = ? AND state = ?");
+  Statement select = db_->Prepare("SELECT max(id) FROM jobs WHERE content_key = ? AND " GAUNTLET_SUCCEEDED_JOB);
   std::map<std::string, int64_t> found;
   for (const auto& key : keys) {
     if (found.contains(key)) continue;
-    select.Bind(1, key).Bind(2, v1::JOB_STATE_SUCCEEDED);
+    select.Bind(1, key);
     if (select.Step() && !select.IsNull(0)) found[key] = select.Int(0);
     GAUNTLET_RETURN_IF_ERROR(select.status());
     select.Reset();
@@ -419,14 +423,25 @@ StatusOr<std::optional<v1::JobState>> Store::JobStateOf(int64_t job_id) {
   return std::optional<v1::JobState>();
 }
 
-Status Store::SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms) {
-  return db_->Prepare(
-                "UPDATE jobs SET state = ?2, reason = ?3, "
+Status Store::SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms,
+                          const JobOutcome* outcome) {
+  // One write per state change: every index holding `state` is rewritten by it.
+  Statement update = db_->Prepare(
+      outcome ? "UPDATE jobs SET state = ?2, reason = ?3, "
                 "started_at_ms = CASE WHEN ?2 = ?5 AND started_at_ms = 0 THEN ?4 ELSE started_at_ms END, "
-                "finished_at_ms = CASE WHEN ?6 THEN ?4 ELSE 0 END WHERE id = ?1")
-      .Bind(1, job_id).Bind(2, static_cast<int>(state)).Bind(3, reason).Bind(4, now_ms)
-      .Bind(5, v1::JOB_STATE_RUNNING).Bind(6, jobs::IsTerminal(state) ? 1 : 0)
-      .Run();
+                "finished_at_ms = CASE WHEN ?6 THEN ?4 ELSE 0 END, verdict = ?7, result_json = ?8 WHERE id = ?1"
+              : "UPDATE jobs SET state = ?2, reason = ?3, "
+                "started_at_ms = CASE WHEN ?2 = ?5 AND started_at_ms = 0 THEN ?4 ELSE started_at_ms END, "
+                "finished_at_ms = CASE WHEN ?6 THEN ?4 ELSE 0 END WHERE id = ?1");
+  update.Bind(1, job_id).Bind(2, static_cast<int>(state)).Bind(3, reason).Bind(4, now_ms)
+      .Bind(5, v1::JOB_STATE_RUNNING).Bind(6, jobs::IsTerminal(state) ? 1 : 0);
+  if (outcome) update.Bind(7, outcome->verdict).Bind(8, outcome->result_json);
+  return update.Run();
+}
+
+Status Store::SetJobOutcome(int64_t job_id, const JobOutcome& outcome) {
+  return db_->Prepare("UPDATE jobs SET verdict = ?, result_json = ? WHERE id = ?")
+      .Bind(1, outcome.verdict).Bind(2, outcome.result_json).Bind(3, job_id).Run();
 }
 
 Status Store::SetUnfinishedJobReason(int64_t job_id, const std::string& reason) {
@@ -443,11 +458,9 @@ Status Store::ResetForRetry(int64_t job_id, v1::JobState state) {
       .Run();
 }
 
-Status Store::StoreResult(int64_t job_id, int64_t attempt_id, const std::string& verdict,
-                          const std::string& result_json, const google::protobuf::Map<std::string, double>& metrics,
+Status Store::StoreResult(int64_t job_id, int64_t attempt_id,
+                          const google::protobuf::Map<std::string, double>& metrics,
                           const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms) {
-  GAUNTLET_RETURN_IF_ERROR(db_->Prepare("UPDATE jobs SET verdict = ?, result_json = ? WHERE id = ?")
-                               .Bind(1, verdict).Bind(2, result_json).Bind(3, job_id).Run());
   Statement insert_metric = db_->Prepare(
       "INSERT OR REPLACE INTO metrics(attempt_id, job_id, name, value) VALUES (?, ?, ?, ?)");
   for (const auto& [name, value] : metrics) {
@@ -484,8 +497,8 @@ StatusOr<std::vector<ActiveAttempt>> Store::ActiveAttempts() {
 
 StatusOr<std::vector<sched::ReadyJob>> Store::ReadyJobs() {
   Statement select = db_->Prepare(
-      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE state = ? ORDER BY priority DESC, id");
-  select.Bind(1, v1::JOB_STATE_READY);
+      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE " GAUNTLET_READY_JOB
+      " ORDER BY priority DESC, id");
   std::vector<sched::ReadyJob> jobs;
   while (select.Step()) {
     jobs.push_back({select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
@@ -587,7 +600,7 @@ StatusOr<std::vector<AttemptRow>> Store::ActiveAttemptsOfJob(int64_t job_id) {
 }
 
 StatusOr<std::vector<std::pair<int64_t, v1::Job>>> Store::LeasedAttempts(const std::string& agent) {
-  Statement select = db_->Prepare("SELECT id, job_id FROM attempts WHERE agent = ? AND state = 1 ORDER BY id");
+  Statement select = db_->Prepare("SELECT id, job_id FROM attempts WHERE agent = ? AND " GAUNTLET_ACTIVE_ATTEMPT " AND state = 1 ORDER BY id");
   select.Bind(1, agent);
   std::vector<std::pair<int64_t, int64_t>> ids;
   while (select.Step()) ids.emplace_back(select.Int(0), select.Int(1));
@@ -609,25 +622,6 @@ StatusOr<std::vector<int64_t>> Store::ActiveAttemptIds(const std::string& agent)
   return ids;
 }
 
-Status Store::RenewLease(int64_t attempt_id, int64_t lease_expires_ms) {
-  return db_->Prepare("UPDATE attempts SET lease_expires_ms = max(lease_expires_ms, ?) WHERE id = ?")
-      .Bind(1, lease_expires_ms).Bind(2, attempt_id).Run();
-}
-
-Status Store::RenewAllLeases(int64_t lease_expires_ms) {
-  return db_->Prepare("UPDATE attempts SET lease_expires_ms = max(lease_expires_ms, ?) WHERE " GAUNTLET_ACTIVE_ATTEMPT)
-      .Bind(1, lease_expires_ms).Run();
-}
-
-StatusOr<std::vector<int64_t>> Store::ExpiredAttempts(int64_t now_ms) {
-  Statement select = db_->Prepare("SELECT id FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT " AND lease_expires_ms < ?");
-  select.Bind(1, now_ms);
-  std::vector<int64_t> ids;
-  while (select.Step()) ids.push_back(select.Int(0));
-  GAUNTLET_RETURN_IF_ERROR(select.status());
-  return ids;
-}
-
 Status Store::MarkAttemptRunning(int64_t attempt_id, int64_t now_ms) {
   return db_->Prepare("UPDATE attempts SET state = ?, started_at_ms = ? WHERE id = ? AND state = ?")
       .Bind(1, v1::ATTEMPT_STATE_RUNNING).Bind(2, now_ms).Bind(3, attempt_id).Bind(4, v1::ATTEMPT_STATE_LEASED)
@@ -635,10 +629,11 @@ Status Store::MarkAttemptRunning(int64_t attempt_id, int64_t now_ms) {
 }
 
 Status Store::EndAttempt(int64_t attempt_id, const AttemptEnd& end) {
-  return db_->Prepare("UPDATE attempts SET state = ?, exit_code = ?, reason = ?, finished_at_ms = ?, "
-                      "failure_class = ? WHERE id = ?")
+  return db_->Prepare("UPDATE attempts SET state = ?1, exit_code = ?2, reason = ?3, finished_at_ms = ?4, "
+                      "failure_class = ?5, "
+                      "started_at_ms = CASE WHEN ?7 AND started_at_ms = 0 THEN ?4 ELSE started_at_ms END WHERE id = ?6")
       .Bind(1, static_cast<int>(end.state)).Bind(2, end.exit_code).Bind(3, end.reason).Bind(4, end.finished_at_ms)
-      .Bind(5, static_cast<int>(end.failure_class)).Bind(6, attempt_id)
+      .Bind(5, static_cast<int>(end.failure_class)).Bind(6, attempt_id).Bind(7, end.started ? 1 : 0)
       .Run();
 }
 

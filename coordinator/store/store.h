@@ -61,6 +61,14 @@ struct AttemptEnd {
   std::string reason;
   int64_t finished_at_ms = 0;
   v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED;
+  // It ran, though its running report never came: it gets a start time.
+  bool started = false;
+};
+
+// What a finished attempt left on its job row.
+struct JobOutcome {
+  std::string verdict;
+  std::string result_json;
 };
 
 // Which jobs the status matrix covers.
@@ -114,10 +122,15 @@ class Store {
   StatusOr<std::vector<sched::UpstreamJob>> UnfinishedUpstream(int64_t job_id);
   StatusOr<std::optional<v1::JobState>> JobStateOf(int64_t job_id);
 
-  Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms);
+  // With `outcome`, stores the attempt's verdict and result in the same write.
+  Status SetJobState(int64_t job_id, v1::JobState state, const std::string& reason, int64_t now_ms,
+                     const JobOutcome* outcome = nullptr);
   // Starts a fresh attempt budget in `state`.
   Status ResetForRetry(int64_t job_id, v1::JobState state);
-  Status StoreResult(int64_t job_id, int64_t attempt_id, const std::string& verdict, const std::string& result_json,
+  Status SetJobOutcome(int64_t job_id, const JobOutcome& outcome);
+  // An attempt's metrics and artifacts; its verdict and result go with the
+  // job's state (SetJobState) or SetJobOutcome.
+  Status StoreResult(int64_t job_id, int64_t attempt_id,
                      const google::protobuf::Map<std::string, double>& metrics,
                      const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms);
 
@@ -142,11 +155,6 @@ class Store {
   // Leased attempts of `agent` as assignments, with their jobs.
   StatusOr<std::vector<std::pair<int64_t, v1::Job>>> LeasedAttempts(const std::string& agent);
   StatusOr<std::vector<int64_t>> ActiveAttemptIds(const std::string& agent);
-  Status RenewLease(int64_t attempt_id, int64_t lease_expires_ms);
-  // Gives every active attempt until `lease_expires_ms`: after a coordinator
-  // restart the agents need time to reconnect before their leases count.
-  Status RenewAllLeases(int64_t lease_expires_ms);
-  StatusOr<std::vector<int64_t>> ExpiredAttempts(int64_t now_ms);
   Status MarkAttemptRunning(int64_t attempt_id, int64_t now_ms);
   Status EndAttempt(int64_t attempt_id, const AttemptEnd& end);
 
