@@ -85,10 +85,12 @@ struct Shared {
 
 // One simulated agent: heartbeat (long poll) → report each assignment
 // succeeded → heartbeat again. Runs entirely on gRPC's callback threads.
+// With `carry_reports` the reports ride on the next heartbeat instead of a
+// ReportAttempt call each (HeartbeatRequest.reports).
 class Agent {
  public:
-  Agent(gauntlet::v1::AgentService::Stub& stub, std::string name, Shared& shared)
-      : stub_(stub), name_(std::move(name)), shared_(shared) {}
+  Agent(gauntlet::v1::AgentService::Stub& stub, std::string name, Shared& shared, bool carry_reports)
+      : stub_(stub), name_(std::move(name)), shared_(shared), carry_reports_(carry_reports) {}
 
   bool Register() {
     gauntlet::v1::RegisterRequest request;
@@ -117,6 +119,11 @@ class Agent {
     auto request = std::make_shared<gauntlet::v1::HeartbeatRequest>();
     request->set_name(name_);
     request->set_wait_ms(2000);
+    for (int64_t attempt_id : finished_) {
+      auto* report = request->add_reports();
+      report->set_attempt_id(attempt_id);
+      report->set_state(gauntlet::v1::ATTEMPT_STATE_SUCCEEDED);
+    }
     auto reply = std::make_shared<gauntlet::v1::HeartbeatResponse>();
     stub_.async()->Heartbeat(context.get(), request.get(), reply.get(),
                              [this, context, request, reply](grpc::Status status) {
@@ -130,6 +137,7 @@ class Agent {
   }
 
   void OnAssignments(const gauntlet::v1::HeartbeatResponse& reply) {
+    if (carry_reports_) return OnCarriedAcks(reply);
     if (reply.assignments_size() == 0) return Heartbeat();
     const double waited_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - freed_at_).count();
     {
@@ -164,9 +172,31 @@ class Agent {
                                  });
   }
 
+  // Every assignment finishes at once; its report goes with the next call.
+  // The device counts as free from the moment that call is sent.
+  void OnCarriedAcks(const gauntlet::v1::HeartbeatResponse& reply) {
+    int64_t stored = 0;
+    for (const auto& ack : reply.acks()) stored += ack.error_code() == 0 ? 1 : 0;
+    if (stored != static_cast<int64_t>(finished_.size())) ++shared_.failed_rpcs;
+    finished_.clear();
+    if (stored > 0 && shared_.reported.fetch_add(stored) + stored >= shared_.target) shared_.done_cv.notify_all();
+    if (reply.assignments_size() > 0) {
+      const double waited_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - freed_at_).count();
+      {
+        std::lock_guard lock(shared_.mu);
+        shared_.latencies_ms.push_back(waited_ms);
+      }
+      for (const auto& assignment : reply.assignments()) finished_.push_back(assignment.attempt_id());
+      freed_at_ = SteadyClock::now();
+    }
+    Heartbeat();
+  }
+
   gauntlet::v1::AgentService::Stub& stub_;
   const std::string name_;
   Shared& shared_;
+  const bool carry_reports_;
+  std::vector<int64_t> finished_;  // Reports the next heartbeat carries.
   std::atomic<int> pending_{0};
   SteadyClock::time_point freed_at_;
 };
@@ -192,6 +222,11 @@ int main(int argc, char** argv) {
   app.add_option("--label", label, "Name of this run in the output");
   app.add_option("--dir", dir, "Scratch folder");
   app.add_option("--timeout", timeout_s, "Give up after this many seconds");
+  std::string metrics_out;
+  app.add_option("--metrics-out", metrics_out, "Write the coordinator's /metrics at the end of the run here");
+  bool carry_reports = false;
+  app.add_flag("--carry-reports", carry_reports,
+               "Reports ride on heartbeats (HeartbeatRequest.reports) instead of a ReportAttempt call each");
   CLI11_PARSE(app, argc, argv);
 
   fs::remove_all(dir);
@@ -232,7 +267,7 @@ int main(int argc, char** argv) {
   shared.target = jobs;
   std::vector<std::unique_ptr<Agent>> fleet;
   for (int i = 0; i < agents; ++i) {
-    fleet.push_back(std::make_unique<Agent>(*stubs[i % stubs.size()], "sim-" + std::to_string(i), shared));
+    fleet.push_back(std::make_unique<Agent>(*stubs[i % stubs.size()], "sim-" + std::to_string(i), shared, carry_reports));
     if (!fleet.back()->Register()) {
       std::cerr << "register failed for agent " << i << "\n";
       return 1;
@@ -292,15 +327,34 @@ int main(int argc, char** argv) {
   if (sweep && sweep->status == 200) by_state = nlohmann::json::parse(sweep->body).value("jobsByState", by_state);
   auto metrics = http.Get("/metrics");
   std::string expired = "n/a";
+  // The coordinator's own free → assigned histogram: (bound in s, cumulative count).
+  std::vector<std::pair<double, double>> free_buckets;
+  double commits = 0, reports_committed = 0;
   if (metrics && metrics->status == 200) {
+    if (!metrics_out.empty()) std::ofstream(metrics_out) << metrics->body;
     std::istringstream lines(metrics->body);
     std::string line;
     int64_t total = 0;
+    auto value = [&] { return std::stod(line.substr(line.rfind(' '))); };
     while (std::getline(lines, line)) {
-      if (line.starts_with("gauntlet_leases_expired_total{")) total += std::llround(std::stod(line.substr(line.rfind(' '))));
+      if (line.starts_with("gauntlet_leases_expired_total{")) total += std::llround(value());
+      if (line.starts_with("gauntlet_commit_seconds_count")) commits = value();
+      if (line.starts_with("gauntlet_reports_committed_total")) reports_committed = value();
+      if (line.starts_with("gauntlet_free_to_assigned_seconds_bucket{le=\"")) {
+        const std::string bound = line.substr(line.find('"') + 1, line.rfind('"') - line.find('"') - 1);
+        free_buckets.emplace_back(bound == "+Inf" ? 1e9 : std::stod(bound), value());
+      }
     }
     expired = std::to_string(total);
   }
+  // The bucket bound a quantile lies under, in ms.
+  auto at_most_ms = [&](double q) {
+    if (free_buckets.empty() || free_buckets.back().second == 0) return 0.0;
+    for (const auto& [bound, cumulative] : free_buckets) {
+      if (cumulative >= q * free_buckets.back().second) return bound * 1000.0;
+    }
+    return free_buckets.back().first * 1000.0;
+  };
   kill(coordinator, SIGTERM);
   waitpid(coordinator, nullptr, 0);
 
@@ -312,14 +366,22 @@ int main(int argc, char** argv) {
   const int64_t done = shared.reported;
   nlohmann::json out = {
       {"label", label},
+      {"carry_reports", carry_reports},
       {"agents", agents},
       {"jobs", jobs},
       {"completed", done},
       {"submit_s", submit_s},
       {"run_s", run_s},
       {"jobs_per_s", static_cast<double>(done) / run_s},
+      // Seen by the agent: from its report acknowledged (with --carry-reports:
+      // from the call carrying it sent) to its next assignment arriving.
       {"free_to_assigned_p50_ms", Percentile(latencies, 0.50)},
       {"free_to_assigned_p99_ms", Percentile(latencies, 0.99)},
+      // Measured by the coordinator: from the report applied (device free
+      // in its memory) to the next assignment leaving; a histogram bound.
+      {"coordinator_free_to_assigned_p50_ms_at_most", at_most_ms(0.50)},
+      {"coordinator_free_to_assigned_p99_ms_at_most", at_most_ms(0.99)},
+      {"reports_per_commit", commits > 0 ? reports_committed / commits : 0.0},
       {"coordinator_cpu_ms_per_job", 1000.0 * coordinator_cpu / static_cast<double>(std::max<int64_t>(done, 1))},
       {"coordinator_cpu_share", coordinator_cpu / run_s},
       {"generator_cpu_share", generator_cpu / run_s},

@@ -17,6 +17,19 @@ std::string_view CodeName(Status::Code code) {
 }
 }  // namespace
 
+int Status::RpcCode() const {
+  switch (code_) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return 3;
+    case Code::kNotFound: return 5;
+    case Code::kAlreadyExists: return 6;
+    case Code::kFailedPrecondition: return 9;
+    case Code::kInternal: return 13;
+    case Code::kUnavailable: return 14;
+  }
+  return 2;  // UNKNOWN
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
   return std::string(CodeName(code_)) + ": " + message_;

@@ -38,6 +38,9 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   std::string ToString() const;
+  // The code's number in google.rpc.Code (as gRPC's StatusCode), for
+  // answers that carry a status inside a message.
+  int RpcCode() const;
 
   // Prefixes the message with context, e.g. the file being read.
   Status WithContext(std::string_view context) const;

@@ -12,6 +12,10 @@ inline constexpr int64_t kDefaultLeaseTtlMs = 15'000;
 inline constexpr int64_t kMaxPollMs = 10'000;
 // How often the scheduler loop runs when nothing asks for a pass sooner.
 inline constexpr int64_t kSchedulerIdleMs = 200;
+// Agents' calls one loop window runs before its pass and commit, counted in
+// reports: small enough that a freed device waits one short window for its
+// next job, large enough that a commit serves many reports.
+inline constexpr int kLoopWindowCalls = 256;
 // Leases are checked for expiry at most this often.
 inline constexpr int64_t kLeaseScanMs = 100;
 // Last-seen times are written to the database this often (for the board).

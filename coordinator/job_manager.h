@@ -1,84 +1,52 @@
-// JobManager owns the farm's state transitions: sweeps in, jobs through their
-// states, attempts onto agents and back. It gathers facts from the store, asks
-// the pure state machine (lib/jobs/state_machine.h) and scheduler core
-// (sched/) what follows, and stores their decisions.
+// JobManager is the coordinator's core as the services see it: one lock,
+// the scheduler loop, and the domain managers it delegates to (core/):
 //
-// What changes on every heartbeat lives in memory and is never written per
-// call: leases (an attempt's expiry) and agents' last-seen times. A restarted
-// coordinator gives every active attempt a fresh lease (Recover), so nothing
-// is lost by not persisting them; last-seen times are flushed for the board.
+//   SweepManager       submit, dry run, cancel, retry
+//   AttemptManager     placement, assignments through heartbeats, reports, leases
+//   AgentManager       registration, the agent list, drain, last-seen times
+//   LogManager         logs, artifacts, storage trouble
+//   AnnotationManager  links on sweeps, models and jobs
+//   BoardQueries       what the board, CLI and JSON API read
 //
-// Thread safety: every public method may be called from any thread; one mutex
-// serialises them. Heartbeat() blocks (long poll) without holding it, woken
-// only by news for its own agent.
+// They share the Farm (core/farm.h: the store, the clock and the state kept
+// in memory) and the Batch (core/batch.h: decisions applied to memory at
+// once, made durable by one commit per loop window). Decisions themselves
+// come from the pure state machine (lib/jobs/state_machine.h) and scheduler
+// core (sched/).
+//
+// Thread safety: every public method may be called from any thread; one
+// mutex serialises them. The agents' hot calls (HeartbeatAsync,
+// ReportAttemptAsync) take only the loop's queue lock: the loop runs them in
+// windows, then its pass, then one commit.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "coordinator/constants.h"
-#include "coordinator/spec/limits.h"
-#include "coordinator/expand/expand.h"
-#include "coordinator/sched/cluster_state.h"
+#include "coordinator/core/agents.h"
+#include "coordinator/core/annotations.h"
+#include "coordinator/core/attempts.h"
+#include "coordinator/core/batch.h"
+#include "coordinator/core/farm.h"
+#include "coordinator/core/logs.h"
+#include "coordinator/core/queries.h"
+#include "coordinator/core/sweeps.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
 #include "gauntlet/v1/control.pb.h"
-#include "lib/jobs/state_machine.h"
 
 namespace gauntlet {
-
-struct JobManagerOptions {
-  // An attempt whose agent has not renewed it for this long is lost.
-  int64_t lease_ttl_ms = constants::kDefaultLeaseTtlMs;
-  // An agent not heard from for this long gets no new work.
-  int64_t agent_timeout_ms = constants::kDefaultLeaseTtlMs;
-  // Upper bound on how long a heartbeat may block.
-  int64_t max_poll_ms = constants::kMaxPollMs;
-  // Group commit: reports (ReportAttemptAsync) join one open transaction
-  // that the scheduler loop commits with its next pass, and are answered once
-  // it is durable. Off, each report commits on its own. Other operations
-  // always commit before they answer.
-  bool group_commit = false;
-  // What one spec may ask for; each refusal names its flag.
-  spec::Limits spec_limits;
-  // Log bytes kept per attempt; the rest is dropped with a marker line.
-  int64_t max_log_bytes_per_attempt = constants::kDefaultMaxLogBytesPerAttempt;
-  // Test hook: the process kills itself just before its Nth commit of a batch
-  // holding reports (0: never), to prove acknowledged reports survive.
-  int crash_before_batch = 0;
-};
-
-// Counters for /metrics, read under the manager's lock.
-struct JobManagerStats {
-  int64_t scheduling_passes = 0;
-  int64_t jobs_placed = 0;
-  int64_t heartbeats = 0;
-  int64_t reports = 0;
-  std::map<std::string, int64_t> leases_expired_by_cause;
-  int64_t lease_extensions_for_lag = 0;
-  int64_t ready_jobs = 0;
-  double last_pass_ms = 0;
-  int64_t max_lag_ms = 0;
-  int64_t storage_errors = 0;  // Artifact or log writes that failed (full or failing disk).
-};
-
-// The latest storage failure, for the board's banner.
-struct StorageTrouble {
-  std::string message;
-  int64_t at_ms = 0;
-};
 
 class JobManager {
  public:
@@ -89,16 +57,17 @@ class JobManager {
   // fresh lease, so agents can reconnect after a coordinator restart before
   // anything counts as lost.
   Status Recover();
-  // Expires leases and schedules ready jobs. Called periodically.
+  // One loop window: the queued agent calls (up to kLoopWindowCalls
+  // reports' worth), lease expiry, the scheduling pass, one commit.
   void Tick();
-  // Blocks until a scheduling pass is wanted (something became ready or
-  // freed devices) or `timeout_ms` passes; returns at once after Shutdown.
+  // Blocks until the loop has work (queued calls, a pass wanted) or
+  // `timeout_ms` passes; returns at once after Shutdown.
   void WaitForWork(int64_t timeout_ms);
   // The coordinator itself was `lag_ms` behind (a stalled disk, an
   // overloaded host): agents could not renew during that time, so every
   // lease gets it back rather than expiring for the coordinator's fault.
   void ExtendLeasesForLag(int64_t lag_ms);
-  // Wakes every blocked heartbeat; they return at once from now on.
+  // Answers every waiting call; from now on calls are refused as shutting down.
   void Shutdown();
   JobManagerStats Stats();
   StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();
@@ -106,8 +75,6 @@ class JobManager {
   // --- ControlService ------------------------------------------------------
   StatusOr<v1::SubmitSweepResponse> SubmitSweep(const v1::SubmitSweepRequest& request);
   StatusOr<v1::Sweep> GetSweep(int64_t id);
-  // Pages of at most `limit` sweeps (newest first) and of jobs (by id); see
-  // ListJobsRequest for the paging rules.
   StatusOr<v1::ListSweepsResponse> ListSweeps(const v1::ListSweepsRequest& request);
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
   StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
@@ -128,7 +95,6 @@ class JobManager {
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
                                             int limit);
   StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
-  // Refuses an unknown scope, a missing target or a URL that is not http(s).
   StatusOr<v1::Annotation> Annotate(const v1::Annotation& annotation);
   StatusOr<std::vector<v1::Annotation>> Annotations(const std::string& scope, const std::string& target);
   StatusOr<std::vector<v1::Event>> Events(int64_t after_id, int64_t job_id, int limit);
@@ -142,10 +108,17 @@ class JobManager {
   // Asynchronous forms, for the callback server: no thread waits. `done` is
   // called exactly once, under the manager's lock, so it must only hand the
   // answer on (finish an RPC), never call back into the manager.
-  using HeartbeatDone = std::function<void(StatusOr<v1::HeartbeatResponse>)>;
-  using ReportDone = std::function<void(StatusOr<v1::ReportAttemptResponse>)>;
-  // Answers at once with news, or parks the poll in the agent's mailbox
-  // until news arrives for that agent or its wait ends.
+  //
+  // Both only queue the call for the scheduler loop (Tick), which runs a
+  // window's calls, its pass and one commit in a row: the callers take no
+  // lock but the queue's, and never wait behind each other's SQL.
+  //
+  // A heartbeat is answered with news, or parks in the agent's mailbox
+  // until news arrives for that agent or its wait ends. One carrying
+  // reports is answered as soon as they are durable, with their acks and
+  // whatever the pass that committed them placed on this agent.
+  using HeartbeatDone = core::HeartbeatDone;
+  using ReportDone = core::AttemptManager::ReportDone;
   void HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDone done);
   // Answers once the report is durable (the next batch commit).
   void ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done);
@@ -159,116 +132,38 @@ class JobManager {
   Status RecordArtifact(const std::string& sha256, int64_t size);
 
  private:
-  // One per known agent: a long-polling heartbeat waits on its own condition,
-  // and only news for that agent wakes it.
-  struct ParkedPoll {
-    v1::HeartbeatRequest request;
-    int64_t deadline_ms = 0;  // On the injected clock.
-    HeartbeatDone done;
-  };
-  struct ParkedReport {
-    uint64_t batch = 0;
-    v1::ReportAttemptResponse response;
-    ReportDone done;
-  };
-  struct Mailbox {
-    std::condition_variable changed;
-    std::vector<ParkedPoll> parked;  // Async heartbeats waiting for news.
-    uint64_t generation = 0;
-    int64_t last_seen_ms = 0;
-    bool last_seen_flushed = true;
-    bool drained = false;
+  struct InboxCall {
+    std::string agent;  // Whose heartbeat it is ("" for other calls).
+    int weight = 1;     // The reports it carries (at least 1): what a window counts.
+    std::chrono::steady_clock::time_point queued_at;
+    std::function<void()> run;
   };
 
-  // What a transaction changes in memory, applied only once it committed:
-  // a rolled-back transaction leaves memory as it was.
-  struct PendingMemory {
-    std::vector<sched::ReadyJob> became_ready;
-    std::vector<int64_t> left_ready;
-    std::vector<int64_t> ended_attempts;
-  };
-
-  // Whether `job` may run again now; a refusal's reason names the upstream job in the way.
-  StatusOr<jobs::Decision> RetryDecisionLocked(const v1::Job& job);
-  Status ApplyRetryLocked(const v1::Job& job, const jobs::Decision& decision, const std::string& why, int64_t now);
-
-  // Each *Locked method expects mu_ held.
-  Status ScheduleLocked();
-  Status ExpireLeasesLocked();
-  Status FlushLastSeenLocked();
-  // Computes what a heartbeat returns now; renews the reported leases.
-  StatusOr<v1::HeartbeatResponse> PollLocked(const v1::HeartbeatRequest& request);
-  // Stores what the state machine decided for one of the job's attempts.
-  Status ApplyAttemptDecisionLocked(const store::AttemptRow& attempt, const jobs::Decision& decision,
-                                    const std::string& attempt_reason, int exit_code,
-                                    v1::FailureClass failure_class = v1::FAILURE_CLASS_UNSPECIFIED);
-  // Applies a decision's consequences downstream of `job_id`, transitively.
-  Status ApplyDownstreamLocked(int64_t job_id, jobs::Downstream downstream, v1::JobState settled);
-  // Runs `body` as one operation of the open batch (a savepoint), opening
-  // one if needed; applies what it recorded in pending_ to memory at once, or
-  // forgets it when the body fails. Durable only after CommitBatchLocked.
-  template <typename Fn>
-  Status CommitLocked(Fn&& body);
-  // Makes the open batch durable and wakes who waits on it. A failed commit
-  // rolls the batch back and rebuilds memory from the store.
-  Status CommitBatchLocked();
-  // Makes what the caller just did durable before it answers.
-  Status DurableLocked();
-  Status ReloadMemoryLocked();
-  // The body of a report, short of waiting for durability; *must_persist
-  // says whether it changed anything that must be durable before the answer.
-  StatusOr<v1::ReportAttemptResponse> ReportLocked(const v1::AttemptReport& report, bool* must_persist);
-  // Answers the agent's parked heartbeats that have news (re-polled when
-  // `news` says some may), whose wait has ended, or all while shutting down.
-  void WakeParkedLocked(Mailbox& mailbox, bool news);
-  void AnswerParkedReportsLocked();
-  // Records inside a transaction that a job is ready now.
-  Status RecordReadyLocked(int64_t job_id);
-  void ApplyPendingLocked();
-  void NotifyAgentLocked(const std::string& agent);
-  void RequestScheduleLocked();
-  Mailbox& MailboxLocked(const std::string& agent);
-  bool AliveLocked(const std::string& agent) const;
-  // Fills a dry run's answer: the planned jobs and the summary.
-  Status DescribePlanLocked(const expand::SweepPlan& plan, const std::vector<store::InitialJobState>& initial,
-                            size_t first, int page_size,
-                            v1::SubmitSweepResponse* response);
-  StatusOr<std::vector<store::InitialJobState>> InitialStatesLocked(const expand::SweepPlan& plan,
-                                                                    const std::vector<std::string>& force);
-
-  store::Store& store_;
-  const Clock& clock_;
-  const JobManagerOptions options_;
+  // Wakes the loop for a pass; safe with or without mu_ held.
+  void WakeLoop();
+  // Queues `call` for the loop to run under mu_; false once shut down.
+  bool PostToLoop(const std::string& agent, int weight, std::function<void()> call);
+  // Runs queued calls worth up to `budget` (all of them while shutting down).
+  void RunInboxLocked(int budget);
+  bool HeartbeatQueued(const std::string& agent);
 
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Mailbox>> mailboxes_;
-  // Active attempt → when its lease ends, and who holds it.
-  struct Lease {
-    int64_t expires_ms = 0;
-    std::string agent;
-    std::vector<int> devices;
-  };
-  std::unordered_map<int64_t, Lease> leases_;
-  // Ready jobs and every node's devices, for the scheduler.
-  sched::ClusterState cluster_;
-  PendingMemory pending_;
-  // Batches: the open one's number, the last committed and the last failed.
-  uint64_t batch_seq_ = 0;
-  uint64_t committed_seq_ = 0;
-  uint64_t failed_seq_ = 0;
-  Status last_batch_error_;
-  bool batch_has_reports_ = false;
-  int report_batches_ = 0;
-  std::vector<ParkedReport> parked_reports_;
-  std::condition_variable work_;
-  bool schedule_requested_ = true;
-  int64_t last_flush_ms_ = 0;
-  int64_t last_expiry_scan_ms_ = 0;
-  bool shutting_down_ = false;
-  JobManagerStats stats_;
-  StorageTrouble storage_trouble_;
-  int64_t storage_logged_at_ms_ = 0;
-  int64_t storage_errors_unlogged_ = 0;
+  core::Farm farm_;
+  core::Batch batch_;
+  core::AttemptManager attempts_;
+  core::AgentManager agents_;
+  core::SweepManager sweeps_;
+  core::LogManager logs_;
+  core::AnnotationManager annotations_;
+  core::BoardQueries queries_;
+
+  // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.
+  std::mutex inbox_mu_;
+  std::condition_variable loop_cv_;
+  std::deque<InboxCall> inbox_;
+  std::unordered_map<std::string, int> queued_by_agent_;  // Heartbeats queued, by agent.
+  bool loop_wanted_ = true;
+  bool inbox_closed_ = false;
 };
 
 }  // namespace gauntlet

@@ -4,6 +4,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -60,6 +61,18 @@ StatusOr<std::string> RenderMetrics(JobManager& jobs) {
   gauge("gauntlet_coordinator_max_lag_seconds", "Largest delay of the scheduler loop seen",
         static_cast<double>(stats.max_lag_ms) / 1000.0);
   gauge("gauntlet_coordinator_threads", "Threads of the coordinator process", ThreadCount());
+  auto histogram = [&](const char* name, const char* help, const LatencyHistogram& values) {
+    prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, values.Bounds())
+        .ObserveMultiple(values.Counts(), values.sum());
+  };
+  histogram("gauntlet_free_to_assigned_seconds",
+            "From a device freed by a report to its next assignment leaving in a heartbeat answer",
+            stats.free_to_assigned);
+  histogram("gauntlet_inbox_wait_seconds", "Agents' calls waiting for the scheduler loop (its lag)",
+            stats.inbox_wait);
+  histogram("gauntlet_commit_seconds", "Batch commits (decisions of one window in one transaction)", stats.commit);
+  counter("gauntlet_reports_committed_total", "Reports made durable by batch commits",
+          static_cast<double>(stats.reports_committed));
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 

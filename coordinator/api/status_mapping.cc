@@ -3,17 +3,8 @@
 namespace gauntlet::api {
 
 grpc::Status ToGrpc(const Status& status) {
-  using Code = Status::Code;
-  switch (status.code()) {
-    case Code::kOk: return grpc::Status::OK;
-    case Code::kInvalidArgument: return {grpc::StatusCode::INVALID_ARGUMENT, status.message()};
-    case Code::kNotFound: return {grpc::StatusCode::NOT_FOUND, status.message()};
-    case Code::kAlreadyExists: return {grpc::StatusCode::ALREADY_EXISTS, status.message()};
-    case Code::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, status.message()};
-    case Code::kUnavailable: return {grpc::StatusCode::UNAVAILABLE, status.message()};
-    case Code::kInternal: return {grpc::StatusCode::INTERNAL, status.message()};
-  }
-  return {grpc::StatusCode::UNKNOWN, status.message()};
+  if (status.ok()) return grpc::Status::OK;
+  return {static_cast<grpc::StatusCode>(status.RpcCode()), status.message()};
 }
 
 int ToHttpCode(const Status& status) {

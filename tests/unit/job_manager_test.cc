@@ -284,6 +284,7 @@ TEST_F(AsyncTest, AParkedPollWakesOnItsOwnNewsOrItsDeadline) {
   };
   park("n1", &answered_n1);
   park("n2", &answered_n2);
+  jobs_->Tick();  // The loop runs the queued calls.
   EXPECT_TRUE(answered_n1.empty() && answered_n2.empty()) << "no news: both park";
   Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
   jobs_->Tick();  // The pass places the job on n1 (first by name) and wakes n1 alone.
@@ -323,7 +324,119 @@ TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
     EXPECT_TRUE(response->duplicate());
     ++answers;
   });
+  jobs_->Tick();
   EXPECT_EQ(answers, 2);
+}
+
+// Reports carried on a heartbeat (HeartbeatRequest.reports): one call per
+// round. The answer waits for the commit that makes them durable and brings
+// the jobs the same pass placed on the devices they freed.
+TEST_F(AsyncTest, AHeartbeatCarryingReportsIsAnsweredOnceDurableWithTheNextJobs) {
+  JobManagerOptions options{10'000, 10'000, 10'000};
+  options.group_commit = true;
+  Open(options);
+  AddAgent("n1", 2);
+  Submit("name: four\njobs: [{name: t, kind: exec, command: 'x ${i}', matrix: {i: [1, 2, 3, 4]}}]");
+  v1::HeartbeatResponse first = Poll("n1");
+  ASSERT_EQ(first.assignments_size(), 2);
+
+  v1::HeartbeatRequest request;
+  request.set_name("n1");
+  request.set_wait_ms(5'000);
+  for (const auto& assignment : first.assignments()) {
+    auto* report = request.add_reports();
+    report->set_attempt_id(assignment.attempt_id());
+    report->set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+  }
+  auto* unknown = request.add_reports();
+  unknown->set_attempt_id(999);
+  unknown->set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+  std::vector<v1::HeartbeatResponse> answers;
+  jobs_->HeartbeatAsync(request, [&](StatusOr<v1::HeartbeatResponse> response) {
+    ASSERT_TRUE(response.has_value()) << response.error().ToString();
+    answers.push_back(*response);
+  });
+  EXPECT_TRUE(answers.empty()) << "queued for the loop";
+  jobs_->Tick();  // Runs the call, places the two waiting jobs, commits, answers.
+  ASSERT_EQ(answers.size(), 1u);
+  const v1::HeartbeatResponse& answer = answers[0];
+  ASSERT_EQ(answer.acks_size(), 3) << "one ack per report, in order";
+  EXPECT_EQ(answer.acks(0).attempt_id(), first.assignments(0).attempt_id());
+  EXPECT_EQ(answer.acks(0).error_code(), 0);
+  EXPECT_FALSE(answer.acks(1).response().duplicate());
+  EXPECT_EQ(answer.acks(2).error_code(), 5) << "NOT_FOUND for an attempt that does not exist";
+  EXPECT_NE(answer.acks(2).error().find("999"), std::string::npos) << answer.acks(2).error();
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(StateOf(2), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(answer.assignments_size(), 2) << "the freed devices' next jobs ride on the same answer";
+
+  // Sent again (its answer lost): acknowledged as duplicates, nothing changes.
+  request.clear_reports();
+  request.add_reports();
+  request.mutable_reports(0)->set_attempt_id(first.assignments(0).attempt_id());
+  request.mutable_reports(0)->set_state(v1::ATTEMPT_STATE_FAILED);
+  for (const auto& assignment : answer.assignments()) request.add_running_attempts(assignment.attempt_id());
+  jobs_->HeartbeatAsync(request, [&](StatusOr<v1::HeartbeatResponse> response) {
+    ASSERT_TRUE(response.has_value());
+    answers.push_back(*response);
+  });
+  jobs_->Tick();
+  ASSERT_EQ(answers.size(), 2u);
+  ASSERT_EQ(answers[1].acks_size(), 1);
+  EXPECT_TRUE(answers[1].acks(0).response().duplicate() || answers[1].acks(0).response().stale());
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_SUCCEEDED) << "a late failure report does not undo a success";
+}
+
+// One loop window runs a bounded share of the queued calls, so the pass
+// that fills freed devices follows their reports closely; the rest waits.
+TEST_F(AsyncTest, ALoopWindowRunsABoundedShareOfTheQueue) {
+  AddAgent("n1", 1);
+  const int calls = constants::kLoopWindowCalls + 10;
+  int answered = 0;
+  for (int i = 0; i < calls; ++i) {
+    v1::HeartbeatRequest request;
+    request.set_name("n1");
+    request.set_wait_ms(0);  // Answered as soon as it runs.
+    jobs_->HeartbeatAsync(request, [&](StatusOr<v1::HeartbeatResponse> response) {
+      EXPECT_TRUE(response.has_value());
+      ++answered;
+    });
+  }
+  jobs_->Tick();
+  EXPECT_EQ(answered, constants::kLoopWindowCalls);
+  jobs_->Tick();
+  EXPECT_EQ(answered, calls);
+}
+
+// Overload: an agent's heartbeat that waits in the loop's queue past its
+// lease's end proves the agent alive; the lease is not lost for the
+// coordinator's own backlog.
+TEST_F(AsyncTest, ALeaseDoesNotExpireWhileItsAgentsHeartbeatWaitsInTheQueue) {
+  AddAgent("busy", 1);
+  AddAgent("chatty", 1);
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
+  const int64_t attempt = Poll("busy").assignments(0).attempt_id();
+  ASSERT_GT(attempt, 0);
+  auto post = [&](const std::string& agent, std::vector<int64_t> running) {
+    v1::HeartbeatRequest request;
+    request.set_name(agent);
+    request.set_wait_ms(0);
+    for (int64_t id : running) request.add_running_attempts(id);
+    jobs_->HeartbeatAsync(request, [](StatusOr<v1::HeartbeatResponse>) {});
+  };
+  for (int i = 0; i < constants::kLoopWindowCalls; ++i) post("chatty", {});
+  post("busy", {attempt});  // Behind a full window.
+  clock_.Advance(10'001);   // Past the lease's end (ttl 10 s).
+  jobs_->Tick();            // Runs chatty's window, then looks for expired leases.
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_LEASED) << "busy's heartbeat is queued: not lost";
+  EXPECT_EQ(jobs_->Stats().leases_expired_by_cause.count("agent_silent"), 0u);
+  jobs_->Tick();  // Runs busy's heartbeat, which renews the lease.
+  clock_.Advance(5'000);
+  jobs_->Tick();
+  EXPECT_EQ(StateOf(1), v1::JOB_STATE_LEASED);
+  clock_.Advance(20'000);  // Now busy is silent.
+  jobs_->Tick();
+  EXPECT_EQ(jobs_->Stats().leases_expired_by_cause["agent_silent"], 1) << "a silent agent's lease still expires";
 }
 
 }  // namespace
