@@ -15,7 +15,7 @@ inline constexpr int64_t kSchedulerIdleMs = 200;
 // Agents' calls one loop window runs before its pass and commit, counted in
 // reports: small enough that a freed device waits one short window for its
 // next job, large enough that a commit serves many reports.
-inline constexpr int kLoopWindowCalls = 256;
+inline constexpr int kLoopWindowCalls = 128;
 // Leases are checked for expiry at most this often.
 inline constexpr int64_t kLeaseScanMs = 100;
 // Last-seen times are written to the database this often (for the board).

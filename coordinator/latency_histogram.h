@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -11,11 +12,12 @@ namespace gauntlet {
 class LatencyHistogram {
  public:
   // Upper bounds in seconds, 0.1 ms to 10 s; past the last is +Inf.
-  static constexpr std::array<double, 14> kBounds = {0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
-                                                     0.05,   0.1,    0.2,   0.5,   1.0,   2.0,  10.0};
+  // Dense around 50 ms, the scheduler's latency goal.
+  static constexpr std::array<double, 17> kBounds = {0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04,
+                                                     0.05,   0.075,  0.1,   0.2,   0.5,   1.0,  2.0,  10.0};
 
   void Observe(double seconds) {
-    size_t bucket = 0;
+    std::size_t bucket = 0;
     while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
     ++counts_[bucket];
     sum_ += seconds;

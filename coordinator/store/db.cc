@@ -24,6 +24,7 @@ Status SqliteError(sqlite3* db, int code, std::string_view what) {
 
 Statement::~Statement() {
   if (!stmt_) return;
+  owner_->CountFullScans(stmt_);
   if (cached_) {
     owner_->Release(stmt_);
   } else {
@@ -72,6 +73,7 @@ Status Statement::Run() {
 }
 
 void Statement::Reset() {
+  owner_->CountFullScans(stmt_);
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
   status_ = Status::Ok();

@@ -84,6 +84,9 @@ class Database {
   Statement Prepare(std::string_view sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // Rows stepped through by full-table scans since the connection opened:
+  // tests prove hot-path queries use their (partial) indexes with it.
+  int64_t full_scan_steps() const { return full_scan_steps_; }
 
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails,
   // so a refused operation stores nothing. Inside an open batch (or another
@@ -119,6 +122,9 @@ class Database {
   // where every later BEGIN trips: it is logged as critical, never ignored.
   void RollBack(const Status& cause);
   void Release(sqlite3_stmt* stmt);
+  void CountFullScans(sqlite3_stmt* stmt) {
+    full_scan_steps_ += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, /*reset=*/1);
+  }
 
   static int OnProfile(unsigned type, void* self, void* stmt, void* nanoseconds);
   void WriteProfile() const;
@@ -133,6 +139,7 @@ class Database {
     int64_t nanoseconds = 0;
     int64_t runs = 0;
   };
+  int64_t full_scan_steps_ = 0;
   std::string profile_path_;
   std::unordered_map<std::string, StatementCost> profile_;
 };

@@ -88,6 +88,8 @@ class Store {
   // See Database: operations inside a batch are savepoints, made durable by
   // CommitBatch; a failed commit rolls the whole batch back.
   bool InBatch() const { return db_->InTransaction(); }
+  // See Database::full_scan_steps().
+  int64_t FullScanSteps() const { return db_->full_scan_steps(); }
   Status BeginBatch() { return db_->BeginBatch(); }
   Status CommitBatch() { return db_->CommitBatch(); }
   void RollBackBatch(const Status& cause) { db_->RollBackBatch(cause); }

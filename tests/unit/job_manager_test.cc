@@ -439,5 +439,27 @@ TEST_F(AsyncTest, ALeaseDoesNotExpireWhileItsAgentsHeartbeatWaitsInTheQueue) {
   EXPECT_EQ(jobs_->Stats().leases_expired_by_cause["agent_silent"], 1) << "a silent agent's lease still expires";
 }
 
+// The hot path reads through indexes: with a long attempt history, handing
+// out an assignment and taking its report scan no table (the leased-attempt
+// lookup once scanned every attempt ever made, 0.7 ms at 20k attempts).
+TEST_F(AsyncTest, AssignmentsAndReportsScanNoTableAsHistoryGrows) {
+  AddAgent("n1", 1);
+  Submit("name: many\njobs: [{name: t, kind: exec, command: 'x ${i}', matrix: {i: " + [] {
+    std::string values = "[";
+    for (int i = 0; i < 300; ++i) values += (i ? "," : "") + std::to_string(i);
+    return values + "]";
+  }() + "}}]");
+  int64_t scans_on_hot_path = 0;
+  for (int i = 0; i < 300; ++i) {
+    jobs_->Tick();
+    const int64_t before = store_->FullScanSteps();
+    const v1::HeartbeatResponse poll = Poll("n1");
+    ASSERT_EQ(poll.assignments_size(), 1) << "job " << i;
+    Report(poll.assignments(0).attempt_id(), v1::ATTEMPT_STATE_SUCCEEDED);
+    scans_on_hot_path += store_->FullScanSteps() - before;
+  }
+  EXPECT_EQ(scans_on_hot_path, 0);
+}
+
 }  // namespace
 }  // namespace gauntlet
