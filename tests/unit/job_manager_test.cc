@@ -264,7 +264,15 @@ TEST_F(JobManagerTest, LogsAppendOnlyAtTheStoredLength) {
 namespace gauntlet {
 namespace {
 
-class AsyncTest : public testing_util::ManagerTest {};
+class AsyncTest : public testing_util::ManagerTest {
+ protected:
+  // As the server runs it: reports wait for the loop's commit.
+  void OpenWithGroupCommit() {
+    JobManagerOptions options{10'000, 10'000, 10'000};
+    options.group_commit = true;
+    Open(options);
+  }
+};
 
 // The callback server's forms: a poll without news parks until news for its
 // own agent or its wait ends (on the injected clock); a report is answered
@@ -301,9 +309,7 @@ TEST_F(AsyncTest, AParkedPollWakesOnItsOwnNewsOrItsDeadline) {
 }
 
 TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
-  JobManagerOptions options{10'000, 10'000, 10'000};
-  options.group_commit = true;
-  Open(options);
+  OpenWithGroupCommit();
   AddAgent("n1", 1);
   Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
   int64_t attempt = Poll("n1").assignments(0).attempt_id();
@@ -332,9 +338,7 @@ TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
 // round. The answer waits for the commit that makes them durable and brings
 // the jobs the same pass placed on the devices they freed.
 TEST_F(AsyncTest, AHeartbeatCarryingReportsIsAnsweredOnceDurableWithTheNextJobs) {
-  JobManagerOptions options{10'000, 10'000, 10'000};
-  options.group_commit = true;
-  Open(options);
+  OpenWithGroupCommit();
   AddAgent("n1", 2);
   Submit("name: four\njobs: [{name: t, kind: exec, command: 'x ${i}', matrix: {i: [1, 2, 3, 4]}}]");
   v1::HeartbeatResponse first = Poll("n1");
