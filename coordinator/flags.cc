@@ -83,6 +83,7 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   // A test hook, deliberately not a flag: the fault tests kill the
   // coordinator in the middle of a batch commit.
   if (const char* crash = std::getenv("GAUNTLET_TEST_CRASH_BEFORE_BATCH")) options.jobs.crash_before_batch = std::atoi(crash);
+  if (std::getenv("GAUNTLET_TEST_CRASH_BEFORE_FIRING_RECORD")) options.jobs.crash_before_recording_firing = true;
   *exit_code = 0;
   return flags;
 }

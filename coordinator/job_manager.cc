@@ -14,7 +14,8 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       sweeps_(farm_, batch_, attempts_),
       logs_(farm_, batch_),
       annotations_(farm_, batch_),
-      queries_(farm_) {
+      queries_(farm_),
+      schedules_(farm_, batch_, sweeps_) {
   farm_.want_pass = [this] { WakeLoop(); };
 }
 
@@ -30,6 +31,7 @@ Status JobManager::Recover() {
   for (const auto& job : ready) farm_.cluster.AddReady(job);
   // Twice the TTL: agents back off while the coordinator is down and need a
   // moment to notice it is back.
+  GAUNTLET_RETURN_IF_ERROR(schedules_.Recover());
   GAUNTLET_ASSIGN_OR_RETURN(std::vector<store::ActiveAttempt> active, farm_.store.ActiveAttempts());
   for (const auto& attempt : active) {
     farm_.leases[attempt.id] = {now + 2 * farm_.options.lease_ttl_ms, attempt.agent, attempt.device_indices};
@@ -104,6 +106,8 @@ void JobManager::Tick() {
       !status.ok()) {
     spdlog::error("lease expiry failed, will retry: {}", status.ToString());
   }
+  // Tonight's sweeps first, so this window's pass already places their jobs.
+  schedules_.FireDue();
   if (Status status = attempts_.Schedule(); !status.ok()) {
     spdlog::error("scheduling failed, will retry: {}", status.ToString());
   }
@@ -226,7 +230,60 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   // Parsing and expansion run outside the lock.
   GAUNTLET_ASSIGN_OR_RETURN(auto prepared, sweeps_.Prepare(request));
   std::lock_guard lock(mu_);
-  return sweeps_.Submit(request, prepared);
+  if (!prepared.spec.schedule.present || request.dry_run()) return sweeps_.Submit(request, prepared);
+  // A spec with `schedule:` sets that schedule; its firings submit it.
+  const spec::ScheduleSpec& wanted = prepared.spec.schedule;
+  v1::AddScheduleRequest add;
+  add.set_name(prepared.spec.name);
+  add.set_replace(true);
+  add.mutable_policy()->set_cron(wanted.cron);
+  add.mutable_policy()->set_timezone(wanted.timezone);
+  add.mutable_policy()->set_catch_up(wanted.catch_up);
+  add.mutable_policy()->set_max_catch_up(wanted.max_catch_up);
+  add.mutable_policy()->set_concurrency(wanted.concurrency);
+  add.mutable_policy()->set_webhook(wanted.webhook);
+  *add.mutable_sweep() = request;
+  GAUNTLET_ASSIGN_OR_RETURN(v1::Schedule schedule, schedules_.Add(add));
+  v1::SubmitSweepResponse response;
+  *response.mutable_schedule() = std::move(schedule);
+  return response;
+}
+
+// --- Schedules -------------------------------------------------------------------
+
+StatusOr<v1::Schedule> JobManager::AddSchedule(const v1::AddScheduleRequest& request) {
+  std::lock_guard lock(mu_);
+  return schedules_.Add(request);
+}
+
+StatusOr<std::vector<v1::Schedule>> JobManager::ListSchedules() {
+  std::lock_guard lock(mu_);
+  return schedules_.List();
+}
+
+StatusOr<v1::Schedule> JobManager::GetSchedule(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return schedules_.Get(name);
+}
+
+StatusOr<v1::Schedule> JobManager::PauseSchedule(const std::string& name, bool resume) {
+  std::lock_guard lock(mu_);
+  return schedules_.Pause(name, resume);
+}
+
+StatusOr<v1::Firing> JobManager::RunScheduleNow(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return schedules_.RunNow(name);
+}
+
+StatusOr<v1::Schedule> JobManager::DeleteSchedule(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return schedules_.Delete(name);
+}
+
+StatusOr<std::vector<v1::Firing>> JobManager::ScheduleHistory(const std::string& name, int limit) {
+  std::lock_guard lock(mu_);
+  return schedules_.History(name, limit);
 }
 
 StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {

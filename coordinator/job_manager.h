@@ -7,6 +7,7 @@
 //   LogManager         logs, artifacts, storage trouble
 //   AnnotationManager  links on sweeps, models and jobs
 //   BoardQueries       what the board, CLI and JSON API read
+//   ScheduleManager    nightly schedules, each slot fired once
 //
 // They share the Farm (core/farm.h: the store, the clock and the state kept
 // in memory) and the Batch (core/batch.h: decisions applied to memory at
@@ -41,6 +42,7 @@
 #include "coordinator/core/farm.h"
 #include "coordinator/core/logs.h"
 #include "coordinator/core/queries.h"
+#include "coordinator/core/schedules.h"
 #include "coordinator/core/sweeps.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
@@ -90,6 +92,14 @@ class JobManager {
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   StatusOr<bool> AttemptFinished(int64_t attempt_id);
 
+  // --- Schedules -------------------------------------------------------------
+  StatusOr<v1::Schedule> AddSchedule(const v1::AddScheduleRequest& request);
+  StatusOr<std::vector<v1::Schedule>> ListSchedules();
+  StatusOr<v1::Schedule> GetSchedule(const std::string& name);
+  StatusOr<v1::Schedule> PauseSchedule(const std::string& name, bool resume);
+  StatusOr<v1::Firing> RunScheduleNow(const std::string& name);
+  StatusOr<v1::Schedule> DeleteSchedule(const std::string& name);
+  StatusOr<std::vector<v1::Firing>> ScheduleHistory(const std::string& name, int limit);
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const store::MatrixFilter& filter);
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
@@ -156,6 +166,7 @@ class JobManager {
   core::LogManager logs_;
   core::AnnotationManager annotations_;
   core::BoardQueries queries_;
+  core::ScheduleManager schedules_;
 
   // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.
   std::mutex inbox_mu_;

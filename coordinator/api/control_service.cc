@@ -123,4 +123,45 @@ grpc::Status ControlServiceImpl::Annotate(grpc::ServerContext*, const v1::Annota
   return Answer(jobs_.Annotate(*request), reply);
 }
 
+grpc::Status ControlServiceImpl::AddSchedule(grpc::ServerContext*, const v1::AddScheduleRequest* request,
+                                             v1::Schedule* reply) {
+  return Answer(jobs_.AddSchedule(*request), reply);
+}
+
+grpc::Status ControlServiceImpl::ListSchedules(grpc::ServerContext*, const v1::ListSchedulesRequest*,
+                                               v1::ListSchedulesResponse* reply) {
+  auto schedules = jobs_.ListSchedules();
+  if (!schedules) return ToGrpc(schedules.error());
+  for (auto& schedule : *schedules) *reply->add_schedules() = std::move(schedule);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::GetSchedule(grpc::ServerContext*, const v1::ScheduleRef* request,
+                                             v1::Schedule* reply) {
+  return Answer(jobs_.GetSchedule(request->name()), reply);
+}
+
+grpc::Status ControlServiceImpl::PauseSchedule(grpc::ServerContext*, const v1::PauseScheduleRequest* request,
+                                               v1::Schedule* reply) {
+  return Answer(jobs_.PauseSchedule(request->name(), request->resume()), reply);
+}
+
+grpc::Status ControlServiceImpl::RunScheduleNow(grpc::ServerContext*, const v1::ScheduleRef* request,
+                                                v1::Firing* reply) {
+  return Answer(jobs_.RunScheduleNow(request->name()), reply);
+}
+
+grpc::Status ControlServiceImpl::DeleteSchedule(grpc::ServerContext*, const v1::ScheduleRef* request,
+                                                v1::Schedule* reply) {
+  return Answer(jobs_.DeleteSchedule(request->name()), reply);
+}
+
+grpc::Status ControlServiceImpl::ScheduleHistory(grpc::ServerContext*, const v1::ScheduleHistoryRequest* request,
+                                                 v1::ScheduleHistoryResponse* reply) {
+  auto firings = jobs_.ScheduleHistory(request->name(), request->limit());
+  if (!firings) return ToGrpc(firings.error());
+  for (auto& firing : *firings) *reply->add_firings() = std::move(firing);
+  return grpc::Status::OK;
+}
+
 }  // namespace gauntlet::api

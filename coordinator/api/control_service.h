@@ -23,6 +23,15 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*, v1::ListAgentsResponse*) override;
   grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*, v1::Agent*) override;
   grpc::Status Annotate(grpc::ServerContext*, const v1::Annotation*, v1::Annotation*) override;
+  grpc::Status AddSchedule(grpc::ServerContext*, const v1::AddScheduleRequest*, v1::Schedule*) override;
+  grpc::Status ListSchedules(grpc::ServerContext*, const v1::ListSchedulesRequest*,
+                             v1::ListSchedulesResponse*) override;
+  grpc::Status GetSchedule(grpc::ServerContext*, const v1::ScheduleRef*, v1::Schedule*) override;
+  grpc::Status PauseSchedule(grpc::ServerContext*, const v1::PauseScheduleRequest*, v1::Schedule*) override;
+  grpc::Status RunScheduleNow(grpc::ServerContext*, const v1::ScheduleRef*, v1::Firing*) override;
+  grpc::Status DeleteSchedule(grpc::ServerContext*, const v1::ScheduleRef*, v1::Schedule*) override;
+  grpc::Status ScheduleHistory(grpc::ServerContext*, const v1::ScheduleHistoryRequest*,
+                               v1::ScheduleHistoryResponse*) override;
 
  private:
   JobManager& jobs_;

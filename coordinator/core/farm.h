@@ -45,6 +45,9 @@ struct JobManagerOptions {
   // Test hook: the process kills itself just before its Nth commit of a batch
   // holding reports (0: never), to prove acknowledged reports survive.
   int crash_before_batch = 0;
+  // Test hook: the process kills itself after a schedule's sweep is stored
+  // and before its firing is recorded, to prove the slot still fires once.
+  bool crash_before_recording_firing = false;
 };
 
 // Counters for /metrics, read under the manager's lock.

@@ -50,8 +50,9 @@ StatusOr<SweepManager::Prepared> SweepManager::Prepare(const v1::SubmitSweepRequ
   return Prepared{std::move(source), std::move(force), first_planned, std::move(*spec), std::move(*plan)};
 }
 
-StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(const v1::SubmitSweepRequest& request,
-                                                       const Prepared& prepared) {
+StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(
+    const v1::SubmitSweepRequest& request, const Prepared& prepared,
+    const std::function<Status(int64_t sweep_id)>& in_same_transaction) {
   const std::string& source = prepared.source;
   const std::vector<std::string>& force = prepared.force;
   const int64_t first_planned = prepared.first_planned;
@@ -81,8 +82,9 @@ StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(const v1::SubmitSweepRequ
       batch_.pending().became_ready.push_back(
           {inserted.job_ids[i], job.devices, job.device_kind, job.priority, inserted.job_ids[i], job.tags});
     }
-    return farm_.store.AddEvent(now, sweep_id, 0, 0, "submitted",
-                           "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs");
+    GAUNTLET_RETURN_IF_ERROR(farm_.store.AddEvent(
+        now, sweep_id, 0, 0, "submitted", "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs"));
+    return in_same_transaction ? in_same_transaction(sweep_id) : Status::Ok();
   });
   if (!status.ok()) return Err(status);
   GAUNTLET_RETURN_IF_ERROR(batch_.Durable());

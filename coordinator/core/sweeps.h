@@ -3,6 +3,7 @@
 // content-key cache applied), dry runs, cancellation and retries.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,10 @@ class SweepManager {
   // Needs no lock (it reads only the options): a hostile spec costs its
   // submitter, never the farm.
   StatusOr<Prepared> Prepare(const v1::SubmitSweepRequest& request) const;
-  StatusOr<v1::SubmitSweepResponse> Submit(const v1::SubmitSweepRequest& request, const Prepared& prepared);
+  // `in_same_transaction` runs with the stored sweep's id before anything is
+  // durable; its failure stores nothing (a schedule records its firing so).
+  StatusOr<v1::SubmitSweepResponse> Submit(const v1::SubmitSweepRequest& request, const Prepared& prepared,
+                                           const std::function<Status(int64_t sweep_id)>& in_same_transaction = {});
   StatusOr<int> Cancel(const v1::CancelRequest& request);
   StatusOr<v1::Job> Retry(int64_t job_id);
   StatusOr<v1::RetrySweepResponse> RetrySweep(int64_t sweep_id);

@@ -391,7 +391,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "retry", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
-                                      "kernels", "exec"}));
+                                      "kernels", "exec", "schedule"}));
 
   SweepSpec spec;
   spec.source = source;
@@ -449,6 +449,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
     if (root["targets"]) GAUNTLET_RETURN_IF_ERROR(ParseTargets(ctx, root["targets"], &spec));
   }
   if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
+  if (root["schedule"]) GAUNTLET_RETURN_IF_ERROR(ParseSchedule(ctx, root["schedule"], &spec));
   if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
 
   if (!root["jobs"] && !root["exec"] && spec.models.empty() && spec.jobs.empty()) {

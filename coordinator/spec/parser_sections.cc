@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "coordinator/nightly/cron.h"
+#include "coordinator/nightly/firing.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/contract/stages.h"
 #include "lib/names/names.h"
@@ -297,6 +299,54 @@ Status ParseTargets(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* 
     auto value = ParseNumber(ctx, node[field], std::string("targets.") + field, 0, 1e7);
     if (!value) return value.error();
     *target = *value;
+  }
+  return Status::Ok();
+}
+
+Status ParseSchedule(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec) {
+  if (!node.IsMap()) {
+    return ctx.At(node, "schedule", Quote(node) + " must be a mapping, e.g. {cron: \"0 2 * * *\", timezone: UTC}");
+  }
+  GAUNTLET_RETURN_IF_ERROR(
+      CheckKeys(ctx, node, "schedule", {"cron", "timezone", "catch_up", "max_catch_up", "concurrency", "notify"}));
+  ScheduleSpec& schedule = spec->schedule;
+  schedule.present = true;
+  if (!node["cron"]) return ctx.At(node, "schedule.cron", "missing; e.g. cron: \"0 2 * * *\" for 02:00 every day");
+  GAUNTLET_ASSIGN_OR_RETURN(schedule.cron, ParseString(ctx, node["cron"], "schedule.cron"));
+  if (node["timezone"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(schedule.timezone, ParseString(ctx, node["timezone"], "schedule.timezone"));
+  }
+  if (auto checked = nightly::CronSchedule::Create(schedule.cron, schedule.timezone); !checked) {
+    const bool zone = checked.error().message().starts_with("timezone");
+    return ctx.At(node[zone ? "timezone" : "cron"], zone ? "schedule.timezone" : "schedule.cron",
+                  checked.error().message());
+  }
+  if (node["catch_up"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(schedule.catch_up, ParseString(ctx, node["catch_up"], "schedule.catch_up"));
+    if (auto policy = nightly::ParseCatchUp(schedule.catch_up); !policy) {
+      return ctx.At(node["catch_up"], "schedule.catch_up", policy.error().message());
+    }
+  }
+  if (node["max_catch_up"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(schedule.max_catch_up,
+                              ParseInt(ctx, node["max_catch_up"], "schedule.max_catch_up", 1, 1000));
+  }
+  if (node["concurrency"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(schedule.concurrency, ParseString(ctx, node["concurrency"], "schedule.concurrency"));
+    if (auto policy = nightly::ParseConcurrency(schedule.concurrency); !policy) {
+      return ctx.At(node["concurrency"], "schedule.concurrency", policy.error().message());
+    }
+  }
+  if (const YAML::Node notify = node["notify"]) {
+    if (!notify.IsMap()) return ctx.At(notify, "schedule.notify", Quote(notify) + " must be a mapping {webhook: URL}");
+    GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, notify, "schedule.notify", {"webhook"}));
+    if (notify["webhook"]) {
+      GAUNTLET_ASSIGN_OR_RETURN(schedule.webhook, ParseString(ctx, notify["webhook"], "schedule.notify.webhook"));
+      if (!schedule.webhook.starts_with("http://") && !schedule.webhook.starts_with("https://")) {
+        return ctx.At(notify["webhook"], "schedule.notify.webhook",
+                      "\"" + schedule.webhook + "\" is not an http(s) URL: write http://... or https://...");
+      }
+    }
   }
   return Status::Ok();
 }

@@ -21,6 +21,7 @@ Status ParsePrograms(const ErrorContext& ctx, const YAML::Node& node, const std:
 Status ParseDatasets(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 Status ParseTest(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 Status ParseTargets(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
+Status ParseSchedule(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 Status ParseResources(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 Status ParseCache(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 // Each kernel entry becomes a worker job on suite "kernel.<suite>"; list-valued

@@ -104,6 +104,18 @@ struct Targets {
   double itl_ms = 0;
 };
 
+// `schedule:`: submitting the spec makes a nightly schedule that fires it
+// (coordinator/nightly/), instead of one sweep now.
+struct ScheduleSpec {
+  bool present = false;
+  std::string cron;
+  std::string timezone = "UTC";
+  std::string catch_up = "latest";
+  int max_catch_up = 10;
+  std::string concurrency = "allow";
+  std::string webhook;                  // notify.webhook
+};
+
 struct SweepSpec {
   std::string source;                   // File name, for messages.
   std::string name;
@@ -124,6 +136,7 @@ struct SweepSpec {
   double timeout_s = 0;
   // Stages that may be satisfied from an earlier identical result.
   std::vector<std::string> cache = {"reference", "compile"};
+  ScheduleSpec schedule;
 };
 
 }  // namespace gauntlet::spec

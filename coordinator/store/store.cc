@@ -238,7 +238,9 @@ StatusOr<std::vector<v1::StageCounts>> Store::StageCounts(int64_t sweep_id) {
 }
 
 StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
-  Statement select = db_->Prepare("SELECT id, name, created_at_ms, priority, spec_text, source FROM sweeps WHERE id = ?");
+  Statement select = db_->Prepare(
+      "SELECT s.id, s.name, s.created_at_ms, s.priority, s.spec_text, s.source, coalesce(sc.name, ''), "
+      "s.nominal_date FROM sweeps s LEFT JOIN schedules sc ON sc.id = s.schedule_id WHERE s.id = ?");
   select.Bind(1, id);
   if (!select.Step()) {
     GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -251,6 +253,8 @@ StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
   sweep.set_priority(static_cast<int>(select.Int(3)));
   if (with_spec) sweep.set_spec_text(select.Text(4));
   sweep.set_source(select.Text(5));
+  sweep.set_schedule(select.Text(6));
+  sweep.set_nominal_date(select.Text(7));
 
   Statement counts = db_->Prepare("SELECT state, count(*) FROM jobs WHERE sweep_id = ? GROUP BY state");
   counts.Bind(1, id);

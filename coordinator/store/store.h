@@ -71,6 +71,18 @@ struct JobOutcome {
   std::string result_json;
 };
 
+// A schedule as stored: its policy and the sweep request each firing submits.
+struct ScheduleRow {
+  int64_t id = 0;
+  std::string name;
+  v1::SchedulePolicy policy;
+  std::string request;  // A serialized SubmitSweepRequest.
+  bool paused = false;
+  int64_t cursor_ms = 0;  // Every slot at or before it is decided.
+  int64_t baseline_sweep_id = 0;
+  int64_t created_at_ms = 0;
+};
+
 // Which jobs the status matrix covers.
 struct MatrixFilter {
   int64_t sweep_id = 0;   // 0: every sweep.
@@ -182,6 +194,26 @@ class Store {
   StatusOr<int64_t> LatestAttemptId(int64_t job_id);
   Status RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms);
   StatusOr<bool> HasArtifact(const std::string& sha256);
+  // --- Schedules (schedule_store.cc) ----------------------------------------
+  // Inserts, or with `replace` updates the schedule of that name keeping its
+  // history and cursor; returns its id. Refused when the name is taken.
+  StatusOr<int64_t> PutSchedule(const ScheduleRow& row, bool replace);
+  StatusOr<std::vector<ScheduleRow>> Schedules();
+  StatusOr<std::optional<ScheduleRow>> ScheduleByName(const std::string& name);
+  // Paused or resumed; the cursor moves to `cursor_ms` (on resume: now, so
+  // that the slots passed while paused are not caught up).
+  Status SetSchedulePaused(int64_t id, bool paused, int64_t cursor_ms);
+  Status SetScheduleCursor(int64_t id, int64_t cursor_ms);
+  Status DeleteSchedule(int64_t id);
+  // Records a slot's decision; false when that slot was already decided
+  // (the UNIQUE key), so the caller's transaction can be rolled back.
+  StatusOr<bool> RecordFiring(int64_t schedule_id, const v1::Firing& firing);
+  // Newest slot first; `sweep` left for the caller.
+  StatusOr<std::vector<v1::Firing>> Firings(int64_t schedule_id, int limit);
+  // The newest slot that submitted a sweep.
+  StatusOr<std::optional<v1::Firing>> LastFired(int64_t schedule_id);
+  Status TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string& nominal_date);
+
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const MatrixFilter& filter);
   // Jobs of one matrix cell (its state 0: any state).

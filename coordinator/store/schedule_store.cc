@@ -1,0 +1,135 @@
+// The schedules' SQL: schedules, their firings, and the sweeps they tag.
+#include "coordinator/store/store.h"
+
+namespace gauntlet::store {
+namespace {
+
+constexpr const char* kScheduleColumns =
+    "id, name, cron, timezone, catch_up, max_catch_up, concurrency, webhook, request, paused, cursor_ms, "
+    "baseline_sweep_id, created_at_ms";
+
+ScheduleRow RowToSchedule(Statement& row) {
+  ScheduleRow schedule;
+  schedule.id = row.Int(0);
+  schedule.name = row.Text(1);
+  schedule.policy.set_cron(row.Text(2));
+  schedule.policy.set_timezone(row.Text(3));
+  schedule.policy.set_catch_up(row.Text(4));
+  schedule.policy.set_max_catch_up(static_cast<int>(row.Int(5)));
+  schedule.policy.set_concurrency(row.Text(6));
+  schedule.policy.set_webhook(row.Text(7));
+  schedule.request = row.Text(8);
+  schedule.paused = row.Int(9) != 0;
+  schedule.cursor_ms = row.Int(10);
+  schedule.baseline_sweep_id = row.Int(11);
+  schedule.created_at_ms = row.Int(12);
+  return schedule;
+}
+
+v1::Firing RowToFiring(Statement& row) {
+  v1::Firing firing;
+  firing.set_slot_ms(row.Int(0));
+  firing.set_kind(row.Text(1));
+  firing.set_sweep_id(row.Int(2));
+  firing.set_detail(row.Text(3));
+  firing.set_at_ms(row.Int(4));
+  return firing;
+}
+
+}  // namespace
+
+StatusOr<int64_t> Store::PutSchedule(const ScheduleRow& row, bool replace) {
+  GAUNTLET_ASSIGN_OR_RETURN(auto existing, ScheduleByName(row.name));
+  const v1::SchedulePolicy& policy = row.policy;
+  if (existing) {
+    if (!replace) {
+      return Err(Status::AlreadyExists("schedule '" + row.name +
+                                       "' exists: pass --replace to change it, or pick another name"));
+    }
+    GAUNTLET_RETURN_IF_ERROR(
+        db_->Prepare("UPDATE schedules SET cron = ?2, timezone = ?3, catch_up = ?4, max_catch_up = ?5, "
+                     "concurrency = ?6, webhook = ?7, request = ?8 WHERE id = ?1")
+            .Bind(1, existing->id).Bind(2, policy.cron()).Bind(3, policy.timezone()).Bind(4, policy.catch_up())
+            .Bind(5, policy.max_catch_up()).Bind(6, policy.concurrency()).Bind(7, policy.webhook())
+            .BindBlob(8, row.request).Run());
+    return existing->id;
+  }
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("INSERT INTO schedules(name, cron, timezone, catch_up, max_catch_up, concurrency, webhook, "
+                   "request, paused, cursor_ms, created_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+          .Bind(1, row.name).Bind(2, policy.cron()).Bind(3, policy.timezone()).Bind(4, policy.catch_up())
+          .Bind(5, policy.max_catch_up()).Bind(6, policy.concurrency()).Bind(7, policy.webhook())
+          .BindBlob(8, row.request).Bind(9, row.paused ? 1 : 0).Bind(10, row.cursor_ms)
+          .Bind(11, row.created_at_ms).Run());
+  return db_->LastInsertId();
+}
+
+StatusOr<std::vector<ScheduleRow>> Store::Schedules() {
+  Statement select = db_->Prepare(std::string("SELECT ") + kScheduleColumns + " FROM schedules ORDER BY name");
+  std::vector<ScheduleRow> out;
+  while (select.Step()) out.push_back(RowToSchedule(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+StatusOr<std::optional<ScheduleRow>> Store::ScheduleByName(const std::string& name) {
+  Statement select = db_->Prepare(std::string("SELECT ") + kScheduleColumns + " FROM schedules WHERE name = ?");
+  select.Bind(1, name);
+  std::optional<ScheduleRow> out;
+  if (select.Step()) out = RowToSchedule(select);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+Status Store::SetSchedulePaused(int64_t id, bool paused, int64_t cursor_ms) {
+  return db_->Prepare("UPDATE schedules SET paused = ?2, cursor_ms = max(cursor_ms, ?3) WHERE id = ?1")
+      .Bind(1, id).Bind(2, paused ? 1 : 0).Bind(3, cursor_ms).Run();
+}
+
+Status Store::SetScheduleCursor(int64_t id, int64_t cursor_ms) {
+  return db_->Prepare("UPDATE schedules SET cursor_ms = max(cursor_ms, ?2) WHERE id = ?1")
+      .Bind(1, id).Bind(2, cursor_ms).Run();
+}
+
+Status Store::DeleteSchedule(int64_t id) {
+  GAUNTLET_RETURN_IF_ERROR(db_->Prepare("DELETE FROM schedule_firings WHERE schedule_id = ?").Bind(1, id).Run());
+  return db_->Prepare("DELETE FROM schedules WHERE id = ?").Bind(1, id).Run();
+}
+
+StatusOr<bool> Store::RecordFiring(int64_t schedule_id, const v1::Firing& firing) {
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("INSERT INTO schedule_firings(schedule_id, slot_ms, kind, sweep_id, detail, at_ms) "
+                   "VALUES (?,?,?,?,?,?) ON CONFLICT(schedule_id, slot_ms) DO NOTHING")
+          .Bind(1, schedule_id).Bind(2, firing.slot_ms()).Bind(3, firing.kind()).Bind(4, firing.sweep_id())
+          .Bind(5, firing.detail()).Bind(6, firing.at_ms()).Run());
+  return db_->Changes() == 1;
+}
+
+StatusOr<std::vector<v1::Firing>> Store::Firings(int64_t schedule_id, int limit) {
+  Statement select = db_->Prepare(
+      "SELECT slot_ms, kind, sweep_id, detail, at_ms FROM schedule_firings WHERE schedule_id = ? "
+      "ORDER BY slot_ms DESC LIMIT ?");
+  select.Bind(1, schedule_id).Bind(2, limit > 0 ? limit : -1);
+  std::vector<v1::Firing> out;
+  while (select.Step()) out.push_back(RowToFiring(select));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+StatusOr<std::optional<v1::Firing>> Store::LastFired(int64_t schedule_id) {
+  Statement select = db_->Prepare(
+      "SELECT slot_ms, kind, sweep_id, detail, at_ms FROM schedule_firings WHERE schedule_id = ? AND sweep_id != 0 "
+      "ORDER BY slot_ms DESC LIMIT 1");
+  select.Bind(1, schedule_id);
+  std::optional<v1::Firing> out;
+  if (select.Step()) out = RowToFiring(select);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+Status Store::TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string& nominal_date) {
+  return db_->Prepare("UPDATE sweeps SET schedule_id = ?2, nominal_date = ?3 WHERE id = ?1")
+      .Bind(1, sweep_id).Bind(2, schedule_id).Bind(3, nominal_date).Run();
+}
+
+}  // namespace gauntlet::store
