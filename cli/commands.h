@@ -18,6 +18,20 @@ struct SubmitOptions {
   std::vector<std::string> force;  // Empty with force_given: every stage.
 };
 int Submit(const Globals& globals, const SubmitOptions& options);
+// Reads a spec and the files it names into a submission; false (said on
+// stderr) when the spec cannot be read.
+bool ReadSpecRequest(const std::string& path, v1::SubmitSweepRequest* request);
+
+// `gauntlet schedules ACTION`.
+struct SchedulesOptions {
+  std::string action;  // add | list | show | pause | resume | run-now | delete | history
+  std::string name;
+  v1::SchedulePolicy policy;
+  std::string spec_path;
+  bool replace = false;
+  int limit = 50;
+};
+int Schedules(const Globals& globals, const SchedulesOptions& options);
 
 struct ProgramsOptions {
   std::string criteria;

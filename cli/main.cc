@@ -216,6 +216,45 @@ int main(int argc, char** argv) {
   annotate->add_option("url", annotate_url, "Link to the report (http or https)")->required();
   annotate->add_option("--title", annotate_title, "Short text shown instead of the URL");
 
+  SchedulesOptions schedules_options;
+  auto* schedules = app.add_subcommand("schedules", "Nightly schedules: add, list, show, pause, resume, run-now, "
+                                                    "delete, history");
+  schedules->require_subcommand(1);
+  auto named = [&](const std::string& action, const std::string& help) {
+    auto* command = schedules->add_subcommand(action, help);
+    command->add_option("name", schedules_options.name, "Schedule name")->required();
+    return command;
+  };
+  auto* schedules_add = named("add", "Fire a sweep spec on a cron schedule");
+  schedules_add->add_option_function<std::string>(
+      "--cron", [&](const std::string& v) { schedules_options.policy.set_cron(v); },
+      "Five fields or a macro, e.g. \"0 2 * * *\" or @daily")->required();
+  schedules_add->add_option_function<std::string>(
+      "--timezone", [&](const std::string& v) { schedules_options.policy.set_timezone(v); },
+      "IANA time zone the cron reads in (default UTC)");
+  schedules_add->add_option_function<std::string>(
+      "--catch-up", [&](const std::string& v) { schedules_options.policy.set_catch_up(v); },
+      "After downtime: latest (default), none or all");
+  schedules_add->add_option_function<int>(
+      "--max-catch-up", [&](int v) { schedules_options.policy.set_max_catch_up(v); },
+      "With --catch-up all: the most missed slots fired (default 10)");
+  schedules_add->add_option_function<std::string>(
+      "--concurrency", [&](const std::string& v) { schedules_options.policy.set_concurrency(v); },
+      "While the previous firing runs: allow (default), forbid or replace");
+  schedules_add->add_option_function<std::string>(
+      "--webhook", [&](const std::string& v) { schedules_options.policy.set_webhook(v); },
+      "http(s) URL told of each night's regressions");
+  schedules_add->add_option("--spec", schedules_options.spec_path, "The sweep spec each firing submits")->required();
+  schedules_add->add_flag("--replace", schedules_options.replace, "Replace a schedule of the same name");
+  schedules->add_subcommand("list", "List schedules with their next and last firing");
+  named("show", "Show a schedule");
+  named("pause", "Stop firing; the slots passed while paused are never caught up");
+  named("resume", "Fire again from the next slot");
+  named("run-now", "Fire now, outside the cron slots");
+  named("delete", "Delete a schedule and its history; its sweeps stay");
+  named("history", "Each slot: fired (with its sweep's state), skipped and why, or failed")
+      ->add_option("--limit", schedules_options.limit, "Newest slots shown (default 50)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -228,6 +267,10 @@ int main(int argc, char** argv) {
     return Submit(globals, submit_options);
   }
   if (programs->parsed()) return Programs(globals, programs_options);
+  if (schedules->parsed()) {
+    schedules_options.action = schedules->get_subcommands().front()->get_name();
+    return Schedules(globals, schedules_options);
+  }
   if (status->parsed()) return Status(globals, sweep_id);
   if (jobs->parsed() || results->parsed()) {
     v1::JobState state = v1::JOB_STATE_UNSPECIFIED;

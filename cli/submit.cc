@@ -76,20 +76,30 @@ void PrintDryRun(const v1::SubmitSweepResponse& reply) {
   }
 }
 
+void PrintSchedule(const v1::Schedule& schedule) {
+  std::cout << "schedule " << schedule.name() << " set: " << schedule.policy().cron() << " in "
+            << schedule.policy().timezone() << "; next firing " << schedule.next_local() << "\n";
+}
+
 }  // namespace
 
-int Submit(const Globals& globals, const SubmitOptions& options) {
+bool ReadSpecRequest(const std::string& path, v1::SubmitSweepRequest* request) {
   std::string text;
-  if (!ReadFile(options.path, &text)) {
-    std::cerr << "error: cannot read " << options.path << "\n";
-    return kExitUsage;
+  if (!ReadFile(path, &text)) {
+    std::cerr << "error: cannot read " << path << "\n";
+    return false;
   }
-  auto stub = Connect(globals);
+  request->set_spec_text(text);
+  request->set_source(path);
+  AttachFiles(path, text, request);
+  return true;
+}
+
+int Submit(const Globals& globals, const SubmitOptions& options) {
   v1::SubmitSweepRequest request;
-  request.set_spec_text(text);
-  request.set_source(options.path);
+  if (!ReadSpecRequest(options.path, &request)) return kExitUsage;
+  auto stub = Connect(globals);
   request.set_dry_run(options.dry_run);
-  AttachFiles(options.path, text, &request);
   if (options.force_given) {
     if (options.force.empty()) request.add_force("*");
     for (const auto& stage : options.force) request.add_force(stage);
@@ -118,6 +128,15 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
       PrintJson(reply);
     } else {
       PrintDryRun(reply);
+    }
+    return 0;
+  }
+  if (reply.has_schedule()) {
+    // `schedule:` in the spec: its nights come later; nothing to wait for.
+    if (globals.json) {
+      PrintJson(reply.schedule());
+    } else {
+      PrintSchedule(reply.schedule());
     }
     return 0;
   }

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
@@ -10,11 +12,23 @@
 #include "coordinator/api/control_service.h"
 #include "coordinator/api/http_server.h"
 #include "coordinator/store/artifact_store.h"
+#include "coordinator/store/database_lock.h"
 #include "lib/rpc/message_policy.h"
 
 namespace gauntlet {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Who holds the database, for the coordinator that is refused it.
+std::string Holder(const std::string& grpc) {
+  char host[256] = {};
+  (void)gethostname(host, sizeof(host) - 1);
+  return "the coordinator with pid " + std::to_string(getpid()) + " on " + host + " (gRPC " + grpc + ")";
+}
+
+}  // namespace
 
 CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : options_(std::move(options)) {
   // This server runs the scheduler loop, which commits every batch.
@@ -30,6 +44,11 @@ Status CoordinatorServer::Start() {
   fs::create_directories(options_.artifacts_dir, ec);
   if (ec) return Status::Unavailable("cannot create " + options_.artifacts_dir + ": " + ec.message());
 
+  if (options_.db_path != ":memory:") {
+    auto lock = store::DatabaseLock::Acquire(options_.db_path, Holder(options_.grpc_address));
+    if (!lock) return lock.error();
+    db_lock_ = std::move(*lock);
+  }
   auto store = store::Store::Open(options_.db_path);
   if (!store) return store.error().WithContext("--db " + options_.db_path);
   store_ = std::move(*store);
@@ -85,6 +104,7 @@ Status CoordinatorServer::Start() {
       jobs_->Tick();
     }
   });
+  if (db_lock_) db_lock_->Describe(Holder("port " + std::to_string(grpc_port_)));
   spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
                options_.db_path);
   return Status::Ok();

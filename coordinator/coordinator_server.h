@@ -26,6 +26,7 @@ class HttpServer;
 }  // namespace api
 namespace store {
 class ArtifactStore;
+class DatabaseLock;
 }
 
 struct CoordinatorOptions {
@@ -54,6 +55,7 @@ class CoordinatorServer {
  private:
   CoordinatorOptions options_;
   SystemClock clock_;
+  std::unique_ptr<store::DatabaseLock> db_lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::ArtifactStore> artifacts_;
   std::unique_ptr<JobManager> jobs_;
