@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev sqlite3 libssl-dev
   libcpp-httplib-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libhowardhinnant-date-dev tzdata
+  libhowardhinnant-date-dev tzdata libboost-dev
   libopenmpi-dev openmpi-bin libsentencepiece-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   clang-16 libclang-rt-16-dev
