@@ -16,6 +16,7 @@ namespace gauntlet::cli {
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitRegressed = 3;  // `compare` found regressions.
 
 struct Globals {
   std::string coordinator = "127.0.0.1:7070";

@@ -33,6 +33,18 @@ struct SchedulesOptions {
 };
 int Schedules(const Globals& globals, const SchedulesOptions& options);
 
+// `gauntlet compare BASE SWEEP` or `--schedule NAME [--last N]`: exits
+// kExitRegressed when the night has regressions, so CI can gate on it.
+struct CompareOptions {
+  int64_t base_sweep = 0;
+  int64_t sweep = 0;
+  std::string schedule;
+  int last = 0;
+};
+int Compare(const Globals& globals, const CompareOptions& options);
+// `gauntlet baseline pin SCHEDULE SWEEP` (sweep_id != 0) or `unpin SCHEDULE`.
+int Baseline(const Globals& globals, const std::string& schedule, int64_t sweep_id);
+
 struct ProgramsOptions {
   std::string criteria;
   std::vector<std::string> select;

@@ -255,6 +255,26 @@ int main(int argc, char** argv) {
   named("history", "Each slot: fired (with its sweep's state), skipped and why, or failed")
       ->add_option("--limit", schedules_options.limit, "Newest slots shown (default 50)");
 
+  CompareOptions compare_options;
+  auto* compare = app.add_subcommand("compare", "A night against its baseline: regressions, fixes, flaky jobs and "
+                                                "benchmark changes; exits 3 on regressions");
+  compare->add_option("base", compare_options.base_sweep, "Base sweep id");
+  compare->add_option("sweep", compare_options.sweep, "Sweep id judged against it");
+  compare->add_option("--schedule", compare_options.schedule,
+                      "The schedule's newest finished night against its baseline, with its history");
+  compare->add_option("--last", compare_options.last,
+                      "With --schedule: compare the newest night with the Nth newest (2: the night before)");
+
+  std::string baseline_schedule;
+  int64_t baseline_sweep = 0;
+  auto* baseline = app.add_subcommand("baseline", "Pin or unpin the night a schedule's firings are compared with");
+  baseline->require_subcommand(1);
+  auto* pin = baseline->add_subcommand("pin", "Compare each night with this sweep");
+  pin->add_option("schedule", baseline_schedule, "Schedule name")->required();
+  pin->add_option("sweep", baseline_sweep, "Sweep id (a finished night)")->required();
+  auto* unpin = baseline->add_subcommand("unpin", "Compare each night with the night before it");
+  unpin->add_option("schedule", baseline_schedule, "Schedule name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -267,6 +287,15 @@ int main(int argc, char** argv) {
     return Submit(globals, submit_options);
   }
   if (programs->parsed()) return Programs(globals, programs_options);
+  if (compare->parsed()) {
+    const bool two = compare_options.base_sweep != 0 && compare_options.sweep != 0;
+    if (two == !compare_options.schedule.empty()) {
+      std::cerr << "error: compare: give two sweeps (BASE SWEEP), or --schedule NAME\n";
+      return kExitUsage;
+    }
+    return Compare(globals, compare_options);
+  }
+  if (baseline->parsed()) return Baseline(globals, baseline_schedule, pin->parsed() ? baseline_sweep : 0);
   if (schedules->parsed()) {
     schedules_options.action = schedules->get_subcommands().front()->get_name();
     return Schedules(globals, schedules_options);

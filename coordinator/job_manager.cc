@@ -15,7 +15,8 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       logs_(farm_, batch_),
       annotations_(farm_, batch_),
       queries_(farm_),
-      schedules_(farm_, batch_, sweeps_) {
+      schedules_(farm_, batch_, sweeps_),
+      comparisons_(farm_) {
   farm_.want_pass = [this] { WakeLoop(); };
 }
 
@@ -284,6 +285,16 @@ StatusOr<v1::Schedule> JobManager::DeleteSchedule(const std::string& name) {
 StatusOr<std::vector<v1::Firing>> JobManager::ScheduleHistory(const std::string& name, int limit) {
   std::lock_guard lock(mu_);
   return schedules_.History(name, limit);
+}
+
+StatusOr<v1::Schedule> JobManager::PinBaseline(const std::string& schedule, int64_t sweep_id) {
+  std::lock_guard lock(mu_);
+  return schedules_.PinBaseline(schedule, sweep_id);
+}
+
+StatusOr<v1::CompareResponse> JobManager::Compare(const v1::CompareRequest& request) {
+  std::lock_guard lock(mu_);
+  return comparisons_.Compare(request);
 }
 
 StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {

@@ -8,6 +8,7 @@
 //   AnnotationManager  links on sweeps, models and jobs
 //   BoardQueries       what the board, CLI and JSON API read
 //   ScheduleManager    nightly schedules, each slot fired once
+//   ComparisonQueries  a night against its baseline (gauntlet compare)
 //
 // They share the Farm (core/farm.h: the store, the clock and the state kept
 // in memory) and the Batch (core/batch.h: decisions applied to memory at
@@ -39,6 +40,7 @@
 #include "coordinator/core/annotations.h"
 #include "coordinator/core/attempts.h"
 #include "coordinator/core/batch.h"
+#include "coordinator/core/comparisons.h"
 #include "coordinator/core/farm.h"
 #include "coordinator/core/logs.h"
 #include "coordinator/core/queries.h"
@@ -100,6 +102,9 @@ class JobManager {
   StatusOr<v1::Firing> RunScheduleNow(const std::string& name);
   StatusOr<v1::Schedule> DeleteSchedule(const std::string& name);
   StatusOr<std::vector<v1::Firing>> ScheduleHistory(const std::string& name, int limit);
+  // sweep_id 0 unpins.
+  StatusOr<v1::Schedule> PinBaseline(const std::string& schedule, int64_t sweep_id);
+  StatusOr<v1::CompareResponse> Compare(const v1::CompareRequest& request);
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const store::MatrixFilter& filter);
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
@@ -167,6 +172,7 @@ class JobManager {
   core::AnnotationManager annotations_;
   core::BoardQueries queries_;
   core::ScheduleManager schedules_;
+  core::ComparisonQueries comparisons_;
 
   // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.
   std::mutex inbox_mu_;

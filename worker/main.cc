@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
     out.reason = result.reason;
     out.ranks = size;
     out.metrics = result.metrics;
+    out.samples = result.samples;
     out.details = result.details;
     std::ofstream file(out_dir + "/result.json");
     // Model output may be any bytes; invalid UTF-8 becomes U+FFFD, not an abort.

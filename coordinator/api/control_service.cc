@@ -164,4 +164,14 @@ grpc::Status ControlServiceImpl::ScheduleHistory(grpc::ServerContext*, const v1:
   return grpc::Status::OK;
 }
 
+grpc::Status ControlServiceImpl::Compare(grpc::ServerContext*, const v1::CompareRequest* request,
+                                         v1::CompareResponse* reply) {
+  return Answer(jobs_.Compare(*request), reply);
+}
+
+grpc::Status ControlServiceImpl::PinBaseline(grpc::ServerContext*, const v1::PinBaselineRequest* request,
+                                             v1::Schedule* reply) {
+  return Answer(jobs_.PinBaseline(request->schedule(), request->sweep_id()), reply);
+}
+
 }  // namespace gauntlet::api

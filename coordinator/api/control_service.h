@@ -32,6 +32,8 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status DeleteSchedule(grpc::ServerContext*, const v1::ScheduleRef*, v1::Schedule*) override;
   grpc::Status ScheduleHistory(grpc::ServerContext*, const v1::ScheduleHistoryRequest*,
                                v1::ScheduleHistoryResponse*) override;
+  grpc::Status Compare(grpc::ServerContext*, const v1::CompareRequest*, v1::CompareResponse*) override;
+  grpc::Status PinBaseline(grpc::ServerContext*, const v1::PinBaselineRequest*, v1::Schedule*) override;
 
  private:
   JobManager& jobs_;

@@ -160,6 +160,28 @@ StatusOr<v1::Schedule> ScheduleManager::Delete(const std::string& name) {
   return described;
 }
 
+StatusOr<v1::Schedule> ScheduleManager::PinBaseline(const std::string& name, int64_t sweep_id) {
+  GAUNTLET_ASSIGN_OR_RETURN(Loaded loaded, LoadByName(name));
+  if (sweep_id != 0) {
+    GAUNTLET_ASSIGN_OR_RETURN(auto sweep, farm_.store.GetSweep(sweep_id, /*with_spec=*/false));
+    if (!sweep) return Err(Status::NotFound("no sweep " + std::to_string(sweep_id) + " to pin as the baseline"));
+    if (!sweep->finished()) {
+      return Err(Status::FailedPrecondition("sweep " + std::to_string(sweep_id) +
+                                            " has not finished: pin a finished night as the baseline"));
+    }
+  }
+  const int64_t now = farm_.clock.NowMs();
+  GAUNTLET_RETURN_IF_ERROR(batch_.Run([&]() -> Status {
+    GAUNTLET_RETURN_IF_ERROR(farm_.store.SetScheduleBaseline(loaded.row.id, sweep_id));
+    return farm_.store.AddEvent(now, sweep_id, 0, 0, "schedule",
+                                sweep_id ? "schedule " + name + " baseline pinned to sweep " + std::to_string(sweep_id)
+                                         : "schedule " + name + " baseline unpinned");
+  }));
+  GAUNTLET_RETURN_IF_ERROR(batch_.Durable());
+  GAUNTLET_ASSIGN_OR_RETURN(Loaded changed, LoadByName(name));
+  return Describe(changed);
+}
+
 StatusOr<std::vector<v1::Firing>> ScheduleManager::History(const std::string& name, int limit) {
   GAUNTLET_ASSIGN_OR_RETURN(Loaded loaded, LoadByName(name));
   GAUNTLET_ASSIGN_OR_RETURN(auto firings, farm_.store.Firings(loaded.row.id, limit > 0 ? limit : kDefaultHistory));

@@ -38,6 +38,8 @@ class ScheduleManager {
   StatusOr<v1::Firing> RunNow(const std::string& name);
   StatusOr<v1::Schedule> Delete(const std::string& name);
   StatusOr<std::vector<v1::Firing>> History(const std::string& name, int limit);
+  // The night each firing is compared with; 0: the previous finished one.
+  StatusOr<v1::Schedule> PinBaseline(const std::string& name, int64_t sweep_id);
 
   // From the loop: fires or skips every slot that came due. Costs one
   // comparison while none has.

@@ -91,6 +91,10 @@ Status Store::SetScheduleCursor(int64_t id, int64_t cursor_ms) {
       .Bind(1, id).Bind(2, cursor_ms).Run();
 }
 
+Status Store::SetScheduleBaseline(int64_t id, int64_t sweep_id) {
+  return db_->Prepare("UPDATE schedules SET baseline_sweep_id = ?2 WHERE id = ?1").Bind(1, id).Bind(2, sweep_id).Run();
+}
+
 Status Store::DeleteSchedule(int64_t id) {
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("DELETE FROM schedule_firings WHERE schedule_id = ?").Bind(1, id).Run());
   return db_->Prepare("DELETE FROM schedules WHERE id = ?").Bind(1, id).Run();

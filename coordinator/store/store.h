@@ -204,6 +204,7 @@ class Store {
   // that the slots passed while paused are not caught up).
   Status SetSchedulePaused(int64_t id, bool paused, int64_t cursor_ms);
   Status SetScheduleCursor(int64_t id, int64_t cursor_ms);
+  Status SetScheduleBaseline(int64_t id, int64_t sweep_id);
   Status DeleteSchedule(int64_t id);
   // Records a slot's decision; false when that slot was already decided
   // (the UNIQUE key), so the caller's transaction can be rolled back.

@@ -67,6 +67,7 @@ nlohmann::json ToJson(const WorkerResult& result) {
           {"reason", result.reason},
           {"ranks", result.ranks},
           {"metrics", result.metrics},
+          {"samples", result.samples},
           {"details", result.details}};
 }
 
@@ -89,6 +90,19 @@ StatusOr<WorkerResult> WorkerResultFromJson(const nlohmann::json& json) {
     // one odd value must not cost the job its other metrics.
     for (const auto& [name, value] : json["metrics"].items()) {
       if (value.is_number()) result.metrics[name] = value.get<double>();
+    }
+  }
+  if (json.contains("samples")) {
+    if (!json["samples"].is_object()) {
+      return Err(Status::InvalidArgument(FieldError("result.json", "samples", "an object of lists of numbers")));
+    }
+    for (const auto& [name, values] : json["samples"].items()) {
+      if (!values.is_array()) {
+        return Err(Status::InvalidArgument(FieldError("result.json", "samples." + name, "a list of numbers")));
+      }
+      for (const auto& value : values) {
+        if (value.is_number()) result.samples[name].push_back(value.get<double>());
+      }
     }
   }
   if (json.contains("details")) result.details = json["details"];

@@ -46,6 +46,9 @@ struct WorkerResult {
   std::string reason;
   int ranks = 1;
   std::map<std::string, double> metrics;
+  // A benchmark's repeats (metric -> each measurement), which nightly change
+  // detection needs beside the mean in `metrics`.
+  std::map<std::string, std::vector<double>> samples;
   nlohmann::json details = nlohmann::json::object();
 };
 

@@ -44,10 +44,15 @@ TEST(WorkerContract, ResultRoundTripsAndKeepsOnlyNumericMetrics) {
   result.verdict = Verdict::kFail;
   result.reason = "3 of 8 steps";
   result.metrics = {{"ttft_ms", 12.5}};
+  result.samples = {{"itl_ms", {4.0, 4.5, 4.25}}};
   auto back = WorkerResultFromJson(ToJson(result));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->verdict, Verdict::kFail);
   EXPECT_EQ(back->metrics.at("ttft_ms"), 12.5);
+  EXPECT_EQ(back->samples.at("itl_ms"), (std::vector<double>{4.0, 4.5, 4.25}));
+  auto bad_samples = WorkerResultFromJson({{"verdict", "pass"}, {"samples", {{"itl_ms", 3}}}});
+  ASSERT_FALSE(bad_samples.has_value());
+  EXPECT_NE(bad_samples.error().message().find("samples.itl_ms"), std::string::npos) << bad_samples.error().message();
   auto odd = WorkerResultFromJson({{"verdict", "pass"}, {"metrics", {{"a", 1}, {"b", "x"}, {"c", nullptr}}}});
   ASSERT_TRUE(odd.has_value());
   EXPECT_EQ(odd->metrics.size(), 1u);

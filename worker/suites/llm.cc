@@ -137,6 +137,7 @@ struct Generation {
   std::vector<float> logits;             // [batch, steps, vocab]
   double ttft_ms = 0;                    // Prefill of the batch to its first tokens.
   double itl_ms = 0;                     // Mean decode step.
+  std::vector<double> step_ms;           // Each decode step: the ITL's samples.
 };
 
 // Greedy generation; with `golden`, the reference's tokens are fed back
@@ -167,7 +168,8 @@ Generation Generate(Model& model, const std::vector<std::vector<int>>& prompts, 
     auto step_start = SteadyClock::now();
     if (!keep_logits) {
       auto next = Require(model.DecodeGreedy(seqs, feed));
-      decode_ms += Ms(step_start);
+      out.step_ms.push_back(Ms(step_start));
+      decode_ms += out.step_ms.back();
       for (int b = 0; b < batch; ++b) out.tokens[static_cast<size_t>(b)].push_back(next[static_cast<size_t>(b)]);
       continue;
     }
@@ -250,6 +252,7 @@ SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
   result.metrics["tokens_per_s"] =
       generation.itl_ms > 0 ? 1000.0 * static_cast<double>(prompts.size()) / generation.itl_ms : 0;
   if (benchmark) {
+    result.samples["itl_ms"] = generation.step_ms;
     const double ttft_target = p.value("ttft_ms_target", 0.0), itl_target = p.value("itl_ms_target", 0.0);
     if (ttft_target > 0 && generation.ttft_ms > ttft_target) {
       result.pass = false;

@@ -28,6 +28,7 @@ struct SuiteResult {
   bool pass = false;
   std::string reason;                      // Why it failed.
   std::map<std::string, double> metrics;
+  std::map<std::string, std::vector<double>> samples;  // A benchmark's repeats, per metric.
   nlohmann::json details = nlohmann::json::object();
 };
 
