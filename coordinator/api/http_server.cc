@@ -175,6 +175,31 @@ void HttpServer::ApiRoutes() {
     SendJsonList(res, "cells", jobs_.Matrix(filter));
   });
 
+  server_->Get("/api/v1/schedules", [this](const httplib::Request&, httplib::Response& res) {
+    SendJsonList(res, "schedules", jobs_.ListSchedules());
+  });
+
+  server_->Get(R"(/api/v1/schedules/([^/]+)/history)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto limit = IdParam(req, "limit", 50);
+    if (!limit) return SendError(res, limit.error());
+    SendJsonList(res, "firings", jobs_.ScheduleHistory(req.matches[1], static_cast<int>(*limit)));
+  });
+
+  // ?schedule=NAME, or ?base=ID&sweep=ID, as `gauntlet compare`.
+  server_->Get("/api/v1/compare", [this](const httplib::Request& req, httplib::Response& res) {
+    auto base = IdParam(req, "base", 0);
+    if (!base) return SendError(res, base.error());
+    auto sweep = IdParam(req, "sweep", 0);
+    if (!sweep) return SendError(res, sweep.error());
+    v1::CompareRequest request;
+    request.set_schedule(req.get_param_value("schedule"));
+    request.set_base_sweep_id(*base);
+    request.set_sweep_id(*sweep);
+    auto reply = jobs_.Compare(request);
+    if (!reply) return SendError(res, reply.error());
+    res.set_content(ToJson(*reply), "application/json");
+  });
+
   server_->Get("/api/v1/benchmarks", [this](const httplib::Request&, httplib::Response& res) {
     SendJsonList(res, "points", jobs_.Benchmarks(0));
   });

@@ -213,3 +213,49 @@ test('a full artifact store shows on the job page, as a banner and in /metrics',
   const log = fs.readFileSync(path.join(full, 'coordinator.log'), 'utf8');
   assert.match(log, /storage failing \(\d+ failed writes since the last report\): artifact store full/);
 });
+
+test('the Nightly page shows each night and classifies the second against the first', async () => {
+  // Last: its sweeps are the newest, and the agents test drained node-a.
+  cli('drain', 'node-a', '--undo');
+  const night = path.join(dir, 'night');
+  const is2 = `[ "$(cat ${night})" = 2 ]`;
+  fs.writeFileSync(path.join(dir, 'bench.sh'), `if ${is2}; then itl="12.0, 12.1, 11.9, 12.2, 12.0"; tps="100, 99, 101, 100";
+else itl="10.0, 10.2, 9.9, 10.1, 10.0"; tps="100, 101, 99, 100"; fi
+printf '{"verdict": "pass", "metrics": {"itl_ms": 11}, "samples": {"itl_ms": [%s], "tokens_per_s": [%s]}}' "$itl" "$tps" > "$GAUNTLET_OUT/result.json"
+`);
+  fs.writeFileSync(path.join(dir, 'numerics.sh'), `if ${is2}; then printf '{"verdict": "fail"}' > "$GAUNTLET_OUT/result.json"; exit 1; fi\n`);
+  fs.writeFileSync(path.join(dir, 'flaky.sh'),
+    `if ${is2} && [ ! -f ${dir}/flaked ]; then touch ${dir}/flaked; exit 7; fi\n`);
+  const spec = path.join(dir, 'nightly.yaml');
+  fs.writeFileSync(spec, `
+name: nightly-browser
+schedule: {cron: "30 2 * * *", timezone: Europe/Zurich}
+jobs:
+  - {name: bench, kind: exec, command: "sh ${dir}/bench.sh"}
+  - {name: numerics, kind: exec, command: "sh ${dir}/numerics.sh"}
+  - {name: flaky, kind: exec, max_attempts: 2, command: "sh ${dir}/flaky.sh"}
+`);
+  assert.match(cli('submit', spec), /schedule nightly-browser set/);
+  for (const n of ['1', '2']) {
+    fs.writeFileSync(night, n);
+    const sweepId = JSON.parse(cli('--json', 'schedules', 'run-now', 'nightly-browser')).sweepId;
+    await until(`night ${n}`, () => JSON.parse(cli('--json', 'status', String(sweepId))).finished === true);
+  }
+  await page.goto(base + '/nightly');
+  const row = page.locator('#schedules tr[data-schedule="nightly-browser"]');
+  assert.match(await row.textContent(), /30 2 \* \* \*.*Europe\/Zurich/);
+  assert.strictEqual(await page.locator('tr.firing[data-kind="run_now"]').count(), 2);
+  assert.match(await page.locator('tr.firing').first().textContent(), /FAIL/, 'night two failed a job');
+  await page.screenshot({ path: path.join(shots, 'nightly.png'), fullPage: true });
+
+  await row.locator('a').click();
+  await page.waitForSelector('#findings');
+  const kind = async (job, metric = '') =>
+    page.locator(`#findings tr[data-job="${job}"][data-metric="${metric}"]`).getAttribute('data-kind');
+  assert.strictEqual(await kind('bench', 'itl_ms'), 'bench_regression');
+  assert.strictEqual(await kind('bench', 'tokens_per_s'), 'unchanged');
+  assert.strictEqual(await kind('numerics'), 'regression');
+  assert.strictEqual(await kind('flaky'), 'flaky');
+  assert.match(await page.locator('#findings tr[data-metric="itl_ms"]').textContent(), /\+19\.9%.*Welch/);
+  await page.screenshot({ path: path.join(shots, 'nightly-schedule.png'), fullPage: true });
+});

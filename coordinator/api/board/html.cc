@@ -87,7 +87,8 @@ std::string_view StateWord(v1::JobState state) {
 std::string Layout(std::string_view title, std::string_view active, const std::string& body, int64_t last_event) {
   std::string nav;
   for (auto [href, name] : {std::pair{"/", "Matrix"}, std::pair{"/benchmarks", "Benchmarks"},
-                            std::pair{"/sweeps", "Sweeps"}, std::pair{"/agents", "Agents"}}) {
+                            std::pair{"/sweeps", "Sweeps"}, std::pair{"/nightly", "Nightly"},
+                            std::pair{"/agents", "Agents"}}) {
     nav += std::string("<a href=\"") + href + "\"" + (name == active ? " class=active" : "") + ">" + name + "</a>";
   }
   return "<!doctype html><html lang=en><head><meta charset=utf-8>"

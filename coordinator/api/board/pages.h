@@ -3,9 +3,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "gauntlet/v1/control.pb.h"
 #include "gauntlet/v1/types.pb.h"
 
 namespace gauntlet::board {
@@ -44,5 +46,14 @@ std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<in
                          int64_t now_ms);
 
 std::string RenderBenchmarks(const std::vector<v1::BenchmarkPoint>& points);
+
+struct ScheduleView {
+  v1::Schedule schedule;
+  std::vector<v1::Firing> firings;           // Newest first.
+  std::optional<v1::CompareResponse> compare;  // One schedule's page: its newest night.
+  std::string compare_note;                  // Why there is no comparison yet.
+};
+std::string RenderNightly(const std::vector<ScheduleView>& schedules);
+std::string RenderSchedule(const ScheduleView& view);
 
 }  // namespace gauntlet::board

@@ -194,6 +194,36 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     SendPage(req, res, jobs, "Job " + std::to_string(*id), "", RenderJob(view));
   });
 
+  server.Get("/nightly", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    std::vector<v1::Schedule> schedules;
+    if (!Take(jobs.ListSchedules(), &schedules, res)) return;
+    std::vector<ScheduleView> views;
+    for (auto& schedule : schedules) {
+      ScheduleView view;
+      if (!Take(jobs.ScheduleHistory(schedule.name(), 14), &view.firings, res)) return;
+      view.schedule = std::move(schedule);
+      views.push_back(std::move(view));
+    }
+    SendPage(req, res, jobs, "Nightly", "Nightly", RenderNightly(views));
+  });
+
+  server.Get(R"(/nightly/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    ScheduleView view;
+    const std::string name = req.matches[1];
+    if (!Take(jobs.GetSchedule(name), &view.schedule, res)) return;
+    if (!Take(jobs.ScheduleHistory(name, 60), &view.firings, res)) return;
+    v1::CompareRequest compare;
+    compare.set_schedule(name);
+    if (auto reply = jobs.Compare(compare)) {
+      view.compare = std::move(*reply);
+    } else if (reply.error().code() == Status::Code::kFailedPrecondition) {
+      view.compare_note = reply.error().message();
+    } else {
+      return SendErrorPage(res, reply.error());
+    }
+    SendPage(req, res, jobs, "Nightly " + name, "Nightly", RenderSchedule(view));
+  });
+
   server.Get("/agents", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     std::vector<v1::Agent> agents;
     if (!Take(jobs.ListAgents(), &agents, res)) return;
