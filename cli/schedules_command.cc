@@ -23,6 +23,13 @@ void PrintOne(const v1::Schedule& schedule) {
             << "  last night   " << LastNight(schedule) << "\n"
             << "  spec         " << schedule.source() << "\n";
   if (!policy.webhook().empty()) std::cout << "  webhook      " << policy.webhook() << "\n";
+  for (const auto& delivery : schedule.deliveries()) {
+    std::cout << "    " << FormatUtc(delivery.at_ms()) << "  sweep " << delivery.sweep_id() << " attempt "
+              << delivery.attempt() << ": "
+              << (delivery.http_status() ? "HTTP " + std::to_string(delivery.http_status()) : "no answer")
+              << (delivery.error().empty() ? "" : " (" + delivery.error() + ")") << ", " << delivery.regressions()
+              << " regressions\n";
+  }
 }
 
 std::string FiringState(const v1::Firing& firing) {

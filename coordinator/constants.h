@@ -41,4 +41,8 @@ inline constexpr int kMaxGrpcThreads = 2048;
 // dry run's device-hours estimate.
 inline constexpr double kDefaultJobSeconds = 60;
 
+// How often the Notifier looks for webhook alerts due (nights finished,
+// retries come round).
+constexpr int64_t kNotifierPeriodMs = 1000;
+
 }  // namespace gauntlet::constants

@@ -12,6 +12,7 @@
 #include "coordinator/api/control_service.h"
 #include "coordinator/api/http_server.h"
 #include "coordinator/store/artifact_store.h"
+#include "coordinator/notifier.h"
 #include "coordinator/store/database_lock.h"
 #include "lib/rpc/message_policy.h"
 
@@ -104,6 +105,7 @@ Status CoordinatorServer::Start() {
       jobs_->Tick();
     }
   });
+  notifier_ = std::make_unique<Notifier>(*jobs_, constants::kNotifierPeriodMs);
   if (db_lock_) db_lock_->Describe(Holder("port " + std::to_string(grpc_port_)));
   spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
                options_.db_path);
@@ -112,6 +114,7 @@ Status CoordinatorServer::Start() {
 
 void CoordinatorServer::Stop() {
   if (stopping_.exchange(true)) return;
+  if (notifier_) notifier_->Stop();
   if (jobs_) jobs_->Shutdown();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (http_) http_->Stop();

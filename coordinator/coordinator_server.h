@@ -40,6 +40,8 @@ struct CoordinatorOptions {
   JobManagerOptions jobs;
 };
 
+class Notifier;
+
 class CoordinatorServer {
  public:
   explicit CoordinatorServer(CoordinatorOptions options);
@@ -64,6 +66,7 @@ class CoordinatorServer {
   std::unique_ptr<api::HttpServer> http_;
   std::unique_ptr<grpc::Server> grpc_;
   std::thread ticker_;
+  std::unique_ptr<Notifier> notifier_;
   std::atomic<bool> stopping_{false};
   int grpc_port_ = 0;
   int http_port_ = 0;

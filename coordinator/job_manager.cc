@@ -16,7 +16,8 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       annotations_(farm_, batch_),
       queries_(farm_),
       schedules_(farm_, batch_, sweeps_),
-      comparisons_(farm_) {
+      comparisons_(farm_),
+      notifications_(farm_, batch_, comparisons_) {
   farm_.want_pass = [this] { WakeLoop(); };
 }
 
@@ -295,6 +296,17 @@ StatusOr<v1::Schedule> JobManager::PinBaseline(const std::string& schedule, int6
 StatusOr<v1::CompareResponse> JobManager::Compare(const v1::CompareRequest& request) {
   std::lock_guard lock(mu_);
   return comparisons_.Compare(request);
+}
+
+StatusOr<std::vector<core::NotificationManager::Due>> JobManager::DueNotifications() {
+  std::lock_guard lock(mu_);
+  return notifications_.TakeDue();
+}
+
+Status JobManager::RecordDelivery(const core::NotificationManager::Due& due, int http_status,
+                                  const std::string& error) {
+  std::lock_guard lock(mu_);
+  return notifications_.RecordAttempt(due, http_status, error);
 }
 
 StatusOr<int> JobManager::Cancel(const v1::CancelRequest& request) {

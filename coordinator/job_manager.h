@@ -9,6 +9,7 @@
 //   BoardQueries       what the board, CLI and JSON API read
 //   ScheduleManager    nightly schedules, each slot fired once
 //   ComparisonQueries  a night against its baseline (gauntlet compare)
+//   NotificationManager  webhook alerts due, and their delivery log
 //
 // They share the Farm (core/farm.h: the store, the clock and the state kept
 // in memory) and the Batch (core/batch.h: decisions applied to memory at
@@ -43,6 +44,7 @@
 #include "coordinator/core/comparisons.h"
 #include "coordinator/core/farm.h"
 #include "coordinator/core/logs.h"
+#include "coordinator/core/notifications.h"
 #include "coordinator/core/queries.h"
 #include "coordinator/core/schedules.h"
 #include "coordinator/core/sweeps.h"
@@ -105,6 +107,9 @@ class JobManager {
   // sweep_id 0 unpins.
   StatusOr<v1::Schedule> PinBaseline(const std::string& schedule, int64_t sweep_id);
   StatusOr<v1::CompareResponse> Compare(const v1::CompareRequest& request);
+  // For the Notifier: alerts to send now, and each attempt's outcome.
+  StatusOr<std::vector<core::NotificationManager::Due>> DueNotifications();
+  Status RecordDelivery(const core::NotificationManager::Due& due, int http_status, const std::string& error);
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const store::MatrixFilter& filter);
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
@@ -173,6 +178,7 @@ class JobManager {
   core::BoardQueries queries_;
   core::ScheduleManager schedules_;
   core::ComparisonQueries comparisons_;
+  core::NotificationManager notifications_;
 
   // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.
   std::mutex inbox_mu_;

@@ -129,6 +129,8 @@ StatusOr<v1::Schedule> ScheduleManager::Get(const std::string& name) {
   GAUNTLET_ASSIGN_OR_RETURN(v1::Schedule schedule, Describe(loaded));
   v1::SubmitSweepRequest request;
   if (request.ParseFromString(loaded.row.request)) schedule.set_spec_text(request.spec_text());
+  GAUNTLET_ASSIGN_OR_RETURN(auto deliveries, farm_.store.Deliveries(loaded.row.id, 10));
+  for (auto& delivery : deliveries) *schedule.add_deliveries() = std::move(delivery);
   return schedule;
 }
 
@@ -297,6 +299,10 @@ StatusOr<v1::Firing> ScheduleManager::Fire(const Loaded& schedule, int64_t slot_
                     }
                     GAUNTLET_ASSIGN_OR_RETURN(bool recorded, farm_.store.RecordFiring(schedule.row.id, firing));
                     already_decided = !recorded;
+                    if (recorded && !schedule.row.policy.webhook().empty()) {
+                      GAUNTLET_RETURN_IF_ERROR(farm_.store.QueueNotification(
+                          sweep_id, schedule.row.id, schedule.row.policy.webhook(), now));
+                    }
                     return recorded ? Status::Ok() : Status::AlreadyExists("this slot already fired");
                   });
   if (already_decided) {

@@ -136,4 +136,57 @@ Status Store::TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string&
       .Bind(1, sweep_id).Bind(2, schedule_id).Bind(3, nominal_date).Run();
 }
 
+Status Store::QueueNotification(int64_t sweep_id, int64_t schedule_id, const std::string& url, int64_t now_ms) {
+  return db_->Prepare("INSERT INTO notifications(sweep_id, schedule_id, url, created_at_ms) VALUES (?,?,?,?)")
+      .Bind(1, sweep_id).Bind(2, schedule_id).Bind(3, url).Bind(4, now_ms).Run();
+}
+
+StatusOr<std::vector<Notification>> Store::OpenNotifications(int64_t now_ms) {
+  Statement select = db_->Prepare(
+      "SELECT n.sweep_id, n.schedule_id, coalesce(s.name, ''), n.url, n.state, n.attempts FROM notifications n "
+      "LEFT JOIN schedules s ON s.id = n.schedule_id "
+      "WHERE n.state IN ('waiting', 'retrying') AND n.next_attempt_ms <= ? ORDER BY n.next_attempt_ms");
+  select.Bind(1, now_ms);
+  std::vector<Notification> out;
+  while (select.Step()) {
+    out.push_back({select.Int(0), select.Int(1), select.Text(2), select.Text(3), select.Text(4),
+                   static_cast<int>(select.Int(5))});
+  }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+Status Store::UpdateNotification(int64_t sweep_id, const std::string& state, int attempts, int64_t next_attempt_ms) {
+  return db_->Prepare("UPDATE notifications SET state = ?2, attempts = ?3, next_attempt_ms = ?4 WHERE sweep_id = ?1")
+      .Bind(1, sweep_id).Bind(2, state).Bind(3, attempts).Bind(4, next_attempt_ms).Run();
+}
+
+Status Store::AddDelivery(const Notification& notification, int attempt, int64_t at_ms, int http_status,
+                          const std::string& error, int regressions) {
+  return db_->Prepare("INSERT INTO webhook_deliveries(sweep_id, schedule_id, attempt, at_ms, http_status, error, "
+                      "regressions) VALUES (?,?,?,?,?,?,?)")
+      .Bind(1, notification.sweep_id).Bind(2, notification.schedule_id).Bind(3, attempt).Bind(4, at_ms)
+      .Bind(5, http_status).Bind(6, error).Bind(7, regressions).Run();
+}
+
+StatusOr<std::vector<v1::Delivery>> Store::Deliveries(int64_t schedule_id, int limit) {
+  Statement select = db_->Prepare(
+      "SELECT sweep_id, attempt, at_ms, http_status, error, regressions FROM webhook_deliveries WHERE schedule_id = ? "
+      "ORDER BY id DESC LIMIT ?");
+  select.Bind(1, schedule_id).Bind(2, limit > 0 ? limit : -1);
+  std::vector<v1::Delivery> out;
+  while (select.Step()) {
+    v1::Delivery delivery;
+    delivery.set_sweep_id(select.Int(0));
+    delivery.set_attempt(static_cast<int>(select.Int(1)));
+    delivery.set_at_ms(select.Int(2));
+    delivery.set_http_status(static_cast<int>(select.Int(3)));
+    delivery.set_error(select.Text(4));
+    delivery.set_regressions(static_cast<int>(select.Int(5)));
+    out.push_back(std::move(delivery));
+  }
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
 }  // namespace gauntlet::store

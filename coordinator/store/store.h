@@ -83,6 +83,16 @@ struct ScheduleRow {
   int64_t created_at_ms = 0;
 };
 
+// A webhook to call about a fired sweep.
+struct Notification {
+  int64_t sweep_id = 0;
+  int64_t schedule_id = 0;
+  std::string schedule;
+  std::string url;
+  std::string state;
+  int attempts = 0;
+};
+
 // Which jobs the status matrix covers.
 struct MatrixFilter {
   int64_t sweep_id = 0;   // 0: every sweep.
@@ -214,6 +224,14 @@ class Store {
   // The newest slot that submitted a sweep.
   StatusOr<std::optional<v1::Firing>> LastFired(int64_t schedule_id);
   Status TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string& nominal_date);
+  Status QueueNotification(int64_t sweep_id, int64_t schedule_id, const std::string& url, int64_t now_ms);
+  // Waiting ones (whose sweep may not have finished) and retries due by `now_ms`.
+  StatusOr<std::vector<Notification>> OpenNotifications(int64_t now_ms);
+  Status UpdateNotification(int64_t sweep_id, const std::string& state, int attempts, int64_t next_attempt_ms);
+  Status AddDelivery(const Notification& notification, int attempt, int64_t at_ms, int http_status,
+                     const std::string& error, int regressions);
+  // Newest first.
+  StatusOr<std::vector<v1::Delivery>> Deliveries(int64_t schedule_id, int limit);
 
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const MatrixFilter& filter);

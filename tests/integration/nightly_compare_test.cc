@@ -5,8 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/integration/farm.h"
 
@@ -22,7 +27,39 @@ std::string KindOf(const nlohmann::json& reply, const std::string& job, const st
   return "(none)";
 }
 
+// A webhook receiver on 127.0.0.1 that fails its first call, as a receiver
+// restarting would.
+class Receiver {
+ public:
+  Receiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      bodies_.push_back(req.body);
+      res.status = bodies_.size() == 1 ? 500 : 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Receiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
 TEST(NightlyCompareTest, ClassifiesEachChangeOfTheSecondNight) {
+  Receiver receiver;
   Farm farm("nightly-compare");
   farm.StartCoordinator();
   farm.StartAgent("node-a", "cpu:2");
@@ -42,7 +79,7 @@ printf '{"verdict": "pass", "metrics": {"itl_ms": 11}, "samples": {"itl_ms": [%s
                                "/flaked; exit 7; fi\n");
   Write(dir + "/nightly.yaml", R"(
 name: nightly
-schedule: {cron: "0 2 * * *", timezone: UTC}
+schedule: {cron: "0 2 * * *", timezone: UTC, notify: {webhook: ")" + receiver.url() + R"("}}
 jobs:
   - {name: bench, kind: exec, command: "sh )" + dir + R"(/bench.sh"}
   - {name: numerics, kind: exec, command: "sh )" + dir + R"(/numerics.sh"}
@@ -78,6 +115,29 @@ jobs:
   EXPECT_EQ(KindOf(reply, "flaky"), "flaky");
   EXPECT_EQ(KindOf(reply, "steady"), "unchanged");
   EXPECT_TRUE(reply.value("hasRegressions", false));
+
+  // The webhook: nothing for night one (no regression), night two's
+  // regressions once it finished, sent again after the receiver's 500.
+  ASSERT_TRUE(Farm::WaitUntil([&] { return receiver.bodies().size() >= 2; }, std::chrono::seconds(20)));
+  const auto alert = nlohmann::json::parse(receiver.bodies()[1]);
+  EXPECT_EQ(receiver.bodies()[0], receiver.bodies()[1]);
+  EXPECT_EQ(alert.value("schedule", ""), "nightly");
+  EXPECT_EQ(alert.value("sweep_id", 0), sweeps[1]);
+  std::set<std::string> alerted;
+  for (const auto& regression : alert["regressions"]) alerted.insert(regression.value("job", "") + "/" +
+                                                                     regression.value("kind", ""));
+  EXPECT_EQ(alerted, (std::set<std::string>{"bench/bench_regression", "numerics/regression"}));
+  CliResult show;
+  ASSERT_TRUE(Farm::WaitUntil([&] {
+    show = farm.Cli({"schedules", "show", "nightly"});
+    return show.output.find("attempt 2: HTTP 200") != std::string::npos;
+  }));
+  EXPECT_NE(show.output.find("attempt 1: HTTP 500"), std::string::npos) << show.output;
+  EXPECT_EQ(receiver.bodies().size(), 2u) << "delivered once, never again";
+  CliResult bad = farm.Cli({"schedules", "add", "x", "--cron", "@daily", "--webhook", "file:///etc/passwd", "--spec",
+                            dir + "/nightly.yaml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("is not an http(s) URL"), std::string::npos) << bad.output;
 
   // Pinned to night two itself, the comparison has nothing to say.
   ASSERT_EQ(farm.Cli({"baseline", "pin", "nightly", std::to_string(sweeps[1])}).exit_code, 0);
