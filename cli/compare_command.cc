@@ -1,26 +1,11 @@
 // `gauntlet compare` and `gauntlet baseline`: a night against its baseline.
-#include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "common/format.h"
 
 namespace gauntlet::cli {
-namespace {
-
-std::string Percent(double fraction) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%+.1f%%", 100 * fraction);
-  return text;
-}
-
-std::string Number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.4g", value);
-  return text;
-}
-
-}  // namespace
 
 int Compare(const Globals& globals, const CompareOptions& options) {
   auto stub = Connect(globals);
@@ -44,13 +29,13 @@ int Compare(const Globals& globals, const CompareOptions& options) {
       // Passing jobs with no benchmark say nothing; they are in the counts.
       if (finding.kind() == "unchanged" && finding.metric().empty()) continue;
       const bool measured = !finding.metric().empty() && finding.before() != 0;
-      table.Add({finding.kind(), finding.job(), finding.metric(), measured ? Number(finding.before()) : "",
-                 measured ? Number(finding.after()) : "", measured ? Percent(finding.effect()) : "",
+      table.Add({finding.kind(), finding.job(), finding.metric(), measured ? FormatNumber(finding.before()) : "",
+                 measured ? FormatNumber(finding.after()) : "", measured ? FormatSignedPercent(finding.effect()) : "",
                  measured && finding.effect_low() != finding.effect_high()
-                     ? Percent(finding.effect_low()) + ".." + Percent(finding.effect_high())
+                     ? FormatSignedPercent(finding.effect_low()) + ".." + FormatSignedPercent(finding.effect_high())
                      : "",
-                 measured && finding.p_value() < 1 ? Number(finding.p_value()) : "",
-                 measured ? Percent(finding.noise_cv()).substr(1) : "",
+                 measured && finding.p_value() < 1 ? FormatNumber(finding.p_value()) : "",
+                 measured ? FormatSignedPercent(finding.noise_cv()).substr(1) : "",
                  finding.flaky_count() > 0 ? std::to_string(finding.flaky_count()) : "",
                  !finding.detail().empty() ? finding.detail() : finding.test()});
     }

@@ -1,8 +1,8 @@
 // The Nightly page: each schedule with its next and last firing and the
 // status of each night, skipped slots and why; one schedule's page adds its
 // newest night against the baseline (gauntlet compare).
-#include <cstdio>
 
+#include "common/format.h"
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
 #include "lib/jobs/job_state.h"
@@ -39,18 +39,6 @@ std::string FiringRows(const std::vector<v1::Firing>& firings) {
   return rows + "</tbody></table>";
 }
 
-std::string Percent(double fraction) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%+.1f%%", 100 * fraction);
-  return text;
-}
-
-std::string Number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.4g", value);
-  return text;
-}
-
 std::string KindClass(const std::string& kind) {
   if (kind == "regression" || kind == "bench_regression" || kind == "new_failure") return "fail";
   if (kind == "fix" || kind == "bench_improvement") return "pass";
@@ -77,13 +65,13 @@ std::string Findings(const v1::CompareResponse& compare) {
             "\" data-metric=\"" + Escape(finding.metric()) + "\"><td class=\"" + KindClass(finding.kind()) + "\">" +
             Escape(finding.kind()) + "</td><td><a href=\"/jobs/" + std::to_string(finding.job_id()) + "\">" +
             Escape(finding.job()) + "</a></td><td>" + Escape(finding.metric()) + "</td><td>" +
-            (measured ? Number(finding.before()) : "") + "</td><td>" + (measured ? Number(finding.after()) : "") +
-            "</td><td>" + (measured ? Percent(finding.effect()) : "") + "</td><td>" +
+            (measured ? FormatNumber(finding.before()) : "") + "</td><td>" + (measured ? FormatNumber(finding.after()) : "") +
+            "</td><td>" + (measured ? FormatSignedPercent(finding.effect()) : "") + "</td><td>" +
             (measured && finding.effect_low() != finding.effect_high()
-                 ? Percent(finding.effect_low()) + " .. " + Percent(finding.effect_high())
+                 ? FormatSignedPercent(finding.effect_low()) + " .. " + FormatSignedPercent(finding.effect_high())
                  : "") +
-            "</td><td>" + (measured && finding.p_value() < 1 ? Number(finding.p_value()) : "") + "</td><td>" +
-            (measured ? Percent(finding.noise_cv()).substr(1) : "") + "</td><td>" +
+            "</td><td>" + (measured && finding.p_value() < 1 ? FormatNumber(finding.p_value()) : "") + "</td><td>" +
+            (measured ? FormatSignedPercent(finding.noise_cv()).substr(1) : "") + "</td><td>" +
             (finding.flaky_count() ? std::to_string(finding.flaky_count()) : "") + "</td><td class=reason>" +
             Escape(!finding.detail().empty() ? finding.detail() : finding.test()) + "</td></tr>";
   }
