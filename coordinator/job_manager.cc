@@ -15,8 +15,8 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       logs_(farm_, batch_),
       annotations_(farm_, batch_),
       queries_(farm_),
-      schedules_(farm_, batch_, sweeps_),
       comparisons_(farm_),
+      schedules_(farm_, batch_, sweeps_, comparisons_),
       notifications_(farm_, batch_, comparisons_) {
   farm_.want_pass = [this] { WakeLoop(); };
 }
@@ -110,6 +110,7 @@ void JobManager::Tick() {
   }
   // Tonight's sweeps first, so this window's pass already places their jobs.
   schedules_.FireDue();
+  schedules_.JudgeFinished();
   if (Status status = attempts_.Schedule(); !status.ok()) {
     spdlog::error("scheduling failed, will retry: {}", status.ToString());
   }

@@ -176,8 +176,8 @@ class JobManager {
   core::LogManager logs_;
   core::AnnotationManager annotations_;
   core::BoardQueries queries_;
-  core::ScheduleManager schedules_;
   core::ComparisonQueries comparisons_;
+  core::ScheduleManager schedules_;
   core::NotificationManager notifications_;
 
   // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.

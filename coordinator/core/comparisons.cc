@@ -54,11 +54,23 @@ StatusOr<nightly::SweepRecord> ComparisonQueries::Record(int64_t sweep_id, const
   record.id = sweep_id;
   record.label = !label.empty() ? label : !sweep->nominal_date().empty() ? sweep->nominal_date()
                                                                         : "sweep " + std::to_string(sweep_id);
+  // A re-run (labels.rerun_of) adds its samples to its job as a second run.
+  std::map<std::string, std::vector<const v1::Job*>> reruns;
   for (const auto& job : jobs) {
+    if (auto of = job.labels().find("rerun_of"); of != job.labels().end()) reruns[of->second].push_back(&job);
+  }
+  for (const auto& job : jobs) {
+    if (job.labels().contains("rerun_of")) continue;
     nightly::JobRecord out;
     out.name = job.name();
     out.outcome = OutcomeOf(job.state());
     out.samples = SamplesOf(job);
+    for (const v1::Job* rerun : reruns[job.name()]) {
+      if (OutcomeOf(rerun->state()) != nightly::Outcome::kPassed) continue;
+      for (auto& [metric, runs] : SamplesOf(*rerun)) {
+        for (auto& run : runs) out.samples[metric].push_back(std::move(run));
+      }
+    }
     if (job.state() == v1::JOB_STATE_SUCCEEDED && job.attempt_count() > 1) {
       // Flaky: an attempt failed, and a later one passed.
       GAUNTLET_ASSIGN_OR_RETURN(auto full, farm_.store.GetJob(job.id()));

@@ -234,6 +234,60 @@ void ScheduleManager::FireDue() {
   if (failed) next_due_ms_ = std::min(next_due_ms_, now + kRetryMs);
 }
 
+void ScheduleManager::JudgeFinished() {
+  const int64_t now = farm_.clock.NowMs();
+  if (now < next_judge_ms_) return;
+  next_judge_ms_ = now + 1000;
+  auto pending = farm_.store.FiringsToJudge();
+  if (!pending) {
+    spdlog::warn("cannot read the nights to judge, will retry: {}", pending.error().ToString());
+    return;
+  }
+  for (const auto& [schedule_id, sweep_id] : *pending) {
+    auto sweep = farm_.store.GetSweep(sweep_id, /*with_spec=*/false);
+    if (!sweep || (*sweep && !(*sweep)->finished())) continue;
+    Status status = JudgeNight(sweep_id, *sweep ? (*sweep)->schedule() : "");
+    if (!status.ok()) spdlog::warn("cannot judge the night of sweep {}, will retry: {}", sweep_id, status.ToString());
+  }
+}
+
+Status ScheduleManager::JudgeNight(int64_t sweep_id, const std::string& schedule) {
+  std::vector<std::string> to_rerun;
+  if (!schedule.empty()) {
+    v1::CompareRequest request;
+    request.set_schedule(schedule);
+    auto compare = comparisons_.Compare(request);
+    if (compare && compare->sweep_id() == sweep_id) {
+      for (const auto& finding : compare->findings()) {
+        const bool listed = std::find(to_rerun.begin(), to_rerun.end(), finding.job()) != to_rerun.end();
+        if (finding.kind() == "needs_confirmation" && !listed) to_rerun.push_back(finding.job());
+      }
+    }
+  }
+  GAUNTLET_ASSIGN_OR_RETURN(std::vector<v1::Job> jobs,
+                            farm_.store.ListJobs(sweep_id, v1::JOB_STATE_UNSPECIFIED, 0));
+  const int64_t now = farm_.clock.NowMs();
+  GAUNTLET_RETURN_IF_ERROR(batch_.Run([&]() -> Status {
+    for (const auto& job : jobs) {
+      if (std::find(to_rerun.begin(), to_rerun.end(), job.name()) == to_rerun.end()) continue;
+      GAUNTLET_ASSIGN_OR_RETURN(int64_t rerun, farm_.store.AddRerun(job.id(), job.name() + ".rerun", now));
+      GAUNTLET_ASSIGN_OR_RETURN(sched::ReadyJob ready, farm_.store.ReadyJobOf(rerun));
+      batch_.pending().became_ready.push_back(std::move(ready));
+      GAUNTLET_RETURN_IF_ERROR(farm_.store.AddEvent(
+          now, sweep_id, rerun, 0, "ready",
+          "re-running " + job.name() + ": a benchmark looks like a regression on this night alone; a second run "
+          "decides"));
+    }
+    return farm_.store.MarkJudged(sweep_id);
+  }));
+  GAUNTLET_RETURN_IF_ERROR(batch_.Durable());
+  if (!to_rerun.empty()) {
+    spdlog::info("sweep {}: re-running {} benchmark job(s) before declaring a regression", sweep_id, to_rerun.size());
+    farm_.WantPass();
+  }
+  return Status::Ok();
+}
+
 Status ScheduleManager::FireDueOne(const Loaded& schedule, int64_t now) {
   int64_t running_sweep = 0;
   GAUNTLET_ASSIGN_OR_RETURN(bool running, PreviousRunning(schedule.row.id, &running_sweep));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coordinator/core/batch.h"
+#include "coordinator/core/comparisons.h"
 #include "coordinator/core/farm.h"
 #include "coordinator/core/sweeps.h"
 #include "coordinator/nightly/cron.h"
@@ -23,7 +24,8 @@ namespace gauntlet::core {
 
 class ScheduleManager {
  public:
-  ScheduleManager(Farm& farm, Batch& batch, SweepManager& sweeps) : farm_(farm), batch_(batch), sweeps_(sweeps) {}
+  ScheduleManager(Farm& farm, Batch& batch, SweepManager& sweeps, ComparisonQueries& comparisons)
+      : farm_(farm), batch_(batch), sweeps_(sweeps), comparisons_(comparisons) {}
 
   // Reads when the next slot is due; firings missed while down come with
   // the next FireDue.
@@ -44,6 +46,11 @@ class ScheduleManager {
   // From the loop: fires or skips every slot that came due. Costs one
   // comparison while none has.
   void FireDue();
+  // From the loop, at most once a second: judges the fired nights that
+  // finished. A benchmark metric that looks like a regression on that night
+  // alone gets a second run of its job in the same sweep (as Perfherder's
+  // backfill does), and the night's verdict and alert use both runs.
+  void JudgeFinished();
 
  private:
   struct Loaded {
@@ -54,6 +61,7 @@ class ScheduleManager {
   StatusOr<Loaded> Load(store::ScheduleRow row) const;
   StatusOr<Loaded> LoadByName(const std::string& name);
   Status FireDueOne(const Loaded& schedule, int64_t now);
+  Status JudgeNight(int64_t sweep_id, const std::string& schedule);
   // Submits the schedule's sweep for `slot_ms` and records the firing, in
   // one transaction; a refused submission is recorded as a failed firing.
   StatusOr<v1::Firing> Fire(const Loaded& schedule, int64_t slot_ms, const std::string& kind,
@@ -66,7 +74,9 @@ class ScheduleManager {
   Farm& farm_;
   Batch& batch_;
   SweepManager& sweeps_;
+  ComparisonQueries& comparisons_;
   int64_t next_due_ms_ = std::numeric_limits<int64_t>::max();
+  int64_t next_judge_ms_ = 0;
 };
 
 }  // namespace gauntlet::core

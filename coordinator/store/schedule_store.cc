@@ -136,6 +136,37 @@ Status Store::TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string&
       .Bind(1, sweep_id).Bind(2, schedule_id).Bind(3, nominal_date).Run();
 }
 
+StatusOr<std::vector<std::pair<int64_t, int64_t>>> Store::FiringsToJudge() {
+  Statement select = db_->Prepare(
+      "SELECT schedule_id, sweep_id FROM schedule_firings WHERE judged = 0 AND sweep_id != 0 ORDER BY sweep_id");
+  std::vector<std::pair<int64_t, int64_t>> out;
+  while (select.Step()) out.emplace_back(select.Int(0), select.Int(1));
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
+Status Store::MarkJudged(int64_t sweep_id) {
+  return db_->Prepare("UPDATE schedule_firings SET judged = 1 WHERE sweep_id = ? AND judged = 0")
+      .Bind(1, sweep_id).Run();
+}
+
+StatusOr<int64_t> Store::AddRerun(int64_t job_id, const std::string& name, int64_t now_ms) {
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, "
+                   "max_attempts, timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, "
+                   "dtype, tp, context, retry_json) "
+                   "SELECT sweep_id, ?2, kind, ?3, spec_json, devices, device_kind, priority, max_attempts, timeout_s, "
+                   "json_set(labels_json, '$.rerun_of', name), content_key || '+rerun', ?4, stage, 0, tags, model, "
+                   "dtype, tp, context, retry_json FROM jobs WHERE id = ?1")
+          .Bind(1, job_id).Bind(2, name).Bind(3, static_cast<int64_t>(v1::JOB_STATE_READY)).Bind(4, now_ms).Run());
+  if (db_->Changes() != 1) return Err(Status::NotFound("no job " + std::to_string(job_id) + " to re-run"));
+  const int64_t rerun = db_->LastInsertId();
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("INSERT INTO job_deps(job_id, depends_on) SELECT ?1, depends_on FROM job_deps WHERE job_id = ?2")
+          .Bind(1, rerun).Bind(2, job_id).Run());
+  return rerun;
+}
+
 Status Store::QueueNotification(int64_t sweep_id, int64_t schedule_id, const std::string& url, int64_t now_ms) {
   return db_->Prepare("INSERT INTO notifications(sweep_id, schedule_id, url, created_at_ms) VALUES (?,?,?,?)")
       .Bind(1, sweep_id).Bind(2, schedule_id).Bind(3, url).Bind(4, now_ms).Run();
@@ -145,7 +176,10 @@ StatusOr<std::vector<Notification>> Store::OpenNotifications(int64_t now_ms) {
   Statement select = db_->Prepare(
       "SELECT n.sweep_id, n.schedule_id, coalesce(s.name, ''), n.url, n.state, n.attempts FROM notifications n "
       "LEFT JOIN schedules s ON s.id = n.schedule_id "
-      "WHERE n.state IN ('waiting', 'retrying') AND n.next_attempt_ms <= ? ORDER BY n.next_attempt_ms");
+      "WHERE n.state IN ('waiting', 'retrying') AND n.next_attempt_ms <= ? "
+      // Judged first: a night whose benchmark is being re-run is not told yet.
+      "AND NOT EXISTS (SELECT 1 FROM schedule_firings f WHERE f.sweep_id = n.sweep_id AND f.judged = 0) "
+      "ORDER BY n.next_attempt_ms");
   select.Bind(1, now_ms);
   std::vector<Notification> out;
   while (select.Step()) {

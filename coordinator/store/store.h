@@ -224,6 +224,13 @@ class Store {
   // The newest slot that submitted a sweep.
   StatusOr<std::optional<v1::Firing>> LastFired(int64_t schedule_id);
   Status TagSweep(int64_t sweep_id, int64_t schedule_id, const std::string& nominal_date);
+  // Fired nights not judged yet: (schedule id, sweep id).
+  StatusOr<std::vector<std::pair<int64_t, int64_t>>> FiringsToJudge();
+  Status MarkJudged(int64_t sweep_id);
+  // A second run of a finished job, in its sweep, ready at once (its
+  // upstream jobs succeeded): same spec, inputs and labels, plus
+  // labels.rerun_of naming the job. Returns its id.
+  StatusOr<int64_t> AddRerun(int64_t job_id, const std::string& name, int64_t now_ms);
   Status QueueNotification(int64_t sweep_id, int64_t schedule_id, const std::string& url, int64_t now_ms);
   // Waiting ones (whose sweep may not have finished) and retries due by `now_ms`.
   StatusOr<std::vector<Notification>> OpenNotifications(int64_t now_ms);

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "coordinator/store/database_lock.h"
 #include "tests/unit/test_util.h"
 
@@ -284,6 +286,110 @@ TEST_F(ScheduleTest, BadSchedulesAreRefusedNamingTheField) {
   EXPECT_EQ(jobs_->AddSchedule(add).error().code(), Status::Code::kAlreadyExists);
   EXPECT_TRUE(jobs_->ListSchedules()->size() == 1) << "nothing half-stored by the refusals";
   EXPECT_EQ(jobs_->GetSchedule("missing").error().code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace gauntlet
+
+namespace gauntlet {
+namespace {
+
+// Nights of a benchmark schedule run to the end by hand: the agent's side
+// is plain calls, each job reporting the samples it is given.
+class RerunTest : public ScheduleTest {
+ protected:
+  void SetUp() override {
+    ScheduleTest::SetUp();
+    AddAgent();
+    ASSERT_TRUE(SubmitSpec("name: bench-nightly\nschedule: {cron: \"@daily\"}\n"
+                           "jobs: [{name: bench, kind: exec, command: x}]\n")
+                    .has_value());
+  }
+
+  // Runs every job that becomes ready, each reporting `samples` as its ITL.
+  void RunReadyJobs(const std::vector<double>& samples) {
+    for (int round = 0; round < 4; ++round) {
+      jobs_->Tick();
+      v1::HeartbeatRequest poll;
+      poll.set_name("n1");
+      auto answer = jobs_->Heartbeat(poll);
+      ASSERT_TRUE(answer.has_value());
+      for (const auto& assignment : answer->assignments()) {
+        v1::AttemptReport report;
+        report.set_attempt_id(assignment.attempt_id());
+        report.set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+        report.set_result_json(nlohmann::json{{"verdict", "pass"}, {"samples", {{"itl_ms", samples}}}}.dump());
+        ASSERT_TRUE(jobs_->ReportAttempt(report).has_value());
+      }
+    }
+  }
+
+  // One night: fired, run, then judged.
+  int64_t Night(const std::vector<double>& samples) {
+    clock_.Advance(2000);
+    auto fired = jobs_->RunScheduleNow("bench-nightly");
+    EXPECT_TRUE(fired.has_value()) << fired.error().ToString();
+    RunReadyJobs(samples);
+    clock_.Advance(2000);
+    jobs_->Tick();
+    return fired ? fired->sweep_id() : 0;
+  }
+
+  std::string ItlKind() {
+    v1::CompareRequest request;
+    request.set_schedule("bench-nightly");
+    auto compare = jobs_->Compare(request);
+    EXPECT_TRUE(compare.has_value()) << compare.error().ToString();
+    const v1::CompareResponse reply = compare.value_or(v1::CompareResponse());
+    for (const auto& finding : reply.findings()) {
+      if (finding.metric() == "itl_ms") return finding.kind() + " " + finding.test();
+    }
+    return "(none)";
+  }
+
+  std::vector<std::string> JobNames(int64_t sweep) {
+    std::vector<std::string> names;
+    v1::ListJobsRequest request;
+    request.set_sweep_id(sweep);
+    auto listed = jobs_->ListJobs(request);
+    EXPECT_TRUE(listed.has_value());
+    if (listed) {
+      for (const auto& job : listed->jobs()) names.push_back(job.name());
+    }
+    return names;
+  }
+
+  void History() {
+    for (int n = 0; n < 8; ++n) Night({10.0 + 0.05 * (n % 3), 10.1, 9.95});
+  }
+};
+
+TEST_F(RerunTest, ABenchmarkRegressionOnOneNightIsRerunAndConfirmed) {
+  History();
+  const int64_t night = Night({13.0, 13.1, 12.9});
+  EXPECT_EQ(JobNames(night), (std::vector<std::string>{"bench", "bench.rerun"}));
+  EXPECT_FALSE(jobs_->GetSweep(night)->finished()) << "the night waits for its re-run";
+  RunReadyJobs({13.1, 12.95, 13.0});
+  EXPECT_NE(ItlKind().find("bench_regression"), std::string::npos) << ItlKind();
+  EXPECT_NE(ItlKind().find("confirmed by 2 runs"), std::string::npos) << ItlKind();
+  clock_.Advance(2000);
+  jobs_->Tick();
+  EXPECT_EQ(JobNames(night).size(), 2u) << "re-run once, never again";
+}
+
+TEST_F(RerunTest, ARerunThatDisagreesClearsTheNight) {
+  History();
+  const int64_t night = Night({13.0, 13.1, 12.9});
+  ASSERT_EQ(JobNames(night).size(), 2u);
+  RunReadyJobs({10.0, 10.05, 9.98});
+  EXPECT_EQ(ItlKind().substr(0, 9), "unchanged") << ItlKind();
+}
+
+TEST_F(RerunTest, AnOrdinaryNightIsNotRerun) {
+  History();
+  const int64_t night = Night({10.02, 10.1, 9.97});
+  EXPECT_EQ(JobNames(night), std::vector<std::string>{"bench"});
+  EXPECT_EQ(ItlKind().substr(0, 9), "unchanged") << ItlKind();
 }
 
 }  // namespace
