@@ -245,6 +245,8 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   add.mutable_policy()->set_max_catch_up(wanted.max_catch_up);
   add.mutable_policy()->set_concurrency(wanted.concurrency);
   add.mutable_policy()->set_webhook(wanted.webhook);
+  for (const auto& [metric, effect] : wanted.min_effect) (*add.mutable_policy()->mutable_min_effect())[metric] = effect;
+  for (const auto& metric : wanted.higher_is_better) add.mutable_policy()->add_higher_is_better(metric);
   *add.mutable_sweep() = request;
   GAUNTLET_ASSIGN_OR_RETURN(v1::Schedule schedule, schedules_.Add(add));
   v1::SubmitSweepResponse response;

@@ -102,11 +102,15 @@ StatusOr<std::vector<std::pair<int64_t, std::string>>> ComparisonQueries::Finish
 StatusOr<v1::CompareResponse> ComparisonQueries::Compare(const v1::CompareRequest& request) {
   std::vector<nightly::SweepRecord> history;
   nightly::SweepRecord base, night;
+  nightly::CompareOptions options;
   if (!request.schedule().empty()) {
     GAUNTLET_ASSIGN_OR_RETURN(auto schedule, farm_.store.ScheduleByName(request.schedule()));
     if (!schedule) {
       return Err(Status::NotFound("no schedule '" + request.schedule() + "': see `gauntlet schedules list`"));
     }
+    options.min_effect_by_metric.insert(schedule->policy.min_effect().begin(), schedule->policy.min_effect().end());
+    options.higher_is_better.assign(schedule->policy.higher_is_better().begin(),
+                                    schedule->policy.higher_is_better().end());
     GAUNTLET_ASSIGN_OR_RETURN(auto nights, FinishedNights(schedule->id));
     if (nights.size() < 2 && !(nights.size() == 1 && schedule->baseline_sweep_id != 0)) {
       return Err(Status::FailedPrecondition("schedule '" + request.schedule() + "' has " +
@@ -144,7 +148,7 @@ StatusOr<v1::CompareResponse> ComparisonQueries::Compare(const v1::CompareReques
     GAUNTLET_ASSIGN_OR_RETURN(night, Record(request.sweep_id(), ""));
   }
 
-  const nightly::Comparison comparison = nightly::Compare(history, base, night);
+  const nightly::Comparison comparison = nightly::Compare(history, base, night, options);
   GAUNTLET_ASSIGN_OR_RETURN(std::vector<v1::Job> jobs, farm_.store.ListJobs(night.id, v1::JOB_STATE_UNSPECIFIED, 0));
   std::map<std::string, int64_t> job_ids;
   for (const auto& job : jobs) job_ids[job.name()] = job.id();

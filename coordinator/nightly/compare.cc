@@ -63,10 +63,14 @@ std::vector<NightSeries> SeriesOf(const std::vector<const SweepRecord*>& nights,
 Finding JudgeMetric(const std::vector<const SweepRecord*>& nights, const JobRecord& job, const JobRecord* before,
                     const std::string& metric, const CompareOptions& options) {
   DetectorOptions detector = options.detector;
-  if (auto found = options.min_effect_by_metric.find(metric); found != options.min_effect_by_metric.end()) {
-    detector.min_effect = found->second;
+  for (const std::string& key : {std::string("default"), metric}) {
+    if (auto found = options.min_effect_by_metric.find(key); found != options.min_effect_by_metric.end()) {
+      detector.min_effect = found->second;
+    }
   }
-  const Better better = BetterFor(metric);
+  const bool said_higher = std::find(options.higher_is_better.begin(), options.higher_is_better.end(), metric) !=
+                           options.higher_is_better.end();
+  const Better better = said_higher ? Better::kHigher : BetterFor(metric);
   Finding finding;
   finding.job = job.name;
   finding.metric = metric;

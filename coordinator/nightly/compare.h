@@ -67,7 +67,8 @@ struct Comparison {
 
 struct CompareOptions {
   DetectorOptions detector;
-  std::map<std::string, double> min_effect_by_metric;  // Overrides detector.min_effect.
+  std::map<std::string, double> min_effect_by_metric;  // Overrides detector.min_effect; "default" for all.
+  std::vector<std::string> higher_is_better;           // Beyond what BetterFor reads in the name.
   int flaky_window = 14;  // Nights over which flakiness is counted.
 };
 

@@ -308,7 +308,8 @@ Status ParseSchedule(const ErrorContext& ctx, const YAML::Node& node, SweepSpec*
     return ctx.At(node, "schedule", Quote(node) + " must be a mapping, e.g. {cron: \"0 2 * * *\", timezone: UTC}");
   }
   GAUNTLET_RETURN_IF_ERROR(
-      CheckKeys(ctx, node, "schedule", {"cron", "timezone", "catch_up", "max_catch_up", "concurrency", "notify"}));
+      CheckKeys(ctx, node, "schedule", {"cron", "timezone", "catch_up", "max_catch_up", "concurrency", "notify",
+                                        "min_effect", "higher_is_better"}));
   ScheduleSpec& schedule = spec->schedule;
   schedule.present = true;
   if (!node["cron"]) return ctx.At(node, "schedule.cron", "missing; e.g. cron: \"0 2 * * *\" for 02:00 every day");
@@ -336,6 +337,22 @@ Status ParseSchedule(const ErrorContext& ctx, const YAML::Node& node, SweepSpec*
     if (auto policy = nightly::ParseConcurrency(schedule.concurrency); !policy) {
       return ctx.At(node["concurrency"], "schedule.concurrency", policy.error().message());
     }
+  }
+  if (const YAML::Node effects = node["min_effect"]) {
+    if (!effects.IsMap()) {
+      return ctx.At(effects, "schedule.min_effect", Quote(effects) + " must be a mapping {metric: fraction}, e.g. "
+                                                                     "{default: 0.05, itl_ms: 0.03}");
+    }
+    for (const auto& entry : effects) {
+      const std::string metric = entry.first.Scalar();
+      GAUNTLET_ASSIGN_OR_RETURN(const double effect,
+                                ParseNumber(ctx, entry.second, "schedule.min_effect." + metric, 0.001, 10));
+      schedule.min_effect[metric] = effect;
+    }
+  }
+  if (node["higher_is_better"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(schedule.higher_is_better,
+                              ParseStringList(ctx, node["higher_is_better"], "schedule.higher_is_better"));
   }
   if (const YAML::Node notify = node["notify"]) {
     if (!notify.IsMap()) return ctx.At(notify, "schedule.notify", Quote(notify) + " must be a mapping {webhook: URL}");

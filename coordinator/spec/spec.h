@@ -114,6 +114,8 @@ struct ScheduleSpec {
   int max_catch_up = 10;
   std::string concurrency = "allow";
   std::string webhook;                  // notify.webhook
+  std::map<std::string, double> min_effect;  // Metric (or "default") -> least relative change reported.
+  std::vector<std::string> higher_is_better;
 };
 
 struct SweepSpec {

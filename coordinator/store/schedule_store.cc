@@ -1,12 +1,36 @@
 // The schedules' SQL: schedules, their firings, and the sweeps they tag.
 #include "coordinator/store/store.h"
 
+#include <nlohmann/json.hpp>
+
 namespace gauntlet::store {
 namespace {
 
 constexpr const char* kScheduleColumns =
     "id, name, cron, timezone, catch_up, max_catch_up, concurrency, webhook, request, paused, cursor_ms, "
-    "baseline_sweep_id, created_at_ms";
+    "baseline_sweep_id, created_at_ms, detection_json";
+
+std::string DetectionJson(const v1::SchedulePolicy& policy) {
+  nlohmann::json detection = nlohmann::json::object();
+  for (const auto& [metric, effect] : policy.min_effect()) detection["min_effect"][metric] = effect;
+  for (const auto& metric : policy.higher_is_better()) detection["higher_is_better"].push_back(metric);
+  return detection.dump();
+}
+
+void ReadDetection(const std::string& text, v1::SchedulePolicy* policy) {
+  auto detection = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!detection.is_object()) return;
+  if (detection.contains("min_effect") && detection["min_effect"].is_object()) {
+    for (const auto& [metric, effect] : detection["min_effect"].items()) {
+      if (effect.is_number()) (*policy->mutable_min_effect())[metric] = effect.get<double>();
+    }
+  }
+  if (detection.contains("higher_is_better") && detection["higher_is_better"].is_array()) {
+    for (const auto& metric : detection["higher_is_better"]) {
+      if (metric.is_string()) policy->add_higher_is_better(metric.get<std::string>());
+    }
+  }
+}
 
 ScheduleRow RowToSchedule(Statement& row) {
   ScheduleRow schedule;
@@ -23,6 +47,7 @@ ScheduleRow RowToSchedule(Statement& row) {
   schedule.cursor_ms = row.Int(10);
   schedule.baseline_sweep_id = row.Int(11);
   schedule.created_at_ms = row.Int(12);
+  ReadDetection(row.Text(13), &schedule.policy);
   return schedule;
 }
 
@@ -48,19 +73,19 @@ StatusOr<int64_t> Store::PutSchedule(const ScheduleRow& row, bool replace) {
     }
     GAUNTLET_RETURN_IF_ERROR(
         db_->Prepare("UPDATE schedules SET cron = ?2, timezone = ?3, catch_up = ?4, max_catch_up = ?5, "
-                     "concurrency = ?6, webhook = ?7, request = ?8 WHERE id = ?1")
+                     "concurrency = ?6, webhook = ?7, request = ?8, detection_json = ?9 WHERE id = ?1")
             .Bind(1, existing->id).Bind(2, policy.cron()).Bind(3, policy.timezone()).Bind(4, policy.catch_up())
             .Bind(5, policy.max_catch_up()).Bind(6, policy.concurrency()).Bind(7, policy.webhook())
-            .BindBlob(8, row.request).Run());
+            .BindBlob(8, row.request).Bind(9, DetectionJson(policy)).Run());
     return existing->id;
   }
   GAUNTLET_RETURN_IF_ERROR(
       db_->Prepare("INSERT INTO schedules(name, cron, timezone, catch_up, max_catch_up, concurrency, webhook, "
-                   "request, paused, cursor_ms, created_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                   "request, paused, cursor_ms, created_at_ms, detection_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
           .Bind(1, row.name).Bind(2, policy.cron()).Bind(3, policy.timezone()).Bind(4, policy.catch_up())
           .Bind(5, policy.max_catch_up()).Bind(6, policy.concurrency()).Bind(7, policy.webhook())
           .BindBlob(8, row.request).Bind(9, row.paused ? 1 : 0).Bind(10, row.cursor_ms)
-          .Bind(11, row.created_at_ms).Run());
+          .Bind(11, row.created_at_ms).Bind(12, DetectionJson(policy)).Run());
   return db_->LastInsertId();
 }
 

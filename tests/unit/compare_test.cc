@@ -61,6 +61,23 @@ TEST(Compare, TwoSweepsUseWelchOnTheirSamples) {
   EXPECT_FALSE(reversed.HasRegressions());
 }
 
+TEST(Compare, PerMetricMinimumEffectAndDirection) {
+  // 3% slower: under the default 5%, over a 2% override.
+  SweepRecord base{1, "a", {Job("bench", Outcome::kPassed, false, {{"score", {{100, 100.1, 99.9, 100}}}})}};
+  SweepRecord night{2, "b", {Job("bench", Outcome::kPassed, false, {{"score", {{97, 97.1, 96.9, 97}}}})}};
+  EXPECT_EQ(Of(Compare({}, base, night), "bench", "score").kind, "unchanged");
+  CompareOptions options;
+  options.min_effect_by_metric["score"] = 0.02;
+  EXPECT_EQ(Of(Compare({}, base, night, options), "bench", "score").kind, "bench_improvement")
+      << "a lower score reads as better by default";
+  options.higher_is_better = {"score"};
+  EXPECT_EQ(Of(Compare({}, base, night, options), "bench", "score").kind, "bench_regression");
+  CompareOptions everything;
+  everything.min_effect_by_metric["default"] = 0.02;
+  everything.higher_is_better = {"score"};
+  EXPECT_EQ(Of(Compare({}, base, night, everything), "bench", "score").kind, "bench_regression");
+}
+
 TEST(Compare, OneSampleASideIsNotTested) {
   SweepRecord base{1, "a", {Job("bench", Outcome::kPassed, false, {{"itl_ms", {{10.0}}}})}};
   SweepRecord night{2, "b", {Job("bench", Outcome::kPassed, false, {{"itl_ms", {{30.0}}}})}};

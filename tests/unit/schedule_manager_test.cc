@@ -254,6 +254,25 @@ jobs: [{name: a, kind: exec, command: x}]
   EXPECT_EQ(History("nightly").at(0).kind(), "fired");
 }
 
+TEST_F(ScheduleTest, DetectionSettingsTravelFromTheSpecToTheSchedule) {
+  ASSERT_TRUE(SubmitSpec(R"(
+name: nightly
+schedule: {cron: "@daily", min_effect: {default: 0.04, itl_ms: 0.02}, higher_is_better: [score]}
+jobs: [{name: a, kind: exec, command: x}]
+)").has_value());
+  auto schedule = jobs_->GetSchedule("nightly");
+  ASSERT_TRUE(schedule.has_value());
+  EXPECT_EQ(schedule->policy().min_effect().at("itl_ms"), 0.02);
+  EXPECT_EQ(schedule->policy().min_effect().at("default"), 0.04);
+  ASSERT_EQ(schedule->policy().higher_is_better_size(), 1);
+  EXPECT_EQ(schedule->policy().higher_is_better(0), "score");
+  auto refused = SubmitSpec("name: nightly\nschedule: {cron: \"@daily\", min_effect: {itl_ms: -1}}\n"
+                            "jobs: [{name: a, kind: exec, command: x}]\n");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("schedule.min_effect.itl_ms"), std::string::npos)
+      << refused.error().message();
+}
+
 TEST_F(ScheduleTest, BadSchedulesAreRefusedNamingTheField) {
   auto error = [&](const std::string& schedule) {
     auto response = SubmitSpec("name: nightly\nschedule: " + schedule + "\njobs: [{name: a, kind: exec, command: x}]\n");
