@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "coordinator/nightly/delivery_policy.h"
+
 namespace gauntlet::core {
 namespace {
 
@@ -34,7 +36,7 @@ Status CheckName(const std::string& name) {
 }
 
 Status CheckWebhook(const std::string& url) {
-  if (url.empty() || url.starts_with("http://") || url.starts_with("https://")) return Status::Ok();
+  if (url.empty() || nightly::IsWebhookUrl(url)) return Status::Ok();
   return Status::InvalidArgument("webhook \"" + url + "\" is not an http(s) URL: write http://... or https://...");
 }
 
@@ -295,8 +297,8 @@ Status ScheduleManager::FireDueOne(const Loaded& schedule, int64_t now) {
       nightly::PlanFirings(schedule.cron, schedule.policy, schedule.row.cursor_ms, now, running);
   for (const auto& slot : plan.slots) {
     if (slot.action == nightly::SlotDecision::Action::kFire) {
-      GAUNTLET_ASSIGN_OR_RETURN(v1::Firing fired,
-                                Fire(schedule, slot.slot_ms, "fired", slot.replaces_running, slot.detail));
+      auto fired = Fire(schedule, slot.slot_ms, "fired", slot.replaces_running, slot.detail);
+      if (!fired) return fired.error();
       continue;
     }
     v1::Firing skipped;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string_view>
 
 namespace gauntlet::nightly {
 
@@ -15,6 +16,12 @@ constexpr int kMaxDeliveryAttempts = 6;
 constexpr int64_t RetryDelayMs(int attempts) {
   if (attempts >= kMaxDeliveryAttempts) return -1;
   return std::min<int64_t>(int64_t{1000} << std::min(attempts, 20), 5 * 60 * 1000);
+}
+
+// Webhooks are plain http(s) POSTs: any other scheme (file:, ftp:) is refused
+// where a schedule is set.
+constexpr bool IsWebhookUrl(std::string_view url) {
+  return url.starts_with("http://") || url.starts_with("https://");
 }
 
 // A 2xx answer delivered it; anything else, or none, is tried again.

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "coordinator/nightly/cron.h"
+#include "coordinator/nightly/delivery_policy.h"
 #include "coordinator/nightly/firing.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/contract/stages.h"
@@ -359,7 +360,7 @@ Status ParseSchedule(const ErrorContext& ctx, const YAML::Node& node, SweepSpec*
     GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, notify, "schedule.notify", {"webhook"}));
     if (notify["webhook"]) {
       GAUNTLET_ASSIGN_OR_RETURN(schedule.webhook, ParseString(ctx, notify["webhook"], "schedule.notify.webhook"));
-      if (!schedule.webhook.starts_with("http://") && !schedule.webhook.starts_with("https://")) {
+      if (!nightly::IsWebhookUrl(schedule.webhook)) {
         return ctx.At(notify["webhook"], "schedule.notify.webhook",
                       "\"" + schedule.webhook + "\" is not an http(s) URL: write http://... or https://...");
       }
