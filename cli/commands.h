@@ -30,6 +30,7 @@ struct SchedulesOptions {
   std::string spec_path;
   bool replace = false;
   int limit = 50;
+  std::string job;  // history --job: one job night by night.
 };
 int Schedules(const Globals& globals, const SchedulesOptions& options);
 
@@ -40,6 +41,7 @@ struct CompareOptions {
   int64_t sweep = 0;
   std::string schedule;
   int last = 0;
+  int64_t night = 0;  // With schedule: the night judged; 0 the newest.
 };
 int Compare(const Globals& globals, const CompareOptions& options);
 // `gauntlet baseline pin SCHEDULE SWEEP` (sweep_id != 0) or `unpin SCHEDULE`.

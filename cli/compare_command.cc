@@ -11,7 +11,7 @@ int Compare(const Globals& globals, const CompareOptions& options) {
   auto stub = Connect(globals);
   v1::CompareRequest request;
   request.set_base_sweep_id(options.base_sweep);
-  request.set_sweep_id(options.sweep);
+  request.set_sweep_id(options.schedule.empty() ? options.sweep : options.night);
   request.set_schedule(options.schedule);
   request.set_last(options.last);
   v1::CompareResponse reply;

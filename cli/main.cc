@@ -252,8 +252,11 @@ int main(int argc, char** argv) {
   named("resume", "Fire again from the next slot");
   named("run-now", "Fire now, outside the cron slots");
   named("delete", "Delete a schedule and its history; its sweeps stay");
-  named("history", "Each slot: fired (with its sweep's state), skipped and why, or failed")
-      ->add_option("--limit", schedules_options.limit, "Newest slots shown (default 50)");
+  auto* schedules_history = named("history", "Each slot: fired (with its sweep's state), skipped and why, or "
+                                             "failed; with --job, one job night by night");
+  schedules_history->add_option("--limit", schedules_options.limit, "Newest slots (or nights) shown (default 50)");
+  schedules_history->add_option("--job", schedules_options.job,
+                                "One job's outcome, metrics and verdict each night, as compare judged it");
 
   CompareOptions compare_options;
   auto* compare = app.add_subcommand("compare", "A night against its baseline: regressions, fixes, flaky jobs and "
@@ -264,6 +267,8 @@ int main(int argc, char** argv) {
                       "The schedule's newest finished night against its baseline, with its history");
   compare->add_option("--last", compare_options.last,
                       "With --schedule: compare the newest night with the Nth newest (2: the night before)");
+  compare->add_option("--night", compare_options.night,
+                      "With --schedule: judge this night (a sweep id) instead of the newest");
 
   std::string baseline_schedule;
   int64_t baseline_sweep = 0;

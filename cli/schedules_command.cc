@@ -1,8 +1,10 @@
 // `gauntlet schedules`: nightly schedules and the history of their slots.
 #include <iostream>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "common/format.h"
 
 namespace gauntlet::cli {
 namespace {
@@ -32,6 +34,48 @@ void PrintOne(const v1::Schedule& schedule) {
   }
 }
 
+// A night's verdicts, the unchanged ones left out: "bench_regression itl_ms +19.9%".
+std::string Verdicts(const v1::TestNight& night) {
+  std::string out;
+  for (const auto& finding : night.findings()) {
+    if (finding.kind() == "unchanged" || finding.kind() == "untested") continue;
+    out += (out.empty() ? "" : ", ") + finding.kind();
+    if (!finding.metric().empty()) out += " " + finding.metric() + " " + FormatSignedPercent(finding.effect());
+  }
+  return out.empty() && night.findings_size() > 0 ? "unchanged" : out;
+}
+
+int TestHistory(const Globals& globals, const SchedulesOptions& options) {
+  auto stub = Connect(globals);
+  v1::TestHistoryRequest request;
+  request.set_schedule(options.name);
+  request.set_job(options.job);
+  request.set_limit(options.limit);
+  v1::TestHistoryResponse reply;
+  grpc::Status status = stub->TestHistory(Context().get(), request, &reply);
+  if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
+  std::set<std::string> metrics;
+  for (const auto& night : reply.nights()) {
+    for (const auto& [metric, value] : night.values()) metrics.insert(metric);
+  }
+  std::vector<std::string> header = {"NIGHT", "SWEEP", "OUTCOME"};
+  for (const auto& metric : metrics) header.push_back(metric);
+  header.push_back("VERDICT");
+  Table table(header);
+  for (const auto& night : reply.nights()) {
+    std::vector<std::string> row = {night.nominal_date(), std::to_string(night.sweep_id()), night.outcome()};
+    for (const auto& metric : metrics) {
+      auto found = night.values().find(metric);
+      row.push_back(found == night.values().end() ? "" : FormatNumber(found->second));
+    }
+    row.push_back(Verdicts(night));
+    table.Add(row);
+  }
+  std::cout << "job " << reply.job() << " of schedule " << reply.schedule() << ", newest night first\n\n";
+  table.Print(std::cout);
+  return 0;
+}
+
 std::string FiringState(const v1::Firing& firing) {
   if (firing.sweep_id() == 0) return "-";
   return SweepStatus(firing.sweep()) + " " + Counts(firing.sweep());
@@ -56,6 +100,7 @@ int Schedules(const Globals& globals, const SchedulesOptions& options) {
     table.Print(std::cout);
     return 0;
   }
+  if (action == "history" && !options.job.empty()) return TestHistory(globals, options);
   if (action == "history") {
     v1::ScheduleHistoryRequest request;
     request.set_name(options.name);

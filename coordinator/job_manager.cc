@@ -301,6 +301,11 @@ StatusOr<v1::CompareResponse> JobManager::Compare(const v1::CompareRequest& requ
   return comparisons_.Compare(request);
 }
 
+StatusOr<v1::TestHistoryResponse> JobManager::TestHistory(const v1::TestHistoryRequest& request) {
+  std::lock_guard lock(mu_);
+  return comparisons_.TestHistory(request);
+}
+
 StatusOr<std::vector<core::NotificationManager::Due>> JobManager::DueNotifications() {
   std::lock_guard lock(mu_);
   return notifications_.TakeDue();
@@ -405,6 +410,11 @@ StatusOr<std::vector<v1::Job>> JobManager::MatrixJobs(const store::MatrixFilter&
                                                       int limit) {
   std::lock_guard lock(mu_);
   return queries_.MatrixJobs(filter, where, limit);
+}
+
+StatusOr<std::map<int64_t, v1::MatrixCell>> JobManager::CellsOfJobs(const std::vector<int64_t>& job_ids) {
+  std::lock_guard lock(mu_);
+  return queries_.CellsOfJobs(job_ids);
 }
 
 StatusOr<std::vector<v1::BenchmarkPoint>> JobManager::Benchmarks(int64_t since_ms) {

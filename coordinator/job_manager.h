@@ -107,6 +107,7 @@ class JobManager {
   // sweep_id 0 unpins.
   StatusOr<v1::Schedule> PinBaseline(const std::string& schedule, int64_t sweep_id);
   StatusOr<v1::CompareResponse> Compare(const v1::CompareRequest& request);
+  StatusOr<v1::TestHistoryResponse> TestHistory(const v1::TestHistoryRequest& request);
   // For the Notifier: alerts to send now, and each attempt's outcome.
   StatusOr<std::vector<core::NotificationManager::Due>> DueNotifications();
   Status RecordDelivery(const core::NotificationManager::Due& due, int http_status, const std::string& error);
@@ -115,6 +116,7 @@ class JobManager {
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
                                             int limit);
   StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
+  StatusOr<std::map<int64_t, v1::MatrixCell>> CellsOfJobs(const std::vector<int64_t>& job_ids);
   StatusOr<v1::Annotation> Annotate(const v1::Annotation& annotation);
   StatusOr<std::vector<v1::Annotation>> Annotations(const std::string& scope, const std::string& target);
   StatusOr<std::vector<v1::Event>> Events(int64_t after_id, int64_t job_id, int limit);

@@ -102,29 +102,58 @@
     }
   }
 
-  async function chart() {
-    const target = document.getElementById('chart');
+  // One chart per metric: each series' line, its target dashed, its noise
+  // band shaded (the level's mean ± 2 sd, from the change detector) and a
+  // dot on each change point.
+  function drawChart(target, points, metric, label) {
     if (!target || !window.uPlot) return;
-    const { points } = await (await fetch('/api/v1/benchmarks')).json();
-    if (!points.length) return;
     const days = [...new Set(points.map((p) => p.day))].sort();
     const x = days.map((d) => Date.parse(d + 'T00:00:00Z') / 1000);
     const seriesNames = [...new Set(points.map((p) => `${p.model} ${p.series}`))];
     const data = [x];
     const series = [{}];
+    const bands = [];
     const palette = ['#1565c0', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#ad1457'];
+    const at = (byDay, d, pick) => (byDay.has(d) ? pick(byDay.get(d)) : null);
     seriesNames.forEach((name, i) => {
+      const colour = palette[i % palette.length];
       const byDay = new Map(points.filter((p) => `${p.model} ${p.series}` === name).map((p) => [p.day, p]));
-      data.push(days.map((d) => (byDay.has(d) ? byDay.get(d).ttftMs : null)));
-      series.push({ label: `TTFT ${name}`, stroke: palette[i % palette.length], width: 2 });
-      const targets = days.map((d) => (byDay.has(d) && byDay.get(d).ttftTargetMs > 0 ? byDay.get(d).ttftTargetMs : null));
+      const mark = (p) => p[metric.mark] || {};
+      data.push(days.map((d) => at(byDay, d, (p) => p[metric.value] || null)));
+      series.push({ label: `${label} ${name}`, stroke: colour, width: 2 });
+      const high = days.map((d) => at(byDay, d, (p) => (mark(p).bandHigh !== undefined ? mark(p).bandHigh : null)));
+      const low = days.map((d) => at(byDay, d, (p) => (mark(p).bandLow !== undefined ? mark(p).bandLow : null)));
+      if (high.some((v) => v !== null)) {
+        data.push(high, low);
+        series.push({ label: `band high ${name}`, stroke: 'transparent', points: { show: false } },
+          { label: `band low ${name}`, stroke: 'transparent', points: { show: false } });
+        bands.push({ series: [series.length - 2, series.length - 1], fill: colour + '22' });
+      }
+      const changes = days.map((d) => at(byDay, d, (p) => (mark(p).change ? p[metric.value] : null)));
+      if (changes.some((v) => v !== null)) {
+        data.push(changes);
+        series.push({ label: `change ${name}`, stroke: colour, paths: () => null,
+          points: { show: true, size: 12, stroke: '#c62828', fill: '#fff', width: 3 } });
+      }
+      const targets = days.map((d) => at(byDay, d, (p) => (p[metric.target] > 0 ? p[metric.target] : null)));
       if (targets.some((t) => t !== null)) {
         data.push(targets);
-        series.push({ label: `target ${name}`, stroke: palette[i % palette.length], dash: [6, 4], width: 1 });
+        series.push({ label: `target ${name}`, stroke: colour, dash: [6, 4], width: 1 });
       }
     });
     const width = Math.min(target.clientWidth || 900, 1100);
-    new window.uPlot({ width, height: 280, series, axes: [{}, { label: 'TTFT ms' }] }, data, target);
+    new window.uPlot({ width, height: 280, series, bands, axes: [{}, { label: `${label} ms` }] }, data, target);
+    target.dataset.drawn = String(seriesNames.length);
+  }
+
+  async function chart() {
+    const ttft = document.getElementById('chart');
+    if (!ttft || !window.uPlot) return;
+    const { points } = await (await fetch('/api/v1/benchmarks')).json();
+    if (!points.length) return;
+    drawChart(ttft, points, { value: 'ttftMs', mark: 'ttft', target: 'ttftTargetMs' }, 'TTFT');
+    drawChart(document.getElementById('chart-itl'), points, { value: 'itlMs', mark: 'itl', target: 'itlTargetMs' },
+      'ITL');
   }
 
   wireToggles();

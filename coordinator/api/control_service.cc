@@ -169,6 +169,11 @@ grpc::Status ControlServiceImpl::Compare(grpc::ServerContext*, const v1::Compare
   return Answer(jobs_.Compare(*request), reply);
 }
 
+grpc::Status ControlServiceImpl::TestHistory(grpc::ServerContext*, const v1::TestHistoryRequest* request,
+                                             v1::TestHistoryResponse* reply) {
+  return Answer(jobs_.TestHistory(*request), reply);
+}
+
 grpc::Status ControlServiceImpl::PinBaseline(grpc::ServerContext*, const v1::PinBaselineRequest* request,
                                              v1::Schedule* reply) {
   return Answer(jobs_.PinBaseline(request->schedule(), request->sweep_id()), reply);

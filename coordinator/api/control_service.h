@@ -33,6 +33,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status ScheduleHistory(grpc::ServerContext*, const v1::ScheduleHistoryRequest*,
                                v1::ScheduleHistoryResponse*) override;
   grpc::Status Compare(grpc::ServerContext*, const v1::CompareRequest*, v1::CompareResponse*) override;
+  grpc::Status TestHistory(grpc::ServerContext*, const v1::TestHistoryRequest*, v1::TestHistoryResponse*) override;
   grpc::Status PinBaseline(grpc::ServerContext*, const v1::PinBaselineRequest*, v1::Schedule*) override;
 
  private:

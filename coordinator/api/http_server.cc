@@ -185,7 +185,20 @@ void HttpServer::ApiRoutes() {
     SendJsonList(res, "firings", jobs_.ScheduleHistory(req.matches[1], static_cast<int>(*limit)));
   });
 
-  // ?schedule=NAME, or ?base=ID&sweep=ID, as `gauntlet compare`.
+  // One job across the schedule's nights: ?job=NAME[&limit=N].
+  server_->Get(R"(/api/v1/schedules/([^/]+)/tests)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto limit = IdParam(req, "limit", 0);
+    if (!limit) return SendError(res, limit.error());
+    v1::TestHistoryRequest request;
+    request.set_schedule(req.matches[1]);
+    request.set_job(req.get_param_value("job"));
+    request.set_limit(static_cast<int>(std::min<int64_t>(*limit, 1 << 20)));
+    auto reply = jobs_.TestHistory(request);
+    if (!reply) return SendError(res, reply.error());
+    res.set_content(ToJson(*reply), "application/json");
+  });
+
+  // ?schedule=NAME[&sweep=ID], or ?base=ID&sweep=ID, as `gauntlet compare`.
   server_->Get("/api/v1/compare", [this](const httplib::Request& req, httplib::Response& res) {
     auto base = IdParam(req, "base", 0);
     if (!base) return SendError(res, base.error());

@@ -61,35 +61,47 @@ StatusOr<nightly::SweepRecord> ComparisonQueries::Record(int64_t sweep_id, const
   }
   for (const auto& job : jobs) {
     if (job.labels().contains("rerun_of")) continue;
-    nightly::JobRecord out;
-    out.name = job.name();
-    out.outcome = OutcomeOf(job.state());
-    out.samples = SamplesOf(job);
-    for (const v1::Job* rerun : reruns[job.name()]) {
-      if (OutcomeOf(rerun->state()) != nightly::Outcome::kPassed) continue;
-      for (auto& [metric, runs] : SamplesOf(*rerun)) {
-        for (auto& run : runs) out.samples[metric].push_back(std::move(run));
-      }
-    }
-    if (job.state() == v1::JOB_STATE_SUCCEEDED && job.attempt_count() > 1) {
-      // Flaky: an attempt failed, and a later one passed.
-      GAUNTLET_ASSIGN_OR_RETURN(auto full, farm_.store.GetJob(job.id()));
-      if (full) {
-        out.flaky = std::any_of(full->attempts().begin(), full->attempts().end(), [](const v1::Attempt& attempt) {
-          return attempt.state() == v1::ATTEMPT_STATE_FAILED;
-        });
-      }
-    }
+    GAUNTLET_ASSIGN_OR_RETURN(auto out, JobRecordOf(job, reruns[job.name()]));
     record.jobs.push_back(std::move(out));
   }
   return record;
 }
 
-StatusOr<std::vector<std::pair<int64_t, std::string>>> ComparisonQueries::FinishedNights(int64_t schedule_id) {
+StatusOr<nightly::JobRecord> ComparisonQueries::JobRecordOf(const v1::Job& job,
+                                                            const std::vector<const v1::Job*>& reruns) {
+  nightly::JobRecord out;
+  out.name = job.name();
+  out.outcome = OutcomeOf(job.state());
+  out.samples = SamplesOf(job);
+  for (const v1::Job* rerun : reruns) {
+    if (OutcomeOf(rerun->state()) != nightly::Outcome::kPassed) continue;
+    for (auto& [metric, runs] : SamplesOf(*rerun)) {
+      for (auto& run : runs) out.samples[metric].push_back(std::move(run));
+    }
+  }
+  if (job.state() == v1::JOB_STATE_SUCCEEDED && job.attempt_count() > 1) {
+    // Flaky: an attempt failed, and a later one passed.
+    bool has_attempts = job.attempts_size() > 0;
+    std::optional<v1::Job> full;
+    if (!has_attempts) {
+      GAUNTLET_ASSIGN_OR_RETURN(full, farm_.store.GetJob(job.id()));
+    }
+    const v1::Job& with_attempts = has_attempts || !full ? job : *full;
+    out.flaky = std::any_of(with_attempts.attempts().begin(), with_attempts.attempts().end(),
+                            [](const v1::Attempt& attempt) { return attempt.state() == v1::ATTEMPT_STATE_FAILED; });
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::pair<int64_t, std::string>>> ComparisonQueries::FinishedNights(int64_t schedule_id,
+                                                                                         int64_t up_to_sweep) {
   GAUNTLET_ASSIGN_OR_RETURN(auto firings, farm_.store.Firings(schedule_id, 0));
   std::vector<std::pair<int64_t, std::string>> nights;
+  bool reached = up_to_sweep == 0;
   for (const auto& firing : firings) {  // Newest first.
     if (firing.sweep_id() == 0) continue;
+    reached = reached || firing.sweep_id() == up_to_sweep;
+    if (!reached) continue;
     GAUNTLET_ASSIGN_OR_RETURN(auto sweep, farm_.store.GetSweep(firing.sweep_id(), /*with_spec=*/false));
     if (!sweep || !sweep->finished()) continue;
     nights.emplace_back(sweep->id(), sweep->nominal_date());
@@ -97,6 +109,13 @@ StatusOr<std::vector<std::pair<int64_t, std::string>>> ComparisonQueries::Finish
   }
   std::reverse(nights.begin(), nights.end());
   return nights;
+}
+
+nightly::CompareOptions ComparisonQueries::OptionsOf(const v1::SchedulePolicy& policy) {
+  nightly::CompareOptions options;
+  options.min_effect_by_metric.insert(policy.min_effect().begin(), policy.min_effect().end());
+  options.higher_is_better.assign(policy.higher_is_better().begin(), policy.higher_is_better().end());
+  return options;
 }
 
 StatusOr<v1::CompareResponse> ComparisonQueries::Compare(const v1::CompareRequest& request) {
@@ -108,10 +127,12 @@ StatusOr<v1::CompareResponse> ComparisonQueries::Compare(const v1::CompareReques
     if (!schedule) {
       return Err(Status::NotFound("no schedule '" + request.schedule() + "': see `gauntlet schedules list`"));
     }
-    options.min_effect_by_metric.insert(schedule->policy.min_effect().begin(), schedule->policy.min_effect().end());
-    options.higher_is_better.assign(schedule->policy.higher_is_better().begin(),
-                                    schedule->policy.higher_is_better().end());
-    GAUNTLET_ASSIGN_OR_RETURN(auto nights, FinishedNights(schedule->id));
+    options = OptionsOf(schedule->policy);
+    GAUNTLET_ASSIGN_OR_RETURN(auto nights, FinishedNights(schedule->id, request.sweep_id()));
+    if (request.sweep_id() != 0 && (nights.empty() || nights.back().first != request.sweep_id())) {
+      return Err(Status::FailedPrecondition("sweep " + std::to_string(request.sweep_id()) +
+                                            " is not a finished night of schedule '" + request.schedule() + "'"));
+    }
     if (nights.size() < 2 && !(nights.size() == 1 && schedule->baseline_sweep_id != 0)) {
       return Err(Status::FailedPrecondition("schedule '" + request.schedule() + "' has " +
                                             std::to_string(nights.size()) +
@@ -159,26 +180,29 @@ StatusOr<v1::CompareResponse> ComparisonQueries::Compare(const v1::CompareReques
   response.set_label(night.label);
   response.set_history_nights(static_cast<int>(history.size()));
   for (const auto& finding : comparison.findings) {
-    v1::Finding* out = response.add_findings();
-    out->set_job(finding.job);
-    out->set_job_id(job_ids[finding.job]);
-    out->set_kind(finding.kind);
-    out->set_metric(finding.metric);
-    out->set_before(finding.before);
-    out->set_after(finding.after);
-    out->set_effect(finding.effect);
-    out->set_effect_low(finding.effect_low);
-    out->set_effect_high(finding.effect_high);
-    out->set_statistic(finding.statistic);
-    out->set_p_value(finding.p_value);
-    out->set_noise_cv(finding.noise_cv);
-    out->set_test(finding.test);
-    out->set_detail(finding.detail);
-    out->set_flaky_count(finding.flaky_count);
+    FindingToProto(finding, job_ids[finding.job], response.add_findings());
   }
   for (const auto& [kind, count] : comparison.counts) (*response.mutable_counts())[kind] = count;
   response.set_has_regressions(comparison.HasRegressions());
   return response;
+}
+
+void ComparisonQueries::FindingToProto(const nightly::Finding& finding, int64_t job_id, v1::Finding* out) {
+  out->set_job(finding.job);
+  out->set_job_id(job_id);
+  out->set_kind(finding.kind);
+  out->set_metric(finding.metric);
+  out->set_before(finding.before);
+  out->set_after(finding.after);
+  out->set_effect(finding.effect);
+  out->set_effect_low(finding.effect_low);
+  out->set_effect_high(finding.effect_high);
+  out->set_statistic(finding.statistic);
+  out->set_p_value(finding.p_value);
+  out->set_noise_cv(finding.noise_cv);
+  out->set_test(finding.test);
+  out->set_detail(finding.detail);
+  out->set_flaky_count(finding.flaky_count);
 }
 
 }  // namespace gauntlet::core

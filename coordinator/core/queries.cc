@@ -1,5 +1,6 @@
 #include "coordinator/core/queries.h"
 
+#include "coordinator/core/benchmark_marks.h"
 #include "coordinator/sched/why.h"
 #include "lib/rpc/paging.h"
 
@@ -79,10 +80,15 @@ StatusOr<std::vector<v1::Job>> BoardQueries::MatrixJobs(const store::MatrixFilte
   return farm_.store.MatrixJobs(filter, where, limit);
 }
 
-StatusOr<std::vector<v1::BenchmarkPoint>> BoardQueries::Benchmarks(int64_t since_ms) {
-  return farm_.store.Benchmarks(since_ms);
+StatusOr<std::map<int64_t, v1::MatrixCell>> BoardQueries::CellsOfJobs(const std::vector<int64_t>& job_ids) {
+  return farm_.store.CellsOfJobs(job_ids);
 }
 
+StatusOr<std::vector<v1::BenchmarkPoint>> BoardQueries::Benchmarks(int64_t since_ms) {
+  GAUNTLET_ASSIGN_OR_RETURN(auto points, farm_.store.Benchmarks(since_ms));
+  MarkBenchmarkSeries(&points);
+  return points;
+}
 
 
 StatusOr<std::vector<v1::Event>> BoardQueries::Events(int64_t after_id, int64_t job_id, int limit) {

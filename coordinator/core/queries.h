@@ -28,6 +28,7 @@ class BoardQueries {
   StatusOr<std::vector<v1::Job>> MatrixJobs(const store::MatrixFilter& filter, const v1::MatrixCell& where,
                                             int limit);
   StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
+  StatusOr<std::map<int64_t, v1::MatrixCell>> CellsOfJobs(const std::vector<int64_t>& job_ids);
   StatusOr<std::vector<v1::Event>> Events(int64_t after_id, int64_t job_id, int limit);
   StatusOr<int64_t> LatestEventId();
   StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();

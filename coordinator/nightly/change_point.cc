@@ -187,6 +187,33 @@ std::vector<Change> DetectChanges(const std::vector<NightSeries>& series, Better
   return WalkSeries(series, Values(series), better, options).changes;
 }
 
+std::vector<Level> Levels(const std::vector<NightSeries>& series, Better better, const DetectorOptions& options) {
+  std::vector<Level> levels;
+  if (series.empty()) return levels;
+  const std::vector<double> values = Values(series);
+  std::vector<Change> changes = WalkSeries(series, values, better, options).changes;
+  levels.push_back(Level{});
+  for (auto& change : changes) {
+    levels.back().end_night = change.first_night;
+    Level next;
+    next.first_night = change.first_night;
+    next.starts_with = std::move(change);
+    levels.push_back(std::move(next));
+  }
+  levels.back().end_night = series.size();
+  for (auto& level : levels) {
+    const std::vector<double> nights(values.begin() + static_cast<std::ptrdiff_t>(level.first_night),
+                                     values.begin() + static_cast<std::ptrdiff_t>(level.end_night));
+    if (auto baseline = BaselineOf(nights, options.outlier_z)) {
+      level.mean = baseline->mean;
+      level.sd = baseline->sd;
+    } else {
+      level.mean = Mean(nights);
+    }
+  }
+  return levels;
+}
+
 NightVerdict JudgeNewest(const std::vector<NightSeries>& series, Better better, const DetectorOptions& options) {
   NightVerdict verdict;
   if (series.empty()) return verdict;

@@ -85,6 +85,19 @@ struct NightVerdict {
 std::vector<Change> DetectChanges(const std::vector<NightSeries>& series, Better better,
                                   const DetectorOptions& options = {});
 
+// The series cut at its change points: each level's nights [first, end),
+// its mean and night-to-night sd without its outliers (0 with fewer than
+// two nights), and the change it starts with (none for the first). What a
+// chart draws as change points and noise bands.
+struct Level {
+  size_t first_night = 0;
+  size_t end_night = 0;
+  double mean = 0;
+  double sd = 0;
+  std::optional<Change> starts_with;
+};
+std::vector<Level> Levels(const std::vector<NightSeries>& series, Better better, const DetectorOptions& options = {});
+
 // The newest night's verdict.
 NightVerdict JudgeNewest(const std::vector<NightSeries>& series, Better better, const DetectorOptions& options = {});
 

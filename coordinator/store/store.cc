@@ -419,6 +419,14 @@ StatusOr<std::vector<sched::UpstreamJob>> Store::UnfinishedUpstream(int64_t job_
   return out;
 }
 
+StatusOr<int64_t> Store::JobIdByName(int64_t sweep_id, const std::string& name) {
+  Statement select = db_->Prepare("SELECT id FROM jobs WHERE sweep_id = ? AND name = ?");
+  select.Bind(1, sweep_id).Bind(2, name);
+  if (select.Step()) return select.Int(0);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return int64_t{0};
+}
+
 StatusOr<std::optional<v1::JobState>> Store::JobStateOf(int64_t job_id) {
   Statement select = db_->Prepare("SELECT state FROM jobs WHERE id = ?");
   select.Bind(1, job_id);
@@ -830,6 +838,28 @@ StatusOr<std::vector<v1::Job>> Store::MatrixJobs(const MatrixFilter& filter, con
   while (select.Step()) jobs.push_back(RowToJob(select));
   GAUNTLET_RETURN_IF_ERROR(select.status());
   return jobs;
+}
+
+StatusOr<std::map<int64_t, v1::MatrixCell>> Store::CellsOfJobs(const std::vector<int64_t>& job_ids) {
+  Statement select = db_->Prepare(
+      "SELECT model, dtype, tp, context, CASE stage WHEN '' THEN 'job' ELSE stage END FROM jobs WHERE id = ?");
+  std::map<int64_t, v1::MatrixCell> cells;
+  for (int64_t id : job_ids) {
+    select.Reset();
+    select.Bind(1, id);
+    if (!select.Step()) {
+      GAUNTLET_RETURN_IF_ERROR(select.status());
+      continue;
+    }
+    v1::MatrixCell& cell = cells[id];
+    cell.set_model(select.Text(0));
+    cell.set_dtype(select.Text(1));
+    cell.set_tp(select.Text(2));
+    cell.set_context(select.Text(3));
+    cell.set_stage(select.Text(4));
+    cell.set_example_job(id);
+  }
+  return cells;
 }
 
 StatusOr<std::vector<v1::BenchmarkPoint>> Store::Benchmarks(int64_t since_ms) {

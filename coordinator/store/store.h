@@ -136,6 +136,8 @@ class Store {
   Status AddMetrics(std::vector<v1::Job>* jobs);
   // With attempts, metrics and artifacts.
   StatusOr<std::optional<v1::Job>> GetJob(int64_t id);
+  // The id of a sweep's job by name; 0 when it has none.
+  StatusOr<int64_t> JobIdByName(int64_t sweep_id, const std::string& name);
   // Ids of unfinished jobs of a sweep, or the job itself when unfinished.
   StatusOr<std::vector<int64_t>> UnfinishedJobs(int64_t sweep_id, int64_t job_id);
   StatusOr<std::vector<int64_t>> UpstreamJobs(int64_t job_id);
@@ -245,6 +247,8 @@ class Store {
   // Jobs of one matrix cell (its state 0: any state).
   StatusOr<std::vector<v1::Job>> MatrixJobs(const MatrixFilter& filter, const v1::MatrixCell& where, int limit);
   StatusOr<std::vector<v1::BenchmarkPoint>> Benchmarks(int64_t since_ms);
+  // The matrix cell (model, dtype, tp, context, stage) of each job; state and count unset.
+  StatusOr<std::map<int64_t, v1::MatrixCell>> CellsOfJobs(const std::vector<int64_t>& job_ids);
   // (state, device kind) → number of jobs, for /metrics.
   StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();
   StatusOr<v1::Annotation> AddAnnotation(const v1::Annotation& annotation, int64_t now_ms);

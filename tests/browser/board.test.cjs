@@ -150,6 +150,7 @@ test('sweeps, benchmarks and agents pages', async () => {
   await page.goto(base + '/benchmarks');
   assert.match(await page.textContent('#benchmarks'), /\(120, 21\)/);
   await page.waitForSelector('#chart canvas');
+  await page.waitForSelector('#chart-itl canvas');
   await page.screenshot({ path: path.join(shots, 'benchmarks.png'), fullPage: true });
 
   await page.goto(base + '/agents');
@@ -258,4 +259,29 @@ jobs:
   assert.strictEqual(await kind('flaky'), 'flaky');
   assert.match(await page.locator('#findings tr[data-metric="itl_ms"]').textContent(), /\+19\.9%.*Welch/);
   await page.screenshot({ path: path.join(shots, 'nightly-schedule.png'), fullPage: true });
+
+  // The bench job's history, night by night, from its finding's link.
+  await page.locator('#findings tr[data-job="bench"][data-metric="itl_ms"] a.history').click();
+  await page.waitForSelector('#test-history');
+  const nights = page.locator('#test-history tr.night');
+  assert.strictEqual(await nights.count(), 2);
+  assert.strictEqual(await nights.first().getAttribute('data-outcome'), 'pass');
+  assert.match(await nights.first().locator('td[data-metric="itl_ms"]').textContent(), /12\.04/);
+  assert.match(await nights.nth(1).locator('td[data-metric="itl_ms"]').textContent(), /10\.04/);
+  assert.strictEqual(
+    await nights.first().locator('.verdict[data-metric="itl_ms"]').getAttribute('data-kind'), 'bench_regression');
+  await page.screenshot({ path: path.join(shots, 'nightly-test-history.png'), fullPage: true });
+
+  // The matrix filtered to the schedule shows its newest night, each change on its cell.
+  await page.goto(base + '/');
+  await page.selectOption('select[name=schedule]', 'nightly-browser');
+  await page.locator('form.filters button').click();
+  await page.waitForSelector('#matrix-baseline');
+  assert.match(await page.locator('#matrix-baseline').textContent(), /Marked against the baseline/);
+  const mark = async (job) => page.locator(`#matrix .mark[data-job="${job}"]`).getAttribute('data-mark');
+  assert.strictEqual(await mark('numerics'), 'regression');
+  assert.strictEqual(await mark('bench'), 'bench_regression');
+  assert.strictEqual(await mark('flaky'), 'flaky');
+  assert.match(await page.locator('#matrix .mark[data-job="bench"]').textContent(), /itl_ms \+19\.9%/);
+  await page.screenshot({ path: path.join(shots, 'matrix-marks.png'), fullPage: true });
 });

@@ -139,6 +139,50 @@ jobs:
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("is not an http(s) URL"), std::string::npos) << bad.output;
 
+  // One job night by night: the CLI, the JSON API and the board's pages.
+  CliResult history = farm.Cli({"schedules", "history", "nightly", "--job", "bench"});
+  ASSERT_EQ(history.exit_code, 0) << history.output;
+  for (const char* expected : {"itl_ms", "tokens_per_s", "bench_regression itl_ms +19.9%", "10.04", "12.04"}) {
+    EXPECT_NE(history.output.find(expected), std::string::npos) << expected << " in\n" << history.output;
+  }
+  httplib::Client http("127.0.0.1", farm.http_port());
+  auto tests = http.Get("/api/v1/schedules/nightly/tests?job=numerics");
+  ASSERT_TRUE(tests && tests->status == 200) << (tests ? tests->body : "no answer");
+  const auto numerics = nlohmann::json::parse(tests->body);
+  ASSERT_EQ(numerics["nights"].size(), 2u) << tests->body;
+  EXPECT_EQ(numerics["nights"][0].value("outcome", ""), "fail");
+  EXPECT_EQ(numerics["nights"][0]["findings"][0].value("kind", ""), "regression");
+  EXPECT_EQ(numerics["nights"][1].value("outcome", ""), "pass");
+  EXPECT_TRUE(numerics["nights"][1]["findings"].empty()) << "the first night has nothing before it: " << tests->body;
+  auto flaky = http.Get("/api/v1/schedules/nightly/tests?job=flaky");
+  ASSERT_TRUE(flaky && flaky->status == 200);
+  EXPECT_EQ(nlohmann::json::parse(flaky->body)["nights"][0].value("outcome", ""), "flaky");
+  auto unknown = http.Get("/api/v1/schedules/nightly/tests?job=nope");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_NE(unknown->body.find("has no job 'nope'"), std::string::npos) << unknown->body;
+  auto page = http.Get("/nightly/nightly/tests?job=bench");
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("data-kind=\"bench_regression\" data-metric=\"itl_ms\""), std::string::npos);
+  // The matrix of the schedule's newest night marks each change on its cell.
+  auto matrix = http.Get("/?schedule=nightly");
+  ASSERT_TRUE(matrix && matrix->status == 200);
+  EXPECT_NE(matrix->body.find("option value=" + std::to_string(sweeps[1]) + " selected"), std::string::npos)
+      << "the schedule's newest night is shown";
+  for (const char* mark : {"data-mark=\"regression\" data-job=\"numerics\"",
+                           "data-mark=\"bench_regression\" data-job=\"bench\"",
+                           "data-mark=\"flaky\" data-job=\"flaky\""}) {
+    EXPECT_NE(matrix->body.find(mark), std::string::npos) << mark;
+  }
+  EXPECT_EQ(matrix->body.find("data-job=\"steady\""), std::string::npos) << "unchanged jobs carry no mark";
+  auto first = http.Get("/?sweep=" + std::to_string(sweeps[0]));
+  ASSERT_TRUE(first && first->status == 200);
+  EXPECT_NE(first->body.find("compare needs two"), std::string::npos) << "the first night says why it has no marks";
+  // compare --night judges an older night: night one has no night before it.
+  CliResult older = farm.Cli({"compare", "--schedule", "nightly", "--night", std::to_string(sweeps[0])});
+  EXPECT_EQ(older.exit_code, 1) << older.output;
+  EXPECT_NE(older.output.find("compare needs two"), std::string::npos) << older.output;
+
   // Pinned to night two itself, the comparison has nothing to say.
   ASSERT_EQ(farm.Cli({"baseline", "pin", "nightly", std::to_string(sweeps[1])}).exit_code, 0);
   CliResult same = farm.Cli({"compare", std::to_string(sweeps[1]), std::to_string(sweeps[1])});

@@ -108,3 +108,95 @@ TEST(BoardTest, ASweepAUserStoppedIsCancelledNotFailed) {
 
 }  // namespace
 }  // namespace gauntlet::board
+
+namespace gauntlet::board {
+namespace {
+
+v1::Finding FindingOf(const std::string& job, const std::string& kind, const std::string& metric = "",
+                      double effect = 0) {
+  v1::Finding finding;
+  finding.set_job(job);
+  finding.set_kind(kind);
+  finding.set_metric(metric);
+  finding.set_effect(effect);
+  finding.set_test("Welch t-test, 5 vs 5 samples");
+  return finding;
+}
+
+TEST(BoardTest, TheMatrixMarksANightsRegressionsAndFixesOnTheirCells) {
+  MatrixView view;
+  view.cells = {Cell("m", "run", v1::JOB_STATE_FAILED, 1), Cell("m", "benchmark", v1::JOB_STATE_SUCCEEDED, 1),
+                Cell("m", "compile", v1::JOB_STATE_SUCCEEDED, 1)};
+  view.schedule = "nightly";
+  view.compare.emplace();
+  view.compare->set_base_label("2026-11-30");
+  view.compare->set_base_sweep_id(7);
+  auto where = [](const std::string& stage) {
+    v1::MatrixCell cell = Cell("m", stage, v1::JOB_STATE_UNSPECIFIED, 0);
+    return cell;
+  };
+  view.marks = {{where("run"), FindingOf("m-run", "regression")},
+                {where("benchmark"), FindingOf("m-bench", "bench_regression", "itl_ms", 0.199)},
+                {where("compile"), FindingOf("m-compile", "unchanged")},
+                {where("validate"), FindingOf("gone", "fix")}};
+  const std::string html = RenderMatrix(view);
+  EXPECT_NE(html.find("data-mark=\"regression\" data-job=\"m-run\""), std::string::npos) << html;
+  EXPECT_NE(html.find("▼ itl_ms +19.9%"), std::string::npos) << html;
+  EXPECT_EQ(html.find("data-mark=\"unchanged\""), std::string::npos) << "unchanged jobs carry no mark";
+  EXPECT_EQ(html.find("data-job=\"gone\""), std::string::npos) << "a mark without its cell is not drawn";
+  EXPECT_NE(html.find("Marked against the baseline 2026-11-30"), std::string::npos) << html;
+  EXPECT_NE(html.find(": 2 change(s)"), std::string::npos) << html;
+  // The regressed cell is the run cell: the mark sits inside it.
+  const size_t run_cell = html.find("stage=run");
+  ASSERT_NE(run_cell, std::string::npos);
+  EXPECT_LT(run_cell, html.find("data-job=\"m-run\""));
+  EXPECT_GT(html.find("</td>", run_cell), html.find("data-job=\"m-run\""));
+}
+
+TEST(BoardTest, AJobsHistoryShowsEachNightsOutcomeMetricAndVerdict) {
+  v1::TestHistoryResponse history;
+  history.set_schedule("nightly");
+  history.set_job("bench");
+  auto* newest = history.add_nights();
+  newest->set_sweep_id(12);
+  newest->set_nominal_date("2026-12-02");
+  newest->set_job_id(40);
+  newest->set_outcome("pass");
+  (*newest->mutable_values())["itl_ms"] = 12.04;
+  *newest->add_findings() = FindingOf("bench", "bench_regression", "itl_ms", 0.199);
+  auto* oldest = history.add_nights();
+  oldest->set_sweep_id(11);
+  oldest->set_nominal_date("2026-12-01");
+  oldest->set_outcome("absent");
+  const std::string html = RenderTestHistory(history);
+  EXPECT_NE(html.find("data-sweep=\"12\" data-outcome=\"pass\""), std::string::npos) << html;
+  EXPECT_NE(html.find(">12.04<"), std::string::npos) << html;
+  EXPECT_NE(html.find("data-kind=\"bench_regression\" data-metric=\"itl_ms\""), std::string::npos) << html;
+  EXPECT_NE(html.find("bench_regression itl_ms +19.9%"), std::string::npos) << html;
+  EXPECT_NE(html.find("data-outcome=\"absent\""), std::string::npos);
+  EXPECT_LT(html.find("2026-12-02"), html.find("2026-12-01")) << "newest first";
+}
+
+TEST(BoardTest, ABenchmarkDayThatStartsANewLevelIsMarked) {
+  v1::BenchmarkPoint before, after;
+  for (auto* point : {&before, &after}) {
+    point->set_model("m");
+    point->set_series("bf16 tp1");
+  }
+  before.set_day("2026-11-30");
+  before.set_itl_ms(10);
+  after.set_day("2026-12-01");
+  after.set_itl_ms(12);
+  after.mutable_itl()->set_change(true);
+  after.mutable_itl()->set_regression(true);
+  after.mutable_itl()->set_effect(0.2);
+  after.mutable_itl()->set_test("t-test (baseline variance), 20 vs 2 nights, t = 9.1");
+  const std::string html = RenderBenchmarks({before, after});
+  EXPECT_NE(html.find("data-mark=change data-metric=ITL"), std::string::npos) << html;
+  EXPECT_NE(html.find("▼ ITL +20.0%"), std::string::npos) << html;
+  EXPECT_NE(html.find("t = 9.1"), std::string::npos) << "the test's figures are in the tooltip";
+  EXPECT_EQ(html.find("TTFT +"), std::string::npos) << "TTFT did not change";
+}
+
+}  // namespace
+}  // namespace gauntlet::board

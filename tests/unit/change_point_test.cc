@@ -37,6 +37,37 @@ TEST(ChangePoint, NoiseAloneRaisesNothing) {
   }
 }
 
+TEST(ChangePoint, LevelsCutTheSeriesAtItsStepsWithTheirNoiseBands) {
+  auto series = Series(20, 100, 0.02);
+  for (int i = 0; i < 8; ++i) Append(series, i % 2 ? 121 : 119);
+  auto levels = Levels(series, Better::kLower);
+  ASSERT_EQ(levels.size(), 2u);
+  EXPECT_EQ(levels[0].first_night, 0u);
+  EXPECT_EQ(levels[0].end_night, 20u);
+  EXPECT_FALSE(levels[0].starts_with.has_value());
+  EXPECT_NEAR(levels[0].mean, 100, 2);
+  EXPECT_NEAR(levels[0].sd, 2, 1) << "the first level's night-to-night noise";
+  EXPECT_EQ(levels[1].first_night, 20u);
+  EXPECT_EQ(levels[1].end_night, 28u);
+  ASSERT_TRUE(levels[1].starts_with.has_value());
+  EXPECT_TRUE(levels[1].starts_with->regression);
+  EXPECT_NEAR(levels[1].mean, 120, 0.01);
+  EXPECT_NEAR(levels[1].sd, 1.07, 0.01) << "119/121 alternating: sd of eight nights";
+}
+
+TEST(ChangePoint, ASteadySeriesIsOneLevelAndOneNightHasNoBand) {
+  auto steady = Levels(Series(30, 50, 0.01), Better::kLower);
+  ASSERT_EQ(steady.size(), 1u);
+  EXPECT_EQ(steady[0].end_night, 30u);
+  std::vector<NightSeries> one;
+  Append(one, 7);
+  auto single = Levels(one, Better::kLower);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0].mean, 7);
+  EXPECT_EQ(single[0].sd, 0);
+  EXPECT_TRUE(Levels({}, Better::kLower).empty());
+}
+
 TEST(ChangePoint, TooLittleHistoryHasNoVerdict) {
   auto series = Series(4, 100, 0.01);
   EXPECT_EQ(JudgeNewest(series, Better::kLower).verdict, Verdict::kNotEnoughHistory);

@@ -4,14 +4,29 @@
 #include <map>
 #include <set>
 
+#include "common/format.h"
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
 
 namespace gauntlet::board {
+namespace {
+
+// A change point starting at this day: which metric, which way, by how much,
+// and the test's figures in the tooltip.
+std::string ChangeMark(const std::string& metric, const v1::SeriesMark& mark) {
+  if (!mark.change()) return "";
+  return "<span class=\"mark " + std::string(mark.regression() ? "fail" : "pass") + "\" data-mark=change data-metric=" +
+         metric + " title=\"" + Escape(mark.test()) + "\">" + (mark.regression() ? "▼ " : "▲ ") + metric + " " +
+         FormatSignedPercent(mark.effect()) + "</span>";
+}
+
+}  // namespace
 
 std::string RenderBenchmarks(const std::vector<v1::BenchmarkPoint>& points) {
   std::string body = "<h1>Benchmarks</h1><p>(TTFT, ITL) in ms per day; the target comes from the sweep's "
-                     "<code>targets:</code>.</p><div id=chart></div>";
+                     "<code>targets:</code>. ▼/▲ marks the first day of a new level the change detector found "
+                     "(<code>coordinator/nightly/change_point.h</code>); the charts' shaded band is each level's "
+                     "mean ± 2 night-to-night standard deviations.</p><div id=chart></div><div id=chart-itl></div>";
   if (points.empty()) return body + "<p class=empty>No benchmark results yet.</p>";
   std::set<std::string> days;
   std::map<std::pair<std::string, std::string>, std::map<std::string, const v1::BenchmarkPoint*>> rows;
@@ -41,7 +56,7 @@ std::string RenderBenchmarks(const std::vector<v1::BenchmarkPoint>& points) {
                   (last->itl_target_ms() > 0 && last->itl_ms() > last->itl_target_ms());
       body += "<td class=\"" + std::string(over ? "fail" : "pass") + "\"><a href=\"/jobs/" +
               std::to_string(last->job_id()) + "\">(" + number(last->ttft_ms()) + ", " + number(last->itl_ms()) +
-              ")</a></td>";
+              ")</a>" + ChangeMark("TTFT", last->ttft()) + ChangeMark("ITL", last->itl()) + "</td>";
     }
     body += "<td>" + (last && (last->ttft_target_ms() > 0 || last->itl_target_ms() > 0)
                           ? "(" + number(last->ttft_target_ms()) + ", " + number(last->itl_target_ms()) + ")"

@@ -71,6 +71,13 @@ std::string_view StateClass(v1::JobState state) {
   }
 }
 
+std::string_view FindingClass(std::string_view kind) {
+  if (kind == "regression" || kind == "bench_regression" || kind == "new_failure") return "fail";
+  if (kind == "fix" || kind == "bench_improvement") return "pass";
+  if (kind == "flaky" || kind == "needs_confirmation") return "running";
+  return "";
+}
+
 std::string_view StateWord(v1::JobState state) {
   switch (state) {
     case v1::JOB_STATE_SUCCEEDED: return "PASS";

@@ -20,6 +20,9 @@ std::string FormatDuration(int64_t start_ms, int64_t end_ms, int64_t now_ms);
 // The CSS class and short word for a state: "pass", "fail", "running", ...
 std::string_view StateClass(v1::JobState state);
 std::string_view StateWord(v1::JobState state);
+// The CSS class of a comparison's finding kind: regressions "fail", fixes
+// and improvements "pass", flaky and re-running "running", the rest "".
+std::string_view FindingClass(std::string_view kind);
 
 // Wraps a page body in the board's layout. `active` names the nav entry;
 // `last_event` lets the script follow events from where the page was made.

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/format.h"
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
 #include "lib/contract/stages.h"
@@ -25,7 +26,36 @@ bool ContextLess(const std::string& a, const std::string& b) {
 struct Counts {
   std::map<std::string_view, int> by_class;  // pass, fail, running, queued, cached, notrun
   int64_t example_job = 0;
+  std::vector<const v1::Finding*> marks;
 };
+
+// What a mark says on the cell: an arrow for the direction and the word.
+std::string MarkWord(const v1::Finding& finding) {
+  const std::string& kind = finding.kind();
+  if (kind == "regression") return "▼ regressed";
+  if (kind == "new_failure") return "▼ new failure";
+  if (kind == "fix") return "▲ fixed";
+  if (kind == "flaky") return "~ flaky";
+  if (kind == "needs_confirmation") return "? " + finding.metric() + " re-running";
+  const std::string arrow = kind == "bench_regression" ? "▼ " : "▲ ";
+  return arrow + finding.metric() + " " + FormatSignedPercent(finding.effect());
+}
+
+bool Marked(const std::string& kind) {
+  return kind == "regression" || kind == "new_failure" || kind == "fix" || kind == "flaky" ||
+         kind == "needs_confirmation" || kind == "bench_regression" || kind == "bench_improvement";
+}
+
+std::string MarksHtml(const std::vector<const v1::Finding*>& marks) {
+  std::string out;
+  for (const v1::Finding* finding : marks) {
+    const std::string how = !finding->detail().empty() ? finding->detail() : finding->test();
+    out += "<span class=\"mark " + std::string(FindingClass(finding->kind())) + "\" data-mark=\"" +
+           Escape(finding->kind()) + "\" data-job=\"" + Escape(finding->job()) + "\" title=\"" +
+           Escape(finding->job() + (how.empty() ? "" : ": " + how)) + "\">" + Escape(MarkWord(*finding)) + "</span>";
+  }
+  return out;
+}
 
 std::string CellHtml(const Counts& counts, const std::string& link) {
   if (counts.by_class.empty()) return "<td class=\"cell empty\">—</td>";
@@ -45,7 +75,8 @@ std::string CellHtml(const Counts& counts, const std::string& link) {
     text += std::string(text.empty() ? "" : " ") + "<span class=\"" + std::string(cls) + "\">" + std::string(word) +
             (found->second > 1 ? " " + std::to_string(found->second) : "") + "</span>";
   }
-  return "<td class=\"cell " + std::string(colour) + "\"><a href=\"" + link + "\">" + text + "</a></td>";
+  return "<td class=\"cell " + std::string(colour) + "\"><a href=\"" + link + "\">" + text + "</a>" +
+         MarksHtml(counts.marks) + "</td>";
 }
 
 }  // namespace
@@ -61,6 +92,19 @@ std::string RenderMatrix(const MatrixView& view) {
     counts.by_class[StateClass(cell.state())] += cell.count();
     if (counts.example_job == 0) counts.example_job = cell.example_job();
     contexts.insert(cell.context());
+  }
+  int placed_marks = 0;
+  for (const auto& mark : view.marks) {
+    if (!Marked(mark.finding.kind())) continue;
+    const auto& at = mark.cell;
+    auto model = grid.find(at.model());
+    if (model == grid.end()) continue;
+    auto row = model->second.find({at.dtype(), at.tp()});
+    if (row == model->second.end()) continue;
+    auto column = row->second.find({at.context(), at.stage()});
+    if (column == row->second.end()) continue;
+    column->second.marks.push_back(&mark.finding);
+    ++placed_marks;
   }
   std::vector<std::string> context_order(contexts.begin(), contexts.end());
   std::sort(context_order.begin(), context_order.end(), ContextLess);
@@ -86,10 +130,23 @@ std::string RenderMatrix(const MatrixView& view) {
     body += "<option value=" + std::to_string(sweep.id()) + (sweep.id() == view.sweep_id ? " selected" : "") + ">" +
             std::to_string(sweep.id()) + " · " + Escape(sweep.name()) + "</option>";
   }
+  body += "</select></label> <label>Schedule <select name=schedule><option value=\"\">any</option>";
+  for (const auto& schedule : view.schedules) {
+    body += "<option" + std::string(schedule == view.schedule ? " selected" : "") + ">" + Escape(schedule) +
+            "</option>";
+  }
   body += "</select></label> <label>Tag <input name=tag size=10 value=\"" + Escape(view.tag) +
           "\"></label> <label>Since <input type=date name=since value=\"" + Escape(view.since) +
           "\"></label> <button>Filter</button></form>";
   if (grid.empty()) return body + "<p class=empty>No jobs match. Submit a sweep: <code>gauntlet submit FILE</code></p>";
+  if (view.compare) {
+    body += "<p id=matrix-baseline>Marked against the baseline " + Escape(view.compare->base_label()) +
+            " (sweep <a href=\"/sweeps/" + std::to_string(view.compare->base_sweep_id()) + "\">" +
+            std::to_string(view.compare->base_sweep_id()) + "</a>): " + std::to_string(placed_marks) +
+            " change(s). <a href=\"/nightly/" + UrlEncode(view.schedule) + "\">The night's comparison</a></p>";
+  } else if (!view.compare_note.empty()) {
+    body += "<p class=empty id=matrix-baseline>" + Escape(view.compare_note) + "</p>";
+  }
 
   std::string sweep_param = view.sweep_id ? "&sweep=" + std::to_string(view.sweep_id) : "";
   body += "<div class=scroll><table id=matrix class=matrix><thead><tr><th rowspan=2>model</th><th rowspan=2>dtype</th>"

@@ -12,13 +12,26 @@
 
 namespace gauntlet::board {
 
+// A finding of the night's comparison, placed on its job's cell.
+struct CellMark {
+  v1::MatrixCell cell;                       // Where: model, dtype, tp, context, stage.
+  v1::Finding finding;
+};
+
 struct MatrixView {
   std::vector<v1::MatrixCell> cells;
   std::vector<v1::Sweep> sweeps;             // For the filter's choices.
+  std::vector<std::string> schedules;        // For the schedule filter.
   std::vector<v1::Annotation> annotations;   // Model-scoped issue links.
   int64_t sweep_id = 0;                      // The filter as given.
+  std::string schedule;
   std::string tag;
   std::string since;                         // YYYY-MM-DD or "".
+  // A scheduled night: its regressions, fixes, flaky jobs and benchmark
+  // changes against its baseline, and what that baseline is (or why none).
+  std::vector<CellMark> marks;
+  std::optional<v1::CompareResponse> compare;
+  std::string compare_note;
 };
 std::string RenderMatrix(const MatrixView& view);
 
@@ -55,5 +68,7 @@ struct ScheduleView {
 };
 std::string RenderNightly(const std::vector<ScheduleView>& schedules);
 std::string RenderSchedule(const ScheduleView& view);
+// One job night by night: outcome, metrics and each night's verdict.
+std::string RenderTestHistory(const v1::TestHistoryResponse& history);
 
 }  // namespace gauntlet::board

@@ -84,6 +84,48 @@ StatusOr<int64_t> ParseDay(const std::string& text) {
   return static_cast<int64_t>(timegm(&day)) * 1000;
 }
 
+// A scheduled night on the matrix: its comparison with the baseline, each
+// finding placed on its job's cell. A night still running, or a schedule's
+// first, says why it has no marks instead.
+bool MarkAgainstBaseline(JobManager& jobs, MatrixView* view, httplib::Response& res) {
+  if (view->sweep_id == 0) return true;
+  auto sweep = jobs.GetSweep(view->sweep_id);
+  if (!sweep) {
+    SendErrorPage(res, sweep.error());
+    return false;
+  }
+  if (sweep->schedule().empty()) return true;
+  view->schedule = sweep->schedule();
+  if (!sweep->finished()) {
+    view->compare_note = "This night is still running; it is compared with its baseline once it finishes.";
+    return true;
+  }
+  v1::CompareRequest request;
+  request.set_schedule(sweep->schedule());
+  request.set_sweep_id(sweep->id());
+  auto compare = jobs.Compare(request);
+  if (!compare) {
+    if (compare.error().code() != Status::Code::kFailedPrecondition) {
+      SendErrorPage(res, compare.error());
+      return false;
+    }
+    view->compare_note = compare.error().message();
+    return true;
+  }
+  std::vector<int64_t> ids;
+  for (const auto& finding : compare->findings()) {
+    if (finding.job_id() != 0 && finding.kind() != "unchanged") ids.push_back(finding.job_id());
+  }
+  std::map<int64_t, v1::MatrixCell> cells;
+  if (!Take(jobs.CellsOfJobs(ids), &cells, res)) return false;
+  for (const auto& finding : compare->findings()) {
+    auto cell = cells.find(finding.job_id());
+    if (cell != cells.end()) view->marks.push_back({cell->second, finding});
+  }
+  view->compare = std::move(*compare);
+  return true;
+}
+
 std::string_view ContentType(std::string_view name) {
   if (name.ends_with(".css")) return "text/css; charset=utf-8";
   if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
@@ -96,7 +138,20 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
   auto NowMs = [&clock] { return clock.NowMs(); };
   server.Get("/", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     MatrixView view;
-    if (!Take(jobs.ListSweeps(50), &view.sweeps, res)) return;
+    std::vector<v1::Schedule> schedules;
+    if (!Take(jobs.ListSchedules(), &schedules, res)) return;
+    for (const auto& schedule : schedules) view.schedules.push_back(schedule.name());
+    view.schedule = req.get_param_value("schedule");
+    if (view.schedule.empty()) {
+      if (!Take(jobs.ListSweeps(50), &view.sweeps, res)) return;
+    } else {
+      // A schedule's nights are the choices, the newest first.
+      std::vector<v1::Firing> firings;
+      if (!Take(jobs.ScheduleHistory(view.schedule, 50), &firings, res)) return;
+      for (auto& firing : firings) {
+        if (firing.sweep_id() != 0) view.sweeps.push_back(std::move(*firing.mutable_sweep()));
+      }
+    }
     // Without a filter the matrix shows the newest sweep, like the tracker's latest column.
     auto sweep = IdParam(req, "sweep", view.sweeps.empty() ? 0 : view.sweeps.front().id());
     if (!sweep) return SendErrorPage(res, sweep.error());
@@ -113,6 +168,7 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     view.tag = filter.tag;
     if (!Take(jobs.Matrix(filter), &view.cells, res)) return;
     if (!Take(jobs.Annotations("model", ""), &view.annotations, res)) return;
+    if (!MarkAgainstBaseline(jobs, &view, res)) return;
     SendPage(req, res, jobs, "Matrix", "Matrix", RenderMatrix(view));
   });
 
@@ -222,6 +278,16 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
       return SendErrorPage(res, reply.error());
     }
     SendPage(req, res, jobs, "Nightly " + name, "Nightly", RenderSchedule(view));
+  });
+
+  server.Get(R"(/nightly/([^/]+)/tests)", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    v1::TestHistoryRequest request;
+    request.set_schedule(req.matches[1]);
+    request.set_job(req.get_param_value("job"));
+    request.set_limit(60);
+    v1::TestHistoryResponse history;
+    if (!Take(jobs.TestHistory(request), &history, res)) return;
+    SendPage(req, res, jobs, "History " + request.job(), "Nightly", RenderTestHistory(history));
   });
 
   server.Get("/agents", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
