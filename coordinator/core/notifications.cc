@@ -46,8 +46,8 @@ StatusOr<std::vector<NotificationManager::Due>> NotificationManager::TakeDue() {
   GAUNTLET_ASSIGN_OR_RETURN(auto open, farm_.store.OpenNotifications(now));
   std::vector<Due> due;
   for (auto& notification : open) {
-    GAUNTLET_ASSIGN_OR_RETURN(auto sweep, farm_.store.GetSweep(notification.sweep_id, /*with_spec=*/false));
-    if (sweep && !sweep->finished()) continue;
+    GAUNTLET_ASSIGN_OR_RETURN(bool finished, farm_.store.SweepFinished(notification.sweep_id));
+    if (!finished) continue;
     v1::CompareRequest request;
     request.set_schedule(notification.schedule);
     auto compare = comparisons_.Compare(request);

@@ -246,8 +246,10 @@ void ScheduleManager::JudgeFinished() {
     return;
   }
   for (const auto& [schedule_id, sweep_id] : *pending) {
+    auto finished = farm_.store.SweepFinished(sweep_id);
+    if (!finished || !*finished) continue;
     auto sweep = farm_.store.GetSweep(sweep_id, /*with_spec=*/false);
-    if (!sweep || (*sweep && !(*sweep)->finished())) continue;
+    if (!sweep) continue;
     Status status = JudgeNight(sweep_id, *sweep ? (*sweep)->schedule() : "");
     if (!status.ok()) spdlog::warn("cannot judge the night of sweep {}, will retry: {}", sweep_id, status.ToString());
   }
@@ -392,9 +394,9 @@ StatusOr<v1::Firing> ScheduleManager::Fire(const Loaded& schedule, int64_t slot_
 StatusOr<bool> ScheduleManager::PreviousRunning(int64_t schedule_id, int64_t* sweep_id) {
   GAUNTLET_ASSIGN_OR_RETURN(auto last, farm_.store.LastFired(schedule_id));
   if (!last) return false;
-  GAUNTLET_ASSIGN_OR_RETURN(auto sweep, farm_.store.GetSweep(last->sweep_id(), /*with_spec=*/false));
+  GAUNTLET_ASSIGN_OR_RETURN(bool finished, farm_.store.SweepFinished(last->sweep_id()));
   *sweep_id = last->sweep_id();
-  return sweep.has_value() && !sweep->finished();
+  return !finished;
 }
 
 v1::Firing ScheduleManager::Decorate(const Loaded& schedule, v1::Firing firing) const {

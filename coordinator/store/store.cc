@@ -419,6 +419,16 @@ StatusOr<std::vector<sched::UpstreamJob>> Store::UnfinishedUpstream(int64_t job_
   return out;
 }
 
+StatusOr<bool> Store::SweepFinished(int64_t id) {
+  Statement select = db_->Prepare(
+      "SELECT EXISTS (SELECT 1 FROM jobs WHERE sweep_id = ?1 AND state IN (?2, ?3, ?4, ?5))");
+  select.Bind(1, id).Bind(2, v1::JOB_STATE_PENDING).Bind(3, v1::JOB_STATE_READY).Bind(4, v1::JOB_STATE_LEASED)
+      .Bind(5, v1::JOB_STATE_RUNNING);
+  if (select.Step()) return select.Int(0) == 0;
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return true;
+}
+
 StatusOr<int64_t> Store::JobIdByName(int64_t sweep_id, const std::string& name) {
   Statement select = db_->Prepare("SELECT id FROM jobs WHERE sweep_id = ? AND name = ?");
   select.Bind(1, sweep_id).Bind(2, name);

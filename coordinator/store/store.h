@@ -128,6 +128,10 @@ class Store {
   // The sweep's jobs of each stage by state, in pipeline order.
   StatusOr<std::vector<v1::StageCounts>> StageCounts(int64_t sweep_id);
   StatusOr<std::optional<v1::Sweep>> GetSweep(int64_t id, bool with_spec);
+  // Whether no job of the sweep can change state any more: four index
+  // probes, where GetSweep counts every job. Asked each second of a
+  // night's run by the loops that wait for it.
+  StatusOr<bool> SweepFinished(int64_t id);
   // Newest first, below `before_id` (0: from the newest).
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit, int64_t before_id = 0);
   // By id, above `after_id`; limit 0: no limit.

@@ -12,6 +12,7 @@
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/spec/parser.h"
 #include "coordinator/store/db.h"
+#include "lib/jobs/job_state.h"
 #include "tests/unit/test_util.h"
 
 namespace gauntlet::store {
@@ -100,6 +101,23 @@ TEST(Store, AMissingRowIsNotFoundAndNothingElse) {
   auto sweep = (*store)->GetSweep(42, false);
   ASSERT_TRUE(sweep.has_value());
   EXPECT_FALSE(sweep->has_value());
+}
+
+TEST(Store, ASweepIsFinishedWhenNoJobCanChangeStateAndAgreesWithGetSweep) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.has_value());
+  auto job_id = InsertOneJob(**store);
+  ASSERT_TRUE(job_id.has_value());
+  auto job = (*store)->GetJob(*job_id);
+  const int64_t sweep_id = (*job)->sweep_id();
+  for (auto state : {v1::JOB_STATE_READY, v1::JOB_STATE_LEASED, v1::JOB_STATE_RUNNING, v1::JOB_STATE_FAILED,
+                     v1::JOB_STATE_PENDING, v1::JOB_STATE_SUCCEEDED}) {
+    ASSERT_TRUE((*store)->SetJobState(*job_id, state, "", 2).ok());
+    auto finished = (*store)->SweepFinished(sweep_id);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_EQ(*finished, !jobs::IsUnfinished(state)) << jobs::JobStateName(state);
+    EXPECT_EQ(*finished, (*(*store)->GetSweep(sweep_id, false))->finished()) << jobs::JobStateName(state);
+  }
 }
 
 TEST(Database, TheStatementCacheServesNestedUseOfTheSameSql) {
