@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/constants.h"
+#include "agent/credential.h"
 #include "gauntlet/v1/types.pb.h"
 
 namespace gauntlet::agent {
@@ -23,6 +25,9 @@ struct AgentConfig {
   int64_t kill_grace_ms = constants::kDefaultKillGraceMs;  // SIGTERM to SIGKILL on timeout or cancel.
   int64_t poll_ms = constants::kDefaultPollMs;              // Longest heartbeat wait.
   std::string version = "0.1.0";
+  // Shared by every copy of the config: the session and its runners. Null
+  // sends no credential (tests with a fake coordinator).
+  std::shared_ptr<AgentCredential> credential;
 };
 
 }  // namespace gauntlet::agent

@@ -28,10 +28,11 @@ using constants::kRpcTimeout;
 
 namespace {
 
-std::unique_ptr<grpc::ClientContext> Context() {
+std::unique_ptr<grpc::ClientContext> Context(const AgentConfig& config) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_wait_for_ready(true);
   context->set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+  if (config.credential) config.credential->Attach(context.get());
   return context;
 }
 
@@ -62,7 +63,7 @@ Status AttemptRunner::DownloadInputs() {
       fs::create_directories(path.parent_path(), ec);
       v1::DownloadArtifactRequest request;
       request.set_sha256(artifact.sha256());
-      auto context = Context();
+      auto context = Context(config_);
       auto reader = stub_.DownloadArtifact(context.get(), request);
       std::ofstream out(path, std::ios::binary);
       Sha256 hasher;
@@ -243,7 +244,7 @@ bool AttemptRunner::PumpLog() {
     chunk.set_offset(log_offset_);
     chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
     v1::UploadLogResponse reply;
-    if (!stub_.UploadLog(Context().get(), chunk, &reply).ok()) return false;
+    if (!stub_.UploadLog(Context(config_).get(), chunk, &reply).ok()) return false;
     // The coordinator's length is the truth: it ignores chunks that do not
     // continue its copy, so re-reading from there never duplicates bytes.
     if (reply.stored_length() != log_offset_ + in.gcount()) {
@@ -270,7 +271,7 @@ bool AttemptRunner::UploadArtifacts() {
     auto sha = Sha256File(path.string());
     if (!sha) continue;
     v1::ArtifactRef reply;
-    auto context = Context();
+    auto context = Context(config_);
     auto writer = stub_.UploadArtifact(context.get(), &reply);
     std::ifstream in(path, std::ios::binary);
     std::string buffer(kArtifactChunkBytes, '\0');
@@ -302,7 +303,7 @@ bool AttemptRunner::UploadArtifacts() {
 
 bool AttemptRunner::SendReport(const v1::AttemptReport& report) {
   v1::ReportAttemptResponse reply;
-  grpc::Status status = stub_.ReportAttempt(Context().get(), report, &reply);
+  grpc::Status status = stub_.ReportAttempt(Context(config_).get(), report, &reply);
   if (!status.ok()) {
     spdlog::warn("attempt {}: report failed ({}), will retry", attempt_id(), status.error_message());
     return false;

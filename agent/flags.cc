@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -51,6 +53,10 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
                  "environment's)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "File holding the registration token the coordinator's --agent-tokens lists (else "
+                 "GAUNTLET_AGENT_TOKEN); never give the token itself as a flag");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,6 +83,22 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return std::nullopt;
   }
+  std::string token;
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in || !std::getline(in, token) || token.empty()) {
+      std::cerr << "--token-file " << token_file << ": cannot read a token from it\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  } else if (const char* from_env = std::getenv("GAUNTLET_AGENT_TOKEN")) {
+    token = from_env;
+  }
+  // Jobs inherit the agent's environment: the token must not be in it.
+  ::unsetenv("GAUNTLET_AGENT_TOKEN");
+  config.credential = std::make_shared<AgentCredential>(
+      token, (std::filesystem::path(config.workdir) / ("session-" + config.name)).string());
   if (app.count("--threads-per-device") == 0 && !std::getenv("OMP_NUM_THREADS")) {
     config.threads_per_device = ThreadsPerDevice(UsableCores(), static_cast<int>(config.devices.size()));
   }

@@ -53,6 +53,7 @@ bool Session::Register() {
   for (const auto& suite : config_.suites) request.add_suites(suite);
   for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
   grpc::ClientContext context;
+  if (config_.credential) config_.credential->Attach(&context, /*registering=*/true);
   // Wait for the channel to (re)connect rather than failing fast while the
   // coordinator restarts.
   context.set_wait_for_ready(true);
@@ -63,6 +64,7 @@ bool Session::Register() {
     spdlog::warn("register with {} failed: {}", config_.coordinator, status.error_message());
     return false;
   }
+  if (config_.credential) config_.credential->SetSession(reply.session());
   spdlog::info("registered with {} as {} ({} devices, lease ttl {} ms)", config_.coordinator, config_.name,
                config_.devices.size(), reply.lease_ttl_ms());
   // Heartbeat well within the lease so one slow call never loses it.
@@ -118,6 +120,7 @@ void Session::Run(const std::atomic<bool>& stop) {
     request.set_wait_ms(config_.poll_ms);
     for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
     grpc::ClientContext context;
+    if (config_.credential) config_.credential->Attach(&context);
     context.set_wait_for_ready(true);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.poll_ms + constants::kHeartbeatGraceMs));
     v1::HeartbeatResponse response;

@@ -103,7 +103,9 @@ class Agent {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     gauntlet::v1::RegisterResponse reply;
-    return stub_.Register(&context, request, &reply).ok();
+    if (!stub_.Register(&context, request, &reply).ok()) return false;
+    session_ = "Bearer " + reply.session();
+    return true;
   }
 
   void Start() {
@@ -116,6 +118,7 @@ class Agent {
     if (shared_.stop) return;
     auto context = std::make_shared<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context->AddMetadata("authorization", session_);
     auto request = std::make_shared<gauntlet::v1::HeartbeatRequest>();
     request->set_name(name_);
     request->set_wait_ms(2000);
@@ -151,6 +154,7 @@ class Agent {
   void Report(int64_t attempt_id) {
     auto context = std::make_shared<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context->AddMetadata("authorization", session_);
     auto report = std::make_shared<gauntlet::v1::AttemptReport>();
     report->set_attempt_id(attempt_id);
     report->set_state(gauntlet::v1::ATTEMPT_STATE_SUCCEEDED);
@@ -196,6 +200,7 @@ class Agent {
   const std::string name_;
   Shared& shared_;
   const bool carry_reports_;
+  std::string session_;  // "Bearer <session credential>" from Register.
   std::vector<int64_t> finished_;  // Reports the next heartbeat carries.
   std::atomic<int> pending_{0};
   SteadyClock::time_point freed_at_;

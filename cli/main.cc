@@ -103,7 +103,7 @@ int Agents(const Globals& globals) {
       busy += device.held_by_attempt() != 0;
       if (kinds.find(device.kind()) == std::string::npos) kinds += (kinds.empty() ? "" : ",") + device.kind();
     }
-    std::string state = !agent.alive() ? "down" : agent.drained() ? "drained" : "up";
+    std::string state = agent.revoked_at_ms() ? "revoked" : !agent.alive() ? "down" : agent.drained() ? "drained" : "up";
     table.Add({agent.name(), state, std::to_string(agent.devices_size()) + " " + kinds, std::to_string(busy),
                std::to_string((now - agent.last_heartbeat_ms()) / 1000) + "s ago"});
   }
@@ -198,7 +198,13 @@ int main(int argc, char** argv) {
   auto* why = app.add_subcommand("why", "Say why a job is not running");
   why->add_option("job", job_id, "Job id")->required();
 
-  auto* agents = app.add_subcommand("agents", "List agents and their devices");
+  auto* agents = app.add_subcommand("agents", "List agents and their devices; revoke one");
+  std::string revoke_name;
+  bool revoke_undo = false;
+  auto* revoke = agents->add_subcommand("revoke", "End an agent's session now: its running jobs re-run elsewhere "
+                                                  "and its name may not register again until --undo");
+  revoke->add_option("agent", revoke_name, "Agent name")->required();
+  revoke->add_flag("--undo", revoke_undo, "Let the name register again");
 
   std::string agent_name;
   bool undrain = false;
@@ -376,6 +382,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (why->parsed()) return Why(globals, job_id);
+  if (revoke->parsed()) {
+    auto stub = Connect(globals);
+    v1::RevokeAgentRequest request;
+    request.set_name(revoke_name);
+    request.set_undo(revoke_undo);
+    v1::Agent reply;
+    grpc::Status rpc = stub->RevokeAgent(Context().get(), request, &reply);
+    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
+    std::cout << "agent " << reply.name()
+              << (reply.revoked_at_ms() ? " revoked: its session is over and its running jobs re-run elsewhere"
+                                        : " may register again")
+              << "\n";
+    return 0;
+  }
   if (agents->parsed()) return Agents(globals);
   if (annotate->parsed()) {
     v1::Annotation request;

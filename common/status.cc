@@ -12,6 +12,8 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kFailedPrecondition: return "failed precondition";
     case Status::Code::kUnavailable: return "unavailable";
     case Status::Code::kInternal: return "internal error";
+    case Status::Code::kUnauthenticated: return "unauthenticated";
+    case Status::Code::kPermissionDenied: return "permission denied";
   }
   return "unknown";
 }
@@ -26,6 +28,8 @@ int Status::RpcCode() const {
     case Code::kFailedPrecondition: return 9;
     case Code::kInternal: return 13;
     case Code::kUnavailable: return 14;
+    case Code::kPermissionDenied: return 7;
+    case Code::kUnauthenticated: return 16;
   }
   return 2;  // UNKNOWN
 }

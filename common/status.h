@@ -22,6 +22,8 @@ class [[nodiscard]] Status {
     kFailedPrecondition,// The request is well-formed but the system is in the wrong state for it.
     kUnavailable,       // Try again later (peer down, disk full).
     kInternal,
+    kUnauthenticated,   // No credential, or one the farm does not know (missing, wrong, revoked).
+    kPermissionDenied,  // Known caller, not allowed this (another agent's attempt, a viewer submitting).
   };
 
   Status() = default;
@@ -33,6 +35,8 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string msg) { return {Code::kFailedPrecondition, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) { return {Code::kPermissionDenied, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -109,6 +109,11 @@ Status CoordinatorServer::Start() {
   if (db_lock_) db_lock_->Describe(Holder("port " + std::to_string(grpc_port_)));
   spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
                options_.db_path);
+  if (options_.jobs.agent_tokens.empty()) {
+    spdlog::warn("any agent may register: no --agent-tokens given (fine on loopback; see docs/security.md)");
+  } else {
+    spdlog::info("agents register with one of {} registration tokens", options_.jobs.agent_tokens.size());
+  }
   return Status::Ok();
 }
 

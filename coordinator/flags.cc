@@ -1,10 +1,13 @@
 #include "coordinator/flags.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "coordinator/auth/agent_tokens.h"
 #include "coordinator/spec/parser.h"
 
 namespace gauntlet {
@@ -60,6 +63,10 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--max-env-bytes", limits.max_env_bytes, "Largest exec env (names and values together)")->check(positive);
   app.add_option("--max-labels", limits.max_labels, "Most labels per job")->check(positive);
   app.add_option("--max-log-bytes", options.jobs.max_log_bytes_per_attempt, "Log bytes kept per attempt")->check(positive);
+  std::string agent_tokens;
+  app.add_option("--agent-tokens", agent_tokens,
+                 "YAML file of registration tokens (their SHA-256) an agent must present, each with the device "
+                 "kinds and tags it allows (docs/security.md); without it any agent may join");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,6 +84,21 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   if (!ttl || *ttl <= 0) {
     std::cerr << "--lease-ttl '" << lease_ttl << "' must be a positive duration such as 15s\n";
     return std::nullopt;
+  }
+  if (!agent_tokens.empty()) {
+    std::ifstream in(agent_tokens);
+    if (!in) {
+      std::cerr << "--agent-tokens " << agent_tokens << ": cannot read it\n";
+      return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto tokens = auth::ParseAgentTokens(text.str(), agent_tokens);
+    if (!tokens) {
+      std::cerr << "--agent-tokens: " << tokens.error().message() << "\n";
+      return std::nullopt;
+    }
+    options.jobs.agent_tokens = std::move(*tokens);
   }
   options.jobs.lease_ttl_ms = static_cast<int64_t>(*ttl * 1000);
   options.jobs.agent_timeout_ms = options.jobs.lease_ttl_ms;

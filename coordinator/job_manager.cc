@@ -160,8 +160,10 @@ void JobManager::HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDo
   }
 }
 
-void JobManager::ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done) {
-  if (!PostToLoop("", 1, [this, report, done]() mutable { attempts_.ReportAsync(report, std::move(done)); })) {
+void JobManager::ReportAttemptAsync(const v1::AttemptReport& report, const std::string& caller, ReportDone done) {
+  if (!PostToLoop("", 1, [this, report, caller, done]() mutable {
+        attempts_.ReportAsync(report, caller, std::move(done));
+      })) {
     done(Err(Status::Unavailable("the coordinator is shutting down; send it again")));
   }
 }
@@ -174,7 +176,9 @@ StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest
   ++farm_.stats.heartbeats;
   std::vector<v1::ReportAck> acks;
   bool must_persist = false;
-  for (const auto& report : request.reports()) acks.push_back(attempts_.CarriedReport(report, &must_persist));
+  for (const auto& report : request.reports()) {
+    acks.push_back(attempts_.CarriedReport(report, request.name(), &must_persist));
+  }
   if (must_persist) GAUNTLET_RETURN_IF_ERROR(batch_.Durable());
   while (true) {
     auto response = attempts_.Poll(request);
@@ -196,19 +200,33 @@ StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest
 StatusOr<v1::ReportAttemptResponse> JobManager::ReportAttempt(const v1::AttemptReport& report) {
   std::unique_lock lock(mu_);
   bool must_persist = false;
-  auto response = attempts_.Report(report, &must_persist);
+  auto response = attempts_.Report(report, "", &must_persist);
   if (!response || !must_persist) return response;
   GAUNTLET_RETURN_IF_ERROR(batch_.Durable());
   return response;
 }
 
-StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& request) {
+StatusOr<v1::RegisterResponse> JobManager::Register(const v1::RegisterRequest& request,
+                                                    const core::AgentManager::Presented& presented) {
   std::lock_guard lock(mu_);
-  return agents_.Register(request);
+  return agents_.Register(request, presented);
 }
 
-StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk) {
+StatusOr<v1::Agent> JobManager::RevokeAgent(const v1::RevokeAgentRequest& request) {
   std::lock_guard lock(mu_);
+  return agents_.RevokeAgent(request);
+}
+
+std::string JobManager::AuthenticatedAgent(std::string_view session) const { return farm_.sessions.AgentOf(session); }
+
+Status JobManager::CheckAttemptHolder(int64_t attempt_id, const std::string& caller) {
+  std::lock_guard lock(mu_);
+  return logs_.CheckAttemptHolder(attempt_id, caller);
+}
+
+StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk, const std::string& caller) {
+  std::lock_guard lock(mu_);
+  GAUNTLET_RETURN_IF_ERROR(logs_.CheckAttemptHolder(chunk.attempt_id(), caller));
   return logs_.AppendLog(chunk);
 }
 

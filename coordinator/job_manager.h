@@ -123,7 +123,14 @@ class JobManager {
   StatusOr<int64_t> LatestEventId();
 
   // --- AgentService --------------------------------------------------------
-  StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request);
+  StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request,
+                                          const core::AgentManager::Presented& presented = {});
+  StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request);
+  // The agent a session credential belongs to; "" when none. Takes only the
+  // sessions' own lock: every agent call asks before it queues.
+  std::string AuthenticatedAgent(std::string_view session) const;
+  // PERMISSION_DENIED unless `attempt_id` is (or was) leased to `caller`.
+  Status CheckAttemptHolder(int64_t attempt_id, const std::string& caller);
   // Blocking forms, for callers that own a thread (tests, tools).
   StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
   StatusOr<v1::ReportAttemptResponse> ReportAttempt(const v1::AttemptReport& report);
@@ -143,8 +150,9 @@ class JobManager {
   using ReportDone = core::AttemptManager::ReportDone;
   void HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDone done);
   // Answers once the report is durable (the next batch commit).
-  void ReportAttemptAsync(const v1::AttemptReport& report, ReportDone done);
-  StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk);
+  void ReportAttemptAsync(const v1::AttemptReport& report, const std::string& caller, ReportDone done);
+  // caller "": trusted (in-process tools and tests).
+  StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk, const std::string& caller = "");
   // An upload for `attempt_id` failed in the store (full or failing disk):
   // its job's reason says so while the agent retries, /metrics counts it and
   // the log says it once a minute. attempt_id 0: no job to name.

@@ -2,19 +2,54 @@
 
 #include <fstream>
 
+#include <spdlog/spdlog.h>
+
 #include "coordinator/api/status_mapping.h"
+#include "lib/rpc/credentials.h"
 
 namespace gauntlet::api {
+namespace {
 
-grpc::Status AgentServiceImpl::Register(grpc::ServerContext*, const v1::RegisterRequest* request,
+std::string Metadata(const grpc::ServerContextBase& context, const char* key) {
+  auto found = context.client_metadata().find(key);
+  return found == context.client_metadata().end() ? "" : std::string(found->second.data(), found->second.size());
+}
+
+}  // namespace
+
+StatusOr<std::string> AgentServiceImpl::Caller(const grpc::ServerContextBase& context) const {
+  const std::string token = rpc::BearerToken(Metadata(context, rpc::kAuthorizationKey));
+  if (token.empty()) return Err(Status::Unauthenticated("no agent session credential: register first"));
+  std::string agent = jobs_.AuthenticatedAgent(token);
+  if (agent.empty()) {
+    return Err(Status::Unauthenticated("agent session credential not recognised (revoked, or replaced by a newer "
+                                       "registration of the name): register again"));
+  }
+  return agent;
+}
+
+grpc::Status AgentServiceImpl::Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
                                         v1::RegisterResponse* reply) {
-  return Answer(jobs_.Register(*request), reply);
+  core::AgentManager::Presented presented;
+  presented.session = rpc::BearerToken(Metadata(*context, rpc::kAuthorizationKey));
+  presented.registration_token = Metadata(*context, rpc::kRegistrationTokenKey);
+  return Answer(jobs_.Register(*request, presented), reply);
 }
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* context,
                                                       const v1::HeartbeatRequest* request,
                                                       v1::HeartbeatResponse* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto caller = Caller(*context);
+  if (!caller) {
+    reactor->Finish(ToGrpc(caller.error()));
+    return reactor;
+  }
+  if (*caller != request->name()) {
+    spdlog::warn("refused agent {}'s heartbeat as agent {}", *caller, request->name());
+    reactor->Finish(ToGrpc(Status::PermissionDenied("heartbeat: this session belongs to agent " + *caller)));
+    return reactor;
+  }
   jobs_.HeartbeatAsync(*request, [reactor, reply](StatusOr<v1::HeartbeatResponse> response) {
     reactor->Finish(Answer(std::move(response), reply));
   });
@@ -25,15 +60,22 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportAttempt(grpc::CallbackServerCo
                                                           const v1::AttemptReport* request,
                                                           v1::ReportAttemptResponse* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  jobs_.ReportAttemptAsync(*request, [reactor, reply](StatusOr<v1::ReportAttemptResponse> response) {
+  auto caller = Caller(*context);
+  if (!caller) {
+    reactor->Finish(ToGrpc(caller.error()));
+    return reactor;
+  }
+  jobs_.ReportAttemptAsync(*request, *caller, [reactor, reply](StatusOr<v1::ReportAttemptResponse> response) {
     reactor->Finish(Answer(std::move(response), reply));
   });
   return reactor;
 }
 
-grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext*, const v1::LogChunk* request,
+grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext* context, const v1::LogChunk* request,
                                          v1::UploadLogResponse* reply) {
-  auto stored = jobs_.AppendLog(*request);
+  auto caller = Caller(*context);
+  if (!caller) return ToGrpc(caller.error());
+  auto stored = jobs_.AppendLog(*request, *caller);
   if (!stored) {
     if (stored.error().code() == Status::Code::kUnavailable || stored.error().code() == Status::Code::kInternal) {
       jobs_.NoteStorageTrouble(request->attempt_id(), "log store: " + stored.error().message());
@@ -44,12 +86,16 @@ grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext*, const v1::LogChun
   return grpc::Status::OK;
 }
 
-grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext*, grpc::ServerReader<v1::ArtifactChunk>* reader,
-                                              v1::ArtifactRef* reply) {
+grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext* context,
+                                              grpc::ServerReader<v1::ArtifactChunk>* reader, v1::ArtifactRef* reply) {
+  auto caller = Caller(*context);
+  if (!caller) return ToGrpc(caller.error());
   v1::ArtifactChunk chunk;
   if (!reader->Read(&chunk)) return {grpc::StatusCode::INVALID_ARGUMENT, "upload: empty stream"};
   const std::string sha256 = chunk.sha256();
   const int64_t attempt_id = chunk.attempt_id();
+  // Before a byte is stored: only an attempt's own agent adds to the store.
+  if (Status holder = jobs_.CheckAttemptHolder(attempt_id, *caller); !holder.ok()) return ToGrpc(holder);
   // A full or failing store must be visible where people look: the job's
   // reason, the coordinator's log, /metrics. The agent keeps retrying.
   auto trouble = [&](const Status& status) {
@@ -71,8 +117,11 @@ grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext*, grpc::Server
   return grpc::Status::OK;
 }
 
-grpc::Status AgentServiceImpl::DownloadArtifact(grpc::ServerContext*, const v1::DownloadArtifactRequest* request,
+grpc::Status AgentServiceImpl::DownloadArtifact(grpc::ServerContext* context,
+                                                const v1::DownloadArtifactRequest* request,
                                                 grpc::ServerWriter<v1::ArtifactChunk>* writer) {
+  auto caller = Caller(*context);
+  if (!caller) return ToGrpc(caller.error());
   if (!store::IsSha256Hex(request->sha256())) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "download: '" + request->sha256() + "' is not a SHA-256 digest"};
   }

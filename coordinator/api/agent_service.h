@@ -1,4 +1,7 @@
 // gRPC AgentService: decodes, calls JobManager or the artifact store, encodes.
+// Every call but Register carries the agent's session credential; each is
+// refused UNAUTHENTICATED without a valid one, and one that acts on an
+// attempt leased to another agent is refused PERMISSION_DENIED.
 #pragma once
 
 #include "coordinator/job_manager.h"
@@ -28,6 +31,9 @@ class AgentServiceImpl final : public AgentServiceBase {
                                 grpc::ServerWriter<v1::ArtifactChunk>*) override;
 
  private:
+  // The agent whose session the call carries, or UNAUTHENTICATED.
+  StatusOr<std::string> Caller(const grpc::ServerContextBase& context) const;
+
   JobManager& jobs_;
   store::ArtifactStore& artifacts_;
 };

@@ -119,6 +119,11 @@ grpc::Status ControlServiceImpl::DrainAgent(grpc::ServerContext*, const v1::Drai
   return Answer(jobs_.DrainAgent(*request), reply);
 }
 
+grpc::Status ControlServiceImpl::RevokeAgent(grpc::ServerContext*, const v1::RevokeAgentRequest* request,
+                                             v1::Agent* reply) {
+  return Answer(jobs_.RevokeAgent(*request), reply);
+}
+
 grpc::Status ControlServiceImpl::Annotate(grpc::ServerContext*, const v1::Annotation* request, v1::Annotation* reply) {
   return Answer(jobs_.Annotate(*request), reply);
 }

@@ -17,6 +17,8 @@ int ToHttpCode(const Status& status) {
     case Code::kFailedPrecondition: return 409;
     case Code::kUnavailable: return 503;
     case Code::kInternal: return 500;
+    case Code::kUnauthenticated: return 401;
+    case Code::kPermissionDenied: return 403;
   }
   return 500;
 }

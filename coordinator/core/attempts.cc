@@ -199,11 +199,12 @@ StatusOr<v1::HeartbeatResponse> AttemptManager::Poll(const v1::HeartbeatRequest&
   return response;
 }
 
-v1::ReportAck AttemptManager::CarriedReport(const v1::AttemptReport& report, bool* must_persist) {
+v1::ReportAck AttemptManager::CarriedReport(const v1::AttemptReport& report, const std::string& caller,
+                                            bool* must_persist) {
   v1::ReportAck ack;
   ack.set_attempt_id(report.attempt_id());
   bool must = false;
-  auto response = Report(report, &must);
+  auto response = Report(report, caller, &must);
   if (response) {
     *ack.mutable_response() = std::move(*response);
   } else {
@@ -219,7 +220,7 @@ void AttemptManager::Heartbeat(const v1::HeartbeatRequest& request, HeartbeatDon
   if (request.reports_size() > 0) {
     std::vector<v1::ReportAck> acks;
     bool must_persist = false;
-    for (const auto& report : request.reports()) acks.push_back(CarriedReport(report, &must_persist));
+    for (const auto& report : request.reports()) acks.push_back(CarriedReport(report, request.name(), &must_persist));
     auto answer = [this, request, acks = std::move(acks), done = std::move(done)](const Status& stored) mutable {
       if (!stored.ok()) return done(Err(stored));
       auto response = Poll(request);
@@ -240,9 +241,9 @@ void AttemptManager::Heartbeat(const v1::HeartbeatRequest& request, HeartbeatDon
   farm_.mailboxes.at(request.name())->parked.push_back({request, farm_.clock.NowMs() + wait_ms, std::move(done)});
 }
 
-void AttemptManager::ReportAsync(const v1::AttemptReport& report, ReportDone done) {
+void AttemptManager::ReportAsync(const v1::AttemptReport& report, const std::string& caller, ReportDone done) {
   bool must_persist = false;
-  auto response = Report(report, &must_persist);
+  auto response = Report(report, caller, &must_persist);
   if (!response || !must_persist) return done(std::move(response));
   if (!farm_.options.group_commit) {
     Status committed = batch_.Commit();
@@ -253,12 +254,17 @@ void AttemptManager::ReportAsync(const v1::AttemptReport& report, ReportDone don
   });
 }
 
-StatusOr<v1::ReportAttemptResponse> AttemptManager::Report(const v1::AttemptReport& report, bool* must_persist) {
+StatusOr<v1::ReportAttemptResponse> AttemptManager::Report(const v1::AttemptReport& report, const std::string& caller,
+                                                           bool* must_persist) {
   *must_persist = false;
   ++farm_.stats.reports;
   v1::ReportAttemptResponse response;
   GAUNTLET_ASSIGN_OR_RETURN(auto attempt, farm_.store.GetAttempt(report.attempt_id()));
   if (!attempt) return Err(Status::NotFound("no attempt " + std::to_string(report.attempt_id())));
+  if (!caller.empty() && attempt->agent != caller) {
+    spdlog::warn("refused agent {}'s report for attempt {}, leased to agent {}", caller, attempt->id, attempt->agent);
+    return Err(Status::PermissionDenied("attempt " + std::to_string(attempt->id) + " is not leased to agent " + caller));
+  }
   const int64_t now = farm_.clock.NowMs();
 
   if (report.state() == v1::ATTEMPT_STATE_RUNNING) {

@@ -34,12 +34,15 @@ class AttemptManager {
   // answered once they are durable.
   void Heartbeat(const v1::HeartbeatRequest& request, HeartbeatDone done);
   // A report, answered once durable.
-  void ReportAsync(const v1::AttemptReport& report, ReportDone done);
+  // `caller`: the authenticated agent; a report for an attempt leased to
+  // another is refused (PERMISSION_DENIED). "" trusts the caller (in-process tools and tests).
+  void ReportAsync(const v1::AttemptReport& report, const std::string& caller, ReportDone done);
   // The body of a report, short of waiting for durability; *must_persist
   // says whether it changed anything that must be durable before the answer.
-  StatusOr<v1::ReportAttemptResponse> Report(const v1::AttemptReport& report, bool* must_persist);
+  StatusOr<v1::ReportAttemptResponse> Report(const v1::AttemptReport& report, const std::string& caller,
+                                             bool* must_persist);
   // Report() for one carried on a heartbeat: its answer or refusal.
-  v1::ReportAck CarriedReport(const v1::AttemptReport& report, bool* must_persist);
+  v1::ReportAck CarriedReport(const v1::AttemptReport& report, const std::string& caller, bool* must_persist);
   // What a heartbeat returns now; renews the leases it reports.
   StatusOr<v1::HeartbeatResponse> Poll(const v1::HeartbeatRequest& request);
 

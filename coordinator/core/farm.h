@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "coordinator/auth/agent_tokens.h"
 #include "coordinator/constants.h"
+#include "coordinator/core/agent_sessions.h"
 #include "coordinator/latency_histogram.h"
 #include "coordinator/sched/cluster_state.h"
 #include "coordinator/spec/limits.h"
@@ -48,6 +50,9 @@ struct JobManagerOptions {
   // Test hook: the process kills itself after a schedule's sweep is stored
   // and before its firing is recorded, to prove the slot still fires once.
   bool crash_before_recording_firing = false;
+  // Registration tokens an agent must present; empty: any agent may join
+  // (a loopback farm). Sessions and lease binding hold either way.
+  std::vector<auth::AgentToken> agent_tokens;
 };
 
 // Counters for /metrics, read under the manager's lock.
@@ -132,6 +137,7 @@ struct Farm {
   std::map<std::string, std::unique_ptr<Mailbox>> mailboxes;
   std::unordered_map<int64_t, Lease> leases;  // Active attempt → its lease.
   sched::ClusterState cluster;                // Ready jobs and every node's devices.
+  AgentSessions sessions;                     // Session credential → agent, read without the manager's lock.
   JobManagerStats stats;
   bool shutting_down = false;
   std::function<void()> want_pass;

@@ -34,6 +34,15 @@ StatusOr<int64_t> LogManager::AppendLog(const v1::LogChunk& chunk) {
   return farm_.store.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data(), farm_.options.max_log_bytes_per_attempt);
 }
 
+Status LogManager::CheckAttemptHolder(int64_t attempt_id, const std::string& caller) {
+  if (caller.empty()) return Status::Ok();
+  GAUNTLET_ASSIGN_OR_RETURN(auto attempt, farm_.store.GetAttempt(attempt_id));
+  if (!attempt) return Status::NotFound("no attempt " + std::to_string(attempt_id));
+  if (attempt->agent == caller) return Status::Ok();
+  spdlog::warn("refused agent {}'s upload for attempt {}, leased to agent {}", caller, attempt_id, attempt->agent);
+  return Status::PermissionDenied("attempt " + std::to_string(attempt_id) + " is not leased to agent " + caller);
+}
+
 void LogManager::NoteStorageTrouble(int64_t attempt_id, const std::string& message) {
   const int64_t now = farm_.clock.NowMs();
   ++farm_.stats.storage_errors;

@@ -21,6 +21,9 @@ class LogManager {
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   StatusOr<bool> AttemptFinished(int64_t attempt_id);
   StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk);
+  // PERMISSION_DENIED (and logged) unless the attempt was leased to
+  // `caller`: what an agent uploads must be for its own attempts. "" trusts.
+  Status CheckAttemptHolder(int64_t attempt_id, const std::string& caller);
   // An upload for `attempt_id` failed in the store; attempt_id 0: no job to name.
   void NoteStorageTrouble(int64_t attempt_id, const std::string& message);
   // The latest storage failure if it is recent (within 5 minutes).

@@ -695,7 +695,8 @@ StatusOr<bool> Store::TouchAgent(const std::string& name, int64_t now_ms) {
 StatusOr<std::vector<v1::Agent>> Store::ListAgents(int64_t alive_after_ms) {
   std::vector<v1::Agent> agents;
   std::map<std::string, size_t> by_name;
-  Statement select = db_->Prepare("SELECT name, version, last_heartbeat_ms, drained, tags FROM agents ORDER BY name");
+  Statement select = db_->Prepare(
+      "SELECT name, version, last_heartbeat_ms, drained, tags, revoked_at_ms, admitted_by FROM agents ORDER BY name");
   while (select.Step()) {
     v1::Agent agent;
     agent.set_name(select.Text(0));
@@ -704,6 +705,8 @@ StatusOr<std::vector<v1::Agent>> Store::ListAgents(int64_t alive_after_ms) {
     agent.set_alive(select.Int(2) > alive_after_ms);
     agent.set_drained(select.Int(3) != 0);
     for (auto& tag : SplitTags(select.Text(4))) agent.add_tags(std::move(tag));
+    agent.set_revoked_at_ms(select.Int(5));
+    agent.set_admitted_by(select.Text(6));
     by_name[agent.name()] = agents.size();
     agents.push_back(std::move(agent));
   }
@@ -734,6 +737,29 @@ StatusOr<bool> Store::SetDrained(const std::string& name, bool drained) {
   Status status = db_->Prepare("UPDATE agents SET drained = ? WHERE name = ?").Bind(1, drained ? 1 : 0).Bind(2, name).Run();
   if (!status.ok()) return Err(status);
   return db_->Changes() > 0;
+}
+
+Status Store::SetAgentSession(const std::string& name, const std::string& session_hash,
+                              const std::string& admitted_by) {
+  return db_->Prepare("UPDATE agents SET session_hash = ?2, admitted_by = ?3 WHERE name = ?1")
+      .Bind(1, name).Bind(2, session_hash).Bind(3, admitted_by).Run();
+}
+
+StatusOr<bool> Store::SetAgentRevoked(const std::string& name, int64_t revoked_at_ms) {
+  // Revoking also forgets the session: the holder's credential is dead at once.
+  Status status = db_->Prepare(revoked_at_ms ? "UPDATE agents SET revoked_at_ms = ?2, session_hash = '' WHERE name = ?1"
+                                             : "UPDATE agents SET revoked_at_ms = ?2 WHERE name = ?1")
+                      .Bind(1, name).Bind(2, revoked_at_ms).Run();
+  if (!status.ok()) return Err(status);
+  return db_->Changes() > 0;
+}
+
+StatusOr<std::vector<Store::AgentSessionRow>> Store::AgentSessions() {
+  Statement select = db_->Prepare("SELECT name, session_hash, revoked_at_ms FROM agents");
+  std::vector<AgentSessionRow> rows;
+  while (select.Step()) rows.push_back({select.Text(0), select.Text(1), select.Int(2)});
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return rows;
 }
 
 StatusOr<int64_t> Store::AppendLog(int64_t attempt_id, int64_t offset, std::string_view data, int64_t max_bytes) {

@@ -198,6 +198,17 @@ class Store {
   StatusOr<bool> TouchAgent(const std::string& name, int64_t now_ms);
   StatusOr<std::vector<v1::Agent>> ListAgents(int64_t alive_after_ms);
   StatusOr<bool> SetDrained(const std::string& name, bool drained);
+  // Sessions: the hash of an agent's credential, who admitted it, and
+  // whether its name is revoked. The agent's row must exist.
+  Status SetAgentSession(const std::string& name, const std::string& session_hash, const std::string& admitted_by);
+  // false: no such agent. revoked_at_ms 0 undoes a revocation.
+  StatusOr<bool> SetAgentRevoked(const std::string& name, int64_t revoked_at_ms);
+  struct AgentSessionRow {
+    std::string name;
+    std::string session_hash;
+    int64_t revoked_at_ms = 0;
+  };
+  StatusOr<std::vector<AgentSessionRow>> AgentSessions();
 
   // --- Logs, artifacts, events ---------------------------------------------
   // Appends when offset equals the stored length; returns the stored length.

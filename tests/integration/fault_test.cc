@@ -158,6 +158,10 @@ TEST(FaultTest, ResultReportedTwiceIsStoredOnce) {
     grpc::ClientContext context;
     ASSERT_TRUE(agent->Register(&context, registration, &registered).ok());
   }
+  ASSERT_EQ(registered.session().size(), 64u) << "a session credential comes back";
+  auto authorize = [&](grpc::ClientContext& context) {
+    context.AddMetadata("authorization", "Bearer " + registered.session());
+  };
   farm.Submit("name: dup\njobs: [{name: a, kind: exec, command: x}]");
   v1::HeartbeatRequest heartbeat;
   heartbeat.set_name("manual");
@@ -165,6 +169,7 @@ TEST(FaultTest, ResultReportedTwiceIsStoredOnce) {
   v1::HeartbeatResponse assignments;
   {
     grpc::ClientContext context;
+    authorize(context);
     ASSERT_TRUE(agent->Heartbeat(&context, heartbeat, &assignments).ok());
   }
   ASSERT_EQ(assignments.assignments_size(), 1);
@@ -174,6 +179,7 @@ TEST(FaultTest, ResultReportedTwiceIsStoredOnce) {
   (*report.mutable_metrics())["ttft_ms"] = 12.5;
   for (bool expect_duplicate : {false, true, true}) {
     grpc::ClientContext context;
+    authorize(context);
     v1::ReportAttemptResponse reply;
     ASSERT_TRUE(agent->ReportAttempt(&context, report, &reply).ok());
     EXPECT_EQ(reply.duplicate(), expect_duplicate);

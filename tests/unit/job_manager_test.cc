@@ -317,7 +317,7 @@ TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
   report.set_attempt_id(attempt);
   report.set_state(v1::ATTEMPT_STATE_SUCCEEDED);
   int answers = 0;
-  jobs_->ReportAttemptAsync(report, [&](StatusOr<v1::ReportAttemptResponse> response) {
+  jobs_->ReportAttemptAsync(report, "", [&](StatusOr<v1::ReportAttemptResponse> response) {
     EXPECT_TRUE(response.has_value());
     ++answers;
   });
@@ -326,7 +326,7 @@ TEST_F(AsyncTest, AReportIsAnsweredOnlyOnceDurable) {
   EXPECT_EQ(answers, 1);
   EXPECT_EQ(StateOf(1), v1::JOB_STATE_SUCCEEDED);
   // A repeat changes nothing and needs no commit.
-  jobs_->ReportAttemptAsync(report, [&](StatusOr<v1::ReportAttemptResponse> response) {
+  jobs_->ReportAttemptAsync(report, "", [&](StatusOr<v1::ReportAttemptResponse> response) {
     EXPECT_TRUE(response->duplicate());
     ++answers;
   });

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,8 +37,14 @@ class ManagerTest : public testing::Test {
       device->set_kind(kind);
     }
     for (int64_t id : running) request.add_running_attempts(id);
-    ASSERT_TRUE(jobs_->Register(request).has_value());
+    // A restarted agent presents the session it saved, as the real one does.
+    core::AgentManager::Presented presented;
+    presented.session = sessions_[name];
+    auto registered = jobs_->Register(request, presented);
+    ASSERT_TRUE(registered.has_value()) << registered.error().ToString();
+    sessions_[name] = registered->session();
   }
+  std::map<std::string, std::string> sessions_;  // Agent → its session credential.
 
   StatusOr<v1::SubmitSweepResponse> SubmitRequest(const std::string& text, bool dry_run = false,
                                                   std::vector<std::string> force = {},

@@ -1,0 +1,26 @@
+// Bearer credentials on gRPC calls. An agent exchanges its registration
+// token for a session credential at Register (as Buildkite's agent token
+// becomes a session token) and sends it on every later call; the
+// coordinator keeps only its hash.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gauntlet::rpc {
+
+// The metadata key (gRPC lower-cases keys): "authorization: Bearer <token>".
+inline constexpr char kAuthorizationKey[] = "authorization";
+// Register's second header: the registration token that admits a new
+// session (the authorization header carries the session it may still hold).
+inline constexpr char kRegistrationTokenKey[] = "x-gauntlet-registration-token";
+
+// 256 random bits as 64 hex digits.
+std::string NewSecret();
+// What is stored in place of a secret: its SHA-256, hex.
+std::string SecretHash(std::string_view secret);
+std::string BearerHeader(std::string_view token);
+// The token of "Bearer <token>"; "" for anything else.
+std::string BearerToken(std::string_view header);
+
+}  // namespace gauntlet::rpc
