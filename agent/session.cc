@@ -62,6 +62,16 @@ bool Session::Register() {
   grpc::Status status = stub_->Register(&context, request, &reply);
   if (!status.ok()) {
     spdlog::warn("register with {} failed: {}", config_.coordinator, status.error_message());
+    if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // Revoked, or the name is another's now: what runs here can never be
+      // reported, and the coordinator has given it to another agent.
+      std::lock_guard lock(mu_);
+      for (auto& [id, running] : running_) {
+        if (!running.runner->done()) spdlog::warn("attempt {}: stopped, this agent may not report it", id);
+        running.runner->Cancel();
+      }
+    }
     return false;
   }
   if (config_.credential) config_.credential->SetSession(reply.session());

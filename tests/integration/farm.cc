@@ -61,6 +61,7 @@ void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int lim
   std::vector<std::string> argv = {BinDir() + "/gauntlet-coordinator", "--db", dir_ + "/gauntlet.db",
                                    "--artifacts", dir_ + "/artifacts", "--grpc", grpc, "--http", http,
                                    "--lease-ttl", lease_ttl, "--ready-file", ready};
+  argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
   if (limit_kb > 0) {
     // bash's ulimit -f counts 1024-byte blocks.
     std::string command = "ulimit -f " + std::to_string(limit_kb) + " && exec";

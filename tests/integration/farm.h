@@ -31,6 +31,10 @@ class Farm {
   // Starts the coordinator (reusing the last gRPC port after a restart) and
   // waits until it listens.
   void StartCoordinator(const std::string& lease_ttl = "2s");
+  // Extra flags for every later coordinator start, e.g. --agent-tokens FILE.
+  void AddCoordinatorFlags(const std::vector<std::string>& flags) {
+    coordinator_flags_.insert(coordinator_flags_.end(), flags.begin(), flags.end());
+  }
   // The same under a file-size limit (ulimit -f), to play a full disk.
   void StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int limit_kb,
                                        const std::map<std::string, std::string>& env = {});
@@ -76,6 +80,7 @@ class Farm {
   int cli_runs_ = 0;
   std::optional<agent::Process> coordinator_;
   std::map<std::string, agent::Process> agents_;
+  std::vector<std::string> coordinator_flags_;
   std::unique_ptr<v1::ControlService::Stub> control_;
 };
 

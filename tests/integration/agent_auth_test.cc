@@ -1,0 +1,224 @@
+// Who may speak for an agent, on a real farm: a process claiming a live
+// agent's name is refused and gets no job; a registered impostor cannot
+// report, log or heartbeat for another agent's attempt; registration
+// tokens admit only what they allow; a revoked agent's running job re-runs
+// elsewhere; and no credential is written anywhere in plain text.
+#include <gtest/gtest.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
+#include "tests/integration/farm.h"
+
+namespace gauntlet::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every file of the farm's folder, logs and database (with its WAL) alike.
+std::string EverythingWritten(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().filename().string().starts_with("session-")) continue;
+    all += Slurp(entry.path().string());
+  }
+  return all;
+}
+
+class RawAgent {
+ public:
+  explicit RawAgent(const std::string& address)
+      : stub_(v1::AgentService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+  grpc::Status Register(const std::string& name, const std::string& kind = "cpu",
+                        const std::string& registration_token = "") {
+    v1::RegisterRequest request;
+    request.set_name(name);
+    request.add_devices()->set_kind(kind);
+    grpc::ClientContext context;
+    if (!registration_token.empty()) context.AddMetadata("x-gauntlet-registration-token", registration_token);
+    v1::RegisterResponse reply;
+    grpc::Status status = stub_->Register(&context, request, &reply);
+    if (status.ok()) session_ = reply.session();
+    return status;
+  }
+  grpc::Status Heartbeat(const std::string& name) {
+    v1::HeartbeatRequest request;
+    request.set_name(name);
+    request.set_wait_ms(0);
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::HeartbeatResponse reply;
+    return stub_->Heartbeat(&context, request, &reply);
+  }
+  grpc::Status Report(int64_t attempt_id) {
+    v1::AttemptReport report;
+    report.set_attempt_id(attempt_id);
+    report.set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::ReportAttemptResponse reply;
+    return stub_->ReportAttempt(&context, report, &reply);
+  }
+  grpc::Status UploadLog(int64_t attempt_id) {
+    v1::LogChunk chunk;
+    chunk.set_attempt_id(attempt_id);
+    chunk.set_data("forged line\n");
+    grpc::ClientContext context;
+    Authorize(context);
+    v1::UploadLogResponse reply;
+    return stub_->UploadLog(&context, chunk, &reply);
+  }
+  void Forget() { session_.clear(); }
+  const std::string& session() const { return session_; }
+
+ private:
+  void Authorize(grpc::ClientContext& context) {
+    if (!session_.empty()) context.AddMetadata("authorization", "Bearer " + session_);
+  }
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::string session_;
+};
+
+// A job that holds its agent until killed the first time, and passes the second.
+std::string HoldOnce(const std::string& dir) {
+  return "name: hold\njobs: [{name: hold, kind: exec, max_attempts: 2, command: \"if [ -f " + dir +
+         "/held ]; then exit 0; fi; touch " + dir + "/held; sleep 60\"}]";
+}
+
+v1::Job RunningJob(Farm& farm, int64_t sweep) {
+  const int64_t job_id = farm.Jobs(sweep).at(0).id();
+  return farm.WaitForJob(job_id, [](const v1::Job& job) { return job.state() == v1::JOB_STATE_RUNNING; });
+}
+
+TEST(AgentAuthTest, NoOneButTheAgentSpeaksForItsName) {
+  Farm farm("agent-auth-impostor");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:1");
+  const int64_t sweep = farm.Submit(HoldOnce(farm.dir()));
+  const v1::Job running = RunningJob(farm, sweep);
+  const int64_t attempt = running.attempts(running.attempts_size() - 1).id();
+
+  RawAgent impostor(farm.address());
+  grpc::Status stolen = impostor.Register("node-a");
+  EXPECT_EQ(stolen.error_code(), grpc::StatusCode::PERMISSION_DENIED) << stolen.error_message();
+  EXPECT_NE(stolen.error_message().find("held by a live agent"), std::string::npos) << stolen.error_message();
+  EXPECT_EQ(impostor.Heartbeat("node-a").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(impostor.Report(attempt).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Registered under a name of its own, it still cannot act for node-a.
+  ASSERT_TRUE(impostor.Register("thief").ok());
+  EXPECT_EQ(impostor.Heartbeat("node-a").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status forged = impostor.Report(attempt);
+  EXPECT_EQ(forged.error_code(), grpc::StatusCode::PERMISSION_DENIED) << forged.error_message();
+  EXPECT_EQ(impostor.UploadLog(attempt).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(farm.Job(running.id()).state(), v1::JOB_STATE_RUNNING) << "the forged success changed nothing";
+  EXPECT_EQ(farm.Job(running.id()).agent(), "node-a");
+  const std::string thief_session = impostor.session();
+  impostor.Forget();
+  EXPECT_EQ(impostor.Register("thief").error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << "the thief is alive: registering again without its session is refused";
+
+  const std::string coordinator_log = Slurp(farm.dir() + "/coordinator.log");
+  EXPECT_NE(coordinator_log.find("refused a second agent claiming the name node-a"), std::string::npos);
+  EXPECT_NE(coordinator_log.find("refused agent thief's report for attempt " + std::to_string(attempt)),
+            std::string::npos);
+
+  // The real agent never noticed: its job ends as it would have.
+  farm.Cli({"cancel", "--sweep", std::to_string(sweep)});
+  farm.WaitForSweep(sweep);
+  const std::string session = Slurp(farm.dir() + "/agent-node-a/session-node-a");
+  ASSERT_EQ(session.size(), 64u);
+  EXPECT_EQ(fs::status(farm.dir() + "/agent-node-a/session-node-a").permissions() & fs::perms::group_read,
+            fs::perms::none);
+  const std::string written = EverythingWritten(farm.dir());
+  EXPECT_EQ(written.find(session), std::string::npos) << "node-a's session is stored nowhere in plain text";
+  EXPECT_EQ(written.find(thief_session), std::string::npos);
+  EXPECT_NE(written.find(Sha256Hex(session)), std::string::npos) << "its hash is what the database keeps";
+}
+
+TEST(AgentAuthTest, RegistrationTokensAdmitOnlyWhatTheyAllow) {
+  Farm farm("agent-auth-tokens");
+  const std::string token = "lab-registration-token-7f3a";
+  std::ofstream(farm.dir() + "/agent-tokens.yaml")
+      << "- name: lab-cpu\n  token_sha256: " << Sha256Hex(token) << "\n  device_kinds: [cpu]\n";
+  std::ofstream(farm.dir() + "/token") << token << "\n";
+  farm.AddCoordinatorFlags({"--agent-tokens", farm.dir() + "/agent-tokens.yaml"});
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:1", {"--token-file", farm.dir() + "/token"});
+  const int64_t sweep = farm.Submit("name: one\njobs: [{name: a, kind: exec, command: \"echo ran\"}]");
+  EXPECT_TRUE(farm.WaitForSweep(sweep).succeeded()) << "the agent with the token joined and ran the job";
+
+  RawAgent rogue(farm.address());
+  grpc::Status none = rogue.Register("rogue");
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED) << none.error_message();
+  EXPECT_NE(none.error_message().find("--token-file"), std::string::npos) << none.error_message();
+  EXPECT_EQ(rogue.Register("rogue", "cpu", "guessed").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status gpu = rogue.Register("rogue", "gpu", token);
+  EXPECT_EQ(gpu.error_code(), grpc::StatusCode::PERMISSION_DENIED) << gpu.error_message();
+  EXPECT_NE(gpu.error_message().find("does not allow 'gpu' devices"), std::string::npos) << gpu.error_message();
+  EXPECT_TRUE(rogue.Register("rogue", "cpu", token).ok());
+  CliResult agents = farm.Cli({"--json", "agents"});
+  ASSERT_EQ(agents.exit_code, 0) << agents.output;
+  std::map<std::string, std::string> admitted;
+  const auto listed = nlohmann::json::parse(agents.output);
+  for (const auto& agent : listed["agents"]) {
+    admitted[agent.value("name", "")] = agent.value("admittedBy", "");
+  }
+  EXPECT_EQ(admitted["node-a"], "lab-cpu") << agents.output;
+  EXPECT_EQ(admitted["rogue"], "lab-cpu");
+
+  for (const char* file : {"/coordinator.log", "/agent-node-a.log", "/gauntlet.db", "/gauntlet.db-wal"}) {
+    EXPECT_EQ(Slurp(farm.dir() + file).find(token), std::string::npos) << file << " holds the token";
+  }
+}
+
+TEST(AgentAuthTest, ARevokedAgentsRunningJobRunsElsewhereAndItsCallsAreRefused) {
+  Farm farm("agent-auth-revoke");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:1");
+  const int64_t sweep = farm.Submit(HoldOnce(farm.dir()));
+  const v1::Job running = RunningJob(farm, sweep);
+  ASSERT_EQ(running.agent(), "node-a");
+  farm.StartAgent("node-b", "cpu:1");
+  ASSERT_TRUE(Farm::WaitUntil([&] { return farm.Cli({"agents"}).output.find("node-b") != std::string::npos; }));
+
+  CliResult revoked = farm.Cli({"agents", "revoke", "node-a"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.output;
+  EXPECT_NE(revoked.output.find("re-run elsewhere"), std::string::npos) << revoked.output;
+  const v1::Sweep done = farm.WaitForSweep(sweep);
+  EXPECT_TRUE(done.succeeded());
+  const v1::Job job = farm.Job(running.id());
+  ASSERT_EQ(job.attempts_size(), 2);
+  EXPECT_EQ(job.attempts(0).state(), v1::ATTEMPT_STATE_LOST);
+  EXPECT_NE(job.attempts(0).reason().find("revoked"), std::string::npos) << job.attempts(0).reason();
+  EXPECT_EQ(job.attempts(1).agent(), "node-b");
+  EXPECT_NE(farm.Cli({"agents"}).output.find("revoked"), std::string::npos);
+  // node-a's own calls now fail, and registering again is refused.
+  ASSERT_TRUE(Farm::WaitUntil([&] {
+    return farm.AgentLog("node-a").find("was revoked") != std::string::npos;
+  })) << farm.AgentLog("node-a");
+  CliResult undo = farm.Cli({"agents", "revoke", "node-a", "--undo"});
+  ASSERT_EQ(undo.exit_code, 0) << undo.output;
+  ASSERT_TRUE(Farm::WaitUntil([&] {
+    auto agents = farm.Cli({"agents"}).output;
+    auto row = agents.find("node-a");
+    return row != std::string::npos && agents.find(" up ", row) < agents.find('\n', row);
+  })) << "after --undo it registers again";
+}
+
+}  // namespace
+}  // namespace gauntlet::testing

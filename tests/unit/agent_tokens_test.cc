@@ -1,0 +1,65 @@
+// Registration tokens: the file's grammar with line-numbered errors, and
+// what each token lets an agent claim.
+#include <gtest/gtest.h>
+
+#include "coordinator/auth/agent_tokens.h"
+#include "lib/rpc/credentials.h"
+
+namespace gauntlet::auth {
+namespace {
+
+const std::string kHash(64, 'a');
+
+TEST(AgentTokens, ParsesTokensAndTheirAllowances) {
+  auto tokens = ParseAgentTokens("- name: lab-gpu\n  token_sha256: " + kHash +
+                                     "\n  device_kinds: [gpu, cpu]\n  tags: [mi300x]\n- name: any\n  token_sha256: " +
+                                     std::string(64, 'b') + "\n",
+                                 "tokens.yaml");
+  ASSERT_TRUE(tokens.has_value()) << tokens.error().ToString();
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].device_kinds, (std::vector<std::string>{"gpu", "cpu"}));
+  EXPECT_EQ(FindAgentToken(*tokens, kHash)->name, "lab-gpu");
+  EXPECT_EQ(FindAgentToken(*tokens, std::string(64, 'c')), nullptr);
+  EXPECT_TRUE(CheckAdmission((*tokens)[0], {"gpu", "cpu"}, {"mi300x"}).ok());
+  Status gpu_on_cpu = CheckAdmission((*tokens)[0], {"sim"}, {});
+  EXPECT_EQ(gpu_on_cpu.code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(gpu_on_cpu.message().find("does not allow 'sim' devices"), std::string::npos);
+  EXPECT_EQ(CheckAdmission((*tokens)[0], {"gpu"}, {"h200"}).code(), Status::Code::kPermissionDenied);
+  EXPECT_TRUE(CheckAdmission((*tokens)[1], {"gpu", "sim"}, {"anything"}).ok()) << "no lists: anything";
+}
+
+TEST(AgentTokens, BadFilesNameTheLineAndTheFix) {
+  struct Case {
+    std::string text, expected;
+  };
+  for (const auto& [text, expected] : std::vector<Case>{
+           {"", "no tokens"},
+           {"name: x", "must be a list"},
+           {"- name: x\n  token_sha256: secret\n", "never the token itself"},
+           {"- token_sha256: " + kHash + "\n", "name is missing"},
+           {"- name: x\n  token_sha256: " + kHash + "\n- name: x\n  token_sha256: " + std::string(64, 'b') + "\n",
+            "tokens.yaml:3: name 'x' appears twice"},
+           {"- name: x\n  token_sha256: " + kHash + "\n- name: y\n  token_sha256: " + kHash + "\n",
+            "same token_sha256"},
+           {"- name: x\n  token_sha256: " + kHash + "\n  device_kind: [cpu]\n", "tokens.yaml:3: unknown field"},
+           {"- name: x\n  token_sha256: " + kHash + "\n  tags: mi300x\n", "tags must be a list"},
+           {"- [unclosed\n", "tokens.yaml:"},
+       }) {
+    auto tokens = ParseAgentTokens(text, "tokens.yaml");
+    ASSERT_FALSE(tokens.has_value()) << text;
+    EXPECT_NE(tokens.error().message().find(expected), std::string::npos) << tokens.error().message();
+  }
+}
+
+TEST(Credentials, SecretsAreFreshHexAndBearerHeadersRoundTrip) {
+  const std::string a = rpc::NewSecret(), b = rpc::NewSecret();
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(rpc::BearerToken(rpc::BearerHeader(a)), a);
+  EXPECT_EQ(rpc::BearerToken("Basic abc"), "");
+  EXPECT_EQ(rpc::SecretHash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace gauntlet::auth
