@@ -5,10 +5,13 @@
 // elsewhere; and no credential is written anywhere in plain text.
 #include <gtest/gtest.h>
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -148,6 +151,75 @@ TEST(AgentAuthTest, NoOneButTheAgentSpeaksForItsName) {
   EXPECT_EQ(written.find(session), std::string::npos) << "node-a's session is stored nowhere in plain text";
   EXPECT_EQ(written.find(thief_session), std::string::npos);
   EXPECT_NE(written.find(Sha256Hex(session)), std::string::npos) << "its hash is what the database keeps";
+}
+
+// Every AgentService method, from the service's descriptor: each needs a
+// session but Register, so an RPC added without a policy here fails.
+TEST(AgentAuthTest, EveryAgentCallButRegisterNeedsASession) {
+  Farm farm("agent-auth-every-rpc");
+  farm.StartCoordinator();
+  auto stub = v1::AgentService::NewStub(grpc::CreateChannel(farm.address(), grpc::InsecureChannelCredentials()));
+  // Without a credential, and with one nobody was given.
+  for (const std::string& bearer : std::vector<std::string>{"", "Bearer " + std::string(64, '0')}) {
+    auto context = [&] {
+      auto made = std::make_unique<grpc::ClientContext>();
+      if (!bearer.empty()) made->AddMetadata("authorization", bearer);
+      return made;
+    };
+    const std::map<std::string, std::function<grpc::Status()>> calls = {
+        {"Heartbeat", [&] {
+           v1::HeartbeatRequest request;
+           request.set_name("x");
+           v1::HeartbeatResponse reply;
+           return stub->Heartbeat(context().get(), request, &reply);
+         }},
+        {"ReportAttempt", [&] {
+           v1::AttemptReport request;
+           request.set_attempt_id(1);
+           v1::ReportAttemptResponse reply;
+           return stub->ReportAttempt(context().get(), request, &reply);
+         }},
+        {"UploadLog", [&] {
+           v1::LogChunk request;
+           request.set_attempt_id(1);
+           v1::UploadLogResponse reply;
+           return stub->UploadLog(context().get(), request, &reply);
+         }},
+        {"UploadArtifact", [&] {
+           auto call_context = context();
+           v1::ArtifactRef reply;
+           auto writer = stub->UploadArtifact(call_context.get(), &reply);
+           v1::ArtifactChunk chunk;
+           chunk.set_sha256(std::string(64, 'a'));
+           chunk.set_attempt_id(1);
+           writer->Write(chunk);
+           writer->WritesDone();
+           return writer->Finish();
+         }},
+        {"DownloadArtifact", [&] {
+           auto call_context = context();
+           v1::DownloadArtifactRequest request;
+           request.set_sha256(std::string(64, 'a'));
+           auto reader = stub->DownloadArtifact(call_context.get(), request);
+           v1::ArtifactChunk chunk;
+           while (reader->Read(&chunk)) {
+           }
+           return reader->Finish();
+         }},
+    };
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(v1::AgentService::service_full_name());
+    ASSERT_NE(service, nullptr);
+    for (int i = 0; i < service->method_count(); ++i) {
+      const std::string method = service->method(i)->name();
+      if (method == "Register") continue;  // The one call that hands out sessions.
+      auto call = calls.find(method);
+      ASSERT_NE(call, calls.end()) << "AgentService." << method << " has no policy in this test";
+      grpc::Status status = call->second();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << method << " with '" << bearer << "': " << status.error_message();
+    }
+  }
 }
 
 TEST(AgentAuthTest, RegistrationTokensAdmitOnlyWhatTheyAllow) {
