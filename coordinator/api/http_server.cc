@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/api/board/routes.h"
+#include "coordinator/api/cross_site.h"
 #include "coordinator/api/http_util.h"
 #include "coordinator/api/metrics.h"
 
@@ -44,6 +45,15 @@ void SendJsonList(httplib::Response& res, const char* key, const StatusOr<std::v
 
 HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock)
     : jobs_(jobs), artifacts_(artifacts), server_(std::make_unique<httplib::Server>()) {
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const std::string_view problem =
+        CrossSiteProblem(req.method, req.get_header_value("Origin"), req.get_header_value("Host"),
+                         req.get_header_value("Sec-Fetch-Site"));
+    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    spdlog::warn("refused {} {} from origin '{}': {}", req.method, req.path, req.get_header_value("Origin"), problem);
+    SendError(res, Status::PermissionDenied(std::string(problem)));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   ApiRoutes();
   board::RegisterRoutes(*server_, jobs_, clock);
 }

@@ -26,6 +26,7 @@ class HttpRoutesTest : public testing_util::ManagerTest {
     auto port = server_->Start("127.0.0.1", 0);
     ASSERT_TRUE(port.has_value()) << port.error().ToString();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    port_ = *port;
   }
   void TearDown() override { server_->Stop(); }
 
@@ -34,6 +35,7 @@ class HttpRoutesTest : public testing_util::ManagerTest {
   std::unique_ptr<store::ArtifactStore> artifacts_;
   std::unique_ptr<api::HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
 };
 
 TEST_F(HttpRoutesTest, StatusCodesNameTheProblem) {
@@ -81,6 +83,28 @@ TEST_F(HttpRoutesTest, MutationsAreNotOnGetAndUnknownAgentsAre404) {
   auto drained = client_->Post("/api/v1/agents/n1/drain");
   ASSERT_EQ(drained->status, 200);
   EXPECT_NE(drained->body.find("\"drained\":true"), std::string::npos) << drained->body;
+}
+
+TEST_F(HttpRoutesTest, ACrossSiteFormCannotDrainAnAgent) {
+  AddAgent("n1", 1);
+  for (const auto& headers : {httplib::Headers{{"Origin", "http://evil.example"}},
+                              httplib::Headers{{"Sec-Fetch-Site", "cross-site"}},
+                              httplib::Headers{{"Origin", "null"}}}) {
+    for (const char* path : {"/agents/n1/drain", "/api/v1/agents/n1/drain"}) {
+      auto refused = client_->Post(path, headers, "", "application/x-www-form-urlencoded");
+      ASSERT_TRUE(refused);
+      EXPECT_EQ(refused->status, 403) << path;
+      EXPECT_NE(refused->body.find("another"), std::string::npos) << refused->body;
+    }
+  }
+  EXPECT_FALSE(jobs_->ListAgents()->at(0).drained()) << "nothing changed";
+  // The board's own form: same origin.
+  const std::string host = "127.0.0.1:" + std::to_string(port_);
+  auto same = client_->Post("/agents/n1/drain", {{"Origin", "http://" + host}, {"Sec-Fetch-Site", "same-origin"}}, "",
+                            "application/x-www-form-urlencoded");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->status, 303);
+  EXPECT_TRUE(jobs_->ListAgents()->at(0).drained());
 }
 
 TEST_F(HttpRoutesTest, MetricsCountJobsByStateAndTheScheduler) {

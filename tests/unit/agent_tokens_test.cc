@@ -63,3 +63,22 @@ TEST(Credentials, SecretsAreFreshHexAndBearerHeadersRoundTrip) {
 
 }  // namespace
 }  // namespace gauntlet::auth
+
+#include "coordinator/api/cross_site.h"
+
+namespace gauntlet::api {
+namespace {
+
+TEST(CrossSite, OnlyStateChangesFromAnotherOriginAreRefused) {
+  EXPECT_EQ(CrossSiteProblem("GET", "http://evil.example", "farm:8080", "cross-site"), "") << "GET changes nothing";
+  EXPECT_EQ(CrossSiteProblem("POST", "", "farm:8080", ""), "") << "curl and scripts send no Origin";
+  EXPECT_EQ(CrossSiteProblem("POST", "http://farm:8080", "farm:8080", "same-origin"), "");
+  EXPECT_NE(CrossSiteProblem("POST", "http://evil.example", "farm:8080", ""), "");
+  EXPECT_NE(CrossSiteProblem("POST", "http://farm:8081", "farm:8080", ""), "") << "another port is another origin";
+  EXPECT_NE(CrossSiteProblem("POST", "null", "farm:8080", ""), "");
+  EXPECT_NE(CrossSiteProblem("POST", "", "farm:8080", "cross-site"), "");
+  EXPECT_NE(CrossSiteProblem("DELETE", "http://evil.example", "farm:8080", ""), "");
+}
+
+}  // namespace
+}  // namespace gauntlet::api
