@@ -92,7 +92,12 @@ Status CoordinatorServer::Start() {
   // meanwhile, and at least every tick_ms for lease expiry.
   ticker_ = std::thread([this] {
     auto last = std::chrono::steady_clock::now();
+    auto warned = last;
     while (!stopping_) {
+      if (options_.insecure_exposed && std::chrono::steady_clock::now() - warned >= std::chrono::hours(1)) {
+        warned = std::chrono::steady_clock::now();
+        spdlog::warn("still listening beyond loopback without TLS or API tokens (--insecure)");
+      }
       jobs_->WaitForWork(options_.tick_ms);
       if (stopping_) break;
       // Lag: how much later than its longest wait this loop came round, i.e.
@@ -109,6 +114,12 @@ Status CoordinatorServer::Start() {
   if (db_lock_) db_lock_->Describe(Holder("port " + std::to_string(grpc_port_)));
   spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
                options_.db_path);
+  if (options_.insecure_exposed) {
+    spdlog::warn("listening beyond loopback without TLS or API tokens (--insecure): anyone who reaches these ports "
+                 "can run commands on every agent; said again every hour");
+  } else {
+    spdlog::info("no TLS or API tokens: fine on loopback only (docs/security.md)");
+  }
   if (options_.jobs.agent_tokens.empty()) {
     spdlog::warn("any agent may register: no --agent-tokens given (fine on loopback; see docs/security.md)");
   } else {

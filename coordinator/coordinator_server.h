@@ -37,6 +37,9 @@ struct CoordinatorOptions {
   std::string http_host = "127.0.0.1";
   int http_port = 8080;                          // 0 picks a free one; -1 disables HTTP.
   int64_t tick_ms = constants::kSchedulerIdleMs;
+  // Listening beyond loopback without TLS and API tokens (--insecure): a
+  // warning every hour (coordinator/exposure.h).
+  bool insecure_exposed = false;
   JobManagerOptions jobs;
 };
 

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "coordinator/auth/agent_tokens.h"
+#include "coordinator/exposure.h"
 #include "coordinator/spec/parser.h"
 
 namespace gauntlet {
@@ -63,6 +64,9 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--max-env-bytes", limits.max_env_bytes, "Largest exec env (names and values together)")->check(positive);
   app.add_option("--max-labels", limits.max_labels, "Most labels per job")->check(positive);
   app.add_option("--max-log-bytes", options.jobs.max_log_bytes_per_attempt, "Log bytes kept per attempt")->check(positive);
+  bool insecure = false;
+  app.add_flag("--insecure", insecure,
+               "Listen beyond loopback without TLS or API tokens (this build has neither yet; docs/security.md)");
   std::string agent_tokens;
   app.add_option("--agent-tokens", agent_tokens,
                  "YAML file of registration tokens (their SHA-256) an agent must present, each with the device "
@@ -85,6 +89,18 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
     std::cerr << "--lease-ttl '" << lease_ttl << "' must be a positive duration such as 15s\n";
     return std::nullopt;
   }
+  std::string grpc_host;
+  int grpc_port = 0;
+  if (!SplitHostPort(options.grpc_address, &grpc_host, &grpc_port)) {
+    std::cerr << "--grpc '" << options.grpc_address << "' must be host:port, e.g. 127.0.0.1:7070\n";
+    return std::nullopt;
+  }
+  const std::string http_host = options.http_port < 0 ? "" : options.http_host;
+  if (std::string problem = ExposureProblem(grpc_host, http_host, insecure); !problem.empty()) {
+    std::cerr << problem << "\n";
+    return std::nullopt;
+  }
+  options.insecure_exposed = insecure && !(IsLoopbackHost(grpc_host) && (http_host.empty() || IsLoopbackHost(http_host)));
   if (!agent_tokens.empty()) {
     std::ifstream in(agent_tokens);
     if (!in) {

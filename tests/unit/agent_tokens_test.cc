@@ -82,3 +82,22 @@ TEST(CrossSite, OnlyStateChangesFromAnotherOriginAreRefused) {
 
 }  // namespace
 }  // namespace gauntlet::api
+
+#include "coordinator/exposure.h"
+
+namespace gauntlet {
+namespace {
+
+TEST(Exposure, OnlyLoopbackRunsWithoutTlsUnlessInsecureIsGiven) {
+  EXPECT_EQ(ExposureProblem("127.0.0.1", "127.0.0.1", false), "");
+  EXPECT_EQ(ExposureProblem("localhost", "", false), "") << "HTTP off";
+  EXPECT_EQ(ExposureProblem("[::1]", "::1", false), "");
+  const std::string open = ExposureProblem("0.0.0.0", "127.0.0.1", false);
+  EXPECT_NE(open.find("--grpc 0.0.0.0 is reachable from other machines"), std::string::npos) << open;
+  EXPECT_NE(open.find("--insecure"), std::string::npos) << "the message names the way out";
+  EXPECT_NE(ExposureProblem("127.0.0.1", "10.1.2.3", false).find("--http 10.1.2.3"), std::string::npos);
+  EXPECT_EQ(ExposureProblem("0.0.0.0", "0.0.0.0", true), "");
+}
+
+}  // namespace
+}  // namespace gauntlet
