@@ -2,6 +2,7 @@
 // marked "default" (coordinator/flags.h); the rest are design choices.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace gauntlet::constants {
@@ -37,6 +38,9 @@ inline constexpr int64_t kLogChunkBytes = 64 * 1024;
 // each hold one while they wait, so this bounds agents served concurrently;
 // calls past it wait in gRPC's queue.
 inline constexpr int kMaxGrpcThreads = 2048;
+// The largest HTTP request body read: the board and the JSON API take only
+// small forms (drain, undrain); a bigger body is refused (413) unread.
+inline constexpr size_t kMaxHttpBodyBytes = 64 * 1024;
 // Typical run time assumed for a job whose stage has no history, for the
 // dry run's device-hours estimate.
 inline constexpr double kDefaultJobSeconds = 60;

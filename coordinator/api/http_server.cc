@@ -10,6 +10,7 @@
 
 #include "coordinator/api/board/routes.h"
 #include "coordinator/api/cross_site.h"
+#include "coordinator/constants.h"
 #include "coordinator/api/http_util.h"
 #include "coordinator/api/metrics.h"
 
@@ -45,6 +46,7 @@ void SendJsonList(httplib::Response& res, const char* key, const StatusOr<std::v
 
 HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock)
     : jobs_(jobs), artifacts_(artifacts), server_(std::make_unique<httplib::Server>()) {
+  server_->set_payload_max_length(constants::kMaxHttpBodyBytes);
   server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     const std::string_view problem =
         CrossSiteProblem(req.method, req.get_header_value("Origin"), req.get_header_value("Host"),

@@ -107,6 +107,16 @@ TEST_F(HttpRoutesTest, ACrossSiteFormCannotDrainAnAgent) {
   EXPECT_TRUE(jobs_->ListAgents()->at(0).drained());
 }
 
+TEST_F(HttpRoutesTest, ABodyBeyondTheLimitIsRefusedUnread) {
+  AddAgent("n1", 1);
+  auto refused = client_->Post("/api/v1/agents/n1/drain", std::string(1 << 20, 'x'), "application/octet-stream");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_FALSE(jobs_->ListAgents()->at(0).drained());
+  EXPECT_EQ(client_->Post("/api/v1/agents/n1/drain", std::string(100, 'x'), "text/plain")->status, 200)
+      << "a small body is read as before";
+}
+
 TEST_F(HttpRoutesTest, MetricsCountJobsByStateAndTheScheduler) {
   AddAgent("n1", 1);
   Submit("name: two\njobs: [{name: a, kind: exec, command: 'true'}, {name: b, kind: exec, command: 'true'}]");
