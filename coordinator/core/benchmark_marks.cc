@@ -1,5 +1,6 @@
 #include "coordinator/core/benchmark_marks.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <tuple>

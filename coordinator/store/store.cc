@@ -40,6 +40,19 @@ const std::string& LabelOr(const std::map<std::string, std::string>& labels, con
   return found == labels.end() ? fallback : found->second;
 }
 
+// A matrix cell's coordinates from a row's first five columns (model,
+// dtype, tp, context, stage); free-form jobs' empty stage shows as "job".
+v1::MatrixCell CellAt(const Statement& row) {
+  v1::MatrixCell cell;
+  cell.set_model(row.Text(0));
+  cell.set_dtype(row.Text(1));
+  cell.set_tp(row.Text(2));
+  cell.set_context(row.Text(3));
+  std::string stage = row.Text(4);
+  cell.set_stage(stage.empty() ? "job" : stage);
+  return cell;
+}
+
 std::string JoinTags(const std::vector<std::string>& tags) {
   std::string out;
   for (const auto& tag : tags) out += (out.empty() ? "" : ",") + tag;
@@ -846,13 +859,7 @@ StatusOr<std::vector<v1::MatrixCell>> Store::Matrix(const MatrixFilter& filter) 
   select.Bind(1, filter.sweep_id).Bind(2, filter.tag).Bind(3, filter.since_ms);
   std::vector<v1::MatrixCell> cells;
   while (select.Step()) {
-    v1::MatrixCell cell;
-    cell.set_model(select.Text(0));
-    cell.set_dtype(select.Text(1));
-    cell.set_tp(select.Text(2));
-    cell.set_context(select.Text(3));
-    std::string stage = select.Text(4);
-    cell.set_stage(stage.empty() ? "job" : stage);
+    v1::MatrixCell cell = CellAt(select);
     cell.set_state(static_cast<v1::JobState>(select.Int(5)));
     cell.set_count(static_cast<int>(select.Int(6)));
     cell.set_example_job(select.Int(7));
@@ -878,7 +885,7 @@ StatusOr<std::vector<v1::Job>> Store::MatrixJobs(const MatrixFilter& filter, con
 
 StatusOr<std::map<int64_t, v1::MatrixCell>> Store::CellsOfJobs(const std::vector<int64_t>& job_ids) {
   Statement select = db_->Prepare(
-      "SELECT model, dtype, tp, context, CASE stage WHEN '' THEN 'job' ELSE stage END FROM jobs WHERE id = ?");
+      "SELECT model, dtype, tp, context, stage FROM jobs WHERE id = ?");
   std::map<int64_t, v1::MatrixCell> cells;
   for (int64_t id : job_ids) {
     select.Reset();
@@ -887,12 +894,7 @@ StatusOr<std::map<int64_t, v1::MatrixCell>> Store::CellsOfJobs(const std::vector
       GAUNTLET_RETURN_IF_ERROR(select.status());
       continue;
     }
-    v1::MatrixCell& cell = cells[id];
-    cell.set_model(select.Text(0));
-    cell.set_dtype(select.Text(1));
-    cell.set_tp(select.Text(2));
-    cell.set_context(select.Text(3));
-    cell.set_stage(select.Text(4));
+    v1::MatrixCell& cell = cells[id] = CellAt(select);
     cell.set_example_job(id);
   }
   return cells;
