@@ -12,6 +12,7 @@
 
 #include "agent/inventory.h"
 #include "lib/names/names.h"
+#include "lib/rpc/credentials.h"
 
 namespace gauntlet::agent {
 namespace {
@@ -85,13 +86,13 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
   }
   std::string token;
   if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    if (!in || !std::getline(in, token) || token.empty()) {
-      std::cerr << "--token-file " << token_file << ": cannot read a token from it\n";
+    auto secret = rpc::ReadSecretFile(token_file);
+    if (!secret) {
+      std::cerr << "--token-file: " << secret.error().message() << "\n";
       *exit_code = 2;
       return std::nullopt;
     }
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    token = std::move(*secret);
   } else if (const char* from_env = std::getenv("GAUNTLET_AGENT_TOKEN")) {
     token = from_env;
   }

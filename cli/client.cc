@@ -6,17 +6,30 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "lib/jobs/job_state.h"
+#include "lib/rpc/credentials.h"
 #include "lib/rpc/message_policy.h"
 
 namespace gauntlet::cli {
 
+namespace {
+
+// One process, one caller: the token is the command line's, set once by Connect.
+std::string& CallToken() {
+  static std::string token;
+  return token;
+}
+
+}  // namespace
+
 std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals) {
+  CallToken() = globals.token;
   return v1::ControlService::NewStub(rpc::Channel(globals.coordinator));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  if (!CallToken().empty()) context->AddMetadata(rpc::kAuthorizationKey, rpc::BearerHeader(CallToken()));
+  if (seconds > 0) context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   return context;
 }
 

@@ -21,9 +21,12 @@ constexpr int kExitRegressed = 3;  // `compare` found regressions.
 struct Globals {
   std::string coordinator = "127.0.0.1:7070";
   bool json = false;
+  std::string token;  // API token sent on every call; "" on a farm without tokens.
 };
 
+// Also makes globals.token the one every later Context() carries.
 std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals);
+// seconds 0: no deadline.
 std::unique_ptr<grpc::ClientContext> Context(int seconds = 30);
 // Prints a failed call and returns the exit code for it.
 int Fail(const Globals& globals, const grpc::Status& status);

@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "cli/access_command.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -80,8 +81,8 @@ int Logs(const Globals& globals, int64_t job_id, int64_t attempt_number, bool fo
     }
   }
   request.set_follow(follow);
-  grpc::ClientContext context;
-  auto reader = stub->TailLogs(&context, request);
+  auto context = Context(/*seconds=*/0);  // Following has no deadline.
+  auto reader = stub->TailLogs(context.get(), request);
   v1::LogChunk chunk;
   while (reader->Read(&chunk)) std::cout << chunk.data() << std::flush;
   grpc::Status status = reader->Finish();
@@ -123,6 +124,11 @@ int main(int argc, char** argv) {
   app.add_option("--coordinator", globals.coordinator, "Coordinator gRPC address host:port")
       ->envname("GAUNTLET_COORDINATOR");
   app.add_flag("--json", globals.json, "Print JSON (protobuf JSON mapping) instead of tables");
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "API token file (mode 0600); default GAUNTLET_TOKEN, else ~/.config/gauntlet/token");
+  AccessCommands access;
+  AddAccessCommands(app, &access);
 
   SubmitOptions submit_options;
   auto* submit = app.add_subcommand("submit", "Validate, expand and submit a sweep spec");
@@ -292,6 +298,8 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; every usage error exits 2, whichever of CLI11's codes it carries.
     return app.exit(error) == 0 ? 0 : kExitUsage;
   }
+  if (!LoadToken(token_file, &globals.token)) return kExitUsage;
+  if (auto done = RunAccessCommands(globals, access)) return *done;
 
   if (submit->parsed()) {
     submit_options.force_given = force->count() > 0;

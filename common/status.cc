@@ -14,6 +14,7 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kInternal: return "internal error";
     case Status::Code::kUnauthenticated: return "unauthenticated";
     case Status::Code::kPermissionDenied: return "permission denied";
+    case Status::Code::kResourceExhausted: return "resource exhausted";
   }
   return "unknown";
 }
@@ -29,6 +30,7 @@ int Status::RpcCode() const {
     case Code::kInternal: return 13;
     case Code::kUnavailable: return 14;
     case Code::kPermissionDenied: return 7;
+    case Code::kResourceExhausted: return 8;
     case Code::kUnauthenticated: return 16;
   }
   return 2;  // UNKNOWN

@@ -24,6 +24,7 @@ class [[nodiscard]] Status {
     kInternal,
     kUnauthenticated,   // No credential, or one the farm does not know (missing, wrong, revoked).
     kPermissionDenied,  // Known caller, not allowed this (another agent's attempt, a viewer submitting).
+    kResourceExhausted, // Over a rate limit: the same call succeeds once the caller waits.
   };
 
   Status() = default;
@@ -37,6 +38,7 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
   static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
   static Status PermissionDenied(std::string msg) { return {Code::kPermissionDenied, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) { return {Code::kResourceExhausted, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -41,6 +41,13 @@ inline constexpr int kMaxGrpcThreads = 2048;
 // The largest HTTP request body read: the board and the JSON API take only
 // small forms (drain, undrain); a bigger body is refused (413) unread.
 inline constexpr size_t kMaxHttpBodyBytes = 64 * 1024;
+// Failed authentications one peer may make per window before its further
+// attempts are refused unchecked until the window ends: enough for typos,
+// far too few to guess a 256-bit token.
+inline constexpr int kMaxFailedAuthPerWindow = 20;
+inline constexpr int64_t kFailedAuthWindowMs = 60'000;
+// How long the board's sign-in cookie lasts (the token's own expiry still holds).
+inline constexpr int64_t kBoardSessionSeconds = 12 * 3600;
 // Typical run time assumed for a job whose stage has no history, for the
 // dry run's device-hours estimate.
 inline constexpr double kDefaultJobSeconds = 60;

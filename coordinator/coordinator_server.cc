@@ -82,7 +82,9 @@ Status CoordinatorServer::Start() {
                                "; is another coordinator running? pick another --grpc address");
   }
   if (options_.http_port >= 0) {
-    http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_, clock_);
+    api::HttpOptions http_options;
+    http_options.board_public = options_.board_public;
+    http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_, clock_, http_options);
     auto port = http_->Start(options_.http_host, options_.http_port);
     if (!port) return port.error();
     http_port_ = *port;
@@ -117,8 +119,12 @@ Status CoordinatorServer::Start() {
   if (options_.insecure_exposed) {
     spdlog::warn("listening beyond loopback without TLS or API tokens (--insecure): anyone who reaches these ports "
                  "can run commands on every agent; said again every hour");
-  } else {
-    spdlog::info("no TLS or API tokens: fine on loopback only (docs/security.md)");
+  } else if (!jobs_->TokensEnforced()) {
+    spdlog::info("no API tokens yet: every caller is the admin, fine on loopback only; `gauntlet tokens create "
+                 "--name NAME --role admin --save` starts using them (docs/security.md)");
+  }
+  if (jobs_->TokensEnforced()) {
+    spdlog::info("API tokens in force: every call needs one{}", options_.board_public ? " but the board's reads (--board-public)" : "");
   }
   if (options_.jobs.agent_tokens.empty()) {
     spdlog::warn("any agent may register: no --agent-tokens given (fine on loopback; see docs/security.md)");

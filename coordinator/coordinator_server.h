@@ -40,6 +40,7 @@ struct CoordinatorOptions {
   // Listening beyond loopback without TLS and API tokens (--insecure): a
   // warning every hour (coordinator/exposure.h).
   bool insecure_exposed = false;
+  bool board_public = false;  // Reads need no token (--board-public).
   JobManagerOptions jobs;
 };
 

@@ -10,6 +10,7 @@
 #include "coordinator/auth/agent_tokens.h"
 #include "coordinator/exposure.h"
 #include "coordinator/spec/parser.h"
+#include "lib/rpc/credentials.h"
 
 namespace gauntlet {
 namespace {
@@ -71,6 +72,13 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--agent-tokens", agent_tokens,
                  "YAML file of registration tokens (their SHA-256) an agent must present, each with the device "
                  "kinds and tags it allows (docs/security.md); without it any agent may join");
+  std::string admin_token_file;
+  app.add_option("--admin-token-file", admin_token_file,
+                 "File (mode 0600) holding an admin API token, 32+ characters (openssl rand -hex 32): API tokens are "
+                 "in force from the first start, and this one is the admin 'bootstrap-admin'");
+  app.add_flag("--board-public", options.board_public,
+               "Anyone who reaches the board may read it (and the JSON API's reads) without a token; changes "
+               "still need one");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -115,6 +123,19 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
       return std::nullopt;
     }
     options.jobs.agent_tokens = std::move(*tokens);
+  }
+  if (!admin_token_file.empty()) {
+    auto secret = rpc::ReadSecretFile(admin_token_file);
+    if (!secret) {
+      std::cerr << "--admin-token-file: " << secret.error().message() << "\n";
+      return std::nullopt;
+    }
+    if (secret->size() < 32) {
+      std::cerr << "--admin-token-file: the token is " << secret->size()
+                << " characters; give at least 32 (openssl rand -hex 32 > FILE)\n";
+      return std::nullopt;
+    }
+    options.jobs.admin_token_sha256 = rpc::SecretHash(*secret);
   }
   options.jobs.lease_ttl_ms = static_cast<int64_t>(*ttl * 1000);
   options.jobs.agent_timeout_ms = options.jobs.lease_ttl_ms;

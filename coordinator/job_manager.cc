@@ -14,6 +14,7 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       sweeps_(farm_, batch_, attempts_),
       logs_(farm_, batch_),
       annotations_(farm_, batch_),
+      access_(farm_, batch_),
       queries_(farm_),
       comparisons_(farm_),
       schedules_(farm_, batch_, sweeps_, comparisons_),
@@ -25,6 +26,7 @@ Status JobManager::Recover() {
   std::lock_guard lock(mu_);
   const int64_t now = farm_.clock.NowMs();
   GAUNTLET_RETURN_IF_ERROR(agents_.Recover());
+  GAUNTLET_RETURN_IF_ERROR(access_.Load(farm_.options.admin_token_sha256));
   // The scheduler's state: every node with the devices active attempts hold,
   // and every ready job.
   GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, farm_.store.SchedulingNodes(0));
@@ -247,11 +249,22 @@ Status JobManager::RecordArtifact(const std::string& sha256, int64_t size) {
 
 // --- ControlService --------------------------------------------------------------
 
-StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepRequest& request) {
+StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepRequest& request,
+                                                       const auth::Principal& by) {
   // Parsing and expansion run outside the lock.
   GAUNTLET_ASSIGN_OR_RETURN(auto prepared, sweeps_.Prepare(request));
   std::lock_guard lock(mu_);
-  if (!prepared.spec.schedule.present || request.dry_run()) return sweeps_.Submit(request, prepared);
+  if (!prepared.spec.schedule.present || request.dry_run()) {
+    return sweeps_.Submit(request, prepared, [&](int64_t sweep_id) {
+      return by.anonymous ? Status::Ok() : farm_.store.SetSweepSubmitter(sweep_id, by.name);
+    });
+  }
+  if (!auth::Allows(by.role, auth::Role::kAdmin)) {
+    return Err(Status::PermissionDenied("a spec with `schedule:` sets the nightly schedule '" + prepared.spec.name +
+                                        "', which needs an admin token (" + by.name + " is a " +
+                                        std::string(auth::RoleName(by.role)) +
+                                        "); submit it without `schedule:`, or ask an admin"));
+  }
   // A spec with `schedule:` sets that schedule; its firings submit it.
   const spec::ScheduleSpec& wanted = prepared.spec.schedule;
   v1::AddScheduleRequest add;
@@ -270,6 +283,40 @@ StatusOr<v1::SubmitSweepResponse> JobManager::SubmitSweep(const v1::SubmitSweepR
   v1::SubmitSweepResponse response;
   *response.mutable_schedule() = std::move(schedule);
   return response;
+}
+
+// --- Access ------------------------------------------------------------------------
+
+StatusOr<auth::Principal> JobManager::Authenticate(std::string_view token, const std::string& peer) {
+  return farm_.api_tokens.Authenticate(token, peer, farm_.clock.NowMs());
+}
+
+bool JobManager::TokensEnforced() const { return farm_.api_tokens.enforced(); }
+
+StatusOr<v1::CreateTokenResponse> JobManager::CreateToken(const v1::CreateTokenRequest& request,
+                                                          const auth::Principal& by) {
+  std::lock_guard lock(mu_);
+  return access_.Create(request, by);
+}
+
+StatusOr<std::vector<v1::ApiToken>> JobManager::ListTokens() {
+  std::lock_guard lock(mu_);
+  return access_.List();
+}
+
+StatusOr<v1::ApiToken> JobManager::RevokeToken(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return access_.Revoke(name);
+}
+
+Status JobManager::Audit(const v1::AuditEvent& event) {
+  std::lock_guard lock(mu_);
+  return access_.Audit(event);
+}
+
+StatusOr<std::vector<v1::AuditEvent>> JobManager::AuditEvents(const v1::ListAuditEventsRequest& request) {
+  std::lock_guard lock(mu_);
+  return access_.AuditEvents(request);
 }
 
 // --- Schedules -------------------------------------------------------------------

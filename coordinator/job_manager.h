@@ -37,6 +37,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "coordinator/auth/roles.h"
+#include "coordinator/core/access.h"
 #include "coordinator/core/agents.h"
 #include "coordinator/core/annotations.h"
 #include "coordinator/core/attempts.h"
@@ -79,7 +81,9 @@ class JobManager {
   StatusOr<std::map<std::pair<v1::JobState, std::string>, int64_t>> JobCounts();
 
   // --- ControlService ------------------------------------------------------
-  StatusOr<v1::SubmitSweepResponse> SubmitSweep(const v1::SubmitSweepRequest& request);
+  // A spec with `schedule:` sets a schedule, which is an admin's to do.
+  StatusOr<v1::SubmitSweepResponse> SubmitSweep(const v1::SubmitSweepRequest& request,
+                                                const auth::Principal& by = auth::LocalAdmin());
   StatusOr<v1::Sweep> GetSweep(int64_t id);
   StatusOr<v1::ListSweepsResponse> ListSweeps(const v1::ListSweepsRequest& request);
   StatusOr<std::vector<v1::Sweep>> ListSweeps(int limit);
@@ -95,6 +99,16 @@ class JobManager {
   StatusOr<int64_t> LogAttempt(int64_t job_id, int64_t attempt_id);
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   StatusOr<bool> AttemptFinished(int64_t attempt_id);
+
+  // --- Access: API tokens and the audit trail ---------------------------------
+  // Who `token` is; takes only the registry's own lock (every call asks).
+  StatusOr<auth::Principal> Authenticate(std::string_view token, const std::string& peer);
+  bool TokensEnforced() const;
+  StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request, const auth::Principal& by);
+  StatusOr<std::vector<v1::ApiToken>> ListTokens();
+  StatusOr<v1::ApiToken> RevokeToken(const std::string& name);
+  Status Audit(const v1::AuditEvent& event);
+  StatusOr<std::vector<v1::AuditEvent>> AuditEvents(const v1::ListAuditEventsRequest& request);
 
   // --- Schedules -------------------------------------------------------------
   StatusOr<v1::Schedule> AddSchedule(const v1::AddScheduleRequest& request);
@@ -185,6 +199,7 @@ class JobManager {
   core::SweepManager sweeps_;
   core::LogManager logs_;
   core::AnnotationManager annotations_;
+  core::AccessManager access_;
   core::BoardQueries queries_;
   core::ComparisonQueries comparisons_;
   core::ScheduleManager schedules_;

@@ -1,6 +1,7 @@
 // gRPC ControlService: decodes, calls JobManager, encodes.
 #pragma once
 
+#include "coordinator/api/access_gate.h"
 #include "coordinator/job_manager.h"
 #include "gauntlet/v1/control.grpc.pb.h"
 
@@ -8,7 +9,7 @@ namespace gauntlet::api {
 
 class ControlServiceImpl final : public v1::ControlService::Service {
  public:
-  explicit ControlServiceImpl(JobManager& jobs) : jobs_(jobs) {}
+  explicit ControlServiceImpl(JobManager& jobs) : jobs_(jobs), gate_(jobs) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest*, v1::SubmitSweepResponse*) override;
   grpc::Status GetSweep(grpc::ServerContext*, const v1::GetSweepRequest*, v1::Sweep*) override;
@@ -37,8 +38,23 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status TestHistory(grpc::ServerContext*, const v1::TestHistoryRequest*, v1::TestHistoryResponse*) override;
   grpc::Status PinBaseline(grpc::ServerContext*, const v1::PinBaselineRequest*, v1::Schedule*) override;
 
+  grpc::Status CreateToken(grpc::ServerContext*, const v1::CreateTokenRequest*, v1::CreateTokenResponse*) override;
+  grpc::Status ListTokens(grpc::ServerContext*, const v1::ListTokensRequest*, v1::ListTokensResponse*) override;
+  grpc::Status RevokeToken(grpc::ServerContext*, const v1::RevokeTokenRequest*, v1::ApiToken*) override;
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::ApiToken*) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
+                               v1::ListAuditEventsResponse*) override;
+
  private:
+  StatusOr<auth::Principal> Admit(const grpc::ServerContext& context, std::string_view method);
+  template <typename T>
+  StatusOr<T> Audited(const grpc::ServerContext& context, const auth::Principal& by, std::string_view action,
+                      std::string target, StatusOr<T> result) {
+    return gate_.Recorded(by, PeerHost(context.peer()), action, std::move(target), std::move(result));
+  }
+
   JobManager& jobs_;
+  AccessGate gate_;
 };
 
 }  // namespace gauntlet::api

@@ -44,20 +44,23 @@ void SendJsonList(httplib::Response& res, const char* key, const StatusOr<std::v
 
 }  // namespace
 
-HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock)
-    : jobs_(jobs), artifacts_(artifacts), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock, HttpOptions options)
+    : jobs_(jobs), artifacts_(artifacts), gate_(jobs, options.board_public, /*https=*/false), server_(std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(constants::kMaxHttpBodyBytes);
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string_view problem =
         CrossSiteProblem(req.method, req.get_header_value("Origin"), req.get_header_value("Host"),
                          req.get_header_value("Sec-Fetch-Site"));
-    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    spdlog::warn("refused {} {} from origin '{}': {}", req.method, req.path, req.get_header_value("Origin"), problem);
-    SendError(res, Status::PermissionDenied(std::string(problem)));
-    return httplib::Server::HandlerResponse::Handled;
+    if (!problem.empty()) {
+      spdlog::warn("refused {} {} from origin '{}': {}", req.method, req.path, req.get_header_value("Origin"), problem);
+      SendError(res, Status::PermissionDenied(std::string(problem)));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return gate_.Refused(req, res) ? httplib::Server::HandlerResponse::Handled
+                                   : httplib::Server::HandlerResponse::Unhandled;
   });
   ApiRoutes();
-  board::RegisterRoutes(*server_, jobs_, clock);
+  board::RegisterRoutes(*server_, jobs_, gate_, clock);
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -173,7 +176,11 @@ void HttpServer::ApiRoutes() {
     v1::DrainAgentRequest request;
     request.set_name(req.matches[1]);
     request.set_undrain(req.matches[2] == "undrain");
+    auto by = gate_.Caller(req);
+    if (!by) return SendError(res, by.error());
     auto agent = jobs_.DrainAgent(request);
+    gate_.Record(req, *by, request.undrain() ? "UndrainAgent" : "DrainAgent", "agent " + request.name(),
+                 agent ? Status::Ok() : agent.error());
     if (!agent) return SendError(res, agent.error());
     res.set_content(ToJson(*agent), "application/json");
   });

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "coordinator/api/http_gate.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/store/artifact_store.h"
 
@@ -18,11 +19,16 @@ class Server;
 
 namespace gauntlet::api {
 
+struct HttpOptions {
+  // The board and the JSON API's reads need no token (--board-public);
+  // changes always do, where tokens are in force.
+  bool board_public = false;
+};
+
 class HttpServer {
  public:
-  // `jobs` and `artifacts` must outlive the server.
   // `jobs`, `artifacts` and `clock` must outlive the server.
-  HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock);
+  HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock, HttpOptions options = {});
   ~HttpServer();
 
   // Binds host:port (port 0 picks a free one) and serves on threads of its
@@ -36,6 +42,7 @@ class HttpServer {
 
   JobManager& jobs_;
   store::ArtifactStore& artifacts_;
+  HttpGate gate_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -19,6 +19,7 @@ int ToHttpCode(const Status& status) {
     case Code::kInternal: return 500;
     case Code::kUnauthenticated: return 401;
     case Code::kPermissionDenied: return 403;
+    case Code::kResourceExhausted: return 429;
   }
   return 500;
 }

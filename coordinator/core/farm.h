@@ -20,6 +20,7 @@
 #include "coordinator/auth/agent_tokens.h"
 #include "coordinator/constants.h"
 #include "coordinator/core/agent_sessions.h"
+#include "coordinator/core/api_tokens.h"
 #include "coordinator/latency_histogram.h"
 #include "coordinator/sched/cluster_state.h"
 #include "coordinator/spec/limits.h"
@@ -53,6 +54,9 @@ struct JobManagerOptions {
   // Registration tokens an agent must present; empty: any agent may join
   // (a loopback farm). Sessions and lease binding hold either way.
   std::vector<auth::AgentToken> agent_tokens;
+  // SHA-256 of the admin token file's token (--admin-token-file): an admin
+  // from the first start, and API tokens in force. Empty: none.
+  std::string admin_token_sha256;
 };
 
 // Counters for /metrics, read under the manager's lock.
@@ -138,6 +142,7 @@ struct Farm {
   std::unordered_map<int64_t, Lease> leases;  // Active attempt → its lease.
   sched::ClusterState cluster;                // Ready jobs and every node's devices.
   AgentSessions sessions;                     // Session credential → agent, read without the manager's lock.
+  ApiTokens api_tokens;                       // API token → principal, read without the manager's lock.
   JobManagerStats stats;
   bool shutting_down = false;
   std::function<void()> want_pass;

@@ -253,7 +253,7 @@ StatusOr<std::vector<v1::StageCounts>> Store::StageCounts(int64_t sweep_id) {
 StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
   Statement select = db_->Prepare(
       "SELECT s.id, s.name, s.created_at_ms, s.priority, s.spec_text, s.source, coalesce(sc.name, ''), "
-      "s.nominal_date FROM sweeps s LEFT JOIN schedules sc ON sc.id = s.schedule_id WHERE s.id = ?");
+      "s.nominal_date, s.submitted_by FROM sweeps s LEFT JOIN schedules sc ON sc.id = s.schedule_id WHERE s.id = ?");
   select.Bind(1, id);
   if (!select.Step()) {
     GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -268,6 +268,7 @@ StatusOr<std::optional<v1::Sweep>> Store::GetSweep(int64_t id, bool with_spec) {
   sweep.set_source(select.Text(5));
   sweep.set_schedule(select.Text(6));
   sweep.set_nominal_date(select.Text(7));
+  sweep.set_submitted_by(select.Text(8));
 
   Statement counts = db_->Prepare("SELECT state, count(*) FROM jobs WHERE sweep_id = ? GROUP BY state");
   counts.Bind(1, id);

@@ -257,6 +257,21 @@ class Store {
   // Newest first.
   StatusOr<std::vector<v1::Delivery>> Deliveries(int64_t schedule_id, int limit);
 
+  // --- API tokens and the audit trail (access_store.cc) ----------------------
+  // Refused (ALREADY_EXISTS) when the name was ever used.
+  Status InsertApiToken(const v1::ApiToken& token, const std::string& token_sha256);
+  struct ApiTokenRow {
+    v1::ApiToken token;
+    std::string token_sha256;
+  };
+  StatusOr<std::vector<ApiTokenRow>> ApiTokens();
+  // false: no live token of that name.
+  StatusOr<bool> RevokeApiToken(const std::string& name, int64_t now_ms);
+  Status AddAuditEvent(const v1::AuditEvent& event);
+  // Newest first, older than before_id (0: from the newest).
+  StatusOr<std::vector<v1::AuditEvent>> AuditEvents(const std::string& actor, int64_t before_id, int limit);
+  Status SetSweepSubmitter(int64_t sweep_id, const std::string& submitted_by);
+
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const MatrixFilter& filter);
   // Jobs of one matrix cell (its state 0: any state).

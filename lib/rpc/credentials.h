@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace gauntlet::rpc {
 
 // The metadata key (gRPC lower-cases keys): "authorization: Bearer <token>".
@@ -22,5 +24,9 @@ std::string SecretHash(std::string_view secret);
 std::string BearerHeader(std::string_view token);
 // The token of "Bearer <token>"; "" for anything else.
 std::string BearerToken(std::string_view header);
+
+// The secret in the first line of `path`, trimmed. Refused when the file is
+// readable by group or others (the fix: chmod 600), missing or empty.
+StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 }  // namespace gauntlet::rpc

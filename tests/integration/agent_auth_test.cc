@@ -228,6 +228,13 @@ TEST(AgentAuthTest, RegistrationTokensAdmitOnlyWhatTheyAllow) {
   std::ofstream(farm.dir() + "/agent-tokens.yaml")
       << "- name: lab-cpu\n  token_sha256: " << Sha256Hex(token) << "\n  device_kinds: [cpu]\n";
   std::ofstream(farm.dir() + "/token") << token << "\n";
+  // A token file others can read is refused, naming the fix.
+  CliResult loose = Farm::Run({Farm::BinDir() + "/gauntlet-agent", "--coordinator", "127.0.0.1:1", "--name", "x",
+                               "--devices", "cpu:1", "--token-file", farm.dir() + "/token"},
+                              farm.dir() + "/loose-agent.log");
+  EXPECT_EQ(loose.exit_code, 2) << loose.output;
+  EXPECT_NE(loose.output.find("chmod 600"), std::string::npos) << loose.output;
+  fs::permissions(farm.dir() + "/token", fs::perms::owner_read | fs::perms::owner_write);
   farm.AddCoordinatorFlags({"--agent-tokens", farm.dir() + "/agent-tokens.yaml"});
   farm.StartCoordinator();
   farm.StartAgent("node-a", "cpu:1", {"--token-file", farm.dir() + "/token"});

@@ -95,7 +95,7 @@ std::string Layout(std::string_view title, std::string_view active, const std::s
   std::string nav;
   for (auto [href, name] : {std::pair{"/", "Matrix"}, std::pair{"/benchmarks", "Benchmarks"},
                             std::pair{"/sweeps", "Sweeps"}, std::pair{"/nightly", "Nightly"},
-                            std::pair{"/agents", "Agents"}}) {
+                            std::pair{"/agents", "Agents"}, std::pair{"/audit", "Audit"}}) {
     nav += std::string("<a href=\"") + href + "\"" + (name == active ? " class=active" : "") + ">" + name + "</a>";
   }
   return "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -104,7 +104,7 @@ std::string Layout(std::string_view title, std::string_view active, const std::s
          "<link rel=stylesheet href=\"/static/board.css\"><link rel=stylesheet href=\"/static/uPlot.min.css\"></head>"
          "<body data-last-event=\"" + std::to_string(last_event) + "\">"
          "<header><span class=brand>Gauntlet</span><nav>" + nav + "</nav>"
-         "<span id=live title=\"Live updates\">live</span></header>"
+         "<a id=sign-in href=\"/login\">sign in</a><span id=live title=\"Live updates\">live</span></header>"
          "<main id=content>" + body + "</main>"
          "<script src=\"/static/uPlot.iife.min.js\" defer></script>"
          "<script src=\"/static/board.js\" defer></script></body></html>";

@@ -71,4 +71,9 @@ std::string RenderSchedule(const ScheduleView& view);
 // One job night by night: outcome, metrics and each night's verdict.
 std::string RenderTestHistory(const v1::TestHistoryResponse& history);
 
+// Sign-in: a token form that returns to `next`; `error` says why the last try failed.
+std::string RenderLogin(const std::string& next, const std::string& error);
+// Newest first; `actor` names the filter, if any.
+std::string RenderAudit(const std::vector<v1::AuditEvent>& events, const std::string& actor);
+
 }  // namespace gauntlet::board

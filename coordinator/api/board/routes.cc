@@ -7,6 +7,7 @@
 #include "coordinator/api/board/html.h"
 #include "coordinator/api/board/pages.h"
 #include "coordinator/api/http_util.h"
+#include "coordinator/constants.h"
 #include "lib/jobs/job_state.h"
 #include "lib/rpc/paging.h"
 
@@ -126,6 +127,13 @@ bool MarkAgainstBaseline(JobManager& jobs, MatrixView* view, httplib::Response& 
   return true;
 }
 
+// Where sign-in returns to: a path on this board only, so a crafted link
+// cannot send a signed-in browser elsewhere.
+std::string SafeNext(const std::string& next) {
+  if (next.empty() || next[0] != '/' || next.starts_with("//") || next.find('\\') != std::string::npos) return "/";
+  return next;
+}
+
 std::string_view ContentType(std::string_view name) {
   if (name.ends_with(".css")) return "text/css; charset=utf-8";
   if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
@@ -134,7 +142,7 @@ std::string_view ContentType(std::string_view name) {
 
 }  // namespace
 
-void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& clock) {
+void RegisterRoutes(httplib::Server& server, JobManager& jobs, api::HttpGate& gate, const Clock& clock) {
   auto NowMs = [&clock] { return clock.NowMs(); };
   server.Get("/", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     MatrixView view;
@@ -308,11 +316,15 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     SendPage(req, res, jobs, "Agents", "Agents", RenderAgents(agents, holders, NowMs()));
   });
 
-  server.Post(R"(/agents/([^/]+)/(drain|undrain))", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/agents/([^/]+)/(drain|undrain))", [&jobs, &gate](const httplib::Request& req, httplib::Response& res) {
     v1::DrainAgentRequest request;
     request.set_name(req.matches[1]);
     request.set_undrain(req.matches[2] == "undrain");
+    auto by = gate.Caller(req);
+    if (!by) return SendErrorPage(res, by.error());
     auto agent = jobs.DrainAgent(request);
+    gate.Record(req, *by, request.undrain() ? "UndrainAgent" : "DrainAgent", "agent " + request.name(),
+                agent ? Status::Ok() : agent.error());
     if (!agent) return SendErrorPage(res, agent.error());
     res.set_redirect("/agents", 303);
   });
@@ -321,6 +333,41 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& cloc
     std::vector<v1::BenchmarkPoint> points;
     if (!Take(jobs.Benchmarks(0), &points, res)) return;
     SendPage(req, res, jobs, "Benchmarks", "Benchmarks", RenderBenchmarks(points));
+  });
+
+  server.Get("/audit", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    v1::ListAuditEventsRequest request;
+    request.set_actor(req.get_param_value("actor"));
+    request.set_limit(500);
+    std::vector<v1::AuditEvent> events;
+    if (!Take(jobs.AuditEvents(request), &events, res)) return;
+    SendPage(req, res, jobs, "Audit", "Audit", RenderAudit(events, request.actor()));
+  });
+
+  server.Get("/login", [&jobs](const httplib::Request& req, httplib::Response& res) {
+    SendPage(req, res, jobs, "Sign in", "", RenderLogin(SafeNext(req.get_param_value("next")), ""));
+  });
+
+  // The token arrives in the form body; a good one becomes the cookie.
+  server.Post("/login", [&jobs, &gate](const httplib::Request& req, httplib::Response& res) {
+    const std::string token = req.get_param_value("token");
+    const std::string next = SafeNext(req.get_param_value("next"));
+    auto principal = jobs.Authenticate(token, req.remote_addr);
+    if (!principal || principal->anonymous) {
+      res.status = 401;
+      return SendPage(req, res, jobs, "Sign in", "",
+                      RenderLogin(next, principal ? "Paste a token to sign in." : principal.error().message()));
+    }
+    gate.Record(req, *principal, "SignIn", "board", Status::Ok());
+    res.set_header("Set-Cookie", std::string(api::kTokenCookie) + "=" + token +
+                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                     std::to_string(constants::kBoardSessionSeconds) + (gate.https() ? "; Secure" : ""));
+    res.set_redirect(next, 303);
+  });
+
+  server.Post("/logout", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Set-Cookie", std::string(api::kTokenCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    res.set_redirect("/login", 303);
   });
 
   server.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {

@@ -5,11 +5,12 @@
 
 #include <httplib.h>
 
+#include "coordinator/api/http_gate.h"
 #include "coordinator/job_manager.h"
 
 namespace gauntlet::board {
 
 // `jobs` must outlive the server.
-void RegisterRoutes(httplib::Server& server, JobManager& jobs, const Clock& clock);
+void RegisterRoutes(httplib::Server& server, JobManager& jobs, api::HttpGate& gate, const Clock& clock);
 
 }  // namespace gauntlet::board
