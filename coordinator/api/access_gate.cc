@@ -5,11 +5,16 @@
 namespace gauntlet::api {
 
 std::string PeerHost(std::string_view peer) {
-  const size_t colon = peer.rfind(':');
-  const size_t bracket = peer.rfind(']');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && bracket > colon)) {
-    return std::string(peer);
+  for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (peer.starts_with(scheme)) peer.remove_prefix(scheme.size());
   }
+  if (peer.starts_with('[')) {
+    const size_t close = peer.find(']');
+    return std::string(peer.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  const size_t colon = peer.rfind(':');
+  // Two colons or more and no brackets: an IPv6 address without a port.
+  if (colon == std::string_view::npos || peer.find(':') != colon) return std::string(peer);
   return std::string(peer.substr(0, colon));
 }
 

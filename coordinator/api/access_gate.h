@@ -38,8 +38,9 @@ class AccessGate {
   JobManager& jobs_;
 };
 
-// "ipv4:10.0.0.5:51234" or "10.0.0.5:51234" → "ipv4:10.0.0.5": a caller's
-// address without its ephemeral port, so limits and the trail group by host.
+// "ipv4:10.0.0.5:51234" (gRPC), "ipv6:[::1]:51234" → "10.0.0.5", "::1": a
+// caller's address without its port, as HTTP's remote_addr gives it, so
+// the limit on failed authentications counts a host's gRPC and HTTP tries together.
 std::string PeerHost(std::string_view peer);
 
 }  // namespace gauntlet::api

@@ -215,6 +215,65 @@ test('a full artifact store shows on the job page, as a banner and in /metrics',
   assert.match(log, /storage failing \(\d+ failed writes since the last report\): artifact store full/);
 });
 
+test('with API tokens, the drain button needs an admin: refused signed out and as a viewer, done as an admin', async () => {
+  // A farm of its own with tokens in force from the start and a public board.
+  const locked = path.join(dir, 'locked');
+  fs.mkdirSync(locked);
+  const adminToken = 'gnt_' + 'b'.repeat(64);
+  const adminFile = path.join(locked, 'admin-token');
+  fs.writeFileSync(adminFile, adminToken + '\n', { mode: 0o600 });
+  const ready = path.join(locked, 'ready');
+  start([path.join(bin, 'gauntlet-coordinator'), '--db', path.join(locked, 'db'), '--artifacts', path.join(locked, 'art'),
+         '--admin-token-file', adminFile, '--board-public', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0',
+         '--ready-file', ready], path.join(locked, 'coordinator.log'));
+  await until('the locked coordinator', () => fs.existsSync(ready));
+  const ports = JSON.parse(fs.readFileSync(ready, 'utf8'));
+  const lockedBase = `http://127.0.0.1:${ports.http}`;
+  const lockedGrpc = `127.0.0.1:${ports.grpc}`;
+  const asAdmin = (...args) => execFileSync(path.join(bin, 'gauntlet'),
+    ['--coordinator', lockedGrpc, '--token-file', adminFile, ...args], { encoding: 'utf8' });
+  start([path.join(bin, 'gauntlet-agent'), '--coordinator', lockedGrpc, '--name', 'node-locked', '--devices', 'cpu:1',
+         '--workdir', path.join(locked, 'agent')], path.join(locked, 'agent.log'));
+  await until('the agent', () => asAdmin('agents').includes('node-locked'));
+  const viewerToken = asAdmin('tokens', 'create', '--name', 'wall-screen', '--role', 'viewer').trim();
+
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  await tab.goto(lockedBase + '/agents');
+  assert.match(await tab.textContent('#agents'), /node-locked/, 'the public board reads without a token');
+  const signedOut = tab.waitForResponse((r) => r.url().endsWith('/drain'));
+  await tab.click('#agents button:has-text("drain")');
+  assert.strictEqual((await signedOut).status(), 401);
+  assert.match(await tab.textContent('main'), /needs an API token/);
+
+  const signIn = async (token) => {
+    await tab.goto(lockedBase + '/login?next=/agents');
+    await tab.fill('#token', token);
+    await tab.click('#login button');
+    await tab.waitForURL(lockedBase + '/agents');
+  };
+  await signIn(viewerToken);
+  const asViewer = tab.waitForResponse((r) => r.url().endsWith('/drain'));
+  await tab.click('#agents button:has-text("drain")');
+  assert.strictEqual((await asViewer).status(), 403);
+  assert.match(await tab.textContent('main'), /needs a admin token; 'wall-screen' is a viewer/);
+  await tab.screenshot({ path: path.join(shots, 'drain-refused.png'), fullPage: true });
+
+  await signIn(adminToken);
+  await tab.click('#agents button:has-text("drain")');
+  await tab.waitForURL(lockedBase + '/agents');
+  assert.match(await tab.textContent('#agents'), /drained/);
+  await tab.goto(lockedBase + '/audit');
+  const trail = await tab.textContent('#audit');
+  assert.match(trail, /bootstrap-admin[\s\S]*DrainAgent/);
+  assert.match(trail, /wall-screen[\s\S]*permission denied/);
+  await tab.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
+  const cookies = await context.cookies();
+  const cookie = cookies.find((c) => c.name === 'gauntlet_token');
+  assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookies));
+  await context.close();
+});
+
 test('the Nightly page shows each night and classifies the second against the first', async () => {
   // Last: its sweeps are the newest, and the agents test drained node-a.
   cli('drain', 'node-a', '--undo');

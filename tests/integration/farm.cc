@@ -20,8 +20,9 @@ std::string ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::unique_ptr<grpc::ClientContext> Context() {
+std::unique_ptr<grpc::ClientContext> Context(const std::string& api_token) {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!api_token.empty()) context->AddMetadata("authorization", "Bearer " + api_token);
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return context;
 }
@@ -139,7 +140,7 @@ int64_t Farm::Submit(const std::string& spec_yaml) {
   request.set_spec_text(spec_yaml);
   request.set_source("test.yaml");
   v1::SubmitSweepResponse reply;
-  grpc::Status status = control_->SubmitSweep(Context().get(), request, &reply);
+  grpc::Status status = control_->SubmitSweep(Context(api_token_).get(), request, &reply);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return reply.sweep().id();
 }
@@ -150,7 +151,7 @@ v1::Sweep Farm::WaitForSweep(int64_t sweep_id, std::chrono::seconds timeout) {
   while (std::chrono::steady_clock::now() < deadline) {
     v1::GetSweepRequest request;
     request.set_id(sweep_id);
-    if (control_->GetSweep(Context().get(), request, &sweep).ok() && sweep.finished()) return sweep;
+    if (control_->GetSweep(Context(api_token_).get(), request, &sweep).ok() && sweep.finished()) return sweep;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ADD_FAILURE() << "sweep " << sweep_id << " did not finish in " << timeout.count() << " s; coordinator log:\n"
@@ -177,7 +178,7 @@ std::vector<v1::Job> Farm::Jobs(int64_t sweep_id) {
   std::vector<v1::Job> jobs;
   do {
     v1::ListJobsResponse reply;
-    grpc::Status status = control_->ListJobs(Context().get(), request, &reply);
+    grpc::Status status = control_->ListJobs(Context(api_token_).get(), request, &reply);
     EXPECT_TRUE(status.ok()) << status.error_message();
     if (!status.ok()) break;
     jobs.insert(jobs.end(), reply.jobs().begin(), reply.jobs().end());
@@ -190,7 +191,7 @@ v1::Job Farm::Job(int64_t job_id) {
   v1::GetJobRequest request;
   request.set_id(job_id);
   v1::Job reply;
-  control_->GetJob(Context().get(), request, &reply);
+  control_->GetJob(Context(api_token_).get(), request, &reply);
   return reply;
 }
 

@@ -45,6 +45,9 @@ class Farm {
   void KillAgent(const std::string& name);  // kill -9
 
   v1::ControlService::Stub& control() { return *control_; }
+  // The API token the farm's own calls (Submit, WaitForSweep, ...) carry,
+  // once the coordinator has tokens in force.
+  void UseApiToken(const std::string& token) { api_token_ = token; }
   std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   const std::string& dir() const { return dir_; }
   int http_port() const { return http_port_; }
@@ -78,6 +81,7 @@ class Farm {
   int grpc_port_ = 0;
   int http_port_ = 0;
   int cli_runs_ = 0;
+  std::string api_token_;
   std::optional<agent::Process> coordinator_;
   std::map<std::string, agent::Process> agents_;
   std::vector<std::string> coordinator_flags_;
