@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/constants.h"
 #include "agent/credential.h"
+#include "agent/job_user.h"
+#include "lib/rpc/tls.h"
 #include "gauntlet/v1/types.pb.h"
 
 namespace gauntlet::agent {
@@ -28,6 +31,9 @@ struct AgentConfig {
   // Shared by every copy of the config: the session and its runners. Null
   // sends no credential (tests with a fake coordinator).
   std::shared_ptr<AgentCredential> credential;
+  rpc::TlsFiles tls;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;  // Null: insecure.
+  std::optional<JobUser> run_as;  // Jobs run as this user (--run-as).
 };
 
 }  // namespace gauntlet::agent

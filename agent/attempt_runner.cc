@@ -15,6 +15,7 @@
 #include "agent/constants.h"
 #include "common/sha256.h"
 #include "lib/contract/worker_contract.h"
+#include "lib/rpc/credentials.h"
 
 namespace gauntlet::agent {
 
@@ -33,6 +34,13 @@ std::unique_ptr<grpc::ClientContext> Context(const AgentConfig& config) {
   context->set_wait_for_ready(true);
   context->set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
   if (config.credential) config.credential->Attach(context.get());
+  return context;
+}
+
+// An upload's context: the session, and the attempt's own job token.
+std::unique_ptr<grpc::ClientContext> UploadContext(const AgentConfig& config, const v1::Assignment& assignment) {
+  auto context = Context(config);
+  context->AddMetadata(rpc::kJobTokenKey, assignment.job_token());
   return context;
 }
 
@@ -133,6 +141,10 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
     for (const auto& [key, value] : job.exec().env()) spec.env[key] = value;
     const std::string& workdir = job.exec().workdir();
     spec.workdir = workdir.empty() ? dir_ : (fs::path(workdir).is_absolute() ? workdir : dir_ + "/" + workdir);
+  }
+  if (config_.run_as) {
+    spec.user = config_.run_as;
+    GAUNTLET_RETURN_IF_ERROR(GiveFolderTo(dir_, *config_.run_as));
   }
   return spec;
 }
@@ -244,7 +256,14 @@ bool AttemptRunner::PumpLog() {
     chunk.set_offset(log_offset_);
     chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
     v1::UploadLogResponse reply;
-    if (!stub_.UploadLog(Context(config_).get(), chunk, &reply).ok()) return false;
+    grpc::Status status = stub_.UploadLog(UploadContext(config_, assignment_).get(), chunk, &reply);
+    if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      // The attempt has ended or is no longer this agent's: no retry can
+      // store the rest, and its report will be answered stale.
+      spdlog::warn("attempt {}: log upload refused: {}", attempt_id(), status.error_message());
+      return true;
+    }
+    if (!status.ok()) return false;
     // The coordinator's length is the truth: it ignores chunks that do not
     // continue its copy, so re-reading from there never duplicates bytes.
     if (reply.stored_length() != log_offset_ + in.gcount()) {
@@ -271,7 +290,7 @@ bool AttemptRunner::UploadArtifacts() {
     auto sha = Sha256File(path.string());
     if (!sha) continue;
     v1::ArtifactRef reply;
-    auto context = Context(config_);
+    auto context = UploadContext(config_, assignment_);
     auto writer = stub_.UploadArtifact(context.get(), &reply);
     std::ifstream in(path, std::ios::binary);
     std::string buffer(kArtifactChunkBytes, '\0');

@@ -54,6 +54,12 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
                  "environment's)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
+  app.add_option("--tls-ca", config.tls.ca, "CA file that verifies the coordinator's TLS certificate");
+  app.add_option("--tls-cert", config.tls.cert, "Client certificate for mutual TLS (the coordinator's --tls-ca)");
+  app.add_option("--tls-key", config.tls.key, "Key of --tls-cert");
+  std::string run_as;
+  app.add_option("--run-as", run_as,
+                 "Run jobs as this unprivileged user (the agent must be root); the attempt folders become theirs");
   std::string token_file;
   app.add_option("--token-file", token_file,
                  "File holding the registration token the coordinator's --agent-tokens lists (else "
@@ -83,6 +89,22 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
     std::cerr << flag << ": " << problem << "\n";
     *exit_code = 2;
     return std::nullopt;
+  }
+  auto credentials = rpc::ClientCredentials(config.tls);
+  if (!credentials) {
+    std::cerr << credentials.error().message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  config.channel_credentials = std::move(*credentials);
+  if (!run_as.empty()) {
+    auto user = LookUpJobUser(run_as, ::geteuid());
+    if (!user) {
+      std::cerr << "--run-as " << run_as << ": " << user.error().message() << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
+    config.run_as = std::move(*user);
   }
   std::string token;
   if (!token_file.empty()) {

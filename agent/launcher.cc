@@ -1,6 +1,7 @@
 #include "agent/launcher.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -27,6 +28,11 @@ StatusOr<Process> Process::Start(const LaunchSpec& spec) {
     std::string item(*entry);
     size_t eq = item.find('=');
     if (eq != std::string::npos) env[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (spec.user) {
+    env["HOME"] = spec.user->home;
+    env["USER"] = spec.user->name;
+    env["LOGNAME"] = spec.user->name;
   }
   for (const auto& [key, value] : spec.env) env[key] = value;
   std::vector<std::string> env_strings;
@@ -63,6 +69,13 @@ StatusOr<Process> Process::Start(const LaunchSpec& spec) {
     dup2(log_fd, STDERR_FILENO);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    // Groups first: once the uid is dropped they cannot be changed.
+    if (spec.user && (setgroups(spec.user->groups.size(), spec.user->groups.data()) != 0 ||
+                      setgid(spec.user->gid) != 0 || setuid(spec.user->uid) != 0)) {
+      int error = errno;
+      [[maybe_unused]] ssize_t n = write(error_pipe[1], &error, sizeof(error));
+      _exit(127);
+    }
     if (!spec.workdir.empty() && chdir(spec.workdir.c_str()) != 0) {
       int error = errno;
       [[maybe_unused]] ssize_t n = write(error_pipe[1], &error, sizeof(error));
@@ -80,7 +93,8 @@ StatusOr<Process> Process::Start(const LaunchSpec& spec) {
   close(error_pipe[0]);
   if (got == sizeof(child_errno)) {
     waitpid(pid, nullptr, 0);
-    return Err(Status::InvalidArgument("cannot run '" + spec.argv[0] + "' in " +
+    return Err(Status::InvalidArgument("cannot run '" + spec.argv[0] + "'" +
+                                       (spec.user ? " as " + spec.user->name : std::string()) + " in " +
                                        (spec.workdir.empty() ? std::string(".") : spec.workdir) + ": " +
                                        std::strerror(child_errno)));
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/job_user.h"
 #include "common/status.h"
 
 namespace gauntlet::agent {
@@ -20,6 +21,8 @@ struct LaunchSpec {
   std::map<std::string, std::string> env;    // Added to the agent's environment.
   std::string workdir;
   std::string log_path;                      // Appended to.
+  // Run as this user (its groups, HOME, USER) instead of the agent's.
+  std::optional<JobUser> user;
 };
 
 struct ExitInfo {

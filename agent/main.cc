@@ -45,6 +45,12 @@ int main(int argc, char** argv) {
                config.devices.size(),
                config.threads_per_device ? std::to_string(config.threads_per_device) : std::string("environment's"),
                config.coordinator);
+  if (config.run_as) {
+    spdlog::info("jobs run as user {} (uid {})", config.run_as->name, config.run_as->uid);
+  } else if (::geteuid() == 0) {
+    spdlog::warn("jobs run as root, with this agent's powers: give --run-as USER on a shared farm (docs/security.md)");
+  }
+  if (!config.channel_credentials) spdlog::info("no TLS to the coordinator: fine on loopback; --tls-ca turns it on");
   if (auto suites = gauntlet::agent::WorkerSuites(config.worker_path)) {
     config.suites = *suites;
   } else {

@@ -19,7 +19,8 @@ Session::Session(AgentConfig config) : config_(std::move(config)) {
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxBackoffMs);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialBackoffMs);
-  auto channel = grpc::CreateCustomChannel(config_.coordinator, grpc::InsecureChannelCredentials(), args);
+  auto credentials = config_.channel_credentials ? config_.channel_credentials : grpc::InsecureChannelCredentials();
+  auto channel = grpc::CreateCustomChannel(config_.coordinator, credentials, args);
   stub_ = v1::AgentService::NewStub(channel);
 }
 

@@ -8,6 +8,7 @@
 #include "lib/jobs/job_state.h"
 #include "lib/rpc/credentials.h"
 #include "lib/rpc/message_policy.h"
+#include "lib/rpc/tls.h"
 
 namespace gauntlet::cli {
 
@@ -23,7 +24,18 @@ std::string& CallToken() {
 
 std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals) {
   CallToken() = globals.token;
-  return v1::ControlService::NewStub(rpc::Channel(globals.coordinator));
+  auto credentials = globals.credentials ? globals.credentials : grpc::InsecureChannelCredentials();
+  return v1::ControlService::NewStub(grpc::CreateCustomChannel(globals.coordinator, credentials, rpc::ChannelArguments()));
+}
+
+bool LoadCredentials(Globals* globals) {
+  auto credentials = rpc::ClientCredentials(globals->tls);
+  if (!credentials) {
+    std::cerr << "error: " << credentials.error().message() << "\n";
+    return false;
+  }
+  globals->credentials = std::move(*credentials);
+  return true;
 }
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds) {

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "gauntlet/v1/control.grpc.pb.h"
+#include "lib/rpc/tls.h"
 
 namespace gauntlet::cli {
 
@@ -22,7 +23,15 @@ struct Globals {
   std::string coordinator = "127.0.0.1:7070";
   bool json = false;
   std::string token;  // API token sent on every call; "" on a farm without tokens.
+  // TLS to the coordinator: ca verifies it; cert and key present a client
+  // certificate (optional). Insecure when none is given.
+  rpc::TlsFiles tls;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // Made from tls by LoadCredentials.
 };
+
+// Reads and checks the TLS files into globals->credentials; prints the
+// problem and returns false when they are wrong.
+bool LoadCredentials(Globals* globals);
 
 // Also makes globals.token the one every later Context() carries.
 std::unique_ptr<v1::ControlService::Stub> Connect(const Globals& globals);

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
   app.add_option("--coordinator", globals.coordinator, "Coordinator gRPC address host:port")
       ->envname("GAUNTLET_COORDINATOR");
   app.add_flag("--json", globals.json, "Print JSON (protobuf JSON mapping) instead of tables");
+  app.add_option("--tls-ca", globals.tls.ca, "CA file that verifies the coordinator's TLS certificate")
+      ->envname("GAUNTLET_TLS_CA");
+  app.add_option("--tls-cert", globals.tls.cert, "Client certificate to present (mutual TLS; optional)")
+      ->envname("GAUNTLET_TLS_CERT");
+  app.add_option("--tls-key", globals.tls.key, "Key of --tls-cert")->envname("GAUNTLET_TLS_KEY");
   std::string token_file;
   app.add_option("--token-file", token_file,
                  "API token file (mode 0600); default GAUNTLET_TOKEN, else ~/.config/gauntlet/token");
@@ -299,6 +304,7 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : kExitUsage;
   }
   if (!LoadToken(token_file, &globals.token)) return kExitUsage;
+  if (!LoadCredentials(&globals)) return kExitUsage;
   if (auto done = RunAccessCommands(globals, access)) return *done;
 
   if (submit->parsed()) {

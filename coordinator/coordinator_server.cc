@@ -12,7 +12,9 @@
 #include "coordinator/api/control_service.h"
 #include "coordinator/api/http_server.h"
 #include "coordinator/store/artifact_store.h"
+#include "coordinator/exposure.h"
 #include "coordinator/notifier.h"
+#include "coordinator/serving_certificates.h"
 #include "coordinator/store/database_lock.h"
 #include "lib/rpc/message_policy.h"
 
@@ -60,10 +62,33 @@ Status CoordinatorServer::Start() {
   jobs_ = std::make_unique<JobManager>(*store_, clock_, options_.jobs);
   GAUNTLET_RETURN_IF_ERROR(jobs_->Recover());
 
-  agent_service_ = std::make_unique<api::AgentServiceImpl>(*jobs_, *artifacts_);
+  Exposure exposure;
+  exposure.grpc_host = options_.grpc_address.substr(0, options_.grpc_address.rfind(':'));
+  exposure.http_host = options_.http_port < 0 ? "" : options_.http_host;
+  exposure.tls = options_.tls.identity();
+  exposure.api_tokens = jobs_->TokensEnforced();
+  exposure.agent_tokens = !options_.jobs.agent_tokens.empty();
+  exposure.insecure_allowed = options_.insecure_allowed;
+  if (std::string problem = ExposureProblem(exposure); !problem.empty()) {
+    return Status::FailedPrecondition(problem);
+  }
+  insecure_exposed_ = BeyondLoopback(exposure) && !MissingProtection(exposure).empty();
+
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options_.tls.identity()) {
+    // Private to this coordinator: it holds a copy of the key.
+    const fs::path stage = (db_dir.empty() || options_.db_path == ":memory:" ? fs::path(options_.artifacts_dir) : db_dir) /
+                           "tls-serving";
+    auto certificates = ServingCertificates::Create(options_.tls, stage.string());
+    if (!certificates) return certificates.error();
+    certificates_ = std::move(*certificates);
+    credentials = certificates_->GrpcCredentials();
+  }
+  agent_service_ = std::make_unique<api::AgentServiceImpl>(*jobs_, *artifacts_,
+                                                            certificates_ && certificates_->verifies_clients());
   control_service_ = std::make_unique<api::ControlServiceImpl>(*jobs_);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(options_.grpc_address, credentials, &grpc_port_);
   builder.RegisterService(agent_service_.get());
   builder.RegisterService(control_service_.get());
   rpc::ApplyTo(builder);
@@ -84,6 +109,7 @@ Status CoordinatorServer::Start() {
   if (options_.http_port >= 0) {
     api::HttpOptions http_options;
     http_options.board_public = options_.board_public;
+    http_options.certificates = certificates_.get();
     http_ = std::make_unique<api::HttpServer>(*jobs_, *artifacts_, clock_, http_options);
     auto port = http_->Start(options_.http_host, options_.http_port);
     if (!port) return port.error();
@@ -92,13 +118,14 @@ Status CoordinatorServer::Start() {
   // The scheduler loop: a pass runs as soon as something asks for one (a job
   // became ready, devices were freed), batched with whatever else arrived
   // meanwhile, and at least every tick_ms for lease expiry.
-  ticker_ = std::thread([this] {
+  const std::string missing = MissingProtection(exposure);
+  ticker_ = std::thread([this, missing] {
     auto last = std::chrono::steady_clock::now();
     auto warned = last;
     while (!stopping_) {
-      if (options_.insecure_exposed && std::chrono::steady_clock::now() - warned >= std::chrono::hours(1)) {
+      if (insecure_exposed_ && std::chrono::steady_clock::now() - warned >= std::chrono::hours(1)) {
         warned = std::chrono::steady_clock::now();
-        spdlog::warn("still listening beyond loopback without TLS or API tokens (--insecure)");
+        spdlog::warn("still listening beyond loopback without {} (--insecure)", missing);
       }
       jobs_->WaitForWork(options_.tick_ms);
       if (stopping_) break;
@@ -114,16 +141,19 @@ Status CoordinatorServer::Start() {
   });
   notifier_ = std::make_unique<Notifier>(*jobs_, constants::kNotifierPeriodMs);
   if (db_lock_) db_lock_->Describe(Holder("port " + std::to_string(grpc_port_)));
-  spdlog::info("coordinator serving gRPC on port {} and HTTP on port {} (db {})", grpc_port_, http_port_,
-               options_.db_path);
-  if (options_.insecure_exposed) {
-    spdlog::warn("listening beyond loopback without TLS or API tokens (--insecure): anyone who reaches these ports "
-                 "can run commands on every agent; said again every hour");
-  } else if (!jobs_->TokensEnforced()) {
+  spdlog::info("coordinator serving gRPC{} on port {} and HTTP{} on port {} (db {})", certificates_ ? " over TLS" : "",
+               grpc_port_, certificates_ ? "S" : "", http_port_, options_.db_path);
+  if (insecure_exposed_) {
+    spdlog::warn("listening beyond loopback without {} (--insecure): anyone who reaches these ports can run "
+                 "commands on every agent; said again every hour",
+                 missing);
+  } else if (!certificates_) {
+    spdlog::info("no TLS: fine on loopback only; --tls-cert and --tls-key serve it (docs/security.md)");
+  }
+  if (!jobs_->TokensEnforced()) {
     spdlog::info("no API tokens yet: every caller is the admin, fine on loopback only; `gauntlet tokens create "
                  "--name NAME --role admin --save` starts using them (docs/security.md)");
-  }
-  if (jobs_->TokensEnforced()) {
+  } else {
     spdlog::info("API tokens in force: every call needs one{}", options_.board_public ? " but the board's reads (--board-public)" : "");
   }
   if (options_.jobs.agent_tokens.empty()) {
@@ -132,6 +162,11 @@ Status CoordinatorServer::Start() {
     spdlog::info("agents register with one of {} registration tokens", options_.jobs.agent_tokens.size());
   }
   return Status::Ok();
+}
+
+Status CoordinatorServer::ReloadCertificates() {
+  if (!certificates_) return Status::FailedPrecondition("no TLS to reload: started without --tls-cert and --tls-key");
+  return certificates_->Reload();
 }
 
 void CoordinatorServer::Stop() {

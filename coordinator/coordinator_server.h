@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "coordinator/constants.h"
 #include "coordinator/job_manager.h"
+#include "lib/rpc/tls.h"
 
 namespace grpc {
 class Server;
@@ -37,14 +38,19 @@ struct CoordinatorOptions {
   std::string http_host = "127.0.0.1";
   int http_port = 8080;                          // 0 picks a free one; -1 disables HTTP.
   int64_t tick_ms = constants::kSchedulerIdleMs;
-  // Listening beyond loopback without TLS and API tokens (--insecure): a
-  // warning every hour (coordinator/exposure.h).
-  bool insecure_exposed = false;
+  // Listening beyond loopback without TLS, API tokens and agent tokens is
+  // refused unless this is set (--insecure); then it warns every hour
+  // (coordinator/exposure.h).
+  bool insecure_allowed = false;
+  // Served on gRPC and HTTPS when cert and key are set; ca requires agents'
+  // client certificates.
+  rpc::TlsFiles tls;
   bool board_public = false;  // Reads need no token (--board-public).
   JobManagerOptions jobs;
 };
 
 class Notifier;
+class ServingCertificates;
 
 class CoordinatorServer {
  public:
@@ -55,6 +61,10 @@ class CoordinatorServer {
   // Stops accepting calls, wakes long polls and joins every thread.
   void Stop();
 
+  // Reads the TLS files again (SIGHUP); the pair in use stays on error.
+  // Open connections and running jobs are not touched.
+  Status ReloadCertificates();
+
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }
 
@@ -64,6 +74,8 @@ class CoordinatorServer {
   std::unique_ptr<store::DatabaseLock> db_lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::ArtifactStore> artifacts_;
+  std::unique_ptr<ServingCertificates> certificates_;
+  bool insecure_exposed_ = false;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<api::AgentServiceImpl> agent_service_;
   std::unique_ptr<api::ControlServiceImpl> control_service_;

@@ -1,10 +1,10 @@
 // Safe defaults for where the coordinator listens. On loopback (make demo,
-// a laptop) it may run without TLS or API tokens, and says so once. Bound
-// to any other address it would hand a shell on every agent to whoever can
-// reach the port, so without both it refuses to start unless --insecure is
-// given, and then warns every hour. This build has neither TLS nor API
-// tokens yet (docs/security.md), so every non-loopback bind needs --insecure.
-// Pure.
+// a laptop) it may run without TLS or tokens, and says so once. Bound to any
+// other address it would hand a shell on every agent to whoever can reach
+// the port, so it refuses to start there without all of: TLS (--tls-cert
+// and --tls-key), API tokens in force (--admin-token-file, or tokens already
+// made) and agent registration tokens (--agent-tokens), unless --insecure is
+// given; then it warns every hour. Pure.
 #pragma once
 
 #include <string>
@@ -14,8 +14,19 @@ namespace gauntlet {
 
 bool IsLoopbackHost(std::string_view host);
 
-// Why the coordinator may not start on these addresses ("" when it may).
-// http_host "" means HTTP is off.
-std::string ExposureProblem(std::string_view grpc_host, std::string_view http_host, bool insecure_allowed);
+struct Exposure {
+  std::string grpc_host;
+  std::string http_host;  // "": HTTP is off.
+  bool tls = false;
+  bool api_tokens = false;
+  bool agent_tokens = false;
+  bool insecure_allowed = false;  // --insecure
+};
+
+bool BeyondLoopback(const Exposure& exposure);
+// What protection is missing for a listener beyond loopback ("" when none).
+std::string MissingProtection(const Exposure& exposure);
+// Why the coordinator may not start so ("" when it may).
+std::string ExposureProblem(const Exposure& exposure);
 
 }  // namespace gauntlet

@@ -8,9 +8,9 @@
 #include <CLI/CLI.hpp>
 
 #include "coordinator/auth/agent_tokens.h"
-#include "coordinator/exposure.h"
 #include "coordinator/spec/parser.h"
 #include "lib/rpc/credentials.h"
+#include "lib/rpc/tls.h"
 
 namespace gauntlet {
 namespace {
@@ -65,9 +65,13 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--max-env-bytes", limits.max_env_bytes, "Largest exec env (names and values together)")->check(positive);
   app.add_option("--max-labels", limits.max_labels, "Most labels per job")->check(positive);
   app.add_option("--max-log-bytes", options.jobs.max_log_bytes_per_attempt, "Log bytes kept per attempt")->check(positive);
-  bool insecure = false;
-  app.add_flag("--insecure", insecure,
-               "Listen beyond loopback without TLS or API tokens (this build has neither yet; docs/security.md)");
+  app.add_flag("--insecure", options.insecure_allowed,
+               "Listen beyond loopback without TLS, API tokens or agent registration tokens (docs/security.md)");
+  app.add_option("--tls-cert", options.tls.cert, "PEM certificate chain served on gRPC and HTTPS (reloaded on SIGHUP)");
+  app.add_option("--tls-key", options.tls.key, "PEM private key of --tls-cert (reloaded on SIGHUP)");
+  app.add_option("--tls-ca", options.tls.ca,
+                 "PEM CA bundle agents' client certificates must chain to: with it, every agent needs one "
+                 "(mutual TLS); people's calls still use API tokens");
   std::string agent_tokens;
   app.add_option("--agent-tokens", agent_tokens,
                  "YAML file of registration tokens (their SHA-256) an agent must present, each with the device "
@@ -103,12 +107,17 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
     std::cerr << "--grpc '" << options.grpc_address << "' must be host:port, e.g. 127.0.0.1:7070\n";
     return std::nullopt;
   }
-  const std::string http_host = options.http_port < 0 ? "" : options.http_host;
-  if (std::string problem = ExposureProblem(grpc_host, http_host, insecure); !problem.empty()) {
-    std::cerr << problem << "\n";
+  if (!options.tls.ca.empty() && !options.tls.identity()) {
+    std::cerr << "--tls-ca verifies agents' certificates over TLS: give --tls-cert and --tls-key too\n";
     return std::nullopt;
   }
-  options.insecure_exposed = insecure && !(IsLoopbackHost(grpc_host) && (http_host.empty() || IsLoopbackHost(http_host)));
+  if (options.tls.identity()) {
+    // Checked here too, so a wrong path fails before the database is opened.
+    if (auto pem = rpc::ReadTlsFiles(options.tls); !pem) {
+      std::cerr << pem.error().message() << "\n";
+      return std::nullopt;
+    }
+  }
   if (!agent_tokens.empty()) {
     std::ifstream in(agent_tokens);
     if (!in) {

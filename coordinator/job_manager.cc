@@ -221,14 +221,14 @@ StatusOr<v1::Agent> JobManager::RevokeAgent(const v1::RevokeAgentRequest& reques
 
 std::string JobManager::AuthenticatedAgent(std::string_view session) const { return farm_.sessions.AgentOf(session); }
 
-Status JobManager::CheckAttemptHolder(int64_t attempt_id, const std::string& caller) {
+Status JobManager::CheckUploader(int64_t attempt_id, const core::Uploader& uploader) {
   std::lock_guard lock(mu_);
-  return logs_.CheckAttemptHolder(attempt_id, caller);
+  return logs_.CheckUploader(attempt_id, uploader);
 }
 
-StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk, const std::string& caller) {
+StatusOr<int64_t> JobManager::AppendLog(const v1::LogChunk& chunk, const core::Uploader& uploader) {
   std::lock_guard lock(mu_);
-  GAUNTLET_RETURN_IF_ERROR(logs_.CheckAttemptHolder(chunk.attempt_id(), caller));
+  GAUNTLET_RETURN_IF_ERROR(logs_.CheckUploader(chunk.attempt_id(), uploader));
   return logs_.AppendLog(chunk);
 }
 

@@ -143,8 +143,9 @@ class JobManager {
   // The agent a session credential belongs to; "" when none. Takes only the
   // sessions' own lock: every agent call asks before it queues.
   std::string AuthenticatedAgent(std::string_view session) const;
-  // PERMISSION_DENIED unless `attempt_id` is (or was) leased to `caller`.
-  Status CheckAttemptHolder(int64_t attempt_id, const std::string& caller);
+  // PERMISSION_DENIED unless the upload is for a live attempt leased to the
+  // uploader's agent, with that attempt's job token (core::LogManager).
+  Status CheckUploader(int64_t attempt_id, const core::Uploader& uploader);
   // Blocking forms, for callers that own a thread (tests, tools).
   StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
   StatusOr<v1::ReportAttemptResponse> ReportAttempt(const v1::AttemptReport& report);
@@ -165,8 +166,8 @@ class JobManager {
   void HeartbeatAsync(const v1::HeartbeatRequest& request, HeartbeatDone done);
   // Answers once the report is durable (the next batch commit).
   void ReportAttemptAsync(const v1::AttemptReport& report, const std::string& caller, ReportDone done);
-  // caller "": trusted (in-process tools and tests).
-  StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk, const std::string& caller = "");
+  // An uploader with no agent: trusted (in-process tools and tests).
+  StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk, const core::Uploader& uploader = {});
   // An upload for `attempt_id` failed in the store (full or failing disk):
   // its job's reason says so while the agent retries, /metrics counts it and
   // the log says it once a minute. attempt_id 0: no job to name.

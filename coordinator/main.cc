@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   gauntlet::CoordinatorServer server(options);
@@ -40,7 +41,12 @@ int main(int argc, char** argv) {
     std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
   }
   int received = 0;
-  sigwait(&signals, &received);
+  // SIGHUP reloads the TLS files; running jobs and open connections stay.
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    if (auto status = server.ReloadCertificates(); !status.ok()) {
+      spdlog::error("SIGHUP: certificates not reloaded, the ones in use stay: {}", status.message());
+    }
+  }
   spdlog::info("signal {} received, stopping", received);
   server.Stop();
   return 0;

@@ -17,7 +17,20 @@ std::string Metadata(const grpc::ServerContextBase& context, const char* key) {
 
 }  // namespace
 
+Status AgentServiceImpl::CheckCertificate(const grpc::ServerContextBase& context) const {
+  if (!require_client_certificate_) return Status::Ok();
+  auto auth = context.auth_context();
+  // gRPC fills the peer identity only from a certificate it verified
+  // against --tls-ca; an unverifiable one fails the handshake before this.
+  if (auth && auth->IsPeerAuthenticated()) return Status::Ok();
+  spdlog::warn("refused an agent call from {} without a client certificate", context.peer());
+  return Status::Unauthenticated(
+      "this coordinator requires agents to present a client certificate signed by its --tls-ca: start the agent "
+      "with --tls-cert and --tls-key");
+}
+
 StatusOr<std::string> AgentServiceImpl::Caller(const grpc::ServerContextBase& context) const {
+  GAUNTLET_RETURN_IF_ERROR(CheckCertificate(context));
   const std::string token = rpc::BearerToken(Metadata(context, rpc::kAuthorizationKey));
   if (token.empty()) return Err(Status::Unauthenticated("no agent session credential: register first"));
   std::string agent = jobs_.AuthenticatedAgent(token);
@@ -30,6 +43,7 @@ StatusOr<std::string> AgentServiceImpl::Caller(const grpc::ServerContextBase& co
 
 grpc::Status AgentServiceImpl::Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
                                         v1::RegisterResponse* reply) {
+  if (Status certificate = CheckCertificate(*context); !certificate.ok()) return ToGrpc(certificate);
   core::AgentManager::Presented presented;
   presented.session = rpc::BearerToken(Metadata(*context, rpc::kAuthorizationKey));
   presented.registration_token = Metadata(*context, rpc::kRegistrationTokenKey);
@@ -75,7 +89,7 @@ grpc::Status AgentServiceImpl::UploadLog(grpc::ServerContext* context, const v1:
                                          v1::UploadLogResponse* reply) {
   auto caller = Caller(*context);
   if (!caller) return ToGrpc(caller.error());
-  auto stored = jobs_.AppendLog(*request, *caller);
+  auto stored = jobs_.AppendLog(*request, {*caller, Metadata(*context, rpc::kJobTokenKey)});
   if (!stored) {
     if (stored.error().code() == Status::Code::kUnavailable || stored.error().code() == Status::Code::kInternal) {
       jobs_.NoteStorageTrouble(request->attempt_id(), "log store: " + stored.error().message());
@@ -95,7 +109,9 @@ grpc::Status AgentServiceImpl::UploadArtifact(grpc::ServerContext* context,
   const std::string sha256 = chunk.sha256();
   const int64_t attempt_id = chunk.attempt_id();
   // Before a byte is stored: only an attempt's own agent adds to the store.
-  if (Status holder = jobs_.CheckAttemptHolder(attempt_id, *caller); !holder.ok()) return ToGrpc(holder);
+  if (Status holder = jobs_.CheckUploader(attempt_id, {*caller, Metadata(*context, rpc::kJobTokenKey)}); !holder.ok()) {
+    return ToGrpc(holder);
+  }
   // A full or failing store must be visible where people look: the job's
   // reason, the coordinator's log, /metrics. The agent keeps retrying.
   auto trouble = [&](const Status& status) {

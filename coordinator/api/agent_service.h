@@ -18,7 +18,10 @@ using AgentServiceBase = v1::AgentService::WithCallbackMethod_Heartbeat<
 
 class AgentServiceImpl final : public AgentServiceBase {
  public:
-  AgentServiceImpl(JobManager& jobs, store::ArtifactStore& artifacts) : jobs_(jobs), artifacts_(artifacts) {}
+  // require_client_certificate: every call must come over mutual TLS with
+  // a verified certificate (the coordinator's --tls-ca).
+  AgentServiceImpl(JobManager& jobs, store::ArtifactStore& artifacts, bool require_client_certificate = false)
+      : jobs_(jobs), artifacts_(artifacts), require_client_certificate_(require_client_certificate) {}
 
   grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest*, v1::RegisterResponse*) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest*,
@@ -33,9 +36,12 @@ class AgentServiceImpl final : public AgentServiceBase {
  private:
   // The agent whose session the call carries, or UNAUTHENTICATED.
   StatusOr<std::string> Caller(const grpc::ServerContextBase& context) const;
+  // UNAUTHENTICATED when a client certificate is required and the call has none.
+  Status CheckCertificate(const grpc::ServerContextBase& context) const;
 
   JobManager& jobs_;
   store::ArtifactStore& artifacts_;
+  const bool require_client_certificate_;
 };
 
 }  // namespace gauntlet::api

@@ -13,6 +13,7 @@
 #include "coordinator/constants.h"
 #include "coordinator/api/http_util.h"
 #include "coordinator/api/metrics.h"
+#include "coordinator/serving_certificates.h"
 
 namespace gauntlet::api {
 namespace {
@@ -44,8 +45,21 @@ void SendJsonList(httplib::Response& res, const char* key, const StatusOr<std::v
 
 }  // namespace
 
+namespace {
+
+std::unique_ptr<httplib::Server> NewServer(ServingCertificates* certificates) {
+  if (!certificates) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(
+      [certificates](SSL_CTX& context) { return certificates->SetUpHttps(context); });
+}
+
+}  // namespace
+
 HttpServer::HttpServer(JobManager& jobs, store::ArtifactStore& artifacts, const Clock& clock, HttpOptions options)
-    : jobs_(jobs), artifacts_(artifacts), gate_(jobs, options.board_public, /*https=*/false), server_(std::make_unique<httplib::Server>()) {
+    : jobs_(jobs),
+      artifacts_(artifacts),
+      gate_(jobs, options.board_public, /*https=*/options.certificates != nullptr),
+      server_(NewServer(options.certificates)) {
   server_->set_payload_max_length(constants::kMaxHttpBodyBytes);
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string_view problem =

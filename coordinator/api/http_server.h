@@ -17,12 +17,18 @@ namespace httplib {
 class Server;
 }
 
+namespace gauntlet {
+class ServingCertificates;
+}
+
 namespace gauntlet::api {
 
 struct HttpOptions {
   // The board and the JSON API's reads need no token (--board-public);
   // changes always do, where tokens are in force.
   bool board_public = false;
+  // Serves HTTPS with these (reloaded with them) when set; must outlive the server.
+  ServingCertificates* certificates = nullptr;
 };
 
 class HttpServer {

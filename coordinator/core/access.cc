@@ -29,6 +29,15 @@ Status AccessManager::Load(const std::string& admin_token_sha256) {
   if (!admin_token_sha256.empty()) {
     farm_.api_tokens.Put(admin_token_sha256, {kBootstrapAdmin, auth::Role::kAdmin, 0, 0});
   }
+  // Made once per farm and kept: job tokens handed out before a restart
+  // must verify after it.
+  std::string key;
+  GAUNTLET_RETURN_IF_ERROR(batch_.Run([&]() -> Status {
+    GAUNTLET_ASSIGN_OR_RETURN(key, farm_.store.SigningKey("job-tokens", rpc::NewSecret(), farm_.clock.NowMs()));
+    return Status::Ok();
+  }));
+  GAUNTLET_RETURN_IF_ERROR(batch_.Durable());
+  farm_.job_tokens = auth::JobTokens(std::move(key));
   return Status::Ok();
 }
 

@@ -17,7 +17,7 @@ class AccessManager {
   AccessManager(Farm& farm, Batch& batch) : farm_(farm), batch_(batch) {}
 
   // Fills the registry from the store; an admin token file (its hash) is
-  // added as the admin "bootstrap-admin", in memory only.
+  // added as the admin "bootstrap-admin", in memory only. Keys job tokens.
   Status Load(const std::string& admin_token_sha256);
   // The first token of a farm must be an admin's: once one exists tokens are
   // in force, and without an admin no one could make more.

@@ -177,6 +177,7 @@ StatusOr<v1::HeartbeatResponse> AttemptManager::Poll(const v1::HeartbeatRequest&
     if (reported.contains(attempt_id)) continue;
     auto* assignment = response.add_assignments();
     assignment->set_attempt_id(attempt_id);
+    assignment->set_job_token(farm_.job_tokens.For(attempt_id));
     assignment->mutable_device_indices()->CopyFrom(job.device_indices());
     for (int index : job.device_indices()) {
       auto freed = found->second->freed_at.find(index);

@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "coordinator/auth/agent_tokens.h"
+#include "coordinator/auth/job_tokens.h"
 #include "coordinator/constants.h"
 #include "coordinator/core/agent_sessions.h"
 #include "coordinator/core/api_tokens.h"
@@ -143,6 +144,7 @@ struct Farm {
   sched::ClusterState cluster;                // Ready jobs and every node's devices.
   AgentSessions sessions;                     // Session credential → agent, read without the manager's lock.
   ApiTokens api_tokens;                       // API token → principal, read without the manager's lock.
+  auth::JobTokens job_tokens;                 // Keyed at Recover.
   JobManagerStats stats;
   bool shutting_down = false;
   std::function<void()> want_pass;

@@ -34,13 +34,26 @@ StatusOr<int64_t> LogManager::AppendLog(const v1::LogChunk& chunk) {
   return farm_.store.AppendLog(chunk.attempt_id(), chunk.offset(), chunk.data(), farm_.options.max_log_bytes_per_attempt);
 }
 
-Status LogManager::CheckAttemptHolder(int64_t attempt_id, const std::string& caller) {
-  if (caller.empty()) return Status::Ok();
+Status LogManager::CheckUploader(int64_t attempt_id, const Uploader& uploader) {
+  if (uploader.agent.empty()) return Status::Ok();
   GAUNTLET_ASSIGN_OR_RETURN(auto attempt, farm_.store.GetAttempt(attempt_id));
-  if (!attempt) return Status::NotFound("no attempt " + std::to_string(attempt_id));
-  if (attempt->agent == caller) return Status::Ok();
-  spdlog::warn("refused agent {}'s upload for attempt {}, leased to agent {}", caller, attempt_id, attempt->agent);
-  return Status::PermissionDenied("attempt " + std::to_string(attempt_id) + " is not leased to agent " + caller);
+  const std::string name = "attempt " + std::to_string(attempt_id);
+  if (!attempt) return Status::NotFound("no " + name);
+  if (attempt->agent != uploader.agent) {
+    spdlog::warn("refused agent {}'s upload for {}, leased to agent {}", uploader.agent, name, attempt->agent);
+    return Status::PermissionDenied(name + " is not leased to agent " + uploader.agent);
+  }
+  if (!farm_.job_tokens.Matches(attempt_id, uploader.job_token)) {
+    spdlog::warn("refused agent {}'s upload for {}: {} job token", uploader.agent, name,
+                 uploader.job_token.empty() ? "no" : "another attempt's or a wrong");
+    return Status::PermissionDenied("the job token sent is not " + name +
+                                    "'s: an upload carries the token of the assignment it belongs to");
+  }
+  if (IsTerminal(attempt->state)) {
+    return Status::PermissionDenied(name + " has ended (" + std::string(jobs::AttemptStateName(attempt->state)) +
+                                    "); its job token no longer works");
+  }
+  return Status::Ok();
 }
 
 void LogManager::NoteStorageTrouble(int64_t attempt_id, const std::string& message) {

@@ -12,6 +12,13 @@
 
 namespace gauntlet::core {
 
+// Who sends an upload: the agent of the call's session and the job token
+// the call carries.
+struct Uploader {
+  std::string agent;
+  std::string job_token;
+};
+
 class LogManager {
  public:
   LogManager(Farm& farm, Batch& batch) : farm_(farm), batch_(batch) {}
@@ -21,9 +28,11 @@ class LogManager {
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
   StatusOr<bool> AttemptFinished(int64_t attempt_id);
   StatusOr<int64_t> AppendLog(const v1::LogChunk& chunk);
-  // PERMISSION_DENIED (and logged) unless the attempt was leased to
-  // `caller`: what an agent uploads must be for its own attempts. "" trusts.
-  Status CheckAttemptHolder(int64_t attempt_id, const std::string& caller);
+  // PERMISSION_DENIED (and logged) unless the attempt is leased to the
+  // uploader's agent, the job token is the attempt's and the attempt has
+  // not ended: what an agent uploads must be for its own live attempts.
+  // An uploader with no agent is trusted (in-process tools and tests).
+  Status CheckUploader(int64_t attempt_id, const Uploader& uploader);
   // An upload for `attempt_id` failed in the store; attempt_id 0: no job to name.
   void NoteStorageTrouble(int64_t attempt_id, const std::string& message);
   // The latest storage failure if it is recent (within 5 minutes).

@@ -44,6 +44,17 @@ StatusOr<bool> Store::RevokeApiToken(const std::string& name, int64_t now_ms) {
   return db_->Changes() > 0;
 }
 
+StatusOr<std::string> Store::SigningKey(const std::string& name, const std::string& fresh_key_hex, int64_t now_ms) {
+  GAUNTLET_RETURN_IF_ERROR(
+      db_->Prepare("INSERT OR IGNORE INTO signing_keys(name, key_hex, created_at_ms) VALUES (?, ?, ?)")
+          .Bind(1, name).Bind(2, fresh_key_hex).Bind(3, now_ms).Run());
+  Statement select = db_->Prepare("SELECT key_hex FROM signing_keys WHERE name = ?");
+  select.Bind(1, name);
+  if (select.Step()) return select.Text(0);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return Err(Status::Internal("signing key '" + name + "' vanished after its insert"));
+}
+
 Status Store::AddAuditEvent(const v1::AuditEvent& event) {
   return db_->Prepare("INSERT INTO audit_events(at_ms, actor, role, action, target, outcome, peer) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?)")

@@ -271,6 +271,8 @@ class Store {
   // Newest first, older than before_id (0: from the newest).
   StatusOr<std::vector<v1::AuditEvent>> AuditEvents(const std::string& actor, int64_t before_id, int limit);
   Status SetSweepSubmitter(int64_t sweep_id, const std::string& submitted_by);
+  // The key named `name`, stored as `fresh_key_hex` when it has none yet.
+  StatusOr<std::string> SigningKey(const std::string& name, const std::string& fresh_key_hex, int64_t now_ms);
 
   // --- The board -------------------------------------------------------------
   StatusOr<std::vector<v1::MatrixCell>> Matrix(const MatrixFilter& filter);

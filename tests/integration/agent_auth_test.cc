@@ -47,10 +47,14 @@ class RawAgent {
       : stub_(v1::AgentService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
 
   grpc::Status Register(const std::string& name, const std::string& kind = "cpu",
-                        const std::string& registration_token = "") {
+                        const std::string& registration_token = "", int devices = 1) {
     v1::RegisterRequest request;
     request.set_name(name);
-    request.add_devices()->set_kind(kind);
+    for (int i = 0; i < devices; ++i) {
+      auto* device = request.add_devices();
+      device->set_kind(kind);
+      device->set_index(i);
+    }
     grpc::ClientContext context;
     if (!registration_token.empty()) context.AddMetadata("x-gauntlet-registration-token", registration_token);
     v1::RegisterResponse reply;
@@ -67,21 +71,32 @@ class RawAgent {
     v1::HeartbeatResponse reply;
     return stub_->Heartbeat(&context, request, &reply);
   }
-  grpc::Status Report(int64_t attempt_id) {
+  // The assignments a heartbeat hands out, waiting up to a second for them.
+  grpc::Status Poll(const std::string& name, v1::HeartbeatResponse* reply) {
+    v1::HeartbeatRequest request;
+    request.set_name(name);
+    request.set_wait_ms(1000);
+    grpc::ClientContext context;
+    Authorize(context);
+    return stub_->Heartbeat(&context, request, reply);
+  }
+  grpc::Status Report(int64_t attempt_id, v1::AttemptState state = v1::ATTEMPT_STATE_SUCCEEDED) {
     v1::AttemptReport report;
     report.set_attempt_id(attempt_id);
-    report.set_state(v1::ATTEMPT_STATE_SUCCEEDED);
+    report.set_state(state);
     grpc::ClientContext context;
     Authorize(context);
     v1::ReportAttemptResponse reply;
     return stub_->ReportAttempt(&context, report, &reply);
   }
-  grpc::Status UploadLog(int64_t attempt_id) {
+  grpc::Status UploadLog(int64_t attempt_id, const std::string& job_token = "", int64_t offset = 0) {
     v1::LogChunk chunk;
     chunk.set_attempt_id(attempt_id);
+    chunk.set_offset(offset);
     chunk.set_data("forged line\n");
     grpc::ClientContext context;
     Authorize(context);
+    if (!job_token.empty()) context.AddMetadata("x-gauntlet-job-token", job_token);
     v1::UploadLogResponse reply;
     return stub_->UploadLog(&context, chunk, &reply);
   }
@@ -297,6 +312,46 @@ TEST(AgentAuthTest, ARevokedAgentsRunningJobRunsElsewhereAndItsCallsAreRefused) 
     auto row = agents.find("node-a");
     return row != std::string::npos && agents.find(" up ", row) < agents.find('\n', row);
   })) << "after --undo it registers again";
+}
+
+// Each attempt's uploads carry its own job token: another attempt's token,
+// none, or its own after the attempt ended are all refused, even from the
+// agent that holds both leases.
+TEST(AgentAuthTest, AJobTokenUploadsOnlyForItsOwnAttemptAndOnlyWhileItRuns) {
+  Farm farm("agent-auth-job-tokens");
+  farm.StartCoordinator();
+  RawAgent hand(farm.address());
+  ASSERT_TRUE(hand.Register("hand", "cpu", "", /*devices=*/2).ok());
+  farm.Submit("name: two\njobs: [{name: a, kind: exec, command: \"true\"}, {name: b, kind: exec, command: \"true\"}]");
+  std::map<int64_t, std::string> token_of;
+  ASSERT_TRUE(Farm::WaitUntil([&] {
+    v1::HeartbeatResponse reply;
+    EXPECT_TRUE(hand.Poll("hand", &reply).ok());
+    for (const auto& assignment : reply.assignments()) token_of[assignment.attempt_id()] = assignment.job_token();
+    return token_of.size() == 2;
+  })) << "both jobs were assigned to the hand-driven agent";
+  const auto [first, first_token] = *token_of.begin();
+  const auto [second, second_token] = *token_of.rbegin();
+  ASSERT_EQ(first_token.size(), 64u);
+  ASSERT_NE(first_token, second_token);
+
+  grpc::Status crossed = hand.UploadLog(first, second_token);
+  EXPECT_EQ(crossed.error_code(), grpc::StatusCode::PERMISSION_DENIED) << crossed.error_message();
+  EXPECT_NE(crossed.error_message().find("job token"), std::string::npos) << crossed.error_message();
+  EXPECT_EQ(hand.UploadLog(first).error_code(), grpc::StatusCode::PERMISSION_DENIED) << "no job token at all";
+  grpc::Status own = hand.UploadLog(first, first_token);
+  EXPECT_TRUE(own.ok()) << own.error_message();
+
+  ASSERT_TRUE(hand.Report(first, v1::ATTEMPT_STATE_RUNNING).ok());
+  ASSERT_TRUE(hand.Report(first, v1::ATTEMPT_STATE_SUCCEEDED).ok());
+  grpc::Status late = hand.UploadLog(first, first_token, /*offset=*/12);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::PERMISSION_DENIED) << late.error_message();
+  EXPECT_NE(late.error_message().find("has ended"), std::string::npos) << late.error_message();
+  EXPECT_TRUE(hand.UploadLog(second, second_token).ok()) << "the other attempt still runs; its token works";
+
+  const std::string written = EverythingWritten(farm.dir());
+  EXPECT_EQ(written.find(first_token), std::string::npos) << "job tokens are derived, never stored or logged";
+  EXPECT_EQ(written.find(second_token), std::string::npos);
 }
 
 }  // namespace

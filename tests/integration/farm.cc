@@ -80,7 +80,13 @@ void Farm::StartCoordinatorWithFileLimitKb(const std::string& lease_ttl, int lim
   auto ports = nlohmann::json::parse(ReadFile(ready));
   grpc_port_ = ports["grpc"];
   http_port_ = ports["http"];
-  control_ = v1::ControlService::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+  auto credentials = grpc::InsecureChannelCredentials();
+  if (!tls_ca_.empty()) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(tls_ca_);
+    credentials = grpc::SslCredentials(tls);
+  }
+  control_ = v1::ControlService::NewStub(grpc::CreateChannel(address(), credentials));
 }
 
 void Farm::KillCoordinator() {
@@ -209,6 +215,7 @@ CliResult Farm::Run(const std::vector<std::string>& argv, const std::string& log
 
 CliResult Farm::Cli(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {BinDir() + "/gauntlet", "--coordinator", address()};
+  if (!tls_ca_.empty()) argv.insert(argv.end(), {"--tls-ca", tls_ca_});
   argv.insert(argv.end(), args.begin(), args.end());
   return Run(argv, dir_ + "/cli-" + std::to_string(cli_runs_++) + ".log");
 }

@@ -48,6 +48,10 @@ class Farm {
   // The API token the farm's own calls (Submit, WaitForSweep, ...) carry,
   // once the coordinator has tokens in force.
   void UseApiToken(const std::string& token) { api_token_ = token; }
+  // The farm's own calls and the CLI speak TLS, verified against this CA
+  // file, from the next coordinator start on.
+  void UseTlsCa(const std::string& ca_path) { tls_ca_ = ca_path; }
+  void SignalCoordinator(int signal) { coordinator_->Signal(signal); }
   std::string address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   const std::string& dir() const { return dir_; }
   int http_port() const { return http_port_; }
@@ -78,6 +82,7 @@ class Farm {
 
  private:
   std::string dir_;
+  std::string tls_ca_;
   int grpc_port_ = 0;
   int http_port_ = 0;
   int cli_runs_ = 0;

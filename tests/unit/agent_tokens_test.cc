@@ -83,20 +83,57 @@ TEST(CrossSite, OnlyStateChangesFromAnotherOriginAreRefused) {
 }  // namespace
 }  // namespace gauntlet::api
 
+#include "coordinator/auth/job_tokens.h"
 #include "coordinator/exposure.h"
 
 namespace gauntlet {
 namespace {
 
-TEST(Exposure, OnlyLoopbackRunsWithoutTlsUnlessInsecureIsGiven) {
-  EXPECT_EQ(ExposureProblem("127.0.0.1", "127.0.0.1", false), "");
-  EXPECT_EQ(ExposureProblem("localhost", "", false), "") << "HTTP off";
-  EXPECT_EQ(ExposureProblem("[::1]", "::1", false), "");
-  const std::string open = ExposureProblem("0.0.0.0", "127.0.0.1", false);
+Exposure At(std::string grpc, std::string http) {
+  Exposure exposure;
+  exposure.grpc_host = std::move(grpc);
+  exposure.http_host = std::move(http);
+  return exposure;
+}
+
+TEST(Exposure, OnlyLoopbackRunsUnprotectedUnlessInsecureIsGiven) {
+  EXPECT_EQ(ExposureProblem(At("127.0.0.1", "127.0.0.1")), "");
+  EXPECT_EQ(ExposureProblem(At("localhost", "")), "") << "HTTP off";
+  EXPECT_EQ(ExposureProblem(At("[::1]", "::1")), "");
+  const std::string open = ExposureProblem(At("0.0.0.0", "127.0.0.1"));
   EXPECT_NE(open.find("--grpc 0.0.0.0 is reachable from other machines"), std::string::npos) << open;
+  EXPECT_NE(open.find("no TLS (--tls-cert and --tls-key), API tokens (--admin-token-file) and agent registration "
+                      "tokens (--agent-tokens)"),
+            std::string::npos)
+      << open;
   EXPECT_NE(open.find("--insecure"), std::string::npos) << "the message names the way out";
-  EXPECT_NE(ExposureProblem("127.0.0.1", "10.1.2.3", false).find("--http 10.1.2.3"), std::string::npos);
-  EXPECT_EQ(ExposureProblem("0.0.0.0", "0.0.0.0", true), "");
+  EXPECT_NE(ExposureProblem(At("127.0.0.1", "10.1.2.3")).find("--http 10.1.2.3"), std::string::npos);
+  Exposure insecure = At("0.0.0.0", "0.0.0.0");
+  insecure.insecure_allowed = true;
+  EXPECT_EQ(ExposureProblem(insecure), "");
+}
+
+TEST(Exposure, BeyondLoopbackNeedsTlsApiTokensAndAgentTokensAllThree) {
+  Exposure exposure = At("10.0.0.5", "10.0.0.5");
+  exposure.tls = true;
+  exposure.api_tokens = true;
+  EXPECT_EQ(MissingProtection(exposure), "agent registration tokens (--agent-tokens)");
+  EXPECT_NE(ExposureProblem(exposure), "");
+  exposure.agent_tokens = true;
+  EXPECT_EQ(ExposureProblem(exposure), "") << "fully protected, it may listen anywhere";
+  exposure.tls = false;
+  EXPECT_NE(ExposureProblem(exposure).find("no TLS (--tls-cert and --tls-key):"), std::string::npos);
+}
+
+TEST(JobTokens, EachAttemptHasItsOwnAndOnlyTheKeyMakesThem) {
+  auth::JobTokens tokens("key-one");
+  EXPECT_EQ(tokens.For(7), tokens.For(7)) << "the same after a restart: derived, never stored";
+  EXPECT_NE(tokens.For(7), tokens.For(8));
+  EXPECT_TRUE(tokens.Matches(7, tokens.For(7)));
+  EXPECT_FALSE(tokens.Matches(8, tokens.For(7))) << "another attempt's token";
+  EXPECT_FALSE(tokens.Matches(7, "")) << "no token";
+  EXPECT_FALSE(auth::JobTokens("key-two").Matches(7, tokens.For(7))) << "another farm's key";
+  EXPECT_EQ(tokens.For(7).size(), 64u);
 }
 
 }  // namespace
