@@ -104,6 +104,11 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
       *exit_code = 2;
       return std::nullopt;
     }
+    if (Status reachable = CheckReachable(config.workdir, *user); !reachable.ok()) {
+      std::cerr << "--run-as " << run_as << ": " << reachable.message() << "\n";
+      *exit_code = 2;
+      return std::nullopt;
+    }
     config.run_as = std::move(*user);
   }
   std::string token;

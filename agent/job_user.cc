@@ -1,10 +1,13 @@
 #include "agent/job_user.h"
 
 #include <grp.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -36,6 +39,29 @@ StatusOr<JobUser> LookUpJobUser(const std::string& name, uid_t agent_euid) {
   }
   user.groups.resize(count);
   return user;
+}
+
+Status CheckReachable(const std::string& path, const JobUser& user) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  fs::path walked = "/";
+  for (const auto& part : absolute.relative_path()) {
+    struct stat info {};
+    if (stat(walked.c_str(), &info) != 0) break;  // Not made yet: the agent makes it, entrable.
+    const bool in_group = info.st_gid == user.gid || std::find(user.groups.begin(), user.groups.end(), info.st_gid) !=
+                                                          user.groups.end();
+    const mode_t needed = info.st_uid == user.uid ? S_IXUSR : in_group ? S_IXGRP : S_IXOTH;
+    if ((info.st_mode & needed) == 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%o", static_cast<unsigned>(info.st_mode & 07777));
+      return Status::FailedPrecondition("user " + user.name + " cannot enter " + walked.string() + " (mode " + mode +
+                                        "), so jobs could not reach their folders under " + path +
+                                        "; pick a --workdir it can reach, e.g. /var/lib/gauntlet");
+    }
+    walked /= part;
+  }
+  return Status::Ok();
 }
 
 Status GiveFolderTo(const std::string& folder, const JobUser& user) {

@@ -25,6 +25,10 @@ struct JobUser {
 // root (`agent_euid` 0) and the user is not root.
 StatusOr<JobUser> LookUpJobUser(const std::string& name, uid_t agent_euid);
 
+// OK when `user` may enter every existing folder on the way to `path`;
+// else names the first that stops it (a home folder of mode 0700).
+Status CheckReachable(const std::string& path, const JobUser& user);
+
 // Gives the user the attempt folder and everything in it.
 Status GiveFolderTo(const std::string& folder, const JobUser& user);
 

@@ -32,7 +32,8 @@ int Status(const Globals& globals, int64_t sweep_id) {
     if (auto done = FailedOrPrintedJson(globals, status, sweep)) return *done;
     std::cout << "sweep " << sweep.id() << " " << sweep.name() << ": " << SweepStatus(sweep) << ", "
               << sweep.total_jobs() << " jobs: " << Counts(sweep) << "\n"
-              << "submitted " << FormatUtc(sweep.created_at_ms()) << " from " << sweep.source() << "\n";
+              << "submitted " << FormatUtc(sweep.created_at_ms()) << " from " << sweep.source()
+              << (sweep.submitted_by().empty() ? "" : " by " + sweep.submitted_by()) << "\n";
     Table stages({"STAGE", "JOBS", "STATES"});
     for (const auto& stage : sweep.stages()) {
       v1::Sweep counts;  // Counts() reads a sweep's jobs_by_state.
@@ -51,9 +52,10 @@ int Status(const Globals& globals, int64_t sweep_id) {
   v1::ListSweepsResponse reply;
   grpc::Status status = stub->ListSweeps(Context().get(), request, &reply);
   if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
-  Table table({"SWEEP", "NAME", "SUBMITTED", "STATUS", "JOBS", "STATES"});
+  Table table({"SWEEP", "NAME", "SUBMITTED", "BY", "STATUS", "JOBS", "STATES"});
   for (const auto& sweep : reply.sweeps()) {
-    table.Add({std::to_string(sweep.id()), sweep.name(), FormatUtc(sweep.created_at_ms()), SweepStatus(sweep),
+    table.Add({std::to_string(sweep.id()), sweep.name(), FormatUtc(sweep.created_at_ms()),
+               sweep.submitted_by().empty() ? "-" : sweep.submitted_by(), SweepStatus(sweep),
                std::to_string(sweep.total_jobs()), Counts(sweep)});
   }
   table.Print(std::cout);

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "coordinator/api/access_gate.h"
 #include "coordinator/api/status_mapping.h"
 #include "lib/rpc/credentials.h"
 
@@ -47,6 +48,7 @@ grpc::Status AgentServiceImpl::Register(grpc::ServerContext* context, const v1::
   core::AgentManager::Presented presented;
   presented.session = rpc::BearerToken(Metadata(*context, rpc::kAuthorizationKey));
   presented.registration_token = Metadata(*context, rpc::kRegistrationTokenKey);
+  presented.peer = PeerHost(context->peer());
   return Answer(jobs_.Register(*request, presented), reply);
 }
 

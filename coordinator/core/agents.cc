@@ -64,6 +64,11 @@ StatusOr<const auth::AgentToken*> AgentManager::Admit(const v1::RegisterRequest&
                                         "`gauntlet agents revoke " + name + "` first"));
   }
   if (farm_.options.agent_tokens.empty()) return nullptr;
+  const int64_t now = farm_.clock.NowMs();
+  if (int64_t wait_ms = registration_failures_.BlockedFor(presented.peer, now)) {
+    return Err(Status::ResourceExhausted("register: too many failed registrations from " + presented.peer +
+                                         "; try again in " + std::to_string((wait_ms + 999) / 1000) + " s"));
+  }
   const auth::AgentToken* token =
       presented.registration_token.empty()
           ? nullptr
@@ -71,6 +76,7 @@ StatusOr<const auth::AgentToken*> AgentManager::Admit(const v1::RegisterRequest&
   if (!token) {
     spdlog::warn("refused agent {}: {} registration token", name,
                  presented.registration_token.empty() ? "no" : "an unknown");
+    registration_failures_.Failed(presented.peer, now);
     return Err(Status::Unauthenticated("register: agent " + name + " has no valid registration token; give it "
                                        "--token-file FILE or GAUNTLET_AGENT_TOKEN (docs/security.md)"));
   }
@@ -79,6 +85,7 @@ StatusOr<const auth::AgentToken*> AgentManager::Admit(const v1::RegisterRequest&
   std::vector<std::string> tags(request.tags().begin(), request.tags().end());
   if (Status admitted = auth::CheckAdmission(*token, kinds, tags); !admitted.ok()) {
     spdlog::warn("refused agent {}: {}", name, admitted.message());
+    registration_failures_.Failed(presented.peer, now);
     return Err(admitted);
   }
   return token;

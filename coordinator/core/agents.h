@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/auth/failure_limiter.h"
 #include "coordinator/core/attempts.h"
 #include "coordinator/core/batch.h"
 #include "coordinator/core/farm.h"
@@ -32,6 +33,7 @@ class AgentManager {
   struct Presented {
     std::string session;             // "authorization: Bearer ..." of the call.
     std::string registration_token;  // The registration-token header of the call.
+    std::string peer;                // The caller's address, for the failure limit.
   };
   StatusOr<v1::RegisterResponse> Register(const v1::RegisterRequest& request, const Presented& presented);
   StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request);
@@ -50,6 +52,9 @@ class AgentManager {
   StatusOr<const auth::AgentToken*> Admit(const v1::RegisterRequest& request, const Presented& presented,
                                           bool* same_session);
 
+  // Registration tokens may be weaker than sessions (people choose them):
+  // a peer that fails too often may not present one for a while.
+  auth::FailureLimiter registration_failures_{constants::kMaxFailedAuthPerWindow, constants::kFailedAuthWindowMs};
   Farm& farm_;
   Batch& batch_;
   AttemptManager& attempts_;

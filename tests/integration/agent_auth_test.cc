@@ -8,6 +8,9 @@
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -352,6 +355,92 @@ TEST(AgentAuthTest, AJobTokenUploadsOnlyForItsOwnAttemptAndOnlyWhileItRuns) {
   const std::string written = EverythingWritten(farm.dir());
   EXPECT_EQ(written.find(first_token), std::string::npos) << "job tokens are derived, never stored or logged";
   EXPECT_EQ(written.find(second_token), std::string::npos);
+}
+
+// An agent started as root runs jobs as the user of --run-as: the job is
+// that user, cannot read the agent's session file, and finds no
+// registration token in its environment; folders that user cannot reach,
+// root itself, and --run-as without root are refused at start.
+TEST(AgentAuthTest, RunAsGivesJobsAnUnprivilegedUserAndNoneOfTheAgentsSecrets) {
+  Farm farm("agent-auth-run-as");
+  const std::string agent = Farm::BinDir() + "/gauntlet-agent";
+  auto start = [&](const std::string& workdir, const std::string& user, const std::string& log) {
+    return Farm::Run({agent, "--coordinator", "127.0.0.1:1", "--name", "x", "--devices", "cpu:1", "--workdir", workdir,
+                      "--run-as", user},
+                     farm.dir() + "/" + log + ".log");
+  };
+  if (::geteuid() != 0) {
+    CliResult refused = start(farm.dir() + "/agent", "nobody", "not-root");
+    EXPECT_EQ(refused.exit_code, 2) << refused.output;
+    EXPECT_NE(refused.output.find("only an agent running as root"), std::string::npos) << refused.output;
+    return;
+  }
+  const passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr) << "Debian has the user nobody";
+  const std::string private_dir = farm.dir() + "/private";
+  fs::create_directories(private_dir);
+  fs::permissions(private_dir, fs::perms::owner_all);
+  CliResult unreachable = start(private_dir + "/agent", "nobody", "unreachable");
+  EXPECT_EQ(unreachable.exit_code, 2) << unreachable.output;
+  EXPECT_NE(unreachable.output.find("user nobody cannot enter " + private_dir + " (mode 700)"), std::string::npos)
+      << unreachable.output;
+  CliResult as_root = start(farm.dir() + "/agent", "root", "as-root");
+  EXPECT_EQ(as_root.exit_code, 2) << as_root.output;
+  EXPECT_NE(as_root.output.find("--run-as root: is root"), std::string::npos) << as_root.output;
+
+  farm.StartCoordinator();
+  // Where nobody can reach it: the test folder may sit under root's home.
+  char workdir_template[] = "/tmp/gauntlet-run-as-XXXXXX";
+  ASSERT_NE(mkdtemp(workdir_template), nullptr);
+  const std::string workdir = workdir_template;
+  fs::permissions(workdir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  ::setenv("GAUNTLET_AGENT_TOKEN", "registration-secret-of-the-agent", 1);
+  farm.StartAgent("node-a", "cpu:1", {"--run-as", "nobody", "--workdir", workdir});
+  ::unsetenv("GAUNTLET_AGENT_TOKEN");
+  const int64_t sweep = farm.Submit(
+      "name: who\njobs: [{name: who, kind: exec, command: \"id -u; env | grep -c GAUNTLET_AGENT_TOKEN; cat " + workdir +
+      "/session-node-a >/dev/null 2>&1 && echo SESSION-READ || echo SESSION-DENIED; echo $HOME; touch "
+      "$GAUNTLET_OUT/made\"}]");
+  const v1::Sweep done = farm.WaitForSweep(sweep);
+  EXPECT_TRUE(done.succeeded()) << farm.AgentLog("node-a");
+  const v1::Job job = farm.Jobs(sweep).at(0);
+  CliResult log = farm.Cli({"logs", std::to_string(job.id())});
+  EXPECT_NE(log.output.find(std::to_string(nobody->pw_uid) + "\n0\nSESSION-DENIED\n" + nobody->pw_dir),
+            std::string::npos)
+      << "runs as nobody, with nobody's HOME, no token and no way into the session: " << log.output;
+  ASSERT_EQ(farm.Job(job.id()).artifacts_size(), 1) << "and wrote its output where the agent collects it";
+  EXPECT_EQ(farm.Job(job.id()).artifacts(0).name(), "made");
+  EXPECT_TRUE(fs::exists(workdir + "/session-node-a")) << "the session the job could not read is there";
+  fs::remove_all(workdir);
+}
+
+// Guessing registration tokens is cut off per peer; an agent already in,
+// on the same address, keeps its session and runs jobs.
+TEST(AgentAuthTest, FailedRegistrationsAreLimitedWithoutStoppingLiveAgents) {
+  Farm farm("agent-auth-guess-limit");
+  const std::string token = "lab-registration-token-guessable";
+  std::ofstream(farm.dir() + "/agent-tokens.yaml") << "- name: lab\n  token_sha256: " << Sha256Hex(token) << "\n";
+  std::ofstream(farm.dir() + "/token") << token << "\n";
+  fs::permissions(farm.dir() + "/token", fs::perms::owner_read | fs::perms::owner_write);
+  farm.AddCoordinatorFlags({"--agent-tokens", farm.dir() + "/agent-tokens.yaml"});
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:1", {"--token-file", farm.dir() + "/token"});
+  EXPECT_TRUE(farm.WaitForSweep(farm.Submit("name: a\njobs: [{name: a, kind: exec, command: \"true\"}]")).succeeded());
+
+  RawAgent guesser(farm.address());
+  int unauthenticated = 0;
+  grpc::Status last;
+  for (int guess = 0; guess < 30; ++guess) {
+    last = guesser.Register("guesser", "cpu", "guess-" + std::to_string(guess));
+    if (last.error_code() != grpc::StatusCode::UNAUTHENTICATED) break;
+    ++unauthenticated;
+  }
+  EXPECT_EQ(unauthenticated, 20) << "twenty guesses a minute, then none checked";
+  EXPECT_EQ(last.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << last.error_message();
+  grpc::Status right = guesser.Register("guesser", "cpu", token);
+  EXPECT_EQ(right.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << "even the right token is not checked now";
+  EXPECT_TRUE(farm.WaitForSweep(farm.Submit("name: b\njobs: [{name: b, kind: exec, command: \"true\"}]")).succeeded())
+      << "node-a, on the same address, still heartbeats and runs jobs";
 }
 
 }  // namespace

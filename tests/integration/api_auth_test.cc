@@ -176,6 +176,8 @@ TEST_F(ApiAuthTest, RolesAuditTrailAndRevocation) {
   EXPECT_NE(last_admin.exit_code, 0);
   EXPECT_NE(last_admin.output.find("last live admin token"), std::string::npos) << last_admin.output;
 
+  CliResult listed = farm_->Cli({"--token-file", viewer_file, "status"});
+  EXPECT_NE(listed.output.find(" ci-bot "), std::string::npos) << "the sweep list says who submitted: " << listed.output;
   CliResult revoked = farm_->Cli({"--token-file", admin_file_, "tokens", "revoke", "ci-bot"});
   EXPECT_EQ(revoked.exit_code, 0) << revoked.output;
   CliResult after = farm_->Cli({"--token-file", submitter_file, "status"});

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -122,8 +123,10 @@ std::string Farm::AgentLog(const std::string& agent) const {
 
 void Farm::StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags) {
   std::vector<std::string> argv = {BinDir() + "/gauntlet-agent", "--coordinator", address(), "--name", name,
-                                   "--devices", devices, "--workdir", dir_ + "/agent-" + name,
-                                   "--kill-grace-ms", "500"};
+                                   "--devices", devices, "--kill-grace-ms", "500"};
+  if (std::find(flags.begin(), flags.end(), "--workdir") == flags.end()) {
+    argv.insert(argv.end(), {"--workdir", dir_ + "/agent-" + name});
+  }
   argv.insert(argv.end(), flags.begin(), flags.end());
   auto process = agent::Process::Start({argv,
                                         {},

@@ -41,6 +41,7 @@ class Farm {
   // True once the coordinator process has ended (by itself: a test hook).
   bool CoordinatorExited();
   void KillCoordinator();
+  // Its folder is dir()/agent-NAME unless flags give --workdir.
   void StartAgent(const std::string& name, const std::string& devices, const std::vector<std::string>& flags = {});
   void KillAgent(const std::string& name);  // kill -9
 
