@@ -72,6 +72,19 @@ struct ListOptions {
 void PrintResults(const std::vector<v1::Job>& jobs, bool with_metrics = false);
 // `gauntlet why JOB`: the state, since when, and each reason it waits.
 int Why(const Globals& globals, int64_t job_id);
+// `gauntlet up`: a coordinator and local agents on one box until Ctrl-C.
+struct UpOptions {
+  std::string data = "gauntlet-data";
+  std::string devices = "cpu:4";  // Each agent's --devices.
+  int agents = 2;
+  std::string grpc = "127.0.0.1:7070";
+  std::string http = "127.0.0.1:8080";
+  std::string ready_file;  // Written once the farm is up: the gRPC address, then the board's.
+};
+int Up(const UpOptions& options);
+
+// `gauntlet matrix [SWEEP]`: the status matrix of a sweep (0: the newest).
+int Matrix(const Globals& globals, int64_t sweep_id);
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state,
                const ListOptions& options);
 // Follows next_page_token until the last page, appending every job to *all.

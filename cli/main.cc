@@ -183,6 +183,21 @@ int main(int argc, char** argv) {
   auto* results = app.add_subcommand("results", "A sweep's results table");
   results->add_option("sweep", sweep_id, "Sweep id")->required();
 
+  UpOptions up_options;
+  auto* up = app.add_subcommand("up", "Run a whole farm on this box: a coordinator on a SQLite file and local agents");
+  up->add_option("--data", up_options.data, "Folder for the database, artifacts, agents' folders and logs");
+  up->add_option("--devices", up_options.devices, "Each agent's devices: cpu:N, sim:N, gpu:N or auto");
+  up->add_option("--agents", up_options.agents, "How many agents")->check(CLI::Range(1, 64));
+  up->add_option("--grpc", up_options.grpc,
+                 "Coordinator gRPC address, port 0 for any free one (loopback unless secured; docs/security.md)");
+  up->add_option("--http", up_options.http, "Board address, port 0 for any free one");
+  up->add_option("--ready-file", up_options.ready_file, "Written once the farm is up: its gRPC address, then the board's");
+
+  int64_t matrix_sweep = 0;
+  auto* matrix = app.add_subcommand(
+      "matrix", "A sweep's status matrix: model x dtype x TP x attention rows, stage@context columns");
+  matrix->add_option("sweep", matrix_sweep, "Sweep id (default: the newest)");
+
   int64_t job_id = 0, attempt_id = 0;
   bool follow = false;
   auto* logs = app.add_subcommand("logs", "Print a job's log");
@@ -305,6 +320,7 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; every usage error exits 2, whichever of CLI11's codes it carries.
     return app.exit(error) == 0 ? 0 : kExitUsage;
   }
+  if (up->parsed()) return Up(up_options);
   if (!LoadToken(token_file, &globals.token)) return kExitUsage;
   if (!LoadCredentials(&globals)) return kExitUsage;
   if (auto done = RunAccessCommands(globals, access)) return *done;
@@ -346,6 +362,7 @@ int main(int argc, char** argv) {
     return ListJobsOf(globals, *stub, sweep_id, state, list_options);
   }
   if (logs->parsed()) return Logs(globals, job_id, attempt_id, follow);
+  if (matrix->parsed()) return Matrix(globals, matrix_sweep);
   if (cancel->parsed()) {
     auto stub = Connect(globals);
     v1::CancelRequest request;

@@ -3,8 +3,11 @@
 #include <iostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/matrix.h"
 #include "cli/table.h"
 #include "lib/jobs/job_state.h"
 
@@ -105,6 +108,42 @@ int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t s
   if (!reply.next_page_token().empty()) {
     std::cout << "... more jobs: --limit N shows up to N, --all every one\n";
   }
+  return 0;
+}
+
+int Matrix(const Globals& globals, int64_t sweep_id) {
+  auto stub = Connect(globals);
+  if (sweep_id == 0) {
+    v1::ListSweepsRequest newest;
+    newest.set_limit(1);
+    v1::ListSweepsResponse sweeps;
+    if (grpc::Status status = stub->ListSweeps(Context().get(), newest, &sweeps); !status.ok()) {
+      return Fail(globals, status);
+    }
+    if (sweeps.sweeps().empty()) {
+      std::cerr << "error: the farm has no sweeps yet; `gauntlet submit SPEC` makes one\n";
+      return kExitFailed;
+    }
+    sweep_id = sweeps.sweeps(0).id();
+  }
+  v1::ListJobsRequest request;
+  request.set_sweep_id(sweep_id);
+  v1::ListJobsResponse reply;
+  if (grpc::Status status = ListAllJobs(*stub, request, &reply); !status.ok()) return Fail(globals, status);
+  const MatrixView matrix = BuildMatrix({reply.jobs().begin(), reply.jobs().end()});
+  if (globals.json) {
+    std::cout << nlohmann::json{{"sweepId", std::to_string(sweep_id)}, {"columns", matrix.columns},
+                                {"rows", matrix.rows}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  if (matrix.rows.empty()) {
+    std::cout << "sweep " << sweep_id << " has no model jobs (models: in its spec); `gauntlet results " << sweep_id
+              << "` lists its jobs\n";
+    return 0;
+  }
+  std::cout << "sweep " << sweep_id << "\n" << RenderMatrix(matrix);
   return 0;
 }
 
