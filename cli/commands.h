@@ -83,6 +83,14 @@ struct UpOptions {
 };
 int Up(const UpOptions& options);
 
+// `gauntlet artifacts JOB [NAME] [--out PATH]`: list, or download one.
+struct ArtifactsOptions {
+  int64_t job_id = 0;
+  std::string name;
+  std::string out;  // Default: the name's file name, here.
+};
+int Artifacts(const Globals& globals, const ArtifactsOptions& options);
+
 // `gauntlet matrix [SWEEP]`: the status matrix of a sweep (0: the newest).
 int Matrix(const Globals& globals, int64_t sweep_id);
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state,

@@ -193,6 +193,12 @@ int main(int argc, char** argv) {
   up->add_option("--http", up_options.http, "Board address, port 0 for any free one");
   up->add_option("--ready-file", up_options.ready_file, "Written once the farm is up: its gRPC address, then the board's");
 
+  ArtifactsOptions artifacts_options;
+  auto* artifacts = app.add_subcommand("artifacts", "List a job's artifacts, or download one by name");
+  artifacts->add_option("job", artifacts_options.job_id, "Job id")->required();
+  artifacts->add_option("name", artifacts_options.name, "Artifact to download (as listed)");
+  artifacts->add_option("-o,--out", artifacts_options.out, "Where to write it (default: its file name, here)");
+
   int64_t matrix_sweep = 0;
   auto* matrix = app.add_subcommand(
       "matrix", "A sweep's status matrix: model x dtype x TP x attention rows, stage@context columns");
@@ -363,6 +369,7 @@ int main(int argc, char** argv) {
   }
   if (logs->parsed()) return Logs(globals, job_id, attempt_id, follow);
   if (matrix->parsed()) return Matrix(globals, matrix_sweep);
+  if (artifacts->parsed()) return Artifacts(globals, artifacts_options);
   if (cancel->parsed()) {
     auto stub = Connect(globals);
     v1::CancelRequest request;

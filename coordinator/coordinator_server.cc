@@ -86,7 +86,7 @@ Status CoordinatorServer::Start() {
   }
   agent_service_ = std::make_unique<api::AgentServiceImpl>(*jobs_, *artifacts_,
                                                             certificates_ && certificates_->verifies_clients());
-  control_service_ = std::make_unique<api::ControlServiceImpl>(*jobs_);
+  control_service_ = std::make_unique<api::ControlServiceImpl>(*jobs_, *artifacts_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.grpc_address, credentials, &grpc_port_);
   builder.RegisterService(agent_service_.get());

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/api/access_gate.h"
+#include "coordinator/api/artifact_stream.h"
 #include "coordinator/api/status_mapping.h"
 #include "lib/rpc/credentials.h"
 
@@ -143,17 +144,7 @@ grpc::Status AgentServiceImpl::DownloadArtifact(grpc::ServerContext* context,
   if (!store::IsSha256Hex(request->sha256())) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "download: '" + request->sha256() + "' is not a SHA-256 digest"};
   }
-  std::ifstream in(artifacts_.PathFor(request->sha256()), std::ios::binary);
-  if (!in) return {grpc::StatusCode::NOT_FOUND, "no artifact " + request->sha256()};
-  std::string buffer(1 << 20, '\0');
-  v1::ArtifactChunk chunk;
-  chunk.set_sha256(request->sha256());
-  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-    chunk.set_data(buffer.data(), static_cast<size_t>(in.gcount()));
-    if (!writer->Write(chunk)) break;
-    chunk.clear_sha256();
-  }
-  return grpc::Status::OK;
+  return StreamArtifact(artifacts_, request->sha256(), writer);
 }
 
 }  // namespace gauntlet::api

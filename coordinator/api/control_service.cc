@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "coordinator/api/artifact_stream.h"
 #include "coordinator/api/status_mapping.h"
 #include "coordinator/constants.h"
 #include "lib/jobs/job_state.h"
@@ -136,6 +137,20 @@ grpc::Status ControlServiceImpl::RetrySweep(grpc::ServerContext* context, const 
   return Answer(Audited(*context, *by, __func__, "sweep " + std::to_string(request->sweep_id()),
                         jobs_.RetrySweep(request->sweep_id())),
                 reply);
+}
+
+grpc::Status ControlServiceImpl::GetArtifact(grpc::ServerContext* context, const v1::GetArtifactRequest* request,
+                                             grpc::ServerWriter<v1::ArtifactChunk>* writer) {
+  GAUNTLET_ADMIT(context, by);
+  auto job = jobs_.GetJob(request->job_id());
+  if (!job) return ToGrpc(job.error());
+  std::string names;
+  for (const auto& artifact : job->artifacts()) {
+    if (artifact.name() == request->name()) return StreamArtifact(artifacts_, artifact.sha256(), writer);
+    names += (names.empty() ? "" : ", ") + artifact.name();
+  }
+  return ToGrpc(Status::NotFound("job " + std::to_string(request->job_id()) + " has no artifact '" + request->name() +
+                                 "'; it has " + (names.empty() ? std::string("none") : names)));
 }
 
 grpc::Status ControlServiceImpl::TailLogs(grpc::ServerContext* context, const v1::TailLogsRequest* request,

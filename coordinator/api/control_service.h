@@ -3,13 +3,15 @@
 
 #include "coordinator/api/access_gate.h"
 #include "coordinator/job_manager.h"
+#include "coordinator/store/artifact_store.h"
 #include "gauntlet/v1/control.grpc.pb.h"
 
 namespace gauntlet::api {
 
 class ControlServiceImpl final : public v1::ControlService::Service {
  public:
-  explicit ControlServiceImpl(JobManager& jobs) : jobs_(jobs), gate_(jobs) {}
+  ControlServiceImpl(JobManager& jobs, const store::ArtifactStore& artifacts)
+      : jobs_(jobs), artifacts_(artifacts), gate_(jobs) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest*, v1::SubmitSweepResponse*) override;
   grpc::Status GetSweep(grpc::ServerContext*, const v1::GetSweepRequest*, v1::Sweep*) override;
@@ -21,6 +23,8 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status Retry(grpc::ServerContext*, const v1::RetryRequest*, v1::Job*) override;
   grpc::Status RetrySweep(grpc::ServerContext*, const v1::RetrySweepRequest*, v1::RetrySweepResponse*) override;
   grpc::Status TailLogs(grpc::ServerContext*, const v1::TailLogsRequest*, grpc::ServerWriter<v1::LogChunk>*) override;
+  grpc::Status GetArtifact(grpc::ServerContext*, const v1::GetArtifactRequest*,
+                           grpc::ServerWriter<v1::ArtifactChunk>*) override;
   grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*, v1::ListAgentsResponse*) override;
   grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*, v1::Agent*) override;
   grpc::Status RevokeAgent(grpc::ServerContext*, const v1::RevokeAgentRequest*, v1::Agent*) override;
@@ -54,6 +58,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   }
 
   JobManager& jobs_;
+  const store::ArtifactStore& artifacts_;
   AccessGate gate_;
 };
 

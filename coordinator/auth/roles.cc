@@ -30,6 +30,7 @@ std::optional<MethodPolicy> ControlMethodPolicy(std::string_view method) {
   static const std::unordered_map<std::string_view, MethodPolicy> kPolicy = {
       {"GetSweep", kRead},        {"ListSweeps", kRead},        {"ListJobs", kRead},
       {"GetJob", kRead},          {"Why", kRead},               {"TailLogs", kRead},
+      {"GetArtifact", kRead},
       {"ListAgents", kRead},      {"ListSchedules", kRead},     {"GetSchedule", kRead},
       {"ScheduleHistory", kRead}, {"Compare", kRead},           {"TestHistory", kRead},
       {"WhoAmI", kRead},          {"ListAuditEvents", kRead},

@@ -1,5 +1,6 @@
 // One CLI grammar: every command answers --json, wherever on the line it
 // stands, in the protobuf JSON mapping's lowerCamelCase; usage errors exit 2.
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/sha256.h"
 #include "tests/integration/farm.h"
 
 namespace gauntlet::testing {
@@ -55,6 +57,8 @@ TEST(CliGrammarTest, EveryCommandAnswersJsonWhereverTheFlagStands) {
       {"jobs", "--sweep", s},
       {"results", s},
       {"why", ok},
+      {"matrix", s},
+      {"artifacts", ok},
       {"agents"},
       {"cancel", ok},
       {"retry", "--sweep", s, "--failed"},
@@ -108,6 +112,38 @@ TEST(CliGrammarTest, EveryCommandAnswersJsonWhereverTheFlagStands) {
   EXPECT_EQ(farm.Cli({"jobs", "--json", "--state", "weird"}).exit_code, 2);
   EXPECT_EQ(farm.Cli({"--json", "retry", "--sweep", s}).exit_code, 2);
   EXPECT_EQ(farm.Cli({"status", "--no-such-flag"}).exit_code, 2);
+}
+
+// `gauntlet artifacts` lists a job's outputs and downloads one checked
+// against its digest, across chunk boundaries.
+TEST(CliGrammarTest, ArtifactsListAndDownloadByName) {
+  Farm farm("cli-artifacts");
+  farm.StartCoordinator();
+  farm.StartAgent("node-a", "cpu:1");
+  const int64_t sweep = farm.Submit(
+      "name: out\njobs: [{name: out, kind: exec, command: \"mkdir -p $GAUNTLET_OUT/sub && head -c 3000000 "
+      "/dev/urandom > $GAUNTLET_OUT/sub/data.bin\"}]");
+  ASSERT_TRUE(farm.WaitForSweep(sweep).succeeded());
+  const v1::Job job = farm.Job(farm.Jobs(sweep).at(0).id());
+  ASSERT_EQ(job.artifacts_size(), 1);
+  const std::string id = std::to_string(job.id());
+
+  CliResult listed = farm.Cli({"artifacts", id});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("sub/data.bin  3000000  " + job.artifacts(0).sha256()), std::string::npos)
+      << listed.output;
+  const std::string out = farm.dir() + "/fetched.bin";
+  CliResult fetched = farm.Cli({"artifacts", id, "sub/data.bin", "--out", out});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.output;
+  auto digest = Sha256File(out);
+  ASSERT_TRUE(digest.has_value());
+  EXPECT_EQ(*digest, job.artifacts(0).sha256()) << "three chunks, byte for byte";
+  EXPECT_EQ(std::filesystem::file_size(out), 3000000u);
+  CliResult missing = farm.Cli({"artifacts", id, "nope.txt"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("has no artifact 'nope.txt'; it has sub/data.bin"), std::string::npos)
+      << missing.output;
+  EXPECT_FALSE(std::filesystem::exists(farm.dir() + "/nope.txt.partial")) << "nothing half-written is left";
 }
 
 }  // namespace
