@@ -20,14 +20,12 @@ std::string Devices(const v1::Job& job) {
   return out;
 }
 
+// The time its attempts ran, not the waits between them.
 std::string Duration(const v1::Job& job) {
   if (job.started_at_ms() == 0) return "";
-  int64_t end = job.finished_at_ms() ? job.finished_at_ms()
-                                     : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch()).count();
   std::ostringstream out;
   out.precision(1);
-  out << std::fixed << (end - job.started_at_ms()) / 1000.0 << "s";
+  out << std::fixed << job.running_ms() / 1000.0 << "s";
   return out.str();
 }
 

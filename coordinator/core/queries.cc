@@ -28,6 +28,7 @@ StatusOr<v1::ListJobsResponse> BoardQueries::ListJobs(const v1::ListJobsRequest&
   const int size = paging::PageSize(request.limit(), paging::kDefaultJobPage, paging::kMaxJobPage);
   GAUNTLET_ASSIGN_OR_RETURN(auto jobs, farm_.store.ListJobs(request.sweep_id(), request.state(), size + 1, after));
   if (request.with_metrics()) GAUNTLET_RETURN_IF_ERROR(farm_.store.AddMetrics(&jobs));
+  GAUNTLET_RETURN_IF_ERROR(farm_.store.AddRunningTimes(&jobs, farm_.clock.NowMs()));
   v1::ListJobsResponse page;
   paging::Fill(std::move(jobs), size, page.mutable_jobs(), page.mutable_next_page_token());
   return page;
@@ -68,7 +69,9 @@ StatusOr<v1::WhyResponse> BoardQueries::Why(int64_t id) {
 StatusOr<v1::Job> BoardQueries::GetJob(int64_t id) {
   GAUNTLET_ASSIGN_OR_RETURN(auto job, farm_.store.GetJob(id));
   if (!job) return Err(Status::NotFound("no job " + std::to_string(id) + "; 'gauntlet jobs' lists jobs"));
-  return *job;
+  std::vector<v1::Job> one = {std::move(*job)};
+  GAUNTLET_RETURN_IF_ERROR(farm_.store.AddRunningTimes(&one, farm_.clock.NowMs()));
+  return std::move(one.front());
 }
 
 StatusOr<std::vector<v1::MatrixCell>> BoardQueries::Matrix(const store::MatrixFilter& filter) {

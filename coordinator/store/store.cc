@@ -331,6 +331,23 @@ Status Store::AddMetrics(std::vector<v1::Job>* jobs) {
   return select.status();
 }
 
+Status Store::AddRunningTimes(std::vector<v1::Job>* jobs, int64_t now_ms) {
+  if (jobs->empty()) return Status::Ok();
+  std::map<int64_t, v1::Job*> by_id;
+  std::string ids;
+  for (v1::Job& job : *jobs) {
+    by_id[job.id()] = &job;
+    ids += (ids.empty() ? "" : ",") + std::to_string(job.id());
+  }
+  // The ids are our own integers, so they go into the statement as text.
+  Statement select = db_->Prepare(
+      "SELECT job_id, sum(CASE WHEN finished_at_ms > 0 THEN finished_at_ms ELSE ?1 END - started_at_ms) "
+      "FROM attempts WHERE job_id IN (" + ids + ") AND started_at_ms > 0 GROUP BY job_id");
+  select.Bind(1, now_ms);
+  while (select.Step()) by_id[select.Int(0)]->set_running_ms(select.Int(1));
+  return select.status();
+}
+
 StatusOr<std::optional<v1::Job>> Store::SelectJob(int64_t id) {
   Statement select = db_->Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.id = ?");
   select.Bind(1, id);

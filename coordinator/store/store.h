@@ -140,6 +140,8 @@ class Store {
   Status AddMetrics(std::vector<v1::Job>* jobs);
   // With attempts, metrics and artifacts.
   StatusOr<std::optional<v1::Job>> GetJob(int64_t id);
+  // Sets each job's running_ms from its attempts (a running one up to now_ms).
+  Status AddRunningTimes(std::vector<v1::Job>* jobs, int64_t now_ms);
   // The id of a sweep's job by name; 0 when it has none.
   StatusOr<int64_t> JobIdByName(int64_t sweep_id, const std::string& name);
   // Ids of unfinished jobs of a sweep, or the job itself when unfinished.

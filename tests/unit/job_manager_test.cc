@@ -197,6 +197,31 @@ TEST_F(JobManagerTest, OnlyFailuresThatCanHealAreRetried) {
   EXPECT_EQ(Poll("n1").assignments_size(), 1);
 }
 
+TEST_F(JobManagerTest, AJobsDurationIsItsAttemptsRunningNotTheWaitsBetween) {
+  AddAgent("n1", 1);
+  Submit("name: one\njobs: [{name: a, kind: exec, command: x, max_attempts: 2}]");
+  auto first = Poll("n1");
+  ASSERT_EQ(first.assignments_size(), 1);
+  int64_t attempt = first.assignments(0).attempt_id();
+  Report(attempt, v1::ATTEMPT_STATE_RUNNING);
+  clock_.Advance(2'000);
+  Report(attempt, v1::ATTEMPT_STATE_FAILED, "killed by signal 9", v1::FAILURE_CLASS_INFRASTRUCTURE);
+  auto retry = Poll("n1");
+  ASSERT_EQ(retry.assignments_size(), 1);
+  attempt = retry.assignments(0).attempt_id();
+  clock_.Advance(3'000);  // Leased, not yet running: the wait between attempts.
+  Report(attempt, v1::ATTEMPT_STATE_RUNNING);
+  clock_.Advance(1'500);
+  EXPECT_EQ(jobs_->GetJob(1)->running_ms(), 3'500) << "a running attempt counts up to now";
+  Report(attempt, v1::ATTEMPT_STATE_SUCCEEDED);
+  clock_.Advance(10'000);
+  const v1::Job job = *jobs_->GetJob(1);
+  EXPECT_EQ(job.running_ms(), 3'500) << "2 s and 1.5 s ran; the 3 s between did not";
+  EXPECT_EQ(job.finished_at_ms() - job.started_at_ms(), 6'500);
+  v1::ListJobsRequest request;
+  EXPECT_EQ(jobs_->ListJobs(request)->jobs(0).running_ms(), 3'500) << "lists carry it too";
+}
+
 TEST_F(JobManagerTest, NoLeaseExpiresForTheCoordinatorsOwnLag) {
   AddAgent("n1", 1);
   Submit("name: one\njobs: [{name: a, kind: exec, command: x}]");
