@@ -27,19 +27,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Every file of the farm's folder, logs and database (with its WAL) alike.
 std::string EverythingWritten(const std::string& dir) {
   std::string all;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file() || entry.path().filename().string().starts_with("session-")) continue;
-    all += Slurp(entry.path().string());
+    all += ReadFile(entry.path().string());
   }
   return all;
 }
@@ -153,7 +146,7 @@ TEST(AgentAuthTest, NoOneButTheAgentSpeaksForItsName) {
   EXPECT_EQ(impostor.Register("thief").error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << "the thief is alive: registering again without its session is refused";
 
-  const std::string coordinator_log = Slurp(farm.dir() + "/coordinator.log");
+  const std::string coordinator_log = ReadFile(farm.dir() + "/coordinator.log");
   EXPECT_NE(coordinator_log.find("refused a second agent claiming the name node-a"), std::string::npos);
   EXPECT_NE(coordinator_log.find("refused agent thief's report for attempt " + std::to_string(attempt)),
             std::string::npos);
@@ -161,7 +154,7 @@ TEST(AgentAuthTest, NoOneButTheAgentSpeaksForItsName) {
   // The real agent never noticed: its job ends as it would have.
   farm.Cli({"cancel", "--sweep", std::to_string(sweep)});
   farm.WaitForSweep(sweep);
-  const std::string session = Slurp(farm.dir() + "/agent-node-a/session-node-a");
+  const std::string session = ReadFile(farm.dir() + "/agent-node-a/session-node-a");
   ASSERT_EQ(session.size(), 64u);
   EXPECT_EQ(fs::status(farm.dir() + "/agent-node-a/session-node-a").permissions() & fs::perms::group_read,
             fs::perms::none);
@@ -279,7 +272,7 @@ TEST(AgentAuthTest, RegistrationTokensAdmitOnlyWhatTheyAllow) {
   EXPECT_EQ(admitted["rogue"], "lab-cpu");
 
   for (const char* file : {"/coordinator.log", "/agent-node-a.log", "/gauntlet.db", "/gauntlet.db-wal"}) {
-    EXPECT_EQ(Slurp(farm.dir() + file).find(token), std::string::npos) << file << " holds the token";
+    EXPECT_EQ(ReadFile(farm.dir() + file).find(token), std::string::npos) << file << " holds the token";
   }
 }
 

@@ -25,13 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Calls ControlService.`method` with an empty request (valid for every
 // message) and `token`; only the status matters here.
 grpc::Status CallWithToken(grpc::GenericStub& stub, const std::string& method, const std::string& token) {
@@ -82,7 +75,7 @@ class ApiAuthTest : public ::testing::Test {
     ASSERT_EQ(admin.exit_code, 0) << admin.output;
     EXPECT_EQ(fs::status(admin_file_).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
     admin_ = admin.output.substr(0, admin.output.find('\n'));
-    EXPECT_EQ(Slurp(admin_file_), admin_ + "\n");
+    EXPECT_EQ(ReadFile(admin_file_), admin_ + "\n");
     farm_->UseApiToken(admin_);
     viewer_ = CreateToken(*farm_, admin_file_, "dashboards", "viewer");
     submitter_ = CreateToken(*farm_, admin_file_, "ci-bot", "submitter");
@@ -278,7 +271,7 @@ TEST(ApiAuthBootTest, AdminTokenFileBoardPublicAndFailedAuthLimit) {
   farm.KillCoordinator();
   for (const auto& entry : fs::recursive_directory_iterator(farm.dir())) {
     if (!entry.is_regular_file() || entry.path() == admin_file) continue;
-    EXPECT_EQ(Slurp(entry.path().string()).find(admin), std::string::npos) << entry.path();
+    EXPECT_EQ(ReadFile(entry.path().string()).find(admin), std::string::npos) << entry.path();
   }
 }
 
@@ -293,7 +286,7 @@ TEST_F(ApiAuthTest, NoSecretIsWrittenAnywhere) {
     if (!entry.is_regular_file() || entry.path() == admin_file_ || entry.path() == viewer_file) continue;
     // The CLI's own output of `tokens create` shows each secret once, by design.
     if (entry.path().filename().string().starts_with("cli-")) continue;
-    const std::string text = Slurp(entry.path().string());
+    const std::string text = ReadFile(entry.path().string());
     for (const std::string& secret : {admin_, viewer_, submitter_}) {
       EXPECT_EQ(text.find(secret), std::string::npos) << entry.path();
     }

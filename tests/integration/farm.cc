@@ -15,11 +15,12 @@ namespace gauntlet::testing {
 
 namespace fs = std::filesystem;
 
-namespace {
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+namespace {
 
 std::unique_ptr<grpc::ClientContext> Context(const std::string& api_token) {
   auto context = std::make_unique<grpc::ClientContext>();

@@ -17,6 +17,9 @@
 
 namespace gauntlet::testing {
 
+// The whole of a file; "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
 struct CliResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together.

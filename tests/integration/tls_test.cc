@@ -19,13 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Two CAs; a coordinator certificate from each (for 127.0.0.1); an agent
 // client certificate from the first.
 class Certificates {
@@ -41,7 +34,7 @@ class Certificates {
     Issue("server1", "ca1", "server.ext");
     Issue("server2", "ca2", "server.ext");
     Issue("agent", "ca1", "client.ext");
-    std::ofstream(Path("both.pem")) << Slurp(Path("ca1.pem")) << Slurp(Path("ca2.pem"));
+    std::ofstream(Path("both.pem")) << ReadFile(Path("ca1.pem")) << ReadFile(Path("ca2.pem"));
   }
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
@@ -167,10 +160,10 @@ TEST(TlsTest, SighupSwapsTheCertificateWhileAJobRunsAndABadPairLeavesTheOldOne) 
 
   // A half-finished renewal: the key no longer matches. Refused, and the
   // pair in use stays.
-  std::ofstream(key, std::ios::trunc) << Slurp(pki.Path("server1.key"));
+  std::ofstream(key, std::ios::trunc) << ReadFile(pki.Path("server1.key"));
   farm.SignalCoordinator(SIGHUP);
   EXPECT_TRUE(Farm::WaitUntil([&] {
-    return Slurp(farm.dir() + "/coordinator.log").find("certificates not reloaded") != std::string::npos;
+    return ReadFile(farm.dir() + "/coordinator.log").find("certificates not reloaded") != std::string::npos;
   }));
   EXPECT_EQ(Status(farm, {"--tls-ca", pki.Path("ca2.pem")}, "kept").exit_code, 0);
 
