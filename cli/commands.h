@@ -91,6 +91,12 @@ struct ArtifactsOptions {
 };
 int Artifacts(const Globals& globals, const ArtifactsOptions& options);
 
+// `gauntlet agents`, `agents revoke NAME [--undo]`, and an admin's
+// `agents heal|check NAME [--device N]` (device_index -1: all of them).
+int ListAgents(const Globals& globals);
+int RevokeAgent(const Globals& globals, const std::string& name, bool undo);
+int SetDeviceHealth(const Globals& globals, const std::string& agent, int device_index, bool heal);
+
 // `gauntlet matrix [SWEEP]`: the status matrix of a sweep (0: the newest).
 int Matrix(const Globals& globals, int64_t sweep_id);
 int ListJobsOf(const Globals& globals, v1::ControlService::Stub& stub, int64_t sweep_id, v1::JobState state,

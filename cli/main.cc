@@ -91,29 +91,6 @@ int Logs(const Globals& globals, int64_t job_id, int64_t attempt_number, bool fo
   return status.ok() ? 0 : Fail(globals, status);
 }
 
-int Agents(const Globals& globals) {
-  auto stub = Connect(globals);
-  v1::ListAgentsResponse reply;
-  grpc::Status status = stub->ListAgents(Context().get(), v1::ListAgentsRequest(), &reply);
-  if (auto done = FailedOrPrintedJson(globals, status, reply)) return *done;
-  Table table({"AGENT", "STATE", "DEVICES", "BUSY", "LAST HEARTBEAT"});
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
-  for (const auto& agent : reply.agents()) {
-    int busy = 0;
-    std::string kinds;
-    for (const auto& device : agent.devices()) {
-      busy += device.held_by_attempt() != 0;
-      if (kinds.find(device.kind()) == std::string::npos) kinds += (kinds.empty() ? "" : ",") + device.kind();
-    }
-    std::string state = agent.revoked_at_ms() ? "revoked" : !agent.alive() ? "down" : agent.drained() ? "drained" : "up";
-    table.Add({agent.name(), state, std::to_string(agent.devices_size()) + " " + kinds, std::to_string(busy),
-               std::to_string((now - agent.last_heartbeat_ms()) / 1000) + "s ago"});
-  }
-  table.Print(std::cout);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,13 +209,22 @@ int main(int argc, char** argv) {
   auto* why = app.add_subcommand("why", "Say why a job is not running");
   why->add_option("job", job_id, "Job id")->required();
 
-  auto* agents = app.add_subcommand("agents", "List agents and their devices; revoke one");
+  auto* agents = app.add_subcommand("agents", "List agents, their devices and their health; revoke one, heal or check its devices");
   std::string revoke_name;
   bool revoke_undo = false;
   auto* revoke = agents->add_subcommand("revoke", "End an agent's session now: its running jobs re-run elsewhere "
                                                   "and its name may not register again until --undo");
   revoke->add_option("agent", revoke_name, "Agent name")->required();
   revoke->add_flag("--undo", revoke_undo, "Let the name register again");
+  std::string health_agent;
+  int health_device = -1;
+  auto* heal = agents->add_subcommand("heal", "Return an agent's devices to service now (admin)");
+  auto* check = agents->add_subcommand("check", "Take an agent's devices out of service until a fresh health check "
+                                                "passes (admin)");
+  for (auto* command : {heal, check}) {
+    command->add_option("agent", health_agent, "Agent name")->required();
+    command->add_option("--device", health_device, "Device index (default: every device)")->check(CLI::NonNegativeNumber);
+  }
 
   std::string agent_name;
   bool undrain = false;
@@ -422,21 +408,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (why->parsed()) return Why(globals, job_id);
-  if (revoke->parsed()) {
-    auto stub = Connect(globals);
-    v1::RevokeAgentRequest request;
-    request.set_name(revoke_name);
-    request.set_undo(revoke_undo);
-    v1::Agent reply;
-    grpc::Status rpc = stub->RevokeAgent(Context().get(), request, &reply);
-    if (auto done = FailedOrPrintedJson(globals, rpc, reply)) return *done;
-    std::cout << "agent " << reply.name()
-              << (reply.revoked_at_ms() ? " revoked: its session is over and its running jobs re-run elsewhere"
-                                        : " may register again")
-              << "\n";
-    return 0;
-  }
-  if (agents->parsed()) return Agents(globals);
+  if (revoke->parsed()) return RevokeAgent(globals, revoke_name, revoke_undo);
+  if (heal->parsed() || check->parsed()) return SetDeviceHealth(globals, health_agent, health_device, heal->parsed());
+  if (agents->parsed()) return ListAgents(globals);
   if (annotate->parsed()) {
     v1::Annotation request;
     if (!annotate_sweep.empty()) request.set_scope("sweep"), request.set_target(annotate_sweep);

@@ -9,6 +9,8 @@ namespace gauntlet::constants {
 
 // An attempt whose agent has not renewed it for this long is lost (default of --lease-ttl).
 inline constexpr int64_t kDefaultLeaseTtlMs = 15'000;
+// Infrastructure failures in a row that take a device out of service.
+inline constexpr int kDefaultUnhealthyAfter = 3;
 // The longest a heartbeat may block waiting for news.
 inline constexpr int64_t kMaxPollMs = 10'000;
 // How often the scheduler loop runs when nothing asks for a pass sooner.

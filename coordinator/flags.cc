@@ -45,6 +45,10 @@ std::optional<CoordinatorFlags> ParseFlags(int argc, char** argv, int* exit_code
   app.add_option("--grpc", options.grpc_address, "gRPC listen address host:port (port 0: any free port)");
   app.add_option("--http", http, "HTTP listen address host:port for the board and JSON API; 'off' disables it");
   app.add_option("--lease-ttl", lease_ttl, "How long an attempt survives without a heartbeat, e.g. 15s");
+  app.add_option("--unhealthy-after", options.jobs.unhealthy_after,
+                 "Infrastructure failures in a row that take a device out of service until its health check "
+                 "passes (0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--ready-file", flags.ready_file, "Write {\"grpc\":PORT,\"http\":PORT} here once listening");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error");
   // Bounds on what one submitted spec may ask for (coordinator/spec/limits.h).

@@ -18,7 +18,8 @@ JobManager::JobManager(store::Store& store, const Clock& clock, JobManagerOption
       queries_(farm_),
       comparisons_(farm_),
       schedules_(farm_, batch_, sweeps_, comparisons_),
-      notifications_(farm_, batch_, comparisons_) {
+      notifications_(farm_, batch_, comparisons_),
+      health_(farm_, batch_, sweeps_) {
   farm_.want_pass = [this] { WakeLoop(); };
 }
 
@@ -26,6 +27,7 @@ Status JobManager::Recover() {
   std::lock_guard lock(mu_);
   const int64_t now = farm_.clock.NowMs();
   GAUNTLET_RETURN_IF_ERROR(agents_.Recover());
+  GAUNTLET_RETURN_IF_ERROR(health_.Recover());
   GAUNTLET_RETURN_IF_ERROR(access_.Load(farm_.options.admin_token_sha256));
   // The scheduler's state: every node with the devices active attempts hold,
   // and every ready job.
@@ -113,6 +115,7 @@ void JobManager::Tick() {
   // Tonight's sweeps first, so this window's pass already places their jobs.
   schedules_.FireDue();
   schedules_.JudgeFinished();
+  health_.StartDueChecks();
   if (Status status = attempts_.Schedule(); !status.ok()) {
     spdlog::error("scheduling failed, will retry: {}", status.ToString());
   }
@@ -405,6 +408,11 @@ StatusOr<std::vector<v1::Agent>> JobManager::ListAgents() {
 StatusOr<v1::Agent> JobManager::DrainAgent(const v1::DrainAgentRequest& request) {
   std::lock_guard lock(mu_);
   return agents_.DrainAgent(request);
+}
+
+StatusOr<v1::Agent> JobManager::SetDeviceHealth(const v1::SetDeviceHealthRequest& request) {
+  std::lock_guard lock(mu_);
+  return health_.SetDeviceHealth(request);
 }
 
 StatusOr<int64_t> JobManager::LogAttempt(int64_t job_id, int64_t attempt_id) {

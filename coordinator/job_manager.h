@@ -10,6 +10,7 @@
 //   ScheduleManager    nightly schedules, each slot fired once
 //   ComparisonQueries  a night against its baseline (gauntlet compare)
 //   NotificationManager  webhook alerts due, and their delivery log
+//   HealthManager      devices out of service, their health checks
 //
 // They share the Farm (core/farm.h: the store, the clock and the state kept
 // in memory) and the Batch (core/batch.h: decisions applied to memory at
@@ -44,6 +45,7 @@
 #include "coordinator/core/attempts.h"
 #include "coordinator/core/batch.h"
 #include "coordinator/core/comparisons.h"
+#include "coordinator/core/device_health.h"
 #include "coordinator/core/farm.h"
 #include "coordinator/core/logs.h"
 #include "coordinator/core/notifications.h"
@@ -95,6 +97,7 @@ class JobManager {
   StatusOr<v1::RetrySweepResponse> RetrySweep(int64_t sweep_id);
   StatusOr<std::vector<v1::Agent>> ListAgents();
   StatusOr<v1::Agent> DrainAgent(const v1::DrainAgentRequest& request);
+  StatusOr<v1::Agent> SetDeviceHealth(const v1::SetDeviceHealthRequest& request);
   // Resolves attempt 0 to the job's latest attempt.
   StatusOr<int64_t> LogAttempt(int64_t job_id, int64_t attempt_id);
   StatusOr<std::string> ReadLog(int64_t attempt_id, int64_t offset, int64_t max_bytes);
@@ -205,6 +208,7 @@ class JobManager {
   core::ComparisonQueries comparisons_;
   core::ScheduleManager schedules_;
   core::NotificationManager notifications_;
+  core::HealthManager health_;
 
   // The loop's queue and wake-up; inbox_mu_ is taken after mu_, never before.
   std::mutex inbox_mu_;

@@ -219,6 +219,17 @@ grpc::Status ControlServiceImpl::DrainAgent(grpc::ServerContext* context, const 
                 reply);
 }
 
+grpc::Status ControlServiceImpl::SetDeviceHealth(grpc::ServerContext* context,
+                                                 const v1::SetDeviceHealthRequest* request, v1::Agent* reply) {
+  GAUNTLET_ADMIT(context, by);
+  const bool heal = request->action() == v1::SetDeviceHealthRequest::ACTION_HEAL;
+  return Answer(Audited(*context, *by, heal ? "HealDevice" : "CheckDevice",
+                        "agent " + request->agent() + " device " +
+                            (request->device_index() < 0 ? std::string("all") : std::to_string(request->device_index())),
+                        jobs_.SetDeviceHealth(*request)),
+                reply);
+}
+
 grpc::Status ControlServiceImpl::RevokeAgent(grpc::ServerContext* context, const v1::RevokeAgentRequest* request,
                                              v1::Agent* reply) {
   GAUNTLET_ADMIT(context, by);

@@ -27,6 +27,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
                            grpc::ServerWriter<v1::ArtifactChunk>*) override;
   grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*, v1::ListAgentsResponse*) override;
   grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*, v1::Agent*) override;
+  grpc::Status SetDeviceHealth(grpc::ServerContext*, const v1::SetDeviceHealthRequest*, v1::Agent*) override;
   grpc::Status RevokeAgent(grpc::ServerContext*, const v1::RevokeAgentRequest*, v1::Agent*) override;
   grpc::Status Annotate(grpc::ServerContext*, const v1::Annotation*, v1::Annotation*) override;
   grpc::Status AddSchedule(grpc::ServerContext*, const v1::AddScheduleRequest*, v1::Schedule*) override;

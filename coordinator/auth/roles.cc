@@ -36,7 +36,7 @@ std::optional<MethodPolicy> ControlMethodPolicy(std::string_view method) {
       {"WhoAmI", kRead},          {"ListAuditEvents", kRead},
       {"SubmitSweep", kSubmit},   {"Cancel", kSubmit},          {"Retry", kSubmit},
       {"RetrySweep", kSubmit},    {"Annotate", kSubmit},
-      {"DrainAgent", kAdminister},   {"RevokeAgent", kAdminister},    {"AddSchedule", kAdminister},
+      {"DrainAgent", kAdminister}, {"SetDeviceHealth", kAdminister},   {"RevokeAgent", kAdminister},    {"AddSchedule", kAdminister},
       {"PauseSchedule", kAdminister}, {"RunScheduleNow", kAdminister}, {"DeleteSchedule", kAdminister},
       {"PinBaseline", kAdminister},  {"CreateToken", kAdminister},    {"RevokeToken", kAdminister},
       // Names and roles only, but who holds which power is the admins' to know.

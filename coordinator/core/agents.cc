@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "coordinator/core/device_health.h"
 #include "coordinator/core/retry_budget.h"
 #include "lib/names/names.h"
 #include "lib/rpc/credentials.h"
@@ -144,7 +145,11 @@ StatusOr<v1::RegisterResponse> AgentManager::Register(const v1::RegisterRequest&
   node.name = request.name();
   node.schedulable = !drained;
   node.tags.assign(request.tags().begin(), request.tags().end());
-  for (const auto& device : devices) node.devices.push_back({device.index(), device.kind(), true});
+  for (const auto& device : devices) {
+    auto health = farm_.device_health.find({request.name(), device.index()});
+    const bool healthy = health == farm_.device_health.end() || health->second.in_service();
+    node.devices.push_back({device.index(), device.kind(), true, healthy});
+  }
   std::sort(node.devices.begin(), node.devices.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   farm_.cluster.SetNode(node);
   mailbox.last_seen_ms = now;
@@ -170,6 +175,7 @@ StatusOr<std::vector<v1::Agent>> AgentManager::ListAgents() {
     auto found = farm_.mailboxes.find(agent.name());
     if (found != farm_.mailboxes.end()) agent.set_last_heartbeat_ms(found->second->last_seen_ms);
     agent.set_alive(farm_.Alive(agent.name()));
+    DescribeHealth(farm_, &agent);
   }
   return agents;
 }

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "coordinator/core/device_health.h"
 #include "coordinator/core/retry_budget.h"
 
 namespace gauntlet::core {
@@ -103,7 +104,11 @@ Status AttemptManager::ApplyAttemptDecision(const store::AttemptRow& attempt, co
     // A report implies the attempt ran, even if its running report was lost.
     GAUNTLET_RETURN_IF_ERROR(farm_.store.EndAttempt(
         attempt.id, {decision.attempt, exit_code, attempt_reason, now, failure_class, outcome != nullptr}));
-    if (IsTerminal(decision.attempt)) batch_.pending().ended_attempts.push_back(attempt.id);
+    if (IsTerminal(decision.attempt)) {
+      batch_.pending().ended_attempts.push_back(attempt.id);
+      GAUNTLET_RETURN_IF_ERROR(
+          RecordDeviceOutcome(farm_, batch_, attempt, decision.attempt, failure_class, attempt_reason));
+    }
   }
   if (decision.job == v1::JOB_STATE_UNSPECIFIED) {
     return outcome ? farm_.store.SetJobOutcome(attempt.job_id, *outcome) : Status::Ok();

@@ -75,12 +75,21 @@ void Batch::ApplyPending() {
     farm_.leases.erase(lease);
   }
   for (const auto& job : pending_.became_ready) farm_.cluster.AddReady(job);
-  if (!pending_.became_ready.empty() || !pending_.ended_attempts.empty()) farm_.WantPass();
+  for (const auto& row : pending_.device_health) {
+    farm_.device_health[{row.agent, row.index}] = row.health;
+    farm_.cluster.SetHealthy(row.agent, row.index, row.health.in_service());
+  }
+  if (!pending_.became_ready.empty() || !pending_.ended_attempts.empty() || !pending_.device_health.empty()) {
+    farm_.WantPass();
+  }
   pending_ = {};
 }
 
 Status Batch::ReloadMemory() {
   farm_.cluster = sched::ClusterState();
+  GAUNTLET_ASSIGN_OR_RETURN(auto health, farm_.store.DeviceHealthRows());
+  farm_.device_health.clear();
+  for (const auto& row : health) farm_.device_health[{row.agent, row.index}] = row.health;
   GAUNTLET_ASSIGN_OR_RETURN(std::vector<sched::Node> nodes, farm_.store.SchedulingNodes(0));
   for (auto node : nodes) {
     auto mailbox = farm_.mailboxes.find(node.name);

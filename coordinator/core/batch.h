@@ -25,6 +25,7 @@ class Batch {
     std::vector<sched::ReadyJob> became_ready;
     std::vector<int64_t> left_ready;
     std::vector<int64_t> ended_attempts;
+    std::vector<store::DeviceHealthRow> device_health;
   };
 
   // Runs `body` as one operation of the open batch (a savepoint), opening

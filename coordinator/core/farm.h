@@ -24,6 +24,7 @@
 #include "coordinator/core/api_tokens.h"
 #include "coordinator/latency_histogram.h"
 #include "coordinator/sched/cluster_state.h"
+#include "coordinator/sched/device_health.h"
 #include "coordinator/spec/limits.h"
 #include "coordinator/store/store.h"
 #include "gauntlet/v1/agent.pb.h"
@@ -58,6 +59,9 @@ struct JobManagerOptions {
   // SHA-256 of the admin token file's token (--admin-token-file): an admin
   // from the first start, and API tokens in force. Empty: none.
   std::string admin_token_sha256;
+  // Infrastructure failures in a row that take a device out of service
+  // until its health check passes (--unhealthy-after); 0: never.
+  int unhealthy_after = constants::kDefaultUnhealthyAfter;
 };
 
 // Counters for /metrics, read under the manager's lock.
@@ -145,6 +149,8 @@ struct Farm {
   AgentSessions sessions;                     // Session credential → agent, read without the manager's lock.
   ApiTokens api_tokens;                       // API token → principal, read without the manager's lock.
   auth::JobTokens job_tokens;                 // Keyed at Recover.
+  // (agent, device index) → its health, for devices with a stored row.
+  std::map<std::pair<std::string, int>, sched::DeviceHealth> device_health;
   JobManagerStats stats;
   bool shutting_down = false;
   std::function<void()> want_pass;

@@ -79,8 +79,10 @@ StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(
     for (size_t i = 0; i < plan->jobs.size(); ++i) {
       if (initial[i].state != v1::JOB_STATE_READY) continue;
       const auto& job = plan->jobs[i];
-      batch_.pending().became_ready.push_back(
-          {inserted.job_ids[i], job.devices, job.device_kind, job.priority, inserted.job_ids[i], job.tags});
+      sched::ReadyJob ready{inserted.job_ids[i], job.devices, job.device_kind, job.priority, inserted.job_ids[i], job.tags};
+      ready.pin_node = job.pin_node;
+      ready.pin_devices = job.pin_devices;
+      batch_.pending().became_ready.push_back(std::move(ready));
     }
     GAUNTLET_RETURN_IF_ERROR(farm_.store.AddEvent(
         now, sweep_id, 0, 0, "submitted", "sweep " + plan->name + " with " + std::to_string(plan->jobs.size()) + " jobs"));

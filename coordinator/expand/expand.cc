@@ -215,6 +215,7 @@ StatusOr<SweepPlan> Expand(const spec::SweepSpec& spec, const spec::Limits& limi
   SweepPlan plan;
   plan.name = spec.name;
   plan.priority = spec.priority;
+  plan.health_check_yaml = spec.health_check_yaml;
   GAUNTLET_RETURN_IF_ERROR(ExpandModelStages(spec, limits, &plan));
   int64_t edges = 0;
 

@@ -34,6 +34,9 @@ struct PlannedJob {
   std::string stage;                         // reference, compile, run, validate, benchmark, kernel or "".
   bool cacheable = false;                    // May be satisfied by an earlier identical result.
   std::string content_key;                   // sha256 of kind and inputs.
+  // A health check's device: placed there or nowhere (never from a spec).
+  std::string pin_node;
+  std::vector<int> pin_devices;
 
   nlohmann::json spec() const { return nlohmann::json::parse(spec_json); }
 };
@@ -42,6 +45,7 @@ struct PlannedJob {
 struct SweepPlan {
   std::string name;
   int priority = 0;
+  std::string health_check_yaml;  // The spec's `health_check:` job; "" for the default.
   std::vector<PlannedJob> jobs;
 };
 

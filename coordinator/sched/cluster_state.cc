@@ -25,6 +25,7 @@ void ClusterState::Count(NodeState& state) const {
   state.total_by_kind.clear();
   state.free_by_kind.clear();
   for (const auto& device : state.node.devices) {
+    if (!device.healthy) continue;
     ++state.total_by_kind[""];
     if (device.free) ++state.free_by_kind[""];
     if (device.kind.empty()) continue;
@@ -89,6 +90,18 @@ void ClusterState::SetNode(const Node& node) {
   Reindex();
 }
 
+void ClusterState::SetHealthy(const std::string& node, int device_index, bool healthy) {
+  auto found = node_index_.find(node);
+  if (found == node_index_.end()) return;
+  IndexNode(found->second, false);
+  NodeState& state = nodes_[found->second];
+  for (auto& device : state.node.devices) {
+    if (device.index == device_index) device.healthy = healthy;
+  }
+  Count(state);
+  IndexNode(found->second, true);
+}
+
 void ClusterState::SetSchedulable(const std::string& node, bool schedulable) {
   auto found = node_index_.find(node);
   if (found == node_index_.end() || nodes_[found->second].node.schedulable == schedulable) return;
@@ -105,12 +118,17 @@ std::vector<std::string> ClusterState::NodeNames() const {
 
 void ClusterState::AddReady(const ReadyJob& job) {
   assert(job.devices >= 1 && "the spec parser refuses jobs of no devices");
-  if (ready_.contains(job.id)) return;
+  if (IsReady(job.id)) return;
+  if (job.pinned()) {
+    pinned_[job.id] = job;
+    return;
+  }
   ready_[job.id] = job;
   queue_.insert({job.priority, job.order, job.id});
 }
 
 void ClusterState::RemoveReady(int64_t job_id) {
+  pinned_.erase(job_id);
   auto found = ready_.find(job_id);
   if (found == ready_.end()) return;
   queue_.erase({found->second.priority, found->second.order, job_id});
@@ -131,19 +149,44 @@ void ClusterState::SetFree(const std::string& node, const std::vector<int>& devi
   IndexNode(found->second, true);
 }
 
+std::vector<Placement> ClusterState::PlacePinned(std::vector<std::vector<bool>>& taken) const {
+  std::vector<Placement> placements;
+  for (const auto& [id, job] : pinned_) {
+    auto found = node_index_.find(job.pin_node);
+    if (found == node_index_.end() || !nodes_[found->second].node.schedulable) continue;
+    const size_t n = found->second;
+    const Node& node = nodes_[n].node;
+    std::vector<size_t> slots;
+    for (int index : job.pin_devices) {
+      for (size_t d = 0; d < node.devices.size(); ++d) {
+        if (node.devices[d].index == index && node.devices[d].free && !taken[n][d]) slots.push_back(d);
+      }
+    }
+    if (slots.size() != job.pin_devices.size()) continue;
+    Placement placement{id, node.name, {}};
+    for (size_t d : slots) {
+      taken[n][d] = true;
+      placement.device_indices.push_back(node.devices[d].index);
+    }
+    std::sort(placement.device_indices.begin(), placement.device_indices.end());
+    placements.push_back(std::move(placement));
+  }
+  return placements;
+}
+
 std::vector<Placement> ClusterState::Place() const {
   std::vector<Placement> placements;
-  if (queue_.empty() || nodes_.empty()) return placements;
+  if ((queue_.empty() && pinned_.empty()) || nodes_.empty()) return placements;
   // The pass's own copy of what it changes: free devices and reservations.
   std::vector<std::map<std::string, int>> free(nodes_.size());
   std::vector<std::vector<bool>> taken(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) taken[i].assign(nodes_[i].node.devices.size(), false);
+  // Pinned jobs first: they take only the devices named, which in practice
+  // are out of service and so invisible to every other job.
+  placements = PlacePinned(taken);
   std::vector<bool> reserved(nodes_.size(), false);
   std::map<std::string, std::set<std::pair<int, size_t>>> by_free = by_free_;
-  size_t open_nodes = by_free.count("") ? by_free.at("").size() : 0;  // Schedulable, unreserved, some device free.
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    free[i] = nodes_[i].free_by_kind;
-    taken[i].assign(nodes_[i].node.devices.size(), false);
-  }
+  for (size_t i = 0; i < nodes_.size(); ++i) free[i] = nodes_[i].free_by_kind;
   auto unindex = [&](size_t n) {
     for (const auto& [kind, count] : free[n]) {
       if (count > 0) by_free[kind].erase({count, n});
@@ -154,6 +197,19 @@ std::vector<Placement> ClusterState::Place() const {
       if (count > 0) by_free[kind].insert({count, n});
     }
   };
+  // A healthy device a pinned job took is held for the queue too.
+  for (const auto& placement : placements) {
+    const size_t n = node_index_.at(placement.node);
+    for (const auto& device : nodes_[n].node.devices) {
+      const auto& taken_here = placement.device_indices;
+      if (!device.healthy || std::find(taken_here.begin(), taken_here.end(), device.index) == taken_here.end()) continue;
+      unindex(n);
+      --free[n][""];
+      --free[n][device.kind];
+      reindex(n);
+    }
+  }
+  size_t open_nodes = by_free.count("") ? by_free.at("").size() : 0;  // Schedulable, unreserved, some device free.
   // Within one pass free devices only shrink and reservations only grow, so
   // a shape that could not be placed once cannot be placed later in it.
   std::set<Shape> unplaceable, unreservable;
@@ -184,7 +240,7 @@ std::vector<Placement> ClusterState::Place() const {
         for (size_t d = 0; d < node.devices.size(); ++d) {
           if (static_cast<int>(placement.device_indices.size()) == job.devices) break;
           const NodeDevice& device = node.devices[d];
-          if (device.free && !taken[n][d] && Matches(device, job.device_kind)) {
+          if (device.free && device.healthy && !taken[n][d] && Matches(device, job.device_kind)) {
             taken[n][d] = true;
             placement.device_indices.push_back(device.index);
             --free[n][""];
@@ -232,6 +288,7 @@ std::vector<ReadyJob> ClusterState::ReadyJobs() const {
   std::vector<ReadyJob> jobs;
   jobs.reserve(ready_.size());
   for (const QueueKey& key : queue_) jobs.push_back(ready_.at(key.id));
+  for (const auto& [id, job] : pinned_) jobs.push_back(job);
   return jobs;
 }
 

@@ -24,13 +24,15 @@ class ClusterState {
   // before stays held (its attempt still runs) if its index still exists.
   void SetNode(const Node& node);
   void SetSchedulable(const std::string& node, bool schedulable);
+  // Takes a device out of service (no job but one pinned to it may take it) or back.
+  void SetHealthy(const std::string& node, int device_index, bool healthy);
   bool HasNode(const std::string& node) const { return node_index_.contains(node); }
   std::vector<std::string> NodeNames() const;
 
   void AddReady(const ReadyJob& job);
   void RemoveReady(int64_t job_id);
-  bool IsReady(int64_t job_id) const { return ready_.contains(job_id); }
-  size_t ReadyCount() const { return ready_.size(); }
+  bool IsReady(int64_t job_id) const { return ready_.contains(job_id) || pinned_.contains(job_id); }
+  size_t ReadyCount() const { return ready_.size() + pinned_.size(); }
 
   // Marks devices held (an attempt was placed or recovered) or free again.
   void Hold(const std::string& node, const std::vector<int>& device_indices) { SetFree(node, device_indices, false); }
@@ -70,7 +72,11 @@ class ClusterState {
   int Total(const NodeState& state, const std::string& kind) const;
   void IndexNode(size_t index, bool add);
 
+  // Pinned jobs wait for their devices, outside the queue (oldest first).
+  std::vector<Placement> PlacePinned(std::vector<std::vector<bool>>& taken) const;
+
   std::unordered_map<int64_t, ReadyJob> ready_;
+  std::map<int64_t, ReadyJob> pinned_;
   std::set<QueueKey> queue_;
   // Nodes sorted by name, as the oracle visits them.
   std::vector<NodeState> nodes_;

@@ -15,7 +15,7 @@ bool Matches(const NodeDevice& device, const std::string& kind) {
 int CountMatching(const Node& node, const std::string& kind, bool free_only) {
   int count = 0;
   for (const auto& device : node.devices) {
-    if (Matches(device, kind) && (!free_only || device.free)) ++count;
+    if (device.healthy && Matches(device, kind) && (!free_only || device.free)) ++count;
   }
   return count;
 }
@@ -36,7 +36,32 @@ std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> no
   std::vector<bool> reserved(nodes.size(), false);
 
   std::vector<Placement> placements;
+  std::vector<const ReadyJob*> pinned;
   for (const auto& job : jobs) {
+    if (job.pinned()) pinned.push_back(&job);
+  }
+  std::sort(pinned.begin(), pinned.end(), [](const ReadyJob* a, const ReadyJob* b) { return a->id < b->id; });
+  for (const ReadyJob* job : pinned) {
+    auto node = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.name == job->pin_node; });
+    if (node == nodes.end() || !node->schedulable) continue;
+    std::vector<NodeDevice*> wanted;
+    for (auto& device : node->devices) {
+      if (device.free && std::find(job->pin_devices.begin(), job->pin_devices.end(), device.index) !=
+                             job->pin_devices.end()) {
+        wanted.push_back(&device);
+      }
+    }
+    if (wanted.size() != job->pin_devices.size()) continue;
+    Placement placement{job->id, node->name, {}};
+    for (NodeDevice* device : wanted) {
+      device->free = false;
+      placement.device_indices.push_back(device->index);
+    }
+    std::sort(placement.device_indices.begin(), placement.device_indices.end());
+    placements.push_back(std::move(placement));
+  }
+  for (const auto& job : jobs) {
+    if (job.pinned()) continue;
     std::optional<size_t> best;
     int best_free = 0;
     for (size_t n = 0; n < nodes.size(); ++n) {
@@ -48,7 +73,7 @@ std::vector<Placement> Schedule(std::vector<ReadyJob> jobs, std::vector<Node> no
       Placement placement{job.id, nodes[*best].name, {}};
       for (auto& device : nodes[*best].devices) {
         if (static_cast<int>(placement.device_indices.size()) == job.devices) break;
-        if (device.free && Matches(device, job.device_kind)) {
+        if (device.free && device.healthy && Matches(device, job.device_kind)) {
           device.free = false;
           placement.device_indices.push_back(device.index);
         }

@@ -9,6 +9,8 @@
 //  - No starvation of wide jobs: a job that fits some node's capacity but no
 //    node's free devices reserves the node closest to holding it; jobs after it
 //    may not take that node's devices, so it drains and the wide job starts.
+//  - Devices out of service (device_health.h) count for nothing; a job
+//    pinned to devices (a health check) goes there as soon as they are free.
 #pragma once
 
 #include <cstdint>
@@ -25,12 +27,19 @@ struct ReadyJob {
   int priority = 0;
   int64_t order = 0;        // Submission order; lower is older.
   std::vector<std::string> tags;  // The node must carry every one.
+  // A health check: these devices of this node or nowhere, whatever their
+  // health. Empty: anywhere that fits.
+  std::string pin_node;
+  std::vector<int> pin_devices;
+
+  bool pinned() const { return !pin_node.empty(); }
 };
 
 struct NodeDevice {
   int index = 0;
   std::string kind;
   bool free = true;
+  bool healthy = true;  // Out of service: only a job pinned to it may take it.
 };
 
 struct Node {
@@ -46,7 +55,7 @@ struct Placement {
   std::vector<int> device_indices;  // Ascending.
 };
 
-// Devices of `kind` (empty: any) on the node, free ones only if asked.
+// Healthy devices of `kind` (empty: any) on the node, free ones only if asked.
 int CountMatching(const Node& node, const std::string& kind, bool free_only);
 // Whether the node carries every one of `tags`.
 bool HasTags(const Node& node, const std::vector<std::string>& tags);

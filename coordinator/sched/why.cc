@@ -23,9 +23,44 @@ std::string Devices(const ReadyJob& job) {
 
 std::string Kind(const ReadyJob& job) { return job.device_kind.empty() ? "any" : "'" + job.device_kind + "'"; }
 
+// "node-a device 3, node-b device 0": devices of the job's kind, on nodes
+// carrying its tags, that are out of service.
+std::vector<std::string> OutOfService(const WaitFacts& facts) {
+  std::vector<std::string> out;
+  for (const auto& node : facts.nodes) {
+    if (!HasTags(node, facts.job.tags)) continue;
+    for (const auto& device : node.devices) {
+      if (!device.healthy && (facts.job.device_kind.empty() || device.kind == facts.job.device_kind)) {
+        out.push_back(node.name + " device " + std::to_string(device.index));
+      }
+    }
+  }
+  return out;
+}
+
+constexpr const char* kHealHint =
+    "; they return when their health check passes, or when an admin runs gauntlet agents heal NAME";
+
+std::vector<std::string> ExplainPinned(const WaitFacts& facts) {
+  const ReadyJob& job = facts.job;
+  std::string devices;
+  for (int index : job.pin_devices) devices += (devices.empty() ? "" : ",") + std::to_string(index);
+  auto node = std::find_if(facts.nodes.begin(), facts.nodes.end(), [&](const Node& n) { return n.name == job.pin_node; });
+  const std::string what = "a health check pinned to " + job.pin_node + " device " + devices;
+  if (node == facts.nodes.end()) return {what + ", an agent the farm no longer knows"};
+  if (!node->schedulable) {
+    auto why = facts.unschedulable.find(node->name);
+    return {what + "; that agent is " + (why == facts.unschedulable.end() ? "unavailable" : why->second) +
+            ", so it runs when the agent is back"};
+  }
+  return {what + "; it starts as soon as the job running there ends"};
+}
+
 std::vector<std::string> ExplainReady(const WaitFacts& facts) {
   const ReadyJob& job = facts.job;
   if (facts.nodes.empty()) return {"no agent has registered yet; start one with gauntlet-agent"};
+  if (job.pinned()) return ExplainPinned(facts);
+  const std::vector<std::string> out_of_service = OutOfService(facts);
   std::vector<const Node*> of_kind, matching;
   std::vector<std::string> kinds_offered;
   for (const auto& node : facts.nodes) {
@@ -37,6 +72,10 @@ std::vector<std::string> ExplainReady(const WaitFacts& facts) {
     if (Count(node, job.device_kind, false) == 0) continue;
     of_kind.push_back(&node);
     if (HasTags(node, job.tags)) matching.push_back(&node);
+  }
+  if (of_kind.empty() && !out_of_service.empty()) {
+    return {"every device of kind " + Kind(job) + " that could hold it is out of service: " + Join(out_of_service) +
+            kHealHint};
   }
   if (of_kind.empty()) {
     return {"no agent offers device kind " + Kind(job) + " (agents offer: " + Join(kinds_offered) +
@@ -50,9 +89,11 @@ std::vector<std::string> ExplainReady(const WaitFacts& facts) {
     return Count(*a, job.device_kind, false) < Count(*b, job.device_kind, false);
   });
   if (Count(*largest, job.device_kind, false) < job.devices) {
-    return {"needs " + Devices(job) + " on one node, but the largest node that could hold it, " +
-            largest->name + ", has " + std::to_string(Count(*largest, job.device_kind, false)) +
-            "; add a wider node or lower the job's devices"};
+    std::string text = "needs " + Devices(job) + " on one node, but the largest node that could hold it, " +
+                       largest->name + ", has " + std::to_string(Count(*largest, job.device_kind, false)) +
+                       (out_of_service.empty() ? "" : " in service");
+    if (!out_of_service.empty()) return {text + "; out of service: " + Join(out_of_service) + kHealHint};
+    return {text + "; add a wider node or lower the job's devices"};
   }
   std::vector<std::string> out;
   std::vector<std::string> down;
@@ -98,6 +139,7 @@ std::vector<std::string> ExplainReady(const WaitFacts& facts) {
                                 " (" + widest->name + "); it starts when running jobs there finish");
   }
   if (!down.empty()) out.push_back("also able to hold it, but drained or offline: " + Join(down));
+  if (!out_of_service.empty()) out.push_back("out of service, taking no new work: " + Join(out_of_service) + kHealHint);
   if (out.empty()) out.push_back("jobs ahead of it in the queue take the free devices first");
   return out;
 }

@@ -72,9 +72,34 @@ Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* 
   return Status::Ok();
 }
 
+StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                               const Defaults& defaults, const Limits& limits, const char* default_kind);
+
+// `health_check:` is one job, run alone on a device this sweep's failures
+// took out of service: no matrix, no upstream jobs, one device.
+Status ParseHealthCheck(const ErrorContext& ctx, const YAML::Node& node, const Limits& limits, SweepSpec* spec) {
+  if (!node.IsMap()) {
+    return ctx.At(node, "health_check", Quote(node) + " must be a job mapping, e.g. {kind: worker, suite: selftest}");
+  }
+  for (const char* field : {"matrix", "depends_on", "devices", "device_kind"}) {
+    if (node[field]) {
+      return ctx.At(node[field], std::string("health_check.") + field,
+                    "does not apply: a health check runs alone on the one device it checks; remove it");
+    }
+  }
+  YAML::Node job = YAML::Clone(node);
+  if (!job["name"]) job["name"] = "health-check";
+  auto parsed = ParseJob(ctx, job, "health_check", Defaults{}, limits, nullptr);
+  if (!parsed) return parsed.error();
+  YAML::Emitter out;
+  out << job;
+  spec->health_check_yaml = out.c_str();
+  return Status::Ok();
+}
+
 // `default_kind` is the kind of entries that do not name one (exec: lists).
 StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
-                               const Defaults& defaults, const Limits& limits, const char* default_kind = nullptr) {
+                               const Defaults& defaults, const Limits& limits, const char* default_kind) {
   if (!node.IsMap()) return Err(ctx.At(node, path, Quote(node) + " must be a mapping with at least name and kind"));
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
                                      {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
@@ -391,7 +416,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "retry", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
-                                      "kernels", "exec", "schedule"}));
+                                      "kernels", "exec", "schedule", "health_check"}));
 
   SweepSpec spec;
   spec.source = source;
@@ -451,6 +476,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
   if (root["schedule"]) GAUNTLET_RETURN_IF_ERROR(ParseSchedule(ctx, root["schedule"], &spec));
   if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
+  if (root["health_check"]) GAUNTLET_RETURN_IF_ERROR(ParseHealthCheck(ctx, root["health_check"], limits, &spec));
 
   if (!root["jobs"] && !root["exec"] && spec.models.empty() && spec.jobs.empty()) {
     return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, exec:, models: or kernels:"));

@@ -139,6 +139,10 @@ struct SweepSpec {
   // Stages that may be satisfied from an earlier identical result.
   std::vector<std::string> cache = {"reference", "compile"};
   ScheduleSpec schedule;
+  // `health_check:`: the job run on a device this sweep's failures took out
+  // of service, as YAML (checked here, parsed again when it runs); "": the
+  // worker's selftest.
+  std::string health_check_yaml;
 };
 
 }  // namespace gauntlet::spec

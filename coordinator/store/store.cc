@@ -168,16 +168,16 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
                                      const std::string& source, int64_t now_ms,
                                      const std::vector<InitialJobState>& initial) {
   assert(initial.size() == plan.jobs.size() && "one initial state per planned job");
-  GAUNTLET_RETURN_IF_ERROR(db_->Prepare("INSERT INTO sweeps(name, source, spec_text, priority, created_at_ms) "
-                                        "VALUES (?, ?, ?, ?, ?)")
+  GAUNTLET_RETURN_IF_ERROR(db_->Prepare("INSERT INTO sweeps(name, source, spec_text, priority, created_at_ms, "
+                                        "health_check) VALUES (?, ?, ?, ?, ?, ?)")
                                .Bind(1, plan.name).Bind(2, source).Bind(3, spec_text)
-                               .Bind(4, plan.priority).Bind(5, now_ms).Run());
+                               .Bind(4, plan.priority).Bind(5, now_ms).Bind(6, plan.health_check_yaml).Run());
   int64_t sweep_id = db_->LastInsertId();
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
       "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context, "
-      "cached_from, reason, finished_at_ms, retry_json) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "cached_from, reason, finished_at_ms, retry_json, pin_agent, pin_devices) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
@@ -207,7 +207,9 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
         .Bind(21, initial[i].cached_from)
         .Bind(22, initial[i].reason)
         .Bind(23, jobs::IsTerminal(initial[i].state) ? now_ms : 0)
-        .Bind(24, contract::EncodeRetryRules(job.retry));
+        .Bind(24, contract::EncodeRetryRules(job.retry))
+        .Bind(25, job.pin_node)
+        .Bind(26, JoinIndices(job.pin_devices));
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -529,15 +531,28 @@ Status Store::StoreResult(int64_t job_id, int64_t attempt_id,
   return Status::Ok();
 }
 
+namespace {
+
+constexpr const char* kReadyJobColumns = "SELECT id, devices, device_kind, priority, tags, pin_agent, pin_devices FROM jobs ";
+
+sched::ReadyJob ReadReadyJob(const Statement& row) {
+  sched::ReadyJob job{row.Int(0), static_cast<int>(row.Int(1)), row.Text(2),
+                      static_cast<int>(row.Int(3)), row.Int(0), SplitTags(row.Text(4))};
+  job.pin_node = row.Text(5);
+  job.pin_devices = SplitIndices(row.Text(6));
+  return job;
+}
+
+}  // namespace
+
 StatusOr<sched::ReadyJob> Store::ReadyJobOf(int64_t job_id) {
-  Statement select = db_->Prepare("SELECT id, devices, device_kind, priority, tags FROM jobs WHERE id = ?");
+  Statement select = db_->Prepare(std::string(kReadyJobColumns) + "WHERE id = ?");
   select.Bind(1, job_id);
   if (!select.Step()) {
     GAUNTLET_RETURN_IF_ERROR(select.status());
     return Err(Status::NotFound("no job " + std::to_string(job_id)));
   }
-  return sched::ReadyJob{select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
-                         static_cast<int>(select.Int(3)), select.Int(0), SplitTags(select.Text(4))};
+  return ReadReadyJob(select);
 }
 
 StatusOr<std::vector<ActiveAttempt>> Store::ActiveAttempts() {
@@ -549,22 +564,18 @@ StatusOr<std::vector<ActiveAttempt>> Store::ActiveAttempts() {
 }
 
 StatusOr<std::vector<sched::ReadyJob>> Store::ReadyJobs() {
-  Statement select = db_->Prepare(
-      "SELECT id, devices, device_kind, priority, tags FROM jobs WHERE " GAUNTLET_READY_JOB
-      " ORDER BY priority DESC, id");
+  Statement select = db_->Prepare(std::string(kReadyJobColumns) + "WHERE " GAUNTLET_READY_JOB " ORDER BY priority DESC, id");
   std::vector<sched::ReadyJob> jobs;
-  while (select.Step()) {
-    jobs.push_back({select.Int(0), static_cast<int>(select.Int(1)), select.Text(2),
-                    static_cast<int>(select.Int(3)), select.Int(0), SplitTags(select.Text(4))});
-  }
+  while (select.Step()) jobs.push_back(ReadReadyJob(select));
   GAUNTLET_RETURN_IF_ERROR(select.status());
   return jobs;
 }
 
 StatusOr<std::vector<sched::Node>> Store::SchedulingNodes(int64_t alive_after_ms) {
   Statement select = db_->Prepare(
-      "SELECT a.name, a.drained, a.last_heartbeat_ms, d.idx, d.kind, a.tags FROM agents a "
-      "JOIN devices d ON d.agent = a.name ORDER BY a.name, d.idx");
+      "SELECT a.name, a.drained, a.last_heartbeat_ms, d.idx, d.kind, a.tags, coalesce(h.state, 0) FROM agents a "
+      "JOIN devices d ON d.agent = a.name LEFT JOIN device_health h ON h.agent = d.agent AND h.idx = d.idx "
+      "ORDER BY a.name, d.idx");
   std::vector<sched::Node> nodes;
   std::map<std::string, size_t> by_name;
   while (select.Step()) {
@@ -577,7 +588,7 @@ StatusOr<std::vector<sched::Node>> Store::SchedulingNodes(int64_t alive_after_ms
       by_name[name] = nodes.size();
       nodes.push_back(std::move(node));
     }
-    nodes.back().devices.push_back({static_cast<int>(select.Int(3)), select.Text(4), true});
+    nodes.back().devices.push_back({static_cast<int>(select.Int(3)), select.Text(4), true, select.Int(6) == 0});
   }
   GAUNTLET_RETURN_IF_ERROR(select.status());
   Statement held = db_->Prepare("SELECT agent, device_indices FROM attempts WHERE " GAUNTLET_ACTIVE_ATTEMPT);
@@ -620,7 +631,7 @@ StatusOr<int64_t> Store::CreateAttempt(const sched::Placement& placement, int64_
 namespace {
 constexpr const char* kAttemptRowColumns =
     "SELECT a.id, a.job_id, j.sweep_id, a.state, a.agent, j.state, j.attempt_count - j.retry_base, j.max_attempts, "
-    "j.retry_json FROM attempts a JOIN jobs j ON j.id = a.job_id ";
+    "j.retry_json, j.pin_agent != '', a.device_indices FROM attempts a JOIN jobs j ON j.id = a.job_id ";
 
 AttemptRow ReadAttemptRow(const Statement& select) {
   return AttemptRow{select.Int(0),
@@ -631,7 +642,9 @@ AttemptRow ReadAttemptRow(const Statement& select) {
                     static_cast<v1::JobState>(select.Int(5)),
                     static_cast<int>(select.Int(6)),
                     static_cast<int>(select.Int(7)),
-                    select.Text(8)};
+                    select.Text(8),
+                    select.Int(9) != 0,
+                    SplitIndices(select.Text(10))};
 }
 }  // namespace
 

@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "coordinator/expand/expand.h"
+#include "coordinator/sched/device_health.h"
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/why.h"
 #include "coordinator/sched/scheduler.h"
@@ -39,6 +40,15 @@ struct AttemptRow {
   int attempts_used = 0;  // Since the last manual retry.
   int max_attempts = 1;
   std::string retry_json;  // The job's retry rules (contract::EncodeRetryRules).
+  bool health_check = false;      // Its job is pinned to a device to check it.
+  std::vector<int> device_indices;
+};
+
+// One device's health as stored (sched/device_health.h).
+struct DeviceHealthRow {
+  std::string agent;
+  int index = 0;
+  sched::DeviceHealth health;
 };
 
 using sched::InitialJobState;
@@ -223,6 +233,13 @@ class Store {
   StatusOr<int64_t> LatestAttemptId(int64_t job_id);
   Status RecordArtifact(const std::string& sha256, int64_t size, int64_t now_ms);
   StatusOr<bool> HasArtifact(const std::string& sha256);
+  // --- Device health (health_store.cc) ---------------------------------------
+  // Every device with a row: out of service, or counting failures.
+  StatusOr<std::vector<DeviceHealthRow>> DeviceHealthRows();
+  Status PutDeviceHealth(const DeviceHealthRow& row);
+  // The `health_check:` YAML a sweep was submitted with ("" for none).
+  StatusOr<std::string> SweepHealthCheck(int64_t sweep_id);
+
   // --- Schedules (schedule_store.cc) ----------------------------------------
   // Inserts, or with `replace` updates the schedule of that name keeping its
   // history and cursor; returns its id. Refused when the name is taken.

@@ -87,7 +87,7 @@ TEST(ClusterState, PlacesExactlyWhatTheFullPassPlaces) {
     }
     std::vector<Placement> running;
     for (int step = 0; step < 60; ++step) {
-      switch (farm.Roll(6)) {
+      switch (farm.Roll(7)) {
         case 0:
         case 1:
           for (int j = 0, count = 1 + farm.Roll(6); j < count; ++j) state.AddReady(farm.RandomJob());
@@ -106,6 +106,10 @@ TEST(ClusterState, PlacesExactlyWhatTheFullPassPlaces) {
         case 4:  // An agent registers again, perhaps with other devices.
           if (farm.Roll(3) == 0) state.SetNode(farm.RandomNode(names[static_cast<size_t>(
                                      farm.Roll(static_cast<int>(names.size())))]));
+          break;
+        case 5:  // A device leaves service, or returns.
+          state.SetHealthy(names[static_cast<size_t>(farm.Roll(static_cast<int>(names.size())))], farm.Roll(8),
+                           farm.Roll(3) == 0);
           break;
         default:
           if (!state.ReadyJobs().empty() && farm.Roll(4) == 0) state.RemoveReady(state.ReadyJobs().front().id);
@@ -141,6 +145,55 @@ TEST(ClusterState, CommitHoldsDevicesAndEmptiesTheQueue) {
   // A re-registration keeps the held device held.
   state.SetNode({"a", {{0, "gpu", true}, {1, "gpu", true}}, true, {}});
   EXPECT_EQ(state.Place()[0].device_indices, std::vector<int>{0});
+}
+
+}  // namespace
+}  // namespace gauntlet::sched
+
+namespace gauntlet::sched {
+namespace {
+
+TEST(ClusterState, DevicesOutOfServiceTakeNoJobs) {
+  ClusterState state;
+  state.SetNode({"a", {{0, "gpu", true}, {1, "gpu", true}}, true, {}});
+  state.SetHealthy("a", 0, false);
+  state.AddReady({1, 2, "gpu", 0, 1, {}});
+  state.AddReady({2, 1, "gpu", 0, 2, {}});
+  auto placed = state.Place();
+  ASSERT_EQ(placed.size(), 1u) << "the pair no longer fits; the single takes the healthy device";
+  EXPECT_EQ(placed[0].job_id, 2);
+  EXPECT_EQ(placed[0].device_indices, std::vector<int>{1});
+  EXPECT_EQ(Describe(placed), Describe(Schedule(state.ReadyJobs(), state.Nodes())));
+  state.SetHealthy("a", 0, true);
+  EXPECT_EQ(state.Place()[0].job_id, 1) << "back in service: the older pair goes first";
+}
+
+TEST(ClusterState, APinnedJobTakesItsDeviceOutOfServiceOrWaits) {
+  ClusterState state;
+  state.SetNode({"a", {{0, "gpu", true}, {1, "gpu", true}}, true, {}});
+  state.SetNode({"b", {{0, "gpu", true}}, true, {}});
+  state.SetHealthy("a", 1, false);
+  ReadyJob check{7, 1, "gpu", 1000, 7, {}};
+  check.pin_node = "a";
+  check.pin_devices = {1};
+  state.AddReady(check);
+  state.AddReady({8, 1, "gpu", 0, 8, {}});
+  state.AddReady({9, 1, "gpu", 0, 9, {}});
+  auto placed = state.Place();
+  EXPECT_EQ(Describe(placed), "7@a[1,] 8@a[0,] 9@b[0,] ") << "the out-of-service device counts for nothing in best fit";
+  EXPECT_EQ(Describe(placed), Describe(Schedule(state.ReadyJobs(), state.Nodes())));
+  state.Commit(placed);
+  // The device is held (an earlier job still runs there): the check waits.
+  ReadyJob again = check;
+  again.id = again.order = 10;
+  state.AddReady(again);
+  EXPECT_TRUE(state.Place().empty());
+  EXPECT_TRUE(state.IsReady(10));
+  EXPECT_EQ(state.ReadyCount(), 1u);
+  state.Release("a", {1});
+  EXPECT_EQ(Describe(state.Place()), "10@a[1,] ");
+  state.SetSchedulable("a", false);
+  EXPECT_TRUE(state.Place().empty()) << "its agent is gone: nowhere else will do";
 }
 
 }  // namespace

@@ -40,6 +40,17 @@ jobs:
   EXPECT_EQ(run.matrix[0].second[1], 2);
 }
 
+TEST(SpecParserTest, KeepsTheHealthCheckJobForLater) {
+  auto spec = ParseSweepSpec("name: x\nhealth_check: {kind: exec, command: 'nvidia-smi -q'}\n"
+                             "jobs: [{name: a, kind: exec, command: x}]",
+                             "s.yaml");
+  ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
+  EXPECT_NE(spec->health_check_yaml.find("nvidia-smi -q"), std::string::npos) << spec->health_check_yaml;
+  EXPECT_NE(spec->health_check_yaml.find("name: health-check"), std::string::npos) << spec->health_check_yaml;
+  auto plain = ParseSweepSpec("name: x\njobs: [{name: a, kind: exec, command: x}]", "s.yaml");
+  EXPECT_EQ(plain->health_check_yaml, "") << "no health_check: the worker's selftest";
+}
+
 TEST(SpecParserTest, AcceptsJson) {
   auto spec = ParseSweepSpec(R"({"name": "j", "jobs": [{"name": "a", "kind": "exec", "command": ["true"]}]})", "s.json");
   ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
@@ -106,7 +117,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"retry_matches_nothing", "name: x\ndefaults: {retry: [{limit: 2}]}\njobs: [{name: a, kind: exec, command: x}]",
                 "defaults.retry[0]: names no failure; give class, exit_code or both"},
         BadSpec{"retry_not_a_list", "name: x\njobs: [{name: a, kind: exec, command: x, retry: 3}]",
-                "jobs[0].retry: '3' must be a list"}),
+                "jobs[0].retry: '3' must be a list"},
+        BadSpec{"health_check_not_a_job", "name: x\nhealth_check: selftest\njobs: [{name: a, kind: exec, command: x}]",
+                "health_check: 'selftest' must be a job mapping"},
+        BadSpec{"health_check_matrix",
+                "name: x\nhealth_check: {kind: exec, command: x, matrix: {n: [1]}}\njobs: [{name: a, kind: exec, command: x}]",
+                "health_check.matrix: does not apply: a health check runs alone on the one device it checks"},
+        BadSpec{"health_check_devices",
+                "name: x\nhealth_check: {kind: worker, suite: selftest, devices: 2}\njobs: [{name: a, kind: exec, command: x}]",
+                "health_check.devices: does not apply"},
+        BadSpec{"health_check_bad_field",
+                "name: x\nhealth_check: {kind: worker, suite: selftest, comand: x}\njobs: [{name: a, kind: exec, command: x}]",
+                "health_check.comand: unknown field"}),
     [](const testing::TestParamInfo<BadSpec>& info) { return info.param.name; });
 
 TEST(DurationTest, ParsesUnits) {

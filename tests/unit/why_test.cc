@@ -87,5 +87,30 @@ TEST(WhyTest, NotWaitingHasNoReasons) {
   EXPECT_TRUE(ExplainWait(facts).empty());
 }
 
+TEST(WhyTest, DevicesOutOfServiceAreNamedWithTheWayBack) {
+  Node node = MakeNode("a", 1, 0);
+  node.devices[0].healthy = false;
+  EXPECT_EQ(First(Ready({1, 1, "cpu", 0, 1, {}}, {node})),
+            "every device of kind 'cpu' that could hold it is out of service: a device 0; they return when their "
+            "health check passes, or when an admin runs gauntlet agents heal NAME");
+  Node pair = MakeNode("b", 2, 0);
+  pair.devices[1].healthy = false;
+  EXPECT_EQ(First(Ready({1, 2, "cpu", 0, 1, {}}, {pair})),
+            "needs 2 'cpu' devices on one node, but the largest node that could hold it, b, has 1 in service; out of "
+            "service: b device 1; they return when their health check passes, or when an admin runs gauntlet agents "
+            "heal NAME");
+}
+
+TEST(WhyTest, AHealthCheckWaitsForItsOwnDevice) {
+  ReadyJob check{1, 1, "cpu", 1000, 1, {}};
+  check.pin_node = "a";
+  check.pin_devices = {0};
+  EXPECT_EQ(First(Ready(check, {MakeNode("a", 1, 1)})),
+            "a health check pinned to a device 0; it starts as soon as the job running there ends");
+  WaitFacts offline = Ready(check, {MakeNode("a", 1, 0, "cpu", {}, /*schedulable=*/false)});
+  offline.unschedulable["a"] = "offline";
+  EXPECT_EQ(First(offline), "a health check pinned to a device 0; that agent is offline, so it runs when the agent is back");
+}
+
 }  // namespace
 }  // namespace gauntlet::sched

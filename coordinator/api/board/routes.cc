@@ -329,6 +329,23 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, api::HttpGate& ga
     res.set_redirect("/agents", 303);
   });
 
+  server.Post(R"(/agents/([^/]+)/devices/(\d{1,6})/(heal|check))", [&jobs, &gate](const httplib::Request& req,
+                                                                             httplib::Response& res) {
+    v1::SetDeviceHealthRequest request;
+    request.set_agent(req.matches[1]);
+    request.set_device_index(std::stoi(req.matches[2]));
+    const bool heal = req.matches[3] == "heal";
+    request.set_action(heal ? v1::SetDeviceHealthRequest::ACTION_HEAL : v1::SetDeviceHealthRequest::ACTION_CHECK);
+    auto by = gate.Caller(req);
+    if (!by) return SendErrorPage(res, by.error());
+    auto agent = jobs.SetDeviceHealth(request);
+    gate.Record(req, *by, heal ? "HealDevice" : "CheckDevice",
+                "agent " + request.agent() + " device " + std::to_string(request.device_index()),
+                agent ? Status::Ok() : agent.error());
+    if (!agent) return SendErrorPage(res, agent.error());
+    res.set_redirect("/agents", 303);
+  });
+
   server.Get("/benchmarks", [&jobs, NowMs](const httplib::Request& req, httplib::Response& res) {
     std::vector<v1::BenchmarkPoint> points;
     if (!Take(jobs.Benchmarks(0), &points, res)) return;
