@@ -25,6 +25,8 @@ struct AgentConfig {
   int threads_per_device = 0;          // OMP_NUM_THREADS per device held; 0 leaves it alone.
   std::vector<std::string> tags;       // Jobs with resources.tags need all of theirs here.
   std::vector<std::string> suites;     // Built into the worker; reported at Register.
+  std::vector<std::string> model_roots;    // --models: folders of model folders, reported at Register.
+  std::vector<std::string> dataset_roots;  // --datasets: folders of dataset files.
   int64_t kill_grace_ms = constants::kDefaultKillGraceMs;  // SIGTERM to SIGKILL on timeout or cancel.
   int64_t poll_ms = constants::kDefaultPollMs;              // Longest heartbeat wait.
   std::string version = "0.1.0";

@@ -17,6 +17,8 @@ inline constexpr int kMaxBackoffMs = 2000;
 inline constexpr int kReportInitialBackoffMs = 250;
 // Register waits this long for the coordinator to come up.
 inline constexpr auto kRegisterTimeout = std::chrono::seconds(5);
+// How often an agent with --models or --datasets looks at its disks again.
+inline constexpr auto kInventoryRescan = std::chrono::seconds(30);
 // A heartbeat may take its wait plus this long before it counts as failed.
 inline constexpr int64_t kHeartbeatGraceMs = 5000;
 // Every other call (log chunk, report, artifact) gives up after this long.

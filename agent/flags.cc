@@ -45,6 +45,11 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
   app.add_option("--workdir", config.workdir, "Folder for attempt folders and logs");
   app.add_option("--tags", config.tags, "Node tags jobs can require (resources.tags), e.g. --tags mi300x,spx")
       ->delimiter(',');
+  app.add_option("--models", config.model_roots,
+                 "Folder of model folders this node holds (repeatable); reported so submits can check model paths")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--datasets", config.dataset_roots, "Folder of dataset files this node holds (repeatable)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--worker", config.worker_path, "Path of gauntlet-worker");
   app.add_option("--mpirun", config.mpirun_path, "Path of mpirun");
   app.add_option("--kill-grace-ms", config.kill_grace_ms, "Milliseconds between SIGTERM and SIGKILL");

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/constants.h"
+#include "agent/disk_inventory.h"
 #include "lib/rpc/message_policy.h"
 
 namespace gauntlet::agent {
@@ -53,6 +54,9 @@ bool Session::Register() {
   for (const auto& tag : config_.tags) request.add_tags(tag);
   for (const auto& suite : config_.suites) request.add_suites(suite);
   for (int64_t id : LiveAttempts()) request.add_running_attempts(id);
+  inventory_ = ScanInventory(config_.model_roots, config_.dataset_roots);
+  scanned_at_ = std::chrono::steady_clock::now();
+  *request.mutable_inventory() = inventory_;
   grpc::ClientContext context;
   if (config_.credential) config_.credential->Attach(&context, /*registering=*/true);
   // Wait for the channel to (re)connect rather than failing fast while the
@@ -81,6 +85,13 @@ bool Session::Register() {
   // Heartbeat well within the lease so one slow call never loses it.
   config_.poll_ms = std::min<int64_t>(config_.poll_ms, std::max<int64_t>(reply.lease_ttl_ms() / 3, 100));
   return true;
+}
+
+bool Session::InventoryChanged() {
+  if (config_.model_roots.empty() && config_.dataset_roots.empty()) return false;
+  if (std::chrono::steady_clock::now() - scanned_at_ < constants::kInventoryRescan) return false;
+  scanned_at_ = std::chrono::steady_clock::now();
+  return !SameInventory(ScanInventory(config_.model_roots, config_.dataset_roots), inventory_);
 }
 
 void Session::Apply(const v1::HeartbeatResponse& response) {
@@ -152,6 +163,8 @@ void Session::Run(const std::atomic<bool>& stop) {
     }
     Apply(response);
     ReapFinished();
+    // The same session registers again: nothing running is lost.
+    if (InventoryChanged()) registered = false;
   }
   stopping_ = true;
 }

@@ -33,6 +33,8 @@ class Session {
   void Apply(const v1::HeartbeatResponse& response);
   void ReapFinished();
   std::vector<int64_t> LiveAttempts();
+  // Whether a rescan found the disks changed since the last registration.
+  bool InventoryChanged();
 
   struct Running {
     std::unique_ptr<AttemptRunner> runner;
@@ -44,6 +46,10 @@ class Session {
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::map<int64_t, Running> running_;
+  // The inventory last reported, and when the disks were last looked at:
+  // a model copied in later is reported at the next rescan.
+  v1::Inventory inventory_;
+  std::chrono::steady_clock::time_point scanned_at_{};
 };
 
 }  // namespace gauntlet::agent

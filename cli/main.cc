@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
   auto* submit = app.add_subcommand("submit", "Validate, expand and submit a sweep spec");
   submit->add_option("file", submit_options.path, "Sweep spec (YAML or JSON)")->required();
   submit->add_flag("--wait", submit_options.wait, "Wait for the sweep to finish and print its results; exit 1 if it failed");
+  submit->add_flag("--no-preflight", submit_options.no_preflight,
+                   "Skip the checks against the farm (model folders, datasets, suites, device kinds on agents)");
   submit->add_flag("--dry-run", submit_options.dry_run,
                    "Show the expansion (counts per stage and model, cache hits, device-hours) without storing anything");
   auto* force = submit->add_option("--force", submit_options.force,

@@ -100,6 +100,7 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
   if (!ReadSpecRequest(options.path, &request)) return kExitUsage;
   auto stub = Connect(globals);
   request.set_dry_run(options.dry_run);
+  request.set_no_preflight(options.no_preflight);
   if (options.force_given) {
     if (options.force.empty()) request.add_force("*");
     for (const auto& stage : options.force) request.add_force(stage);

@@ -71,6 +71,9 @@ int Up(const UpOptions& options) {
   const fs::path data = fs::absolute(options.data);
   std::error_code ec;
   fs::create_directories(data / "agents", ec);
+  // The agents report what this folder holds, so a submit naming a model
+  // that is not there is refused before anything runs.
+  fs::create_directories(data / "models", ec);
   if (ec) {
     std::cerr << "error: --data " << options.data << ": " << ec.message() << "\n";
     return kExitUsage;
@@ -124,7 +127,8 @@ int Up(const UpOptions& options) {
     const std::string name = "node-" + std::string(1, static_cast<char>('a' + i % 26)) +
                              (i >= 26 ? std::to_string(i / 26) : "");
     const pid_t agent = Spawn({(bin / "gauntlet-agent").string(), "--coordinator", grpc, "--name", name,
-                               "--devices", options.devices, "--workdir", (data / "agents" / name).string()},
+                               "--devices", options.devices, "--workdir", (data / "agents" / name).string(),
+                               "--models", (data / "models").string()},
                               data / (name + ".log"));
     if (agent == 0) {
       std::cerr << "error: cannot start " << (bin / "gauntlet-agent").string() << "\n";

@@ -24,16 +24,19 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-rm -f "$data/up.ready"
-"$bin/gauntlet" up --data "$data" --devices cpu:2 --agents 2 --grpc "$grpc_address" --http "$http_address" \
-  --ready-file "$data/up.ready" &
-up_pid=$!
-
+# Made before the agents start: they report the model folders they hold,
+# and the submit is checked against them.
+mkdir -p "$data/models"
 model="$data/models/tiny-llama"
 if [ ! -f "$model/config.json" ]; then
   "$bin/gauntlet-worker" make-model --out "$model" --layers 2 --hidden 128 --heads 8 --kv-heads 2 --vocab 512 \
     >"$data/make-model.log" 2>&1
 fi
+rm -f "$data/up.ready"
+"$bin/gauntlet" up --data "$data" --devices cpu:2 --agents 2 --grpc "$grpc_address" --http "$http_address" \
+  --ready-file "$data/up.ready" &
+up_pid=$!
+
 sed -e "s|@MODEL@|$model|" -e "s|@ROOT@|$root|" "$root/examples/sweeps/demo.yaml" >"$data/demo.yaml"
 
 for _ in $(seq 300); do

@@ -123,7 +123,8 @@ StatusOr<v1::RegisterResponse> AgentManager::Register(const v1::RegisterRequest&
     lost.clear();
     std::vector<std::string> tags(request.tags().begin(), request.tags().end());
     std::vector<std::string> suites(request.suites().begin(), request.suites().end());
-    GAUNTLET_RETURN_IF_ERROR(farm_.store.UpsertAgent(request.name(), request.version(), tags, devices, now, suites));
+    GAUNTLET_RETURN_IF_ERROR(farm_.store.UpsertAgent(request.name(), request.version(), tags, devices, now, suites,
+                                                     request.inventory()));
     if (!same_session) {
       GAUNTLET_RETURN_IF_ERROR(farm_.store.SetAgentSession(request.name(), session_hash, token ? token->name : ""));
     }

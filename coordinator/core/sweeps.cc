@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "coordinator/expand/preflight.h"
 #include "coordinator/sched/initial_states.h"
 #include "coordinator/sched/scheduler.h"
 #include "coordinator/spec/check_suites.h"
@@ -58,12 +59,9 @@ StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(
   const int64_t first_planned = prepared.first_planned;
   const spec::SweepSpec* spec = &prepared.spec;
   const expand::SweepPlan* plan = &prepared.plan;
-  GAUNTLET_ASSIGN_OR_RETURN(auto capacities, farm_.store.NodeCapacities());
-  GAUNTLET_RETURN_IF_ERROR(expand::CheckFits(*plan, capacities).WithContext(source));
-  GAUNTLET_ASSIGN_OR_RETURN(auto suites, farm_.store.KnownSuites());
-  GAUNTLET_RETURN_IF_ERROR(spec::CheckSuites(*spec, suites));
-  GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStates(*plan, force));
   v1::SubmitSweepResponse response;
+  if (!request.no_preflight()) GAUNTLET_RETURN_IF_ERROR(CheckPreflight(*spec, *plan, source, &response));
+  GAUNTLET_ASSIGN_OR_RETURN(auto initial, InitialStates(*plan, force));
   for (auto& warning : spec::SpecWarnings(*spec)) response.add_warnings(std::move(warning));
   if (request.dry_run()) {
     const int page = paging::PageSize(request.page_size(), paging::kDefaultJobPage, paging::kMaxJobPage);
@@ -96,6 +94,39 @@ StatusOr<v1::SubmitSweepResponse> SweepManager::Submit(
   GAUNTLET_ASSIGN_OR_RETURN(auto sweep, farm_.store.GetSweep(sweep_id, /*with_spec=*/false));
   if (sweep) *response.mutable_sweep() = std::move(*sweep);
   return response;
+}
+
+Status SweepManager::CheckPreflight(const spec::SweepSpec& spec, const expand::SweepPlan& plan,
+                                    const std::string& source, v1::SubmitSweepResponse* response) {
+  // Every problem at once, one line each: a user fixes them in one go.
+  std::vector<std::string> problems;
+  GAUNTLET_ASSIGN_OR_RETURN(auto capacities, farm_.store.NodeCapacities());
+  if (Status fits = expand::CheckFits(plan, capacities); !fits.ok()) problems.push_back(fits.message());
+  GAUNTLET_ASSIGN_OR_RETURN(auto suites, farm_.store.KnownSuites());
+  if (Status built = spec::CheckSuites(spec, suites); !built.ok()) problems.push_back(built.message());
+  GAUNTLET_ASSIGN_OR_RETURN(auto agents, farm_.store.ListAgents(0));
+  std::vector<expand::AgentFacts> facts;
+  for (const auto& agent : agents) {
+    if (agent.revoked_at_ms() != 0) continue;
+    expand::AgentFacts fact{agent.name(), {}, {agent.tags().begin(), agent.tags().end()}};
+    for (const auto& device : agent.devices()) fact.kinds.push_back(device.kind());
+    const v1::Inventory& held = agent.inventory();
+    fact.model_roots.assign(held.model_roots().begin(), held.model_roots().end());
+    fact.models.assign(held.models().begin(), held.models().end());
+    fact.dataset_roots.assign(held.dataset_roots().begin(), held.dataset_roots().end());
+    fact.datasets.assign(held.datasets().begin(), held.datasets().end());
+    fact.truncated = held.truncated();
+    facts.push_back(std::move(fact));
+  }
+  expand::PreflightReport report = expand::Preflight(spec, plan, facts);
+  problems.insert(problems.end(), report.problems.begin(), report.problems.end());
+  for (auto& note : report.notes) response->add_warnings("pre-flight: " + note);
+  if (problems.empty()) return Status::Ok();
+  if (problems.size() == 1) return Status::InvalidArgument(source + ": " + problems.front());
+  std::string message =
+      source + ": refused before storing anything (" + std::to_string(problems.size()) + " problems):";
+  for (const auto& problem : problems) message += "\n  " + problem;
+  return Status::InvalidArgument(message);
 }
 
 Status SweepManager::DescribePlan(const expand::SweepPlan& plan,

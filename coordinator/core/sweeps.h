@@ -43,6 +43,11 @@ class SweepManager {
  private:
   StatusOr<std::vector<store::InitialJobState>> InitialStates(const expand::SweepPlan& plan,
                                                               const std::vector<std::string>& force);
+  // Pre-flight (expand/preflight.h) with the device-kind and suite checks:
+  // INVALID_ARGUMENT listing every problem, one per line; notes of what
+  // could not be checked go to the response's warnings.
+  Status CheckPreflight(const spec::SweepSpec& spec, const expand::SweepPlan& plan, const std::string& source,
+                        v1::SubmitSweepResponse* response);
   // Fills a dry run's answer: the planned jobs (one page) and the summary.
   Status DescribePlan(const expand::SweepPlan& plan, const std::vector<store::InitialJobState>& initial,
                       size_t first, int page_size, v1::SubmitSweepResponse* response);

@@ -705,12 +705,13 @@ Status Store::EndAttempt(int64_t attempt_id, const AttemptEnd& end) {
 
 Status Store::UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
                           const std::vector<v1::Device>& devices, int64_t now_ms,
-                          const std::vector<std::string>& suites) {
+                          const std::vector<std::string>& suites, const v1::Inventory& inventory) {
   GAUNTLET_RETURN_IF_ERROR(
-      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms, tags, suites) "
-                   "VALUES (?1, ?2, ?3, ?3, ?4, ?5) "
-                   "ON CONFLICT(name) DO UPDATE SET version = ?2, last_heartbeat_ms = ?3, tags = ?4, suites = ?5")
-          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Bind(4, JoinTags(tags)).Bind(5, JoinTags(suites)).Run());
+      db_->Prepare("INSERT INTO agents(name, version, registered_at_ms, last_heartbeat_ms, tags, suites, inventory) "
+                   "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET version = ?2, "
+                   "last_heartbeat_ms = ?3, tags = ?4, suites = ?5, inventory = ?6")
+          .Bind(1, name).Bind(2, version).Bind(3, now_ms).Bind(4, JoinTags(tags)).Bind(5, JoinTags(suites))
+          .BindBlob(6, inventory.SerializeAsString()).Run());
   GAUNTLET_RETURN_IF_ERROR(db_->Prepare("DELETE FROM devices WHERE agent = ?").Bind(1, name).Run());
   Statement insert = db_->Prepare("INSERT INTO devices(agent, idx, kind, model) VALUES (?, ?, ?, ?)");
   for (const auto& device : devices) {
@@ -740,7 +741,8 @@ StatusOr<std::vector<v1::Agent>> Store::ListAgents(int64_t alive_after_ms) {
   std::vector<v1::Agent> agents;
   std::map<std::string, size_t> by_name;
   Statement select = db_->Prepare(
-      "SELECT name, version, last_heartbeat_ms, drained, tags, revoked_at_ms, admitted_by FROM agents ORDER BY name");
+      "SELECT name, version, last_heartbeat_ms, drained, tags, revoked_at_ms, admitted_by, inventory FROM agents "
+      "ORDER BY name");
   while (select.Step()) {
     v1::Agent agent;
     agent.set_name(select.Text(0));
@@ -751,6 +753,8 @@ StatusOr<std::vector<v1::Agent>> Store::ListAgents(int64_t alive_after_ms) {
     for (auto& tag : SplitTags(select.Text(4))) agent.add_tags(std::move(tag));
     agent.set_revoked_at_ms(select.Int(5));
     agent.set_admitted_by(select.Text(6));
+    // A row from before inventories (or an unreadable one) reports nothing.
+    if (!agent.mutable_inventory()->ParseFromString(select.Text(7))) agent.clear_inventory();
     by_name[agent.name()] = agents.size();
     agents.push_back(std::move(agent));
   }

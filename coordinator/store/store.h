@@ -203,7 +203,7 @@ class Store {
   // --- Agents --------------------------------------------------------------
   Status UpsertAgent(const std::string& name, const std::string& version, const std::vector<std::string>& tags,
                      const std::vector<v1::Device>& devices, int64_t now_ms,
-                     const std::vector<std::string>& suites = {});
+                     const std::vector<std::string>& suites = {}, const v1::Inventory& inventory = {});
   // Every suite some agent's worker has reported.
   StatusOr<std::set<std::string>> KnownSuites();
   // Returns false when the agent is unknown.

@@ -20,3 +20,7 @@ ALTER TABLE jobs ADD COLUMN pin_agent TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN pin_devices TEXT NOT NULL DEFAULT '';
 -- The sweep's `health_check:` job, as YAML; '' for the default selftest.
 ALTER TABLE sweeps ADD COLUMN health_check TEXT NOT NULL DEFAULT '';
+
+-- What each agent holds for the model stages (a serialized v1.Inventory),
+-- which submit's pre-flight checks model folders and datasets against.
+ALTER TABLE agents ADD COLUMN inventory BLOB NOT NULL DEFAULT '';
