@@ -11,13 +11,15 @@ namespace gauntlet::cli {
 namespace {
 
 // Worst first: a cell shows the first of these that any of its jobs is in.
-enum class Outcome { kFail, kCancel, kRun, kWait, kSkip, kPass };
+enum class Outcome { kFail, kSetup, kCancel, kRun, kWait, kSkip, kPass };
 
 Outcome OutcomeOf(const v1::Job& job) {
   switch (job.state()) {
     case v1::JOB_STATE_SUCCEEDED:
     case v1::JOB_STATE_CACHED: return Outcome::kPass;
-    case v1::JOB_STATE_FAILED: return Outcome::kFail;
+    case v1::JOB_STATE_FAILED:
+      // A model folder missing on the node is the farm's setup, not a verdict.
+      return job.failure_class() == v1::FAILURE_CLASS_CONFIGURATION ? Outcome::kSetup : Outcome::kFail;
     case v1::JOB_STATE_CANCELLED: return Outcome::kCancel;
     case v1::JOB_STATE_SKIPPED: return Outcome::kSkip;
     case v1::JOB_STATE_RUNNING:
@@ -29,6 +31,7 @@ Outcome OutcomeOf(const v1::Job& job) {
 const char* Name(Outcome outcome) {
   switch (outcome) {
     case Outcome::kFail: return "FAIL";
+    case Outcome::kSetup: return "SETUP";
     case Outcome::kCancel: return "CANCEL";
     case Outcome::kRun: return "RUN";
     case Outcome::kWait: return "WAIT";

@@ -46,7 +46,17 @@ void AttachFiles(const std::string& spec_path, const std::string& text, v1::Subm
 void PrintDryRun(const v1::SubmitSweepResponse& reply) {
   const auto& summary = reply.summary();
   std::cout << "sweep " << reply.sweep().name() << ": " << reply.sweep().total_jobs() << " jobs, " << summary.cache_hits()
-            << " satisfied from the cache, about " << summary.device_hours() << " device-hours (dry run, nothing stored)\n\n";
+            << " satisfied from the cache, about " << summary.device_hours() << " device-hours (dry run, nothing stored)\n";
+  // How much of the estimate was measured, and how much is a guess.
+  const int measured = summary.estimated_from_same_job() + summary.estimated_from_stage_and_model() +
+                       summary.estimated_from_stage();
+  std::cout << "estimate: " << summary.estimated_from_same_job() << " jobs timed by an earlier run of the same job, "
+            << summary.estimated_from_stage_and_model() << " by their stage and model, "
+            << summary.estimated_from_stage() << " by their stage, " << summary.estimated_by_guess()
+            << " guessed at 60 s" << (measured == 0 && summary.estimated_by_guess() > 0 ? " (all a guess: nothing like "
+                                                                                          "them has run yet)"
+                                                                                        : "")
+            << "\n\n";
   Table stages({"STAGE", "JOBS"});
   // In pipeline order, then by name: a map's own order changes from run to run.
   std::vector<std::pair<std::string, int>> by_stage(summary.jobs_by_stage().begin(), summary.jobs_by_stage().end());

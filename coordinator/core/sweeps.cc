@@ -137,6 +137,11 @@ Status SweepManager::DescribePlan(const expand::SweepPlan& plan,
   sweep->set_total_jobs(static_cast<int>(plan.jobs.size()));
   auto* summary = response->mutable_summary();
   GAUNTLET_ASSIGN_OR_RETURN(auto typical, farm_.store.MeanSecondsByStage());
+  GAUNTLET_ASSIGN_OR_RETURN(auto by_stage_model, farm_.store.MeanSecondsByStageAndModel());
+  std::set<std::string> keys;
+  for (const auto& job : plan.jobs) keys.insert(job.content_key);
+  GAUNTLET_ASSIGN_OR_RETURN(auto by_key, farm_.store.MeanSecondsByKey(keys));
+  int same_job = 0, stage_and_model = 0, stage_only = 0, guessed = 0;
   double device_seconds = 0;
   size_t page_bytes = 0;
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
@@ -148,9 +153,21 @@ Status SweepManager::DescribePlan(const expand::SweepPlan& plan,
     (*summary->mutable_jobs_by_model())[model == job.labels.end() ? "-" : model->second] += 1;
     std::string history_key = !job.stage.empty() ? job.stage : "kind" + std::to_string(worker ? v1::JOB_KIND_WORKER
                                                                                                 : v1::JOB_KIND_EXEC);
-    auto known = typical.find(history_key);
     if (initial[i].state != v1::JOB_STATE_CACHED) {
-      device_seconds += job.devices * (known != typical.end() ? known->second : constants::kDefaultJobSeconds);
+      // The closest earlier measurement there is; the summary says which kind each was.
+      double seconds = constants::kDefaultJobSeconds;
+      auto model_label = job.labels.find("model");
+      if (auto same = by_key.find(job.content_key); same != by_key.end()) {
+        seconds = same->second, ++same_job;
+      } else if (auto similar = by_stage_model.find({job.stage, model_label == job.labels.end() ? "" : model_label->second});
+                 !job.stage.empty() && similar != by_stage_model.end()) {
+        seconds = similar->second, ++stage_and_model;
+      } else if (auto known = typical.find(history_key); known != typical.end()) {
+        seconds = known->second, ++stage_only;
+      } else {
+        ++guessed;
+      }
+      device_seconds += job.devices * seconds;
     }
     // The summary covers the plan; the jobs, one page of it.
     if (i < first) continue;
@@ -174,6 +191,10 @@ Status SweepManager::DescribePlan(const expand::SweepPlan& plan,
   }
   summary->set_cache_hits(sched::CountCached(initial));
   summary->set_device_hours(device_seconds / 3600.0);
+  summary->set_estimated_from_same_job(same_job);
+  summary->set_estimated_from_stage_and_model(stage_and_model);
+  summary->set_estimated_from_stage(stage_only);
+  summary->set_estimated_by_guess(guessed);
   return Status::Ok();
 }
 

@@ -32,7 +32,8 @@ constexpr const char* kJobColumns =
     "j.result_json, j.created_at_ms, j.started_at_ms, j.finished_at_ms, "
     "(SELECT a.agent FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
     "j.stage, j.cacheable, j.cached_from, j.tags, "
-    "(SELECT a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1)";
+    "(SELECT a.device_indices FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1), "
+    "(SELECT a.failure_class FROM attempts a WHERE a.job_id = j.id ORDER BY a.number DESC LIMIT 1)";
 
 const std::string& LabelOr(const std::map<std::string, std::string>& labels, const std::string& key,
                            const std::string& fallback) {
@@ -50,6 +51,7 @@ v1::MatrixCell CellAt(const Statement& row) {
   cell.set_context(row.Text(3));
   std::string stage = row.Text(4);
   cell.set_stage(stage.empty() ? "job" : stage);
+  cell.set_attention(row.Text(5));
   return cell;
 }
 
@@ -161,6 +163,7 @@ v1::Job Store::RowToJob(Statement& row) {
   job.set_cacheable(row.Int(22) != 0);
   job.set_cached_from(row.Int(23));
   for (auto& tag : SplitTags(row.Text(24))) job.add_tags(std::move(tag));
+  job.set_failure_class(static_cast<v1::FailureClass>(row.Int(26)));
   return job;
 }
 
@@ -176,8 +179,8 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
   Statement insert_job = db_->Prepare(
       "INSERT INTO jobs(sweep_id, name, kind, state, spec_json, devices, device_kind, priority, max_attempts, "
       "timeout_s, labels_json, content_key, created_at_ms, stage, cacheable, tags, model, dtype, tp, context, "
-      "cached_from, reason, finished_at_ms, retry_json, pin_agent, pin_devices) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "cached_from, reason, finished_at_ms, retry_json, pin_agent, pin_devices, attention) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement insert_dep = db_->Prepare("INSERT INTO job_deps(job_id, depends_on) VALUES (?, ?)");
   std::vector<int64_t> ids;
   ids.reserve(plan.jobs.size());
@@ -209,7 +212,8 @@ StatusOr<InsertedSweep> Store::InsertSweep(const expand::SweepPlan& plan, const 
         .Bind(23, jobs::IsTerminal(initial[i].state) ? now_ms : 0)
         .Bind(24, contract::EncodeRetryRules(job.retry))
         .Bind(25, job.pin_node)
-        .Bind(26, JoinIndices(job.pin_devices));
+        .Bind(26, JoinIndices(job.pin_devices))
+        .Bind(27, job.stage.empty() ? std::string() : LabelOr(job.labels, "attention", ""));
     GAUNTLET_RETURN_IF_ERROR(insert_job.Run());
     ids.push_back(db_->LastInsertId());
     for (size_t dep : job.depends_on) {
@@ -874,6 +878,32 @@ StatusOr<std::map<std::string, double>> Store::MeanSecondsByStage() {
   return out;
 }
 
+StatusOr<std::map<std::string, double>> Store::MeanSecondsByKey(const std::set<std::string>& keys) {
+  // The succeeded-by-key index answers each key with a short range scan.
+  Statement select = db_->Prepare(
+      "SELECT avg(finished_at_ms - started_at_ms) / 1000.0 FROM jobs WHERE content_key = ? AND state = ? "
+      "AND started_at_ms > 0");
+  std::map<std::string, double> out;
+  for (const auto& key : keys) {
+    select.Reset();
+    select.Bind(1, key).Bind(2, v1::JOB_STATE_SUCCEEDED);
+    if (select.Step() && !select.IsNull(0)) out[key] = select.Double(0);
+    GAUNTLET_RETURN_IF_ERROR(select.status());
+  }
+  return out;
+}
+
+StatusOr<std::map<std::pair<std::string, std::string>, double>> Store::MeanSecondsByStageAndModel() {
+  Statement select = db_->Prepare(
+      "SELECT stage, model, avg(finished_at_ms - started_at_ms) / 1000.0 FROM jobs "
+      "WHERE state = ? AND started_at_ms > 0 AND stage != '' GROUP BY stage, model");
+  select.Bind(1, v1::JOB_STATE_SUCCEEDED);
+  std::map<std::pair<std::string, std::string>, double> out;
+  while (select.Step()) out[{select.Text(0), select.Text(1)}] = select.Double(2);
+  GAUNTLET_RETURN_IF_ERROR(select.status());
+  return out;
+}
+
 StatusOr<bool> Store::HasArtifact(const std::string& sha256) {
   Statement select = db_->Prepare("SELECT 1 FROM artifacts WHERE sha256 = ?");
   select.Bind(1, sha256);
@@ -888,16 +918,22 @@ StatusOr<std::vector<v1::MatrixCell>> Store::Matrix(const MatrixFilter& filter) 
   // shows as "job"; mapped here so the grouping stays on the bare column.
   const std::string where = filter.sweep_id ? "sweep_id = ?1" : "?1 = 0";
   Statement select = db_->Prepare(
-      "SELECT model, dtype, tp, context, stage, state, count(*), min(id) FROM jobs WHERE " + where +
+      "SELECT model, dtype, tp, context, stage, attention, state, count(*), min(id), "
+      // A failure of setup (its last attempt's class: configuration) is not a verdict.
+      "       state = ?4 AND (SELECT a.failure_class FROM attempts a WHERE a.job_id = jobs.id "
+      "                       ORDER BY a.number DESC LIMIT 1) = ?5 AS setup "
+      "FROM jobs WHERE " + where +
       " AND (?2 = '' OR instr(',' || tags || ',', ',' || ?2 || ',') > 0) AND (?3 = 0 OR created_at_ms >= ?3) "
-      "GROUP BY model, dtype, tp, context, stage, state");
-  select.Bind(1, filter.sweep_id).Bind(2, filter.tag).Bind(3, filter.since_ms);
+      "GROUP BY model, dtype, tp, attention, context, stage, state, setup");
+  select.Bind(1, filter.sweep_id).Bind(2, filter.tag).Bind(3, filter.since_ms)
+      .Bind(4, static_cast<int>(v1::JOB_STATE_FAILED)).Bind(5, static_cast<int>(v1::FAILURE_CLASS_CONFIGURATION));
   std::vector<v1::MatrixCell> cells;
   while (select.Step()) {
     v1::MatrixCell cell = CellAt(select);
-    cell.set_state(static_cast<v1::JobState>(select.Int(5)));
-    cell.set_count(static_cast<int>(select.Int(6)));
-    cell.set_example_job(select.Int(7));
+    cell.set_state(static_cast<v1::JobState>(select.Int(6)));
+    cell.set_count(static_cast<int>(select.Int(7)));
+    cell.set_example_job(select.Int(8));
+    cell.set_setup_error(select.Int(9) != 0);
     cells.push_back(std::move(cell));
   }
   GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -909,9 +945,10 @@ StatusOr<std::vector<v1::Job>> Store::MatrixJobs(const MatrixFilter& filter, con
       std::string("SELECT ") + kJobColumns +
       " FROM jobs j WHERE (?1 = 0 OR j.sweep_id = ?1) AND j.model = ?2 AND j.dtype = ?3 AND j.tp = ?4 "
       "AND j.context = ?5 AND (CASE j.stage WHEN '' THEN 'job' ELSE j.stage END) = ?6 "
-      "AND (?7 = 0 OR j.state = ?7) ORDER BY j.id LIMIT ?8");
+      "AND (?7 = 0 OR j.state = ?7) AND j.attention = ?9 ORDER BY j.id LIMIT ?8");
   select.Bind(1, filter.sweep_id).Bind(2, where.model()).Bind(3, where.dtype()).Bind(4, where.tp())
-      .Bind(5, where.context()).Bind(6, where.stage()).Bind(7, static_cast<int>(where.state())).Bind(8, limit);
+      .Bind(5, where.context()).Bind(6, where.stage()).Bind(7, static_cast<int>(where.state())).Bind(8, limit)
+      .Bind(9, where.attention());
   std::vector<v1::Job> jobs;
   while (select.Step()) jobs.push_back(RowToJob(select));
   GAUNTLET_RETURN_IF_ERROR(select.status());
@@ -920,7 +957,7 @@ StatusOr<std::vector<v1::Job>> Store::MatrixJobs(const MatrixFilter& filter, con
 
 StatusOr<std::map<int64_t, v1::MatrixCell>> Store::CellsOfJobs(const std::vector<int64_t>& job_ids) {
   Statement select = db_->Prepare(
-      "SELECT model, dtype, tp, context, stage FROM jobs WHERE id = ?");
+      "SELECT model, dtype, tp, context, stage, attention FROM jobs WHERE id = ?");
   std::map<int64_t, v1::MatrixCell> cells;
   for (int64_t id : job_ids) {
     select.Reset();
@@ -937,16 +974,22 @@ StatusOr<std::map<int64_t, v1::MatrixCell>> Store::CellsOfJobs(const std::vector
 
 StatusOr<std::vector<v1::BenchmarkPoint>> Store::Benchmarks(int64_t since_ms) {
   Statement select = db_->Prepare(
-      "SELECT j.model, trim(j.dtype || ' tp' || j.tp || ' ' || j.context || ' ' || "
+      "SELECT j.model, trim(j.dtype || ' tp' || j.tp || ' ' || j.attention || ' ' || j.context || ' ' || "
       "       coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || coalesce(json_extract(j.labels_json, '$.shape'), '')), "
       "       date(j.created_at_ms / 1000, 'unixepoch'), "
       "       max(CASE m.name WHEN 'ttft_ms' THEN m.value END), max(CASE m.name WHEN 'itl_ms' THEN m.value END), j.id, "
       "       coalesce(json_extract(j.spec_json, '$.params.ttft_ms_target'), 0), "
-      "       coalesce(json_extract(j.spec_json, '$.params.itl_ms_target'), 0) "
-      "FROM metrics m JOIN jobs j ON j.id = m.job_id "
+      "       coalesce(json_extract(j.spec_json, '$.params.itl_ms_target'), 0), "
+      "       j.dtype, j.tp, j.context, j.attention, "
+      "       trim(coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || "
+      "            coalesce(json_extract(j.labels_json, '$.shape'), '')) "
+      // Only the attempt that succeeded: a failed attempt's figures are not the job's.
+      "FROM metrics m JOIN jobs j ON j.id = m.job_id JOIN attempts a ON a.id = m.attempt_id AND a.state = ?3 "
+      // The run stage times itself too; the benchmark is the stage that is judged.
       "WHERE m.name IN ('ttft_ms', 'itl_ms') AND j.state = ?1 AND j.created_at_ms >= ?2 "
+      "  AND j.stage NOT IN ('reference', 'compile', 'run', 'validate') "
       "GROUP BY j.id ORDER BY 1, 2, 3");
-  select.Bind(1, v1::JOB_STATE_SUCCEEDED).Bind(2, since_ms);
+  select.Bind(1, v1::JOB_STATE_SUCCEEDED).Bind(2, since_ms).Bind(3, static_cast<int>(v1::ATTEMPT_STATE_SUCCEEDED));
   std::vector<v1::BenchmarkPoint> points;
   while (select.Step()) {
     v1::BenchmarkPoint point;
@@ -958,6 +1001,11 @@ StatusOr<std::vector<v1::BenchmarkPoint>> Store::Benchmarks(int64_t since_ms) {
     point.set_job_id(select.Int(5));
     point.set_ttft_target_ms(select.Double(6));
     point.set_itl_target_ms(select.Double(7));
+    point.set_dtype(select.Text(8));
+    point.set_tp(select.Text(9));
+    point.set_context(select.Text(10));
+    point.set_attention(select.Text(11));
+    point.set_program(select.Text(12));
     points.push_back(std::move(point));
   }
   GAUNTLET_RETURN_IF_ERROR(select.status());

@@ -135,6 +135,10 @@ class Store {
   StatusOr<std::map<std::string, int64_t>> SucceededJobsByKey(const std::vector<std::string>& keys);
   // Mean run time of succeeded jobs by stage ("kind1"/"kind2" for free-form worker/exec jobs).
   StatusOr<std::map<std::string, double>> MeanSecondsByStage();
+  // Mean seconds of succeeded jobs per content key (of those given), and per
+  // (stage, model) of model stages: the dry run's estimate.
+  StatusOr<std::map<std::string, double>> MeanSecondsByKey(const std::set<std::string>& keys);
+  StatusOr<std::map<std::pair<std::string, std::string>, double>> MeanSecondsByStageAndModel();
   // The sweep's jobs of each stage by state, in pipeline order.
   StatusOr<std::vector<v1::StageCounts>> StageCounts(int64_t sweep_id);
   StatusOr<std::optional<v1::Sweep>> GetSweep(int64_t id, bool with_spec);

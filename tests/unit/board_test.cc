@@ -198,5 +198,50 @@ TEST(BoardTest, ABenchmarkDayThatStartsANewLevelIsMarked) {
   EXPECT_EQ(html.find("TTFT +"), std::string::npos) << "TTFT did not change";
 }
 
+TEST(BoardTest, EachBenchmarkValueIsJudgedAgainstItsOwnTarget) {
+  v1::BenchmarkPoint point;
+  point.set_model("granite-8b");
+  point.set_series("bf16 tp2 paged_fp8 8192 0 1x64");
+  point.set_dtype("bf16");
+  point.set_tp("2");
+  point.set_attention("paged_fp8");
+  point.set_context("8192");
+  point.set_program("0 1x64");
+  point.set_day("2026-12-01");
+  point.set_ttft_ms(46.7);
+  point.set_ttft_target_ms(50);
+  point.set_itl_ms(12);
+  point.set_itl_target_ms(10);
+  const std::string html = RenderBenchmarks({point});
+  EXPECT_NE(html.find("<span class=pass data-metric=ttft>46.7</span>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<span class=fail data-metric=itl>12</span>"), std::string::npos) << html;
+  for (const char* column : {"<th>dtype</th>", "<th>TP</th>", "<th>attention</th>", "<th>context</th>", "<th>program</th>"}) {
+    EXPECT_NE(html.find(column), std::string::npos) << column;
+  }
+  EXPECT_NE(html.find("<td>paged_fp8</td>"), std::string::npos) << html;
+  point.set_ttft_target_ms(0);
+  EXPECT_NE(RenderBenchmarks({point}).find("<span class=untargeted data-metric=ttft>"), std::string::npos)
+      << "no target: neither colour";
+}
+
+TEST(BoardTest, AttentionTypesNeverShareACellAndSetupErrorsAreNotFailures) {
+  MatrixView view;
+  v1::MatrixCell paged = Cell("m", "run", v1::JOB_STATE_SUCCEEDED, 1);
+  paged.set_attention("paged");
+  v1::MatrixCell fp8 = Cell("m", "run", v1::JOB_STATE_FAILED, 1);
+  fp8.set_attention("paged_fp8");
+  v1::MatrixCell missing = Cell("m", "compile", v1::JOB_STATE_FAILED, 2);
+  missing.set_attention("paged");
+  missing.set_setup_error(true);
+  view.cells = {paged, fp8, missing};
+  const std::string html = RenderMatrix(view);
+  EXPECT_NE(html.find("<th rowspan=2>attention</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td>paged</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>paged_fp8</td>"), std::string::npos) << "a row of its own";
+  EXPECT_NE(html.find("<td class=\"cell setup\">"), std::string::npos) << html;
+  EXPECT_NE(html.find("<span class=\"setup\">SETUP 2</span>"), std::string::npos) << html;
+  EXPECT_NE(html.find("&amp;attention=paged_fp8"), std::string::npos) << "cells link to their own jobs";
+}
+
 }  // namespace
 }  // namespace gauntlet::board

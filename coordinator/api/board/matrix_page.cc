@@ -1,6 +1,7 @@
 // The status matrix: the tracker's numerics table, live. Rows are model ×
-// dtype × TP, grouped by model; columns are context lengths × stages; a cell
-// counts its jobs by outcome and links to them.
+// dtype × TP × attention, grouped by model; columns are context lengths ×
+// stages; a cell counts its jobs by outcome (a failure of setup apart from a
+// verdict) and links to them.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -24,7 +25,7 @@ bool ContextLess(const std::string& a, const std::string& b) {
 }
 
 struct Counts {
-  std::map<std::string_view, int> by_class;  // pass, fail, running, queued, cached, notrun
+  std::map<std::string_view, int> by_class;  // pass, fail, setup, running, queued, cached, notrun
   int64_t example_job = 0;
   std::vector<const v1::Finding*> marks;
 };
@@ -61,13 +62,13 @@ std::string CellHtml(const Counts& counts, const std::string& link) {
   if (counts.by_class.empty()) return "<td class=\"cell empty\">—</td>";
   // The worst outcome colours the cell: a failure must never hide behind passes.
   std::string_view colour = "pass";
-  for (std::string_view c : {"cached", "notrun", "queued", "running", "fail"}) {
+  for (std::string_view c : {"cached", "notrun", "queued", "running", "setup", "fail"}) {
     if (counts.by_class.contains(c)) colour = c;
   }
   if (counts.by_class.size() == 1 && counts.by_class.begin()->first == "cached") colour = "cached";
   std::string text;
   static const std::vector<std::pair<std::string_view, std::string_view>> kWords = {
-      {"fail", "FAIL"}, {"pass", "PASS"}, {"cached", "cached"}, {"running", "running"}, {"queued", "queued"},
+      {"fail", "FAIL"}, {"setup", "SETUP"}, {"pass", "PASS"}, {"cached", "cached"}, {"running", "running"}, {"queued", "queued"},
       {"notrun", "not run"}};
   for (const auto& [cls, word] : kWords) {
     auto found = counts.by_class.find(cls);
@@ -83,13 +84,14 @@ std::string CellHtml(const Counts& counts, const std::string& link) {
 
 std::string RenderMatrix(const MatrixView& view) {
   // model → (dtype, tp) → (context, stage) → counts
-  using RowKey = std::pair<std::string, std::string>;
+  using RowKey = std::tuple<std::string, std::string, std::string>;  // dtype, TP, attention
   using ColumnKey = std::pair<std::string, std::string>;
   std::map<std::string, std::map<RowKey, std::map<ColumnKey, Counts>>> grid;
   std::set<std::string> contexts;
   for (const auto& cell : view.cells) {
-    Counts& counts = grid[cell.model()][{cell.dtype(), cell.tp()}][{cell.context(), cell.stage()}];
-    counts.by_class[StateClass(cell.state())] += cell.count();
+    Counts& counts = grid[cell.model()][{cell.dtype(), cell.tp(), cell.attention()}][{cell.context(), cell.stage()}];
+    // A model folder missing on the node is the farm's setup, not the model's numerics.
+    counts.by_class[cell.setup_error() ? std::string_view("setup") : StateClass(cell.state())] += cell.count();
     if (counts.example_job == 0) counts.example_job = cell.example_job();
     contexts.insert(cell.context());
   }
@@ -99,7 +101,7 @@ std::string RenderMatrix(const MatrixView& view) {
     const auto& at = mark.cell;
     auto model = grid.find(at.model());
     if (model == grid.end()) continue;
-    auto row = model->second.find({at.dtype(), at.tp()});
+    auto row = model->second.find({at.dtype(), at.tp(), at.attention()});
     if (row == model->second.end()) continue;
     auto column = row->second.find({at.context(), at.stage()});
     if (column == row->second.end()) continue;
@@ -150,7 +152,7 @@ std::string RenderMatrix(const MatrixView& view) {
 
   std::string sweep_param = view.sweep_id ? "&sweep=" + std::to_string(view.sweep_id) : "";
   body += "<div class=scroll><table id=matrix class=matrix><thead><tr><th rowspan=2>model</th><th rowspan=2>dtype</th>"
-          "<th rowspan=2>TP</th>";
+          "<th rowspan=2>TP</th><th rowspan=2>attention</th>";
   for (const auto& context : context_order) {
     body += "<th class=ctx colspan=" + std::to_string(stages_of[context].size()) + ">" +
             (context.empty() ? "—" : "ctx " + Escape(context)) + "</th>";
@@ -176,14 +178,15 @@ std::string RenderMatrix(const MatrixView& view) {
                 "<button class=toggle type=button hidden aria-label=\"collapse\">▾</button> " + Escape(model) +
                 "</th>";
       }
-      body += "<td>" + Escape(row.first.empty() ? "—" : row.first) + "</td><td>" +
-              Escape(row.second.empty() ? "—" : row.second) + "</td>";
+      const auto& [dtype, tp, attention] = row;
+      body += "<td>" + Escape(dtype.empty() ? "—" : dtype) + "</td><td>" + Escape(tp.empty() ? "—" : tp) +
+              "</td><td>" + Escape(attention.empty() ? "—" : attention) + "</td>";
       for (const auto& context : context_order) {
         for (const auto& stage : stages_of[context]) {
           auto found = columns.find({context, stage});
-          std::string link = "/jobs?model=" + UrlEncode(model) + "&dtype=" + UrlEncode(row.first) + "&tp=" +
-                             UrlEncode(row.second) + "&context=" + UrlEncode(context) + "&stage=" + UrlEncode(stage) +
-                             sweep_param;
+          std::string link = "/jobs?model=" + UrlEncode(model) + "&dtype=" + UrlEncode(dtype) + "&tp=" +
+                             UrlEncode(tp) + "&attention=" + UrlEncode(attention) + "&context=" + UrlEncode(context) +
+                             "&stage=" + UrlEncode(stage) + sweep_param;
           body += found == columns.end() ? "<td class=\"cell empty\">—</td>" : CellHtml(found->second, Escape(link));
         }
       }

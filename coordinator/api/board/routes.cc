@@ -202,9 +202,11 @@ void RegisterRoutes(httplib::Server& server, JobManager& jobs, api::HttpGate& ga
       where.set_tp(req.get_param_value("tp"));
       where.set_context(req.get_param_value("context"));
       where.set_stage(req.get_param_value("stage"));
+      where.set_attention(req.get_param_value("attention"));
       where.set_state(state);
       if (!Take(jobs.MatrixJobs(filter, where, 1000), &list, res)) return;
-      heading = where.model() + " " + where.dtype() + " tp" + where.tp() + " ctx " + where.context() + " · " +
+      heading = where.model() + " " + where.dtype() + " tp" + where.tp() +
+                (where.attention().empty() ? "" : " " + where.attention()) + " ctx " + where.context() + " · " +
                 where.stage();
     } else {
       v1::ListJobsRequest request;
