@@ -50,8 +50,11 @@ TEST(SpecCliTest, DryRunOfTheNightlySweepStoresNothing) {
   EXPECT_EQ(reply["summary"]["jobsByModel"].size(), 3u) << "two models and the kernels";
   EXPECT_GT(reply["summary"]["deviceHours"].get<double>(), 0);
 
+  EXPECT_EQ(reply["summary"]["estimatedByGuess"], reply["sweep"]["totalJobs"]) << "nothing has run yet";
   CliResult table = farm.Cli({"submit", "--dry-run", Example("sweeps/granite-nightly.yaml")});
   EXPECT_NE(table.output.find("dry run, nothing stored"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("guessed at 60 s (all a guess: nothing like them has run yet)"), std::string::npos)
+      << table.output;
   EXPECT_NE(table.output.find("STAGE"), std::string::npos) << table.output;
   bool found = false;
   for (const auto& job : reply["jobs"]) {
@@ -85,6 +88,12 @@ TEST(SpecCliTest, AFreeFormJobRunsAgainInASecondIdenticalSweep) {
   std::ofstream(spec) << "name: twice\njobs:\n  - {name: a, kind: worker, suite: selftest, params: {n: 1000}}\n";
   CliResult first = farm.Cli({"submit", "--wait", spec});
   ASSERT_EQ(first.exit_code, 0) << first.output;
+  // The estimate now comes from that run of the same job, not a guess.
+  CliResult estimate = farm.Cli({"submit", "--dry-run", spec});
+  EXPECT_NE(estimate.output.find("estimate: 1 jobs timed by an earlier run of the same job, 0 by their stage and "
+                                 "model, 0 by their stage, 0 guessed at 60 s\n"),
+            std::string::npos)
+      << estimate.output;
   CliResult second = farm.Cli({"submit", "--wait", spec});
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("succeeded=1"), std::string::npos) << "free-form jobs run again: " << second.output;
