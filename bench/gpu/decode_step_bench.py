@@ -17,7 +17,15 @@ same run. TTFT (the graph mode's) is set beside 2·params·tokens over the
 peak dense bf16 rate given by --peak-tflops (989 on an H100/H200 SXM).
 
     python3 bench/gpu/decode_step_bench.py path/to/gauntlet-worker [--model 8b] [--modes graph,mma] [BATCHxCONTEXT ...]
+
+--profile then runs the first case once more, eager, under Nsight Compute
+(one metric: each kernel's duration, clocks left alone) and prints where a
+decode step's time goes, kernel by kernel. Not a timing run: ncu serialises
+the launches, so only the shares mean something.
 """
+import csv
+import io
+import statistics
 import argparse
 import json
 import os
@@ -48,6 +56,7 @@ def main():
     parser.add_argument("--modes", default="eager,graph,mma")
     parser.add_argument("--peak-tflops", type=float, default=989.0)
     parser.add_argument("--model-dir", help="reuse (or keep) the made model here")
+    parser.add_argument("--profile", action="store_true", help="a per-kernel breakdown of a decode step (ncu)")
     args = parser.parse_intermixed_args()
     (LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER), default_cases = MODELS[args.model]
     HEAD_DIM = HIDDEN // HEADS
@@ -71,6 +80,7 @@ def main():
     print(f"{'batch':>5} {'ctx':>6} {'KV GB':>6} {'bound ms':>8} " + " ".join(f"{m + ' ms':>8}" for m in modes) +
           " " + " ".join(f"{m + '/bound':>11}" for m in modes) + f" {'TTFT ms':>8} {'TTFT/bound':>10}")
     rng = random.Random(1)
+    first_case = None
     for batch, context in cases:
         case = os.path.join(root, f"{batch}x{context}")
         os.makedirs(os.path.join(case, "inputs", "reference"))
@@ -81,6 +91,7 @@ def main():
                "params": {"stage": "benchmark", "model": model, "dtype": "bf16", "attention": "paged",
                           "context": context, "batch": batch, "prompt_len": prompt_len, "max_new_tokens": STEPS}}
         json.dump(job, open(os.path.join(case, "job.json"), "w"))
+        first_case = first_case or case
         itl, ttft = {}, {}
         for mode in modes:
             proc = subprocess.run([worker, "--job", os.path.join(case, "job.json"), "--out", case], capture_output=True,
@@ -98,6 +109,36 @@ def main():
               " ".join(f"{itl[m]:>8.3f}" for m in modes) + " " +
               " ".join(f"{itl[m] / bound_ms:>11.2f}" for m in modes) +
               f" {ttft[shown]:>8.1f} {ttft[shown] / ttft_bound_ms:>10.2f}", flush=True)
+    if args.profile:
+        return profile(worker, first_case)
+    return 0
+
+
+def profile(worker, case):
+    """Each kernel's share of a decode step: the kernels launched STEPS times
+    or more per layer-count are the step's; prefill's run once each."""
+    proc = subprocess.run(["ncu", "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv",
+                           "--launch-count", "20000", worker, "--job", os.path.join(case, "job.json"), "--out", case],
+                          capture_output=True, text=True, env={**os.environ, **MODE_ENV["eager"]})
+    rows = [r for r in csv.DictReader(io.StringIO(proc.stdout[proc.stdout.find('"ID"'):]))
+            if r.get("Metric Name") == "gpu__time_duration.sum"]
+    if not rows:
+        print("ncu gave no kernel rows:", proc.stdout[-1500:], proc.stderr[-1500:])
+        return 1
+    by_name = {}
+    for r in rows:
+        scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}.get(r["Metric Unit"], 1.0)
+        name = r["Kernel Name"].split("(")[0][:60]
+        by_name.setdefault((name, r["Grid Size"], r["Block Size"]), []).append(float(r["Metric Value"].replace(",", "")) * scale)
+    # The decode step's kernels: launched at least STEPS times.
+    step = {k: v for k, v in by_name.items() if len(v) >= STEPS}
+    per_step = {k: statistics.median(v) * len(v) / STEPS for k, v in step.items()}
+    total = sum(per_step.values())
+    print(f"\nkernels of one decode step (ncu, serialised): {total:.1f} us of GPU time per step")
+    print(f"{'us/step':>8} {'share':>6} {'launches/step':>13} {'median us':>9}  kernel [grid] [block]")
+    for key, us in sorted(per_step.items(), key=lambda kv: -kv[1]):
+        print(f"{us:>8.1f} {us / total:>6.1%} {len(step[key]) / STEPS:>13.1f} {statistics.median(step[key]):>9.2f}  "
+              f"{key[0]} [{key[1]}] [{key[2]}]")
     return 0
 
 

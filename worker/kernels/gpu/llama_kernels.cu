@@ -8,6 +8,13 @@ namespace gauntlet::worker::gpu {
 namespace {
 
 constexpr int kThreads = 256;
+// Kernels that give a row to a block (norms, RoPE) sum a split-K GEMM's
+// slices as they read: at decode a launch is one or a few blocks, so the
+// whole row's loads must be in flight at once, not 256 threads' worth.
+// With many rows (a prefill) the blocks fill the GPU anyway, and smaller
+// ones leave more resident per SM.
+constexpr int kRowThreads = 1024;
+int RowThreads(int rows) { return rows <= 64 ? kRowThreads : kThreads; }
 
 template <typename T>
 __device__ __forceinline__ float ToFloat(T value) {
@@ -75,15 +82,29 @@ __global__ void EmbedKernel(const T* embed, const int32_t* tokens, int hidden, f
   }
 }
 
-__device__ __forceinline__ float SumSlices(const float* slices, int splits, int64_t stride, int64_t index) {
+// The slices' loads are issued four at a time (a split-K GEMM at decode
+// leaves up to 16), then added in slice order, so the sum's bits are those
+// of the plain loop.
+__device__ __forceinline__ float SumSlices(const float* __restrict__ slices, int splits, int64_t stride,
+                                           int64_t index) {
   float sum = 0;
-  for (int s = 0; s < splits; ++s) sum += slices[s * stride + index];
+  int s = 0;
+  for (; s + 4 <= splits; s += 4) {
+    const float a = slices[s * stride + index], b = slices[(s + 1) * stride + index];
+    const float c = slices[(s + 2) * stride + index], d = slices[(s + 3) * stride + index];
+    sum += a;
+    sum += b;
+    sum += c;
+    sum += d;
+  }
+  for (; s < splits; ++s) sum += slices[s * stride + index];
   return sum;
 }
 
 template <typename T>
-__global__ void AddAndNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
-                                 const float* weight, float eps, T* out) {
+__global__ void __launch_bounds__(kRowThreads)
+    AddAndNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                     const float* weight, float eps, T* out) {
   const int64_t stride = static_cast<int64_t>(rows) * hidden;
   float* row = x + static_cast<int64_t>(blockIdx.x) * hidden;
   float sum = 0;
@@ -99,7 +120,8 @@ __global__ void AddAndNormKernel(const float* slices, int splits, int rows, int 
 }
 
 template <typename T>
-__global__ void RmsNormKernel(const float* x, const int32_t* rows, int hidden, const float* weight, float eps, T* out) {
+__global__ void __launch_bounds__(kRowThreads)
+    RmsNormKernel(const float* x, const int32_t* rows, int hidden, const float* weight, float eps, T* out) {
   const int source = rows ? rows[blockIdx.x] : blockIdx.x;
   const float* row = x + static_cast<int64_t>(source) * hidden;
   float sum = 0;
@@ -121,7 +143,7 @@ __device__ __forceinline__ int64_t CacheSlot(const RopeArgs& args, int row, int 
 }
 
 template <typename T>
-__global__ void RopeKernel(RopeArgs args) {
+__global__ void __launch_bounds__(kRowThreads) RopeKernel(RopeArgs args) {
   const int row = blockIdx.x, half = args.head_dim / 2;
   const int width = (args.heads + 2 * args.kv_heads) * args.head_dim;
   const int64_t stride = static_cast<int64_t>(args.rows) * width;
@@ -331,7 +353,7 @@ gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, in
                    void* out, gpuStream_t stream) {
   if (count == 0) return gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         RmsNormKernel<T><<<count, kThreads, 0, stream>>>(x, rows, hidden, weight, eps,
+                         RmsNormKernel<T><<<count, RowThreads(count), 0, stream>>>(x, rows, hidden, weight, eps,
                                                                           static_cast<T*>(out)));
   return gpuGetLastError();
 }
@@ -340,7 +362,7 @@ gpuError_t AddAndNorm(Elem elem, const float* slices, int splits, int rows, int 
                       const float* weight, float eps, void* out, gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         AddAndNormKernel<T><<<rows, kThreads, 0, stream>>>(slices, splits, rows, hidden, multiplier, x,
+                         AddAndNormKernel<T><<<rows, RowThreads(rows), 0, stream>>>(slices, splits, rows, hidden, multiplier, x,
                                                                             weight, eps, static_cast<T*>(out)));
   return gpuGetLastError();
 }
@@ -354,7 +376,7 @@ gpuError_t ArgmaxRows(const float* values, int rows, int width, int32_t* out, gp
 gpuError_t RopeAndSplit(Elem elem, const RopeArgs& args, gpuStream_t stream) {
   if (args.rows == 0) return gpuSuccess;
   const size_t rotation_bytes = static_cast<size_t>(args.head_dim / 2) * sizeof(float2);
-  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, kThreads, rotation_bytes, stream>>>(args));
+  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, RowThreads(args.rows), rotation_bytes, stream>>>(args));
   return gpuGetLastError();
 }
 
