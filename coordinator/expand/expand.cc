@@ -147,6 +147,9 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const std::vector<Variable>
   out.retry = job.retry;
   out.timeout_s = job.timeout_s;
   out.labels = job.labels;
+  // `${var}` in a label names the job's own matrix value: "ctx ${ctx}" must
+  // not put two contexts in one matrix column.
+  for (auto& [key, value] : out.labels) value = Substitute(value, binding);
   for (size_t i = 0; i < variables.size(); ++i) out.labels[*variables[i].name] = variables[i].texts[digits[i]];
   if (job.kind == spec::JobKind::kWorker) {
     out.spec_json = nlohmann::json{{"suite", job.suite}, {"params", SubstituteJson(job.params, binding)},

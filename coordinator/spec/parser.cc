@@ -292,6 +292,7 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
       if (std::string problem = names::LabelValueProblem(*value); !problem.empty()) {
         return Err(ctx.At(entry.second, path + ".labels." + key, "the value " + problem));
       }
+      GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, entry.second, path + ".labels." + key, *value, job));
       job.labels[key] = *value;
     }
   }

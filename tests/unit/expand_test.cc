@@ -36,6 +36,18 @@ jobs:
   EXPECT_EQ(job.labels.at("dtype"), "bf16");
 }
 
+TEST(ExpandTest, LabelsTakeTheJobsOwnMatrixValues) {
+  SweepPlan plan = ExpandText(R"(
+name: m
+jobs:
+  - {name: bench, kind: exec, command: "true", matrix: {ctx: [4096, 8192]}, labels: {model: m, context: "${ctx}", note: "ctx ${ctx}"}}
+)");
+  ASSERT_EQ(plan.jobs.size(), 2u);
+  EXPECT_EQ(Find(plan, "bench[ctx=4096]").labels.at("note"), "ctx 4096");
+  EXPECT_EQ(Find(plan, "bench[ctx=8192]").labels.at("note"), "ctx 8192") << "two contexts, two labels";
+  EXPECT_EQ(Find(plan, "bench[ctx=8192]").labels.at("context"), "8192");
+}
+
 TEST(ExpandTest, DependenciesFollowSharedMatrixValues) {
   SweepPlan plan = ExpandText(R"(
 name: d
