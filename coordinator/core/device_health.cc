@@ -25,12 +25,6 @@ sched::DeviceHealth HealthOf(const Farm& farm, const std::string& agent, int ind
   return found == farm.device_health.end() ? sched::DeviceHealth{} : found->second;
 }
 
-bool Same(const sched::DeviceHealth& a, const sched::DeviceHealth& b) {
-  return a.failures_in_row == b.failures_in_row && a.state == b.state && a.reason == b.reason &&
-         a.since_ms == b.since_ms && a.source_sweep_id == b.source_sweep_id && a.check_job_id == b.check_job_id &&
-         a.last_check == b.last_check;
-}
-
 // Stores a change and queues it for memory once the operation succeeds.
 Status PutRow(Farm& farm, Batch& batch, const std::string& agent, int index, const sched::DeviceHealth& health) {
   store::DeviceHealthRow row{agent, index, health};
@@ -54,7 +48,7 @@ Status RecordDeviceOutcome(Farm& farm, Batch& batch, const store::AttemptRow& at
         attempt.health_check
             ? sched::AfterHealthCheck(before, state == v1::ATTEMPT_STATE_SUCCEEDED, attempt.job_id, reason)
             : sched::AfterAttempt(before, OutcomeOf(state, failure_class), policy, reason, attempt.sweep_id, now);
-    if (Same(before, after)) continue;
+    if (before == after) continue;
     GAUNTLET_RETURN_IF_ERROR(PutRow(farm, batch, attempt.agent, index, after));
     if (before.in_service() == after.in_service() && before.state == after.state) continue;
     const std::string text = sched::HealthText(after);

@@ -26,6 +26,7 @@ struct DeviceHealth {
   int64_t check_job_id = 0;   // The pending or running health check (0: none yet).
 
   bool in_service() const { return state == HealthState::kHealthy; }
+  bool operator==(const DeviceHealth&) const = default;
 };
 
 // How an attempt on the device ended, as far as the device is concerned.
