@@ -13,8 +13,11 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/constants.h"
+#include "agent/job_results.h"
 #include "common/sha256.h"
+#include "lib/contract/targets.h"
 #include "lib/contract/worker_contract.h"
+#include "lib/results/results.h"
 #include "lib/rpc/credentials.h"
 
 namespace gauntlet::agent {
@@ -42,6 +45,35 @@ std::unique_ptr<grpc::ClientContext> UploadContext(const AgentConfig& config, co
   auto context = Context(config);
   context->AddMetadata(rpc::kJobTokenKey, assignment.job_token());
   return context;
+}
+
+// The last few lines of a log, joined with " | ", for a failure's reason.
+std::string LastLines(const std::string& path) {
+  constexpr std::streamoff kTailBytes = 2048;
+  constexpr size_t kLines = 4, kMaxChars = 400;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kTailBytes));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    // The agent's own lines say what the reason already says.
+    if (!line.empty() && !line.starts_with("gauntlet-agent:")) lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  if (size > kTailBytes && !lines.empty()) lines.erase(lines.begin());  // Cut mid-line.
+  std::string tail;
+  for (size_t i = lines.size() > kLines ? lines.size() - kLines : 0; i < lines.size(); ++i) {
+    tail += (tail.empty() ? "" : " | ") + lines[i];
+  }
+  if (tail.size() > kMaxChars) tail = "..." + tail.substr(tail.size() - kMaxChars);
+  return tail;
 }
 
 std::string DeviceList(const v1::Assignment& assignment) {
@@ -233,10 +265,34 @@ void AttemptRunner::CollectResult() {
       malformed = parsed.error().message();
     }
   }
+  end_.output_tail = LastLines(log_path_);
+  std::map<std::string, double> result_metrics = result ? result->metrics : std::map<std::string, double>{};
   contract::Outcome outcome = contract::DecideOutcome(end_, result, assignment_.job().has_worker());
   if (outcome.succeeded && !malformed.empty()) {
     outcome = {false, contract::FailureClass::kCommand, malformed};
   }
+  if (!assignment_.job().results_json().empty()) {
+    results::ParsedResults parsed;
+    const std::string problem = ReadDeclaredResults(assignment_.job().results_json(), out_dir_, &parsed);
+    // A failed process may not have written its reports; its own reason stands.
+    if (!problem.empty() && outcome.succeeded) outcome = {false, contract::FailureClass::kVerdict, problem};
+    AddToReport(parsed, &report_);
+    for (const auto& [name, value] : parsed.metrics) result_metrics.try_emplace(name, value);
+    if (std::string failed = results::FailureSummary(parsed.cases); !failed.empty()) {
+      // The failed tests say more than "exit code 1"; the class stays the
+      // process's, so a command's failure is retried as before.
+      outcome = outcome.succeeded ? contract::Outcome{false, contract::FailureClass::kVerdict, failed}
+                                  : contract::Outcome{false, outcome.failure, failed + " (" + end_.description + ")"};
+    }
+  }
+  if (outcome.succeeded && !assignment_.job().targets_json().empty()) {
+    const auto targets = nlohmann::json::parse(assignment_.job().targets_json(), nullptr, false);
+    std::string missed = contract::MissedTarget(targets, result_metrics);
+    if (!missed.empty()) {
+      outcome = {false, contract::FailureClass::kVerdict, "target missed: " + missed};
+    }
+  }
+  if (!outcome.succeeded && outcome.failure == contract::FailureClass::kVerdict) report_.set_verdict("fail");
   report_.set_exit_code(end_.exit_code);
   report_.set_state(outcome.succeeded ? v1::ATTEMPT_STATE_SUCCEEDED
                     : outcome.failure == contract::FailureClass::kCancelled ? v1::ATTEMPT_STATE_CANCELLED

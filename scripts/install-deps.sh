@@ -10,7 +10,8 @@ packages=(
   libcpp-httplib-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libhowardhinnant-date-dev tzdata libboost-dev
   libopenmpi-dev openmpi-bin libsentencepiece-dev libpcre2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev libpugixml-dev
+  python3-numpy python3-pytest
   clang-16 libclang-rt-16-dev
   hipcc libamdhip64-dev
   chromium

@@ -214,6 +214,10 @@ int main(int argc, char** argv) {
     result.pass = false;
     result.reason = e.what();
     code = WorkerExit::kBadParams;
+  } catch (const gauntlet::worker::RunnerFailed& e) {
+    result.pass = false;
+    result.reason = e.what();
+    code = WorkerExit::kInfrastructure;
   } catch (const std::exception& e) {
     // A bug or the node (an allocation, a device, a file): another attempt,
     // perhaps elsewhere, may pass. The verdict still says what happened.

@@ -313,6 +313,7 @@ StatusOr<v1::ReportAttemptResponse> AttemptManager::Report(const v1::AttemptRepo
   Status status = batch_.Run([&]() -> Status {
     GAUNTLET_RETURN_IF_ERROR(
         farm_.store.StoreResult(attempt->job_id, attempt->id, report.metrics(), report.artifacts(), now));
+    GAUNTLET_RETURN_IF_ERROR(farm_.store.StoreTestCases(attempt->job_id, attempt->id, report.test_cases()));
     const store::JobOutcome outcome{report.verdict(), report.result_json()};
     return ApplyAttemptDecision(*attempt, decision, report.reason(), report.exit_code(),
                                       report.failure_class(), &outcome);

@@ -8,6 +8,7 @@
 
 #include "common/sha256.h"
 #include "coordinator/expand/model_stages.h"
+#include "coordinator/spec/parser.h"
 
 namespace gauntlet::expand {
 namespace {
@@ -140,28 +141,33 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const std::vector<Variable>
   }
   out.template_name = job.name;
   out.kind = job.kind;
-  out.devices = job.devices;
-  out.device_kind = job.device_kind;
+  // The parser has checked every value a variable-valued field can take.
+  out.devices = job.devices_variable.empty() ? job.devices : std::stoi(*binding.Text(job.devices_variable));
+  out.device_kind = Substitute(job.device_kind, binding);
   out.priority = job.priority;
   out.max_attempts = job.max_attempts;
   out.retry = job.retry;
-  out.timeout_s = job.timeout_s;
+  out.timeout_s = job.timeout_variable.empty() ? job.timeout_s
+                                               : spec::ParseDuration(*binding.Text(job.timeout_variable)).value();
   out.labels = job.labels;
   // `${var}` in a label names the job's own matrix value: "ctx ${ctx}" must
   // not put two contexts in one matrix column.
   for (auto& [key, value] : out.labels) value = Substitute(value, binding);
   for (size_t i = 0; i < variables.size(); ++i) out.labels[*variables[i].name] = variables[i].texts[digits[i]];
+  nlohmann::json spec;
   if (job.kind == spec::JobKind::kWorker) {
-    out.spec_json = nlohmann::json{{"suite", job.suite}, {"params", SubstituteJson(job.params, binding)},
-                                   {"backend", job.backend}}.dump();
+    spec = {{"suite", job.suite}, {"params", SubstituteJson(job.params, binding)}, {"backend", job.backend}};
   } else {
     nlohmann::json argv = nlohmann::json::array();
     for (const auto& arg : job.command) argv.push_back(Substitute(arg, binding));
     nlohmann::json env = nlohmann::json::object();
     for (const auto& [key, value] : job.env) env[key] = Substitute(value, binding);
-    out.spec_json = nlohmann::json{{"argv", std::move(argv)}, {"env", std::move(env)},
-                                   {"workdir", Substitute(job.workdir, binding)}}.dump();
+    spec = {{"argv", std::move(argv)}, {"env", std::move(env)}, {"workdir", Substitute(job.workdir, binding)}};
   }
+  // Only when set, so jobs without them keep their content keys.
+  if (!job.targets.empty()) spec["targets"] = SubstituteJson(job.targets, binding);
+  if (!job.results.empty()) spec["results"] = SubstituteJson(job.results, binding);
+  out.spec_json = spec.dump();
   out.tags = job.tags;
   out.cacheable = job.cacheable;
   auto stage = job.labels.find("stage");

@@ -25,6 +25,23 @@ std::string DatasetName(const spec::DatasetSpec& dataset) {
   return dataset.type + ":" + (dot == std::string::npos ? stem : stem.substr(0, dot));
 }
 
+// A stage a runner takes runs the llm suite with backend "runner": the worker
+// starts the runner's command and holds its output to the same contract as
+// the built-in backends' (docs/runner-contract.md).
+struct StageBackend {
+  std::string backend;
+  json env;
+};
+
+StageBackend ForStage(const spec::RunnerSpec& runner, const std::string& stage, const std::string& builtin,
+                      const json& env, json* params) {
+  if (!runner.Takes(stage)) return {builtin, env};
+  (*params)["runner"] = {{"name", runner.name}, {"command", runner.command}, {"launcher", runner.launcher}};
+  json merged = env;
+  for (const auto& [key, value] : runner.env) merged[key] = value;
+  return {"runner", std::move(merged)};
+}
+
 // Builds jobs and merges identical ones: a job whose content key is already
 // in the plan is not added again, and its index is returned instead.
 class StageBuilder {
@@ -150,7 +167,17 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                       {"VLLM_DT_MAX_BATCH_TKV_LIMIT", std::to_string(context.batch_tkv_limit)}};
 
     for (const auto& model : spec.models) {
-      const std::string short_name = ShortName(model.variant);
+      // A runner's rows sit beside the built-in backend's, never in them.
+      const std::string short_name =
+          ShortName(model.variant) + (model.runner.present() ? "@" + model.runner.name : "");
+      auto add = [&](const std::string& stage, std::map<std::string, std::string> labels, json params, int devices,
+                     const std::string& device_kind, const std::string& builtin, const json& stage_env,
+                     std::vector<size_t> depends_on) {
+        StageBackend backend = ForStage(model.runner, stage, builtin, stage_env, &params);
+        if (backend.backend == "runner") labels["runner"] = model.runner.name;
+        return builder.Add(stage, std::move(labels), std::move(params), devices, device_kind, backend.backend,
+                           std::move(backend.env), std::move(depends_on));
+      };
       // References depend on the model, the prompts and the decode length only,
       // so every dtype, TP size, attention type and context shares them.
       std::map<std::pair<size_t, size_t>, size_t> reference_of;  // (program, dataset) → job
@@ -165,7 +192,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                          {"dataset", {{"type", dataset.type}, {"path", dataset.path}}},
                          {"homogeneous", spec.programs.enforce_homogeneous_prompt_programs},
                          {"max_new_tokens", test.max_new_tokens}};
-          reference_of[{p, d}] = builder.Add("reference",
+          reference_of[{p, d}] = add("reference",
                                              {{"model", short_name}, {"shape", shape}, {"dataset", DatasetName(dataset)}},
                                              params, 1, "", "cpu", json::object(), {});
         }
@@ -182,7 +209,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                                    {"tp", tp},                {"attention", attention},
                                    {"context", context.max_context}, {"max_batch", context.max_batch},
                                    {"batch_tkv_limit", context.batch_tkv_limit}, {"criteria_sha256", criteria_sha}};
-            size_t compile = builder.Add("compile", base, compile_params, tp, spec.device_kind, device_backend, env, {});
+            size_t compile = add("compile", base, compile_params, tp, spec.device_kind, device_backend, env, {});
             for (size_t p = 0; p < selected.size(); ++p) {
               const auto& program = selected[p];
               for (size_t d = 0; d < spec.datasets.size(); ++d) {
@@ -201,7 +228,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                 run_params["test_type"] = test.type;
                 // The run reads the reference's prompts, and in metrics mode feeds
                 // its tokens back at every step (golden-token decoding).
-                size_t run = builder.Add("run", labels, run_params, tp, spec.device_kind, device_backend, env,
+                size_t run = add("run", labels, run_params, tp, spec.device_kind, device_backend, env,
                                          {compile, reference_of.at({p, d})});
 
                 json validate_params = {{"test_type", test.type},
@@ -209,6 +236,11 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                                         {"failure_rate_threshold", test.failure_rate_threshold},
                                         {"top_k", test.top_k},
                                         {"run", run_params}};
+                // Which stack made the run and the reference is part of what is
+                // judged; only when a runner did, so other sweeps keep their keys.
+                for (const char* judged : {"run", "reference"}) {
+                  if (model.runner.Takes(judged)) validate_params[std::string(judged) + "_runner"] = model.runner.name;
+                }
                 // Only when set, so sweeps without it keep their content keys.
                 if (test.mean_diff_threshold > 0) validate_params["mean_diff_threshold"] = test.mean_diff_threshold;
                 if (test.kl_threshold > 0) validate_params["kl_threshold"] = test.kl_threshold;
@@ -221,7 +253,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
                 // Benchmarks time the reference's prompts after the run, not after
                 // validate: as in the seed, the numerics and performance tables are
                 // independent, so a numerics FAIL still gets its TTFT and ITL.
-                builder.Add("benchmark", labels, bench_params, tp, spec.device_kind, device_backend, env,
+                add("benchmark", labels, bench_params, tp, spec.device_kind, device_backend, env,
                             {compile, run, reference_of.at({p, d})});
               }
             }

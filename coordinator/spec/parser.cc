@@ -10,11 +10,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/parse_util.h"
 #include "coordinator/spec/parser_sections.h"
 #include "coordinator/spec/yaml_guard.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/names/names.h"
+#include "lib/results/results.h"
 
 namespace gauntlet::spec {
 namespace {
@@ -75,6 +77,108 @@ Status ParseDefaults(const ErrorContext& ctx, const YAML::Node& node, Defaults* 
 StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
                                const Defaults& defaults, const Limits& limits, const char* default_kind);
 
+// The variable's name when `node` is exactly "${var}"; "" otherwise.
+std::string WholeVariable(const YAML::Node& node) {
+  static const std::regex whole("\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}");
+  std::smatch match;
+  if (!node.IsScalar() || !std::regex_match(node.Scalar(), match, whole)) return "";
+  return match[1];
+}
+
+// A number field that holds "${a}x" or "${a}${b}" would have no one value.
+Status WithVariableHint(const Status& status, const YAML::Node& node) {
+  if (!node.IsScalar() || node.Scalar().find("${") == std::string::npos) return status;
+  return Status::InvalidArgument(status.message() + ", or exactly one matrix variable such as ${tp}");
+}
+
+// A field written as "${var}" takes each of the variable's values in turn;
+// every value must be one the field accepts, found now rather than when the
+// instance is made. `problem` says what is wrong with a value, or "".
+Status CheckMatrixValues(const ErrorContext& ctx, const YAML::Node& node, const std::string& path,
+                         const JobTemplate& job, const std::string& variable,
+                         const std::function<std::string(const std::string&)>& problem) {
+  auto found = std::find_if(job.matrix.begin(), job.matrix.end(), [&](const auto& entry) { return entry.first == variable; });
+  if (found == job.matrix.end()) {
+    return ctx.At(node, path, "'${" + variable + "}' is not a matrix variable of job '" + job.name +
+                                  "'; add it under matrix: or write the value");
+  }
+  for (const auto& value : found->second) {
+    const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (std::string wrong = problem(text); !wrong.empty()) {
+      return ctx.At(node, path, "'${" + variable + "}' takes the matrix value '" + text + "', which " + wrong +
+                                    "; fix that value under matrix." + variable);
+    }
+  }
+  return Status::Ok();
+}
+
+// `results:` of a job: [{format, path}], the files its tools write.
+Status ParseJobResults(const ErrorContext& ctx, const YAML::Node& node, const std::string& path, JobTemplate* job) {
+  std::string formats;
+  for (auto format : results::kFormats) formats += (formats.empty() ? "" : ", ") + std::string(format);
+  if (!node.IsSequence() || node.size() == 0) {
+    return ctx.At(node, path, Quote(node) + " must be a list such as [{format: junit, path: report.xml}]");
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node& entry = node[i];
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (!entry.IsMap()) return ctx.At(entry, at, Quote(entry) + " must be a mapping {format, path}");
+    GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, entry, at, {"format", "path"}));
+    if (!entry["format"]) return ctx.At(entry, at + ".format", "missing; one of " + formats);
+    GAUNTLET_ASSIGN_OR_RETURN(std::string format, ParseString(ctx, entry["format"], at + ".format"));
+    if (!results::IsFormat(format)) {
+      return ctx.At(entry["format"], at + ".format", "'" + format + "' is not a results format; use " + formats);
+    }
+    if (!entry["path"]) {
+      return ctx.At(entry, at + ".path", "missing; the file the tool writes, relative to $GAUNTLET_OUT");
+    }
+    GAUNTLET_ASSIGN_OR_RETURN(std::string file, ParseString(ctx, entry["path"], at + ".path"));
+    GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, entry["path"], at + ".path", file, *job));
+    job->results.push_back({{"format", format}, {"path", file}});
+  }
+  return Status::Ok();
+}
+
+// `targets:` of a job: metric -> upper bound (a number, or {max: N}) or
+// lower bound ({min: N}); either may be "${var}".
+Status ParseJobTargets(const ErrorContext& ctx, const YAML::Node& node, const std::string& path, JobTemplate* job) {
+  if (!node.IsMap() || node.size() == 0) {
+    return ctx.At(node, path, Quote(node) + " must map metric names to bounds, e.g. {itl_ms: 25, tokens_per_s: {min: 100}}");
+  }
+  // Benchmark names carry '/' and ':' ("BM_Gemv/4096.real_time_ms").
+  static const std::regex metric_name("[A-Za-z_][A-Za-z0-9_.:/-]{0,255}");
+  for (const auto& entry : node) {
+    const std::string metric = entry.first.Scalar();
+    const std::string at = path + "." + metric;
+    if (!std::regex_match(metric, metric_name)) {
+      return ctx.At(entry.first, at, "'" + metric + "' is not a metric name; use letters, digits and _ . : / -");
+    }
+    YAML::Node bound = entry.second;
+    std::string side = "max";
+    if (bound.IsMap()) {
+      GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, bound, at, {"max", "min"}));
+      if (bound.size() != 1) return ctx.At(bound, at, "give one of max or min");
+      side = bound["max"] ? "max" : "min";
+      bound = bound[side];
+    }
+    const std::string variable = WholeVariable(bound);
+    if (!variable.empty()) {
+      GAUNTLET_RETURN_IF_ERROR(CheckMatrixValues(ctx, bound, at, *job, variable, [](const std::string& text) {
+        nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+        return value.is_number() ? std::string() : std::string("is not a number");
+      }));
+      job->targets[metric] = {{side, "${" + variable + "}"}};
+      continue;
+    }
+    nlohmann::json value = bound.IsScalar() ? YamlToJson(bound) : nlohmann::json();
+    if (!value.is_number()) {
+      return WithVariableHint(ctx.At(bound, at, Quote(bound) + " must be a number, {max: N} or {min: N}"), bound);
+    }
+    job->targets[metric] = {{side, value}};
+  }
+  return Status::Ok();
+}
+
 // `health_check:` is one job, run alone on a device this sweep's failures
 // took out of service: no matrix, no upstream jobs, one device.
 Status ParseHealthCheck(const ErrorContext& ctx, const YAML::Node& node, const Limits& limits, SweepSpec* spec) {
@@ -104,7 +208,7 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path,
                                      {"name", "kind", "suite", "params", "backend", "command", "env", "workdir",
                                       "devices", "device_kind", "priority", "max_attempts", "retry", "timeout",
-                                      "depends_on", "matrix", "labels"}));
+                                      "depends_on", "matrix", "labels", "targets", "results"}));
   JobTemplate job;
   job.mark = {node.Mark().line + 1, node.Mark().column + 1};
   job.devices = defaults.devices;
@@ -244,13 +348,27 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
   }
 
   if (node["devices"]) {
-    auto v = ParseInt(ctx, node["devices"], path + ".devices", 1, 1024);
-    if (!v) return Err(v.error());
-    job.devices = *v;
+    const std::string variable = WholeVariable(node["devices"]);
+    if (!variable.empty()) {
+      GAUNTLET_RETURN_IF_ERROR(CheckMatrixValues(ctx, node["devices"], path + ".devices", job, variable,
+                                                 [](const std::string& text) {
+                                                   int value = 0;
+                                                   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+                                                   bool ok = ec == std::errc() && end == text.data() + text.size() &&
+                                                             value >= 1 && value <= 1024;
+                                                   return ok ? std::string() : std::string("is not an integer from 1 to 1024");
+                                                 }));
+      job.devices_variable = variable;
+    } else {
+      auto v = ParseInt(ctx, node["devices"], path + ".devices", 1, 1024);
+      if (!v) return Err(WithVariableHint(v.error(), node["devices"]));
+      job.devices = *v;
+    }
   }
   if (node["device_kind"]) {
     auto v = ParseString(ctx, node["device_kind"], path + ".device_kind");
     if (!v) return Err(v.error());
+    GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, node["device_kind"], path + ".device_kind", *v, job));
     job.device_kind = *v;
   }
   if (node["priority"]) {
@@ -268,7 +386,22 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
     if (!rules) return Err(rules.error());
     job.retry = std::move(*rules);
   }
-  if (node["timeout"]) GAUNTLET_RETURN_IF_ERROR(ParseTimeout(ctx, node["timeout"], path + ".timeout", &job.timeout_s));
+  if (node["timeout"]) {
+    const std::string variable = WholeVariable(node["timeout"]);
+    if (!variable.empty()) {
+      GAUNTLET_RETURN_IF_ERROR(CheckMatrixValues(ctx, node["timeout"], path + ".timeout", job, variable,
+                                                 [](const std::string& text) {
+                                                   return ParseDuration(text) ? std::string()
+                                                                              : std::string("is not a duration such as 90, 90s, 5m or 1h30m");
+                                                 }));
+      job.timeout_variable = variable;
+    } else {
+      Status parsed = ParseTimeout(ctx, node["timeout"], path + ".timeout", &job.timeout_s);
+      if (!parsed.ok()) return Err(WithVariableHint(parsed, node["timeout"]));
+    }
+  }
+  if (node["targets"]) GAUNTLET_RETURN_IF_ERROR(ParseJobTargets(ctx, node["targets"], path + ".targets", &job));
+  if (node["results"]) GAUNTLET_RETURN_IF_ERROR(ParseJobResults(ctx, node["results"], path + ".results", &job));
   if (node["depends_on"]) {
     auto deps = ParseStringList(ctx, node["depends_on"], path + ".depends_on");
     if (!deps) return Err(deps.error());
@@ -417,7 +550,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "retry", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
-                                      "kernels", "exec", "schedule", "health_check"}));
+                                      "kernels", "exec", "schedule", "health_check", "runner"}));
 
   SweepSpec spec;
   spec.source = source;
@@ -454,8 +587,12 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   defaults.device_kind = spec.device_kind;
   if (root["defaults"]) GAUNTLET_RETURN_IF_ERROR(ParseDefaults(ctx, root["defaults"], &defaults));
 
-  if (root["models"]) GAUNTLET_RETURN_IF_ERROR(ParseModels(ctx, root["models"], &spec));
-  for (const char* section : {"context_lengths", "programs", "datasets", "test", "targets"}) {
+  RunnerSpec default_runner;
+  if (root["runner"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(default_runner, ParseRunner(ctx, root["runner"], "runner"));
+  }
+  if (root["models"]) GAUNTLET_RETURN_IF_ERROR(ParseModels(ctx, root["models"], default_runner, &spec));
+  for (const char* section : {"context_lengths", "programs", "datasets", "test", "targets", "runner"}) {
     if (root[section] && spec.models.empty()) {
       return Err(ctx.At(root[section], section, "applies to the model matrix; add models: or remove it"));
     }

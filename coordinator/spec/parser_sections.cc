@@ -5,6 +5,7 @@
 #include "coordinator/nightly/cron.h"
 #include "coordinator/nightly/delivery_policy.h"
 #include "coordinator/nightly/firing.h"
+#include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/contract/stages.h"
 #include "lib/names/names.h"
@@ -59,7 +60,7 @@ StatusOr<bool> ParseBool(const ErrorContext& ctx, const YAML::Node& node, const 
   return value.get<bool>();
 }
 
-Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec) {
+Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, const RunnerSpec& default_runner, SweepSpec* spec) {
   if (!node.IsSequence() || node.size() == 0) {
     return ctx.At(node, "models", Quote(node) + " must be a non-empty list of {variant, dtypes, tp, attention}");
   }
@@ -68,11 +69,15 @@ Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* s
     const YAML::Node& entry = node[i];
     std::string path = "models[" + std::to_string(i) + "]";
     ModelMatrix model;
+    model.runner = default_runner;
     model.mark = {entry.Mark().line + 1, entry.Mark().column + 1};
     if (entry.IsScalar()) {
       model.variant = entry.Scalar();
     } else if (entry.IsMap()) {
-      GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, entry, path, {"variant", "dtypes", "tp", "attention"}));
+      GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, entry, path, {"variant", "dtypes", "tp", "attention", "runner"}));
+      if (entry["runner"]) {
+        GAUNTLET_ASSIGN_OR_RETURN(model.runner, ParseRunner(ctx, entry["runner"], path + ".runner"));
+      }
       if (!entry["variant"]) return ctx.At(entry, path + ".variant", "missing; name the model (a Hugging Face id or a path)");
       auto variant = ParseString(ctx, entry["variant"], path + ".variant");
       if (!variant) return variant.error();
@@ -108,8 +113,13 @@ Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* s
       return ctx.At(entry, path, Quote(entry) + " must be a model name or a mapping with variant");
     }
     if (model.variant.empty()) return ctx.At(entry, path + ".variant", "must not be empty");
-    if (!seen.insert(model.variant).second) {
-      return ctx.At(entry, path + ".variant", "'" + model.variant + "' is listed twice; merge the entries");
+    // One model may be listed once per stack: the built-in backend beside a
+    // team's runner is the seed's "Target" column next to its own.
+    if (!seen.insert(model.variant + '\x1f' + model.runner.name).second) {
+      return ctx.At(entry, path + ".variant",
+                    "'" + model.variant + "' is listed twice" +
+                        (model.runner.present() ? " with runner '" + model.runner.name + "'" : "") +
+                        "; merge the entries, or give one a different runner");
     }
     spec->models.push_back(std::move(model));
   }

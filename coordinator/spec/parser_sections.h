@@ -13,7 +13,7 @@
 
 namespace gauntlet::spec::internal {
 
-Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
+Status ParseModels(const ErrorContext& ctx, const YAML::Node& node, const RunnerSpec& default_runner, SweepSpec* spec);
 Status ParseContextLengths(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 // `files` holds the content of files the spec names, keyed by the name as written.
 Status ParsePrograms(const ErrorContext& ctx, const YAML::Node& node, const std::map<std::string, std::string>& files,

@@ -2,6 +2,7 @@
 // expansion. Parsing never touches the store: a refused spec stores nothing.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,11 +39,19 @@ struct JobTemplate {
   std::string workdir;
 
   int devices = 1;
-  std::string device_kind;  // Empty: any.
+  std::string devices_variable;  // `devices: ${tp}`: each instance takes its value.
+  std::string device_kind;  // Empty: any. May hold ${var}.
   int priority = 0;
   int max_attempts = 1;
   std::vector<contract::RetryRule> retry;  // `retry:`, over the default of retrying only what can heal.
   double timeout_s = 0;     // 0: no limit.
+  std::string timeout_variable;  // `timeout: ${t}`.
+  // `targets:` metric -> {"max" or "min": number or "${var}"}; the agent
+  // judges the job's result.json metrics against them.
+  nlohmann::json targets = nlohmann::json::object();
+  // `results:`: [{format, path}] files the job writes that the agent turns
+  // into test cases and metrics (docs/results.md).
+  nlohmann::json results = nlohmann::json::array();
   std::vector<std::string> depends_on;
   // Variables in the order written; each multiplies the job by its values.
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> matrix;
@@ -54,6 +63,21 @@ struct JobTemplate {
   Mark depends_on_mark;
 };
 
+// `runner:`: a team's own stack driving some of a model's stages through the
+// runner contract (docs/runner-contract.md) instead of the built-in backend.
+struct RunnerSpec {
+  std::string name;                     // Empty: the built-in backend.
+  std::string command;                  // With {placeholders}; run by sh -c.
+  std::string launcher = "none";        // none | mpirun | torchrun, for tp > 1.
+  std::vector<std::string> stages = {"compile", "run", "benchmark"};
+  std::map<std::string, std::string> env;
+
+  bool present() const { return !name.empty(); }
+  bool Takes(const std::string& stage) const {
+    return present() && std::find(stages.begin(), stages.end(), stage) != stages.end();
+  }
+};
+
 // One `models:` entry: a model crossed with the dtypes, tensor-parallel sizes
 // and attention types to try it with.
 struct ModelMatrix {
@@ -61,6 +85,7 @@ struct ModelMatrix {
   std::vector<std::string> dtypes = {"fp16"};
   std::vector<int> tp = {1};
   std::vector<std::string> attention = {"paged"};
+  RunnerSpec runner;                    // Its own, or the sweep's `runner:`.
   Mark mark;
 };
 

@@ -138,6 +138,8 @@ v1::Job Store::RowToJob(Statement& row) {
     const nlohmann::json env = spec.value("env", nlohmann::json::object());
     for (const auto& [key, value] : env.items()) (*job.mutable_worker()->mutable_env())[key] = value.get<std::string>();
   }
+  if (spec.contains("targets")) job.set_targets_json(spec["targets"].dump());
+  if (spec.contains("results")) job.set_results_json(spec["results"].dump());
   job.set_devices(static_cast<int>(row.Int(6)));
   job.set_device_kind(row.Text(7));
   job.set_priority(static_cast<int>(row.Int(8)));
@@ -381,6 +383,8 @@ StatusOr<std::optional<v1::Job>> Store::GetJob(int64_t id) {
   // Metrics and artifacts of the attempt that produced the job's result; a
   // cached job shows those of the job it reuses.
   const int64_t result_job = job.cached_from() != 0 ? job.cached_from() : id;
+  GAUNTLET_ASSIGN_OR_RETURN(auto test_cases, TestCases(result_job));
+  for (auto& test : test_cases) *job.add_test_cases() = std::move(test);
   Statement metrics = db_->Prepare(
       "SELECT name, value FROM metrics WHERE job_id = ?1 AND attempt_id = "
       "(SELECT max(attempt_id) FROM metrics WHERE job_id = ?1)");
@@ -978,8 +982,10 @@ StatusOr<std::vector<v1::BenchmarkPoint>> Store::Benchmarks(int64_t since_ms) {
       "       coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || coalesce(json_extract(j.labels_json, '$.shape'), '')), "
       "       date(j.created_at_ms / 1000, 'unixepoch'), "
       "       max(CASE m.name WHEN 'ttft_ms' THEN m.value END), max(CASE m.name WHEN 'itl_ms' THEN m.value END), j.id, "
-      "       coalesce(json_extract(j.spec_json, '$.params.ttft_ms_target'), 0), "
-      "       coalesce(json_extract(j.spec_json, '$.params.itl_ms_target'), 0), "
+      "       coalesce(json_extract(j.spec_json, '$.params.ttft_ms_target'), "
+      "                json_extract(j.spec_json, '$.targets.ttft_ms.max'), 0), "
+      "       coalesce(json_extract(j.spec_json, '$.params.itl_ms_target'), "
+      "                json_extract(j.spec_json, '$.targets.itl_ms.max'), 0), "
       "       j.dtype, j.tp, j.context, j.attention, "
       "       trim(coalesce(json_extract(j.labels_json, '$.program'), '') || ' ' || "
       "            coalesce(json_extract(j.labels_json, '$.shape'), '')) "

@@ -180,6 +180,13 @@ class Store {
                      const google::protobuf::Map<std::string, double>& metrics,
                      const google::protobuf::RepeatedPtrField<v1::ArtifactRef>& artifacts, int64_t now_ms);
 
+  // An attempt's test cases, from the job's `results:` files.
+  Status StoreTestCases(int64_t job_id, int64_t attempt_id,
+                        const google::protobuf::RepeatedPtrField<v1::TestCase>& cases);
+  // The latest attempt's cases; those that passed after failing on an
+  // earlier attempt are marked flaky.
+  StatusOr<std::vector<v1::TestCase>> TestCases(int64_t job_id);
+
   // --- Scheduling ----------------------------------------------------------
   StatusOr<std::vector<sched::ReadyJob>> ReadyJobs();
   // One job's scheduling facts, as ReadyJobs() gives them.

@@ -132,13 +132,15 @@ Outcome DecideOutcome(const ProcessEnd& end, const std::optional<WorkerResult>& 
   if (end.timed_out) return fail(FailureClass::kInfrastructure, end.stop_reason);
   const std::string verdict_reason = result && !result->reason.empty() ? result->reason : "";
   auto with_verdict = [&](std::string reason) {
-    return verdict_reason.empty() ? reason : reason + "; verdict fail: " + verdict_reason;
+    if (!verdict_reason.empty()) return reason + "; verdict fail: " + verdict_reason;
+    return end.output_tail.empty() ? reason : reason + "; last output: " + end.output_tail;
   };
   if (end.signal != 0) return fail(FailureClass::kInfrastructure, with_verdict(end.description));
   if (!worker) {
     if (end.exit_code != 0) return fail(FailureClass::kCommand, with_verdict(end.description));
     if (result && result->verdict == Verdict::kFail) {
-      return fail(FailureClass::kVerdict, "verdict fail" + (verdict_reason.empty() ? "" : ": " + verdict_reason));
+      return fail(FailureClass::kVerdict, verdict_reason.empty() ? with_verdict("verdict fail without a reason")
+                                                                 : "verdict fail: " + verdict_reason);
     }
     return {true, FailureClass::kNone, ""};
   }

@@ -88,6 +88,9 @@ struct ProcessEnd {
   bool timed_out = false;
   bool launch_failed = false;  // It never started; stop_reason says why.
   std::string description;     // "exit code 3", "killed by signal 11 (Segmentation fault)".
+  // The last lines the process printed: a command's own words on why it
+  // failed belong in the reason, not only in its log.
+  std::string output_tail;
 };
 
 struct Outcome {

@@ -46,6 +46,19 @@ jobs:
   - name: slow
     kind: exec
     command: "for i in $(seq 1 40); do echo tick $i; sleep 0.25; done"
+  - name: serve
+    kind: exec
+    matrix: {tp: [1, 2]}
+    devices: \${tp}
+    labels: {model: vllm-tiny, stage: benchmark, dtype: bf16, tp: "\${tp}", context: "4096"}
+    targets: {itl_ms: 15}
+    command: >-
+      echo "{\\"verdict\\":\\"pass\\",\\"metrics\\":{\\"ttft_ms\\":5,\\"itl_ms\\":$((10 * \${tp}))}}" > $GAUNTLET_OUT/result.json
+  - name: unit-tests
+    kind: exec
+    command: >-
+      printf '<testsuite><testcase classname="m" name="test_ok" time="0.5"/><testcase classname="m" name="test_bad"><failure message="boom"/></testcase></testsuite>' > $GAUNTLET_OUT/r.xml
+    results: [{format: junit, path: r.xml}]
 `;
 
 function start(args, log) {
@@ -146,6 +159,31 @@ test('a running job\'s log grows on its page without a reload', async () => {
   // ...and the page, whose state and log poll on separate timers, shows them
   // on its next log poll.
   await until('the last line on the page', async () => /tick 40/.test(await page.textContent('#log')));
+});
+
+test('exec jobs take matrix values in devices and targets, and show their test cases', async () => {
+  const jobs = () => JSON.parse(cli('--json', 'jobs', '--all')).jobs;
+  const done = (job) => job && ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED'].includes(job.state);
+  await until('the exec jobs', () => ['serve[tp=1]', 'serve[tp=2]', 'unit-tests']
+    .every((name) => done(jobs().find((job) => job.name === name))));
+  // tp 2 takes 20 ms per token, over its 15 ms target: a FAIL cell in its own row.
+  await page.goto(base + '/');
+  const serving = page.locator('tbody.model', { hasText: 'vllm-tiny' });
+  assert.strictEqual(await serving.locator('tr').count(), 2, 'one row per TP size, from ${tp} in the labels');
+  await serving.locator('td.cell.fail a').click();
+  await page.waitForSelector('table.list');
+  assert.match(await page.textContent('table.list'), /target missed: itl_ms 20 is over the target 15/);
+  // tp 1 met it and is on the benchmark page with its target.
+  await page.goto(base + '/benchmarks');
+  assert.match(await page.locator('#benchmarks tr', { hasText: 'vllm-tiny' }).textContent(), /\(5, 10\)/);
+
+  const tests = jobs().find((job) => job.name === 'unit-tests');
+  await page.goto(`${base}/jobs/${tests.id}`);
+  assert.match(await page.textContent('#test-counts'), /1 passed.*1 failed/);
+  assert.deepStrictEqual((await page.locator('#test-cases tbody tr td:nth-child(2)').allTextContents()),
+                         ['test_bad', 'test_ok'], 'the failed case first');
+  assert.match(await page.textContent('.reason'), /1 of 2 tests failed: test_bad \(boom\)/);
+  await page.screenshot({ path: path.join(shots, 'job-tests.png'), fullPage: true });
 });
 
 test('sweeps, benchmarks and agents pages', async () => {

@@ -3,10 +3,15 @@
 // mpirun for TP=2), validate and benchmark; a second submission reuses the
 // cached references and compiles.
 #include <fstream>
+#include <map>
+#include <set>
 #include <iterator>
 #include <string>
 
+#include <httplib.h>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/integration/farm.h"
 
@@ -96,6 +101,78 @@ TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
                  std::string::npos;
   }
   EXPECT_EQ(explained, 8) << "every validation names the threshold, not the device";
+}
+
+// A team's runner beside the built-in backend: the shipped numpy runner takes
+// compile, run and benchmark of the same model, is judged against the same
+// CPU reference, and its TTFT and ITL sit beside the built-in's on the
+// benchmark page; a runner that breaks the contract fails its run, naming
+// the file.
+TEST(LlmSweepTest, ARunnersStagesPassValidateBesideTheBuiltInBackend) {
+  Farm farm("llm-runner");
+  CliResult made = Farm::Run({Farm::BinDir() + "/gauntlet-worker", "make-model", "--out", farm.dir() + "/tiny",
+                              "--layers", "2", "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--vocab", "320"},
+                             farm.dir() + "/make-model.log");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::ofstream(farm.dir() + "/criteria.json")
+      << R"({"programs": [{"max_batch": 2, "max_tkv": 512, "batch_granularity": 1, "tkv_granularity": 64}]})";
+  const std::string runner = std::string(GAUNTLET_PYTHON) + " " + GAUNTLET_SOURCE_DIR + "/examples/runners/numpy_runner.py --request {request}";
+  std::string spec = farm.dir() + "/runner.yaml";
+  std::ofstream(spec) << "name: tiny-runner\ntimeout: 5m\n"
+                         "models:\n"
+                         "  - {variant: " << farm.dir() << "/tiny, dtypes: [fp32]}\n"
+                         "  - variant: " << farm.dir() << "/tiny\n"
+                         "    dtypes: [fp32]\n"
+                         "    runner: {name: numpy, command: \"" << runner << "\"}\n"
+                         "  - variant: " << farm.dir() << "/tiny\n"
+                         "    dtypes: [fp32]\n"
+                         "    runner: {name: broken, stages: [run], command: \"" << runner << " --fault nan\"}\n"
+                         "context_lengths: [{context: 512, max_batch: 2}]\n"
+                         "programs: {criteria: criteria.json, select: [\"0:2,==128\"]}\n"
+                         "datasets: [{type: sharegpt, path: " << GAUNTLET_SOURCE_DIR << "/examples/datasets/sharegpt-mini.json}]\n"
+                         "test: {type: metrics, max_new_tokens: 4, cross_entropy_threshold: 10, kl_threshold: 0.001, failure_rate_threshold: 0.01}\n";
+  farm.StartCoordinator("5s");
+  farm.StartAgent("a", "cpu:2");
+  CliResult submitted = farm.Cli({"submit", "--wait", spec});
+  EXPECT_NE(submitted.exit_code, 0) << "the broken runner's run fails: " << submitted.output;
+
+  std::map<std::string, v1::Job> by_model_stage;
+  for (const auto& listed : farm.Jobs(1)) {
+    v1::Job job = farm.Job(listed.id());
+    by_model_stage[job.labels().at("model") + "/" + job.stage()] = job;
+  }
+  // One shared reference; the built-in's and numpy's compile, run, validate
+  // and benchmark; the broken runner's run and validate (its other stages are
+  // the built-in's own work, so they are the built-in's jobs).
+  EXPECT_EQ(by_model_stage.size(), 1u + 4 + 4 + 2) << [&] {
+    std::string names;
+    for (const auto& [key, job] : by_model_stage) names += key + " ";
+    return names;
+  }();
+  for (const char* stage : {"compile", "run", "validate", "benchmark"}) {
+    const v1::Job& job = by_model_stage["tiny@numpy/" + std::string(stage)];
+    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.name() << ": " << job.reason();
+  }
+  EXPECT_EQ(by_model_stage["tiny@numpy/run"].labels().at("runner"), "numpy");
+  EXPECT_LT(by_model_stage["tiny@numpy/validate"].metrics().at("max_kl"), 1e-3);
+  const v1::Job& broken = by_model_stage["tiny@broken/run"];
+  EXPECT_EQ(broken.state(), v1::JOB_STATE_FAILED);
+  EXPECT_NE(broken.reason().find("runner 'broken' broke the contract: logits.npy: NaN at [0, 1, 3]"), std::string::npos)
+      << broken.reason();
+  EXPECT_EQ(broken.failure_class(), v1::FAILURE_CLASS_VERDICT) << "a broken output is final, not retried";
+  EXPECT_EQ(by_model_stage["tiny@broken/validate"].state(), v1::JOB_STATE_SKIPPED)
+      << "validate judges the broken runner's own run, not the built-in's";
+
+  // Both stacks' benchmarks on the benchmark page, one series each.
+  httplib::Client http("127.0.0.1", farm.http_port());
+  auto page = http.Get("/api/v1/benchmarks");
+  ASSERT_TRUE(page && page->status == 200);
+  std::set<std::string> models;
+  for (const auto& point : nlohmann::json::parse(page->body).value("points", nlohmann::json::array())) {
+    EXPECT_GT(point.value("itlMs", 0.0), 0) << point.dump();
+    models.insert(point.value("model", ""));
+  }
+  EXPECT_EQ(models, (std::set<std::string>{"tiny", "tiny@numpy"})) << page->body;
 }
 
 }  // namespace

@@ -36,6 +36,28 @@ jobs:
   EXPECT_EQ(job.labels.at("dtype"), "bf16");
 }
 
+TEST(ExpandTest, VariableValuedFieldsTakeEachInstancesValue) {
+  SweepPlan plan = ExpandText(R"(
+name: m
+exec:
+  - name: bench
+    command: "run --tp ${tp}"
+    matrix: {tp: [1, 4], limit: [25, 40], kind: [gpu]}
+    devices: ${tp}
+    device_kind: ${kind}
+    timeout: ${limit}
+    targets: {itl_ms: '${limit}', tokens_per_s: {min: 100}}
+)");
+  ASSERT_EQ(plan.jobs.size(), 4u);
+  const auto& job = Find(plan, "bench[tp=4,limit=40,kind=gpu]");
+  EXPECT_EQ(job.devices, 4);
+  EXPECT_EQ(job.device_kind, "gpu");
+  EXPECT_DOUBLE_EQ(job.timeout_s, 40);
+  EXPECT_EQ(job.spec()["targets"]["itl_ms"]["max"], 40) << "a whole ${var} keeps the number type";
+  EXPECT_EQ(job.spec()["targets"]["tokens_per_s"]["min"], 100);
+  EXPECT_EQ(Find(plan, "bench[tp=1,limit=25,kind=gpu]").devices, 1);
+}
+
 TEST(ExpandTest, LabelsTakeTheJobsOwnMatrixValues) {
   SweepPlan plan = ExpandText(R"(
 name: m

@@ -117,6 +117,48 @@ TEST(ModelStagesTest, WiresDependenciesDevicesAndEnvironment) {
   }
 }
 
+TEST(ModelStagesTest, ARunnerTakesItsStagesBesideTheBuiltInBackend) {
+  auto plan = ExpandSpec(R"(
+name: llm
+resources: {device_kind: gpu}
+models:
+  - {variant: org/llama-8b, dtypes: [bf16], tp: [4]}
+  - variant: org/llama-8b
+    dtypes: [bf16]
+    tp: [4]
+    runner:
+      name: vllm
+      command: "python3 run_vllm.py --request {request}"
+      launcher: torchrun
+      env: {VLLM_USE_V1: "1"}
+context_lengths: [4096]
+programs: {criteria: dpp.json, select: ["*:0,<8192"]}
+datasets: [{type: sharegpt, path: /data/sg.json}]
+)");
+  ASSERT_TRUE(plan.has_value()) << plan.error().ToString();
+  std::map<std::string, const PlannedJob*> by_name;
+  for (const auto& job : plan->jobs) by_name[job.labels.at("model") + "/" + job.stage] = &job;
+  // One reference per program for both stacks; everything after it twice.
+  auto counts = CountByStage(*plan);
+  const int programs = counts["reference"];
+  ASSERT_GT(programs, 0);
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"reference", programs}, {"compile", 2}, {"run", 2 * programs},
+                                                {"validate", 2 * programs}, {"benchmark", 2 * programs}}));
+  const PlannedJob& run = *by_name.at("llama-8b@vllm/run");
+  EXPECT_EQ(run.spec()["backend"], "runner");
+  EXPECT_EQ(run.spec()["params"]["runner"]["launcher"], "torchrun");
+  EXPECT_EQ(run.spec()["env"]["VLLM_USE_V1"], "1");
+  EXPECT_EQ(run.spec()["env"]["VLLM_DT_MAX_CONTEXT_LEN"], "4096") << "the context's environment as for any run";
+  EXPECT_EQ(run.devices, 4);
+  EXPECT_EQ(run.labels.at("runner"), "vllm");
+  EXPECT_EQ(by_name.at("llama-8b/run")->spec()["backend"], "gpu");
+  const PlannedJob& validate = *by_name.at("llama-8b@vllm/validate");
+  EXPECT_EQ(validate.spec()["backend"], "cpu") << "validate is always the farm's";
+  EXPECT_EQ(validate.spec()["params"]["run_runner"], "vllm");
+  EXPECT_NE(validate.content_key, by_name.at("llama-8b/validate")->content_key);
+  EXPECT_EQ(by_name.count("llama-8b@vllm/reference"), 0u) << "the runner does not take the reference by default";
+}
+
 TEST(ModelStagesTest, NamesAreUniqueAndKeysDistinct) {
   auto plan = ExpandSpec(kSpec);
   ASSERT_TRUE(plan.has_value());

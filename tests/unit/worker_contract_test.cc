@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/contract/stages.h"
+#include "lib/contract/targets.h"
 
 namespace gauntlet::contract {
 namespace {
@@ -131,6 +132,32 @@ TEST(WorkerContract, SignalsStopsAndExecJobs) {
   ProcessEnd exit0;
   EXPECT_TRUE(DecideOutcome(exit0, std::nullopt, false).succeeded) << "exec jobs need no result.json";
   EXPECT_EQ(DecideOutcome(exit0, Verdict(Verdict::kFail, "slow"), false).failure, FailureClass::kVerdict);
+}
+
+TEST(WorkerContract, AFailingCommandsReasonCarriesItsLastOutput) {
+  ProcessEnd exit2;
+  exit2.exit_code = 2;
+  exit2.description = "exit code 2";
+  exit2.output_tail = "Traceback (most recent call last): | ModuleNotFoundError: No module named 'vllm'";
+  EXPECT_EQ(DecideOutcome(exit2, std::nullopt, false).reason,
+            "exit code 2; last output: Traceback (most recent call last): | ModuleNotFoundError: No module named 'vllm'");
+  EXPECT_EQ(DecideOutcome(exit2, Verdict(Verdict::kFail, "numerics"), false).reason,
+            "exit code 2; verdict fail: numerics")
+      << "the command's own verdict says more than its output";
+  ProcessEnd exit0;
+  exit0.output_tail = "FAILED tests/test_model.py::test_logits";
+  EXPECT_EQ(DecideOutcome(exit0, Verdict(Verdict::kFail, ""), false).reason,
+            "verdict fail without a reason; last output: FAILED tests/test_model.py::test_logits");
+}
+
+TEST(Targets, UpperAndLowerBoundsAndMissingMetrics) {
+  const nlohmann::json targets = {{"itl_ms", {{"max", 25}}}, {"tokens_per_s", {{"min", 100}}}};
+  EXPECT_EQ(MissedTarget(targets, {{"itl_ms", 20}, {"tokens_per_s", 150}}), "");
+  EXPECT_EQ(MissedTarget(targets, {{"itl_ms", 31.25}, {"tokens_per_s", 150}}), "itl_ms 31.25 is over the target 25");
+  EXPECT_EQ(MissedTarget(targets, {{"itl_ms", 25}, {"tokens_per_s", 99.5}}), "tokens_per_s 99.5 is under the target 100");
+  EXPECT_EQ(MissedTarget(targets, {{"itl_ms", 20}}),
+            "tokens_per_s has a target of at least 100 but the result reports no tokens_per_s");
+  EXPECT_EQ(MissedTarget(nlohmann::json::object(), {}), "");
 }
 
 TEST(WorkerContract, DeviceForRank) {

@@ -11,7 +11,8 @@
 namespace gauntlet::worker {
 
 Status WriteNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
-// Reads a float32 .npy written by WriteNpy (or numpy, C order).
+// Reads a .npy of float32, float16 or bf16 (its bits as uint16) as float32:
+// what WriteNpy and numpy write, C order. Errors name the file and the flaw.
 StatusOr<std::vector<float>> ReadNpy(const std::string& path, std::vector<int64_t>* shape);
 
 }  // namespace gauntlet::worker

@@ -20,6 +20,8 @@
 #include "worker/model/gpu_model.h"
 #include "worker/model/llama.h"
 #include "worker/model/tokenizer.h"
+#include "worker/suites/llm_io.h"
+#include "worker/suites/llm_runner.h"
 #include "worker/suites/suite.h"
 
 namespace gauntlet::worker {
@@ -31,38 +33,11 @@ using nlohmann::json;
 
 double Ms(SteadyClock::time_point since) { return std::chrono::duration<double, std::milli>(SteadyClock::now() - since).count(); }
 
-template <typename T>
-T Require(StatusOr<T> value) {
-  if (!value) throw BadParams(value.error().message());
-  return std::move(*value);
-}
-
-json ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw BadParams("missing input " + path + "; does the job depend on that stage?");
-  json value = json::parse(in, nullptr, false);
-  if (value.is_discarded()) throw BadParams(path + " is not JSON");
-  return value;
-}
-
-void WriteJson(const std::string& path, const json& value) {
-  std::ofstream(path) << value.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-}
-
 DType ParamDType(const json& params) {
   DType dtype = DType::kF32;
   std::string name = params.value("dtype", "fp32");
   if (!ParseSpecDType(name, &dtype)) throw BadParams("params.dtype: '" + name + "' must be fp32, fp16, bf16 or fp8");
   return dtype;
-}
-
-std::string ModelDir(const json& params) {
-  std::string model = params.value("model", "");
-  if (model.empty() || !fs::is_directory(model)) {
-    throw BadParams("params.model: '" + model + "' is not a model folder on this node; put the Hugging Face "
-                    "files there, or make one with gauntlet-worker make-model");
-  }
-  return model;
 }
 
 // The KV pool. A device run reserves the program's whole context for every
@@ -87,49 +62,6 @@ std::unique_ptr<Model> MakeModel(const SuiteContext& ctx, const ModelWeights& we
                                  const KvCacheConfig& cache) {
   if (ctx.backend != "gpu") return std::make_unique<LlamaModel>(weights, ctx.comm, cache);
   return Require(MakeGpuModel(weights, dtype, ctx.comm, cache, {ctx.rank, ctx.device}));
-}
-
-// The batch's prompts: the enforced sizes hit the program; the rest are any
-// prompts that fit (truncated when the dataset allows it).
-std::vector<std::vector<int>> PickPrompts(const json& params, const Tokenizer& tokenizer) {
-  const json& dataset = params.at("dataset");
-  const std::string path = dataset.value("path", ""), type = dataset.value("type", "sharegpt");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadParams("params.dataset.path: cannot read '" + path + "' on this node");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto prompts = Require(programs::ParseDataset(text, type, path));
-  const programs::PromptShape shape{params.value("batch", 1), params.value("prompt_len", 64)};
-  const bool truncation = type == "sharegpt";
-  std::vector<int> sizes = programs::EnforcedPromptSizes(shape, params.value("homogeneous", false));
-  while (static_cast<int>(sizes.size()) < shape.batch) sizes.push_back(0);  // 0: any prompt that fits.
-  std::vector<bool> used(prompts.size(), false);
-  std::vector<std::vector<int>> batch;
-  for (int size : sizes) {
-    std::vector<size_t> fits;
-    if (size > 0) {
-      fits = programs::PromptsForSize(prompts, size, truncation);
-    } else {
-      for (size_t i = 0; i < prompts.size(); ++i) {
-        if (truncation || static_cast<int>(prompts[i].size()) <= shape.prompt_len) fits.push_back(i);
-      }
-    }
-    if (fits.empty()) {
-      throw BadParams("no prompt in " + path + " supplies " + std::to_string(size) + " tokens for shape " +
-                      std::to_string(shape.batch) + "x" + std::to_string(shape.prompt_len));
-    }
-    size_t pick = fits.front();
-    for (size_t candidate : fits) {
-      if (!used[candidate]) {
-        pick = candidate;
-        break;
-      }
-    }
-    used[pick] = true;
-    std::vector<int> tokens = tokenizer.Encode(prompts[pick]);
-    tokens.resize(std::min<size_t>(tokens.size(), static_cast<size_t>(size > 0 ? size : shape.prompt_len)));
-    batch.push_back(std::move(tokens));
-  }
-  return batch;
 }
 
 struct Generation {
@@ -184,8 +116,6 @@ Generation Generate(Model& model, const std::vector<std::vector<int>>& prompts, 
   out.itl_ms = steps > 1 ? decode_ms / (steps - 1) : 0;
   return out;
 }
-
-std::vector<std::vector<int>> TokensFrom(const json& value) { return value.get<std::vector<std::vector<int>>>(); }
 
 SuiteResult Reference(const SuiteContext& ctx) {
   const json& p = ctx.params;
@@ -253,14 +183,7 @@ SuiteResult Run(const SuiteContext& ctx, bool benchmark) {
       generation.itl_ms > 0 ? 1000.0 * static_cast<double>(prompts.size()) / generation.itl_ms : 0;
   if (benchmark) {
     result.samples["itl_ms"] = generation.step_ms;
-    const double ttft_target = p.value("ttft_ms_target", 0.0), itl_target = p.value("itl_ms_target", 0.0);
-    if (ttft_target > 0 && generation.ttft_ms > ttft_target) {
-      result.pass = false;
-      result.reason = "TTFT " + std::to_string(generation.ttft_ms) + " ms over the target " + std::to_string(ttft_target);
-    } else if (itl_target > 0 && generation.itl_ms > itl_target) {
-      result.pass = false;
-      result.reason = "ITL " + std::to_string(generation.itl_ms) + " ms over the target " + std::to_string(itl_target);
-    }
+    JudgeBenchmarkTargets(p, &result);
     return result;
   }
   if (ctx.rank == 0) {
@@ -357,12 +280,24 @@ SuiteResult Validate(const SuiteContext& ctx) {
 
 SuiteResult RunLlm(const SuiteContext& ctx) {
   const std::string stage = ctx.params.value("stage", "");
-  if (stage == "reference") return Reference(ctx);
-  if (stage == "compile") return Compile(ctx);
-  if (stage == "run") return Run(ctx, /*benchmark=*/false);
-  if (stage == "validate") return Validate(ctx);
-  if (stage == "benchmark") return Run(ctx, /*benchmark=*/true);
-  throw BadParams("params.stage: '" + stage + "' must be " + contract::StageList());
+  if (!contract::IsLlmStage(stage)) throw BadParams("params.stage: '" + stage + "' must be " + contract::StageList());
+  SuiteResult result;
+  if (ctx.backend == "runner") {
+    if (stage == "validate") throw BadParams("params.stage: validate is the farm's own; it cannot run on a runner");
+    result = RunOnRunner(ctx, stage);
+  } else if (stage == "reference") {
+    result = Reference(ctx);
+  } else if (stage == "compile") {
+    result = Compile(ctx);
+  } else if (stage == "run") {
+    result = Run(ctx, /*benchmark=*/false);
+  } else if (stage == "validate") {
+    result = Validate(ctx);
+  } else {
+    result = Run(ctx, /*benchmark=*/true);
+  }
+  HoldToStageContract(ctx, stage, &result);
+  return result;
 }
 
 }  // namespace gauntlet::worker

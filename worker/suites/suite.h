@@ -38,6 +38,12 @@ struct BadParams : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown when a team's runner crashed or exited non-zero: like a worker
+// crash, the node's or the stack's fault, which another attempt may not hit.
+struct RunnerFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 using SuiteFn = SuiteResult (*)(const SuiteContext&);
 
 // The suites compiled into this worker, by name.

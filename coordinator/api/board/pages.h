@@ -54,6 +54,8 @@ struct JobView {
 std::string RenderJob(const JobView& view);
 // A validate job's steps and tokens from its result.json; "" for other results.
 std::string RenderValidation(const std::string& result_json);
+// A job's test cases (from its `results:` files); "" when it has none.
+std::string RenderTestCases(const v1::Job& job);
 
 std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<int64_t, v1::Job>& jobs_by_attempt,
                          int64_t now_ms);
