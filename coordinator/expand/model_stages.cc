@@ -31,6 +31,7 @@ std::string DatasetName(const spec::DatasetSpec& dataset) {
 struct StageBackend {
   std::string backend;
   json env;
+  json results = json::array();  // The runner's `results:` files.
 };
 
 StageBackend ForStage(const spec::RunnerSpec& runner, const std::string& stage, const std::string& builtin,
@@ -39,7 +40,7 @@ StageBackend ForStage(const spec::RunnerSpec& runner, const std::string& stage, 
   (*params)["runner"] = {{"name", runner.name}, {"command", runner.command}, {"launcher", runner.launcher}};
   json merged = env;
   for (const auto& [key, value] : runner.env) merged[key] = value;
-  return {"runner", std::move(merged)};
+  return {"runner", std::move(merged), runner.results};
 }
 
 // Builds jobs and merges identical ones: a job whose content key is already
@@ -49,7 +50,8 @@ class StageBuilder {
   StageBuilder(const spec::SweepSpec& spec, SweepPlan* plan) : spec_(spec), plan_(plan) {}
 
   size_t Add(const std::string& stage, std::map<std::string, std::string> labels, json params, int devices,
-             const std::string& device_kind, const std::string& backend, json env, std::vector<size_t> depends_on) {
+             const std::string& device_kind, const std::string& backend, json env, std::vector<size_t> depends_on,
+             const json& results = json::array()) {
     PlannedJob job;
     job.kind = spec::JobKind::kWorker;
     job.stage = stage;
@@ -57,8 +59,9 @@ class StageBuilder {
     labels["stage"] = stage;
     job.labels = std::move(labels);
     params["stage"] = stage;
-    job.spec_json =
-        json{{"suite", "llm"}, {"params", std::move(params)}, {"backend", backend}, {"env", std::move(env)}}.dump();
+    json spec = {{"suite", "llm"}, {"params", std::move(params)}, {"backend", backend}, {"env", std::move(env)}};
+    if (!results.empty()) spec["results"] = results;
+    job.spec_json = spec.dump();
     job.devices = devices;
     job.device_kind = device_kind;
     job.priority = spec_.priority;
@@ -176,7 +179,7 @@ Status ExpandModelStages(const spec::SweepSpec& spec, const spec::Limits& spec_l
         StageBackend backend = ForStage(model.runner, stage, builtin, stage_env, &params);
         if (backend.backend == "runner") labels["runner"] = model.runner.name;
         return builder.Add(stage, std::move(labels), std::move(params), devices, device_kind, backend.backend,
-                           std::move(backend.env), std::move(depends_on));
+                           std::move(backend.env), std::move(depends_on), backend.results);
       };
       // References depend on the model, the prompts and the decode length only,
       // so every dtype, TP size, attention type and context shares them.

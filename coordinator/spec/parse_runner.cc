@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "coordinator/spec/parse_results.h"
 #include "lib/contract/runner_contract.h"
 #include "lib/names/names.h"
 
@@ -26,7 +27,7 @@ StatusOr<RunnerSpec> ParseRunner(const ErrorContext& ctx, const YAML::Node& node
   if (!node.IsMap()) {
     return Err(ctx.At(node, path, Quote(node) + " must be a mapping {name, command, launcher, stages, env}"));
   }
-  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path, {"name", "command", "launcher", "stages", "env"}));
+  GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, node, path, {"name", "command", "launcher", "stages", "env", "results"}));
   RunnerSpec runner;
   if (!node["name"]) return Err(ctx.At(node, path + ".name", "missing; name the stack, e.g. name: vllm"));
   GAUNTLET_ASSIGN_OR_RETURN(runner.name, ParseString(ctx, node["name"], path + ".name"));
@@ -73,6 +74,11 @@ StatusOr<RunnerSpec> ParseRunner(const ErrorContext& ctx, const YAML::Node& node
       }
       GAUNTLET_ASSIGN_OR_RETURN(runner.env[key], ParseString(ctx, entry.second, path + ".env." + key));
     }
+  }
+  if (node["results"]) {
+    JobTemplate stages;  // A runner's stages have no matrix variables.
+    stages.name = "runner " + runner.name;
+    GAUNTLET_ASSIGN_OR_RETURN(runner.results, ParseResults(ctx, node["results"], path + ".results", stages));
   }
   return runner;
 }

@@ -10,13 +10,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "coordinator/spec/parse_results.h"
 #include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/parse_util.h"
 #include "coordinator/spec/parser_sections.h"
 #include "coordinator/spec/yaml_guard.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/names/names.h"
-#include "lib/results/results.h"
 
 namespace gauntlet::spec {
 namespace {
@@ -108,33 +108,6 @@ Status CheckMatrixValues(const ErrorContext& ctx, const YAML::Node& node, const 
       return ctx.At(node, path, "'${" + variable + "}' takes the matrix value '" + text + "', which " + wrong +
                                     "; fix that value under matrix." + variable);
     }
-  }
-  return Status::Ok();
-}
-
-// `results:` of a job: [{format, path}], the files its tools write.
-Status ParseJobResults(const ErrorContext& ctx, const YAML::Node& node, const std::string& path, JobTemplate* job) {
-  std::string formats;
-  for (auto format : results::kFormats) formats += (formats.empty() ? "" : ", ") + std::string(format);
-  if (!node.IsSequence() || node.size() == 0) {
-    return ctx.At(node, path, Quote(node) + " must be a list such as [{format: junit, path: report.xml}]");
-  }
-  for (size_t i = 0; i < node.size(); ++i) {
-    const YAML::Node& entry = node[i];
-    const std::string at = path + "[" + std::to_string(i) + "]";
-    if (!entry.IsMap()) return ctx.At(entry, at, Quote(entry) + " must be a mapping {format, path}");
-    GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, entry, at, {"format", "path"}));
-    if (!entry["format"]) return ctx.At(entry, at + ".format", "missing; one of " + formats);
-    GAUNTLET_ASSIGN_OR_RETURN(std::string format, ParseString(ctx, entry["format"], at + ".format"));
-    if (!results::IsFormat(format)) {
-      return ctx.At(entry["format"], at + ".format", "'" + format + "' is not a results format; use " + formats);
-    }
-    if (!entry["path"]) {
-      return ctx.At(entry, at + ".path", "missing; the file the tool writes, relative to $GAUNTLET_OUT");
-    }
-    GAUNTLET_ASSIGN_OR_RETURN(std::string file, ParseString(ctx, entry["path"], at + ".path"));
-    GAUNTLET_RETURN_IF_ERROR(CheckVariables(ctx, entry["path"], at + ".path", file, *job));
-    job->results.push_back({{"format", format}, {"path", file}});
   }
   return Status::Ok();
 }
@@ -401,7 +374,9 @@ StatusOr<JobTemplate> ParseJob(const ErrorContext& ctx, const YAML::Node& node, 
     }
   }
   if (node["targets"]) GAUNTLET_RETURN_IF_ERROR(ParseJobTargets(ctx, node["targets"], path + ".targets", &job));
-  if (node["results"]) GAUNTLET_RETURN_IF_ERROR(ParseJobResults(ctx, node["results"], path + ".results", &job));
+  if (node["results"]) {
+    GAUNTLET_ASSIGN_OR_RETURN(job.results, ParseResults(ctx, node["results"], path + ".results", job));
+  }
   if (node["depends_on"]) {
     auto deps = ParseStringList(ctx, node["depends_on"], path + ".depends_on");
     if (!deps) return Err(deps.error());

@@ -71,6 +71,8 @@ struct RunnerSpec {
   std::string launcher = "none";        // none | mpirun | torchrun, for tp > 1.
   std::vector<std::string> stages = {"compile", "run", "benchmark"};
   std::map<std::string, std::string> env;
+  // `results:` its stages' jobs parse, as an exec job's (docs/results.md).
+  nlohmann::json results = nlohmann::json::array();
 
   bool present() const { return !name.empty(); }
   bool Takes(const std::string& stage) const {

@@ -131,6 +131,7 @@ models:
       command: "python3 run_vllm.py --request {request}"
       launcher: torchrun
       env: {VLLM_USE_V1: "1"}
+      results: [{format: vllm-bench, path: vllm.json}]
 context_lengths: [4096]
 programs: {criteria: dpp.json, select: ["*:0,<8192"]}
 datasets: [{type: sharegpt, path: /data/sg.json}]
@@ -151,6 +152,8 @@ datasets: [{type: sharegpt, path: /data/sg.json}]
   EXPECT_EQ(run.spec()["env"]["VLLM_DT_MAX_CONTEXT_LEN"], "4096") << "the context's environment as for any run";
   EXPECT_EQ(run.devices, 4);
   EXPECT_EQ(run.labels.at("runner"), "vllm");
+  EXPECT_EQ(run.spec()["results"][0]["format"], "vllm-bench") << "the runner's own reports are read like an exec job's";
+  EXPECT_FALSE(by_name.at("llama-8b@vllm/validate")->spec().contains("results"));
   EXPECT_EQ(by_name.at("llama-8b/run")->spec()["backend"], "gpu");
   const PlannedJob& validate = *by_name.at("llama-8b@vllm/validate");
   EXPECT_EQ(validate.spec()["backend"], "cpu") << "validate is always the farm's";

@@ -159,6 +159,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "name: x\nrunner: {name: vllm, command: x, launcher: srun}\nmodels: [m]\n"
                 "context_lengths: [4096]\nprograms: {criteria: {programs: []}, select: ['*']}\ndatasets: [{path: d}]",
                 "runner.launcher: 'srun' is not a launcher; use none, mpirun or torchrun"},
+        BadSpec{"runner_results_variable",
+                "name: x\nrunner: {name: vllm, command: x, results: [{format: junit, path: '${n}.xml'}]}\nmodels: [m]\n"
+                "context_lengths: [4096]\nprograms: {criteria: {programs: []}, select: ['*']}\ndatasets: [{path: d}]",
+                "runner.results[0].path: '${n}' is not a matrix variable of job 'runner vllm'"},
+        BadSpec{"results_unknown_format",
+                "name: x\nexec: [{name: a, command: x, results: [{format: tap, path: r.tap}]}]",
+                "exec[0].results[0].format: 'tap' is not a results format; use junit, google-benchmark, vllm-bench, "
+                "pytest-benchmark"},
+        BadSpec{"results_no_path", "name: x\nexec: [{name: a, command: x, results: [{format: junit}]}]",
+                "exec[0].results[0].path: missing; the file the tool writes, relative to $GAUNTLET_OUT"},
         BadSpec{"runner_without_models", "name: x\nrunner: {name: vllm, command: x}\njobs: [{name: a, kind: exec, command: x}]",
                 "runner: applies to the model matrix; add models: or remove it"},
         BadSpec{"model_twice_same_runner",

@@ -2,6 +2,7 @@
 // built-in CPU backend, the run on the shipped numpy runner (a real python3
 // process), validate on the farm's comparison. Each broken output the
 // contract names is refused with the file and the flaw.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -40,7 +41,7 @@ class RunnerContractTest : public testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   SuiteResult Stage(const std::string& stage, const std::string& backend, const fs::path& out,
-                    const std::string& fault = "") {
+                    const std::string& fault = "", const json& runner = nullptr) {
     SuiteContext ctx;
     ctx.comm = MPI_COMM_SELF;
     ctx.backend = backend;
@@ -49,7 +50,9 @@ class RunnerContractTest : public testing::Test {
     fs::create_directories(out);
     ctx.params = params_;
     ctx.params["stage"] = stage;
-    if (backend == "runner") {
+    if (!runner.is_null()) {
+      ctx.params["runner"] = runner;
+    } else if (backend == "runner") {
       ctx.params["runner"] = {{"name", "numpy"},
                               {"command", GAUNTLET_PYTHON " " GAUNTLET_SOURCE_DIR "/examples/runners/numpy_runner.py --request {request}" +
                                               (fault.empty() ? "" : " --fault " + fault)},
@@ -138,6 +141,45 @@ TEST_F(RunnerContractTest, ARunnerThatExitsNonZeroFailsWithItsLastWords) {
               "runner 'numpy' exited with code 4; last output: numpy runner: run (metrics) of " + (root_ / "model").string() +
                   " | numpy runner: giving up on purpose (--fault exit)");
   }
+}
+
+TEST_F(RunnerContractTest, AReferenceOnTheRunnerIsFedTheFarmsPromptsAndJudgesTheBuiltInRun) {
+  fs::rename(root_ / "in" / "reference", root_ / "builtin-reference");
+  SuiteResult reference = Stage("reference", "runner", root_ / "in" / "reference");
+  ASSERT_TRUE(reference.pass) << reference.reason;
+  // The farm picked the prompts, so a team's reference sees the same ones.
+  EXPECT_EQ(json::parse(std::ifstream(root_ / "in" / "reference" / "prompts.json")),
+            json::parse(std::ifstream(root_ / "builtin-reference" / "prompts.json")));
+  EXPECT_EQ(json::parse(std::ifstream(root_ / "in" / "reference" / "tokens.json")),
+            json::parse(std::ifstream(root_ / "builtin-reference" / "tokens.json")))
+      << "numpy fp32 and the built-in fp32 reference pick the same tokens";
+  SuiteResult run = Stage("run", "cpu", root_ / "in" / "run");
+  ASSERT_TRUE(run.pass) << run.reason;
+  json run_params = params_;
+  params_ = {{"test_type", "metrics"}, {"cross_entropy_threshold", 10.0}, {"failure_rate_threshold", 0.01},
+             {"top_k", 20}, {"kl_threshold", 1e-3}, {"run", run_params}};
+  SuiteResult validate = Stage("validate", "cpu", root_ / "validate");
+  EXPECT_TRUE(validate.pass) << validate.reason;
+}
+
+TEST_F(RunnerContractTest, WithTpTwoTheMpirunLauncherStartsTwoRanks) {
+  // Rank 0 runs the numpy runner; every rank notes itself beside the request.
+  const fs::path script = root_ / "ranks.sh";
+  std::ofstream(script) << "echo \"rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE\" >> \"$1.ranks\"\n"
+                        << "[ \"$OMPI_COMM_WORLD_RANK\" = 0 ] || exit 0\n"
+                        << "exec " GAUNTLET_PYTHON " " GAUNTLET_SOURCE_DIR "/examples/runners/numpy_runner.py --request \"$1\"\n";
+  // As the agent's launch does, so mpirun runs under root in CI.
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  params_["tp"] = 2;
+  SuiteResult run = Stage("run", "runner", root_ / "in" / "run", "",
+                          {{"name", "numpy"}, {"launcher", "mpirun"}, {"command", "sh " + script.string() + " {request}"}});
+  ASSERT_TRUE(run.pass) << run.reason;
+  std::ifstream ranks(root_ / "in" / "run" / "runner.json.ranks");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(ranks, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"rank 0 of 2", "rank 1 of 2"}));
 }
 
 TEST_F(RunnerContractTest, TheBuiltInBackendsOutputIsWhatTheContractAsks) {
