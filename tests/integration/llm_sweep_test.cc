@@ -18,14 +18,19 @@
 namespace gauntlet::testing {
 namespace {
 
-TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
-  Farm farm("llm-sweep");
+// A random model in <farm>/tiny, and a criteria file of one program family.
+void MakeTinyModel(const Farm& farm, const std::string& hidden, const std::string& heads, const std::string& vocab) {
   CliResult made = Farm::Run({Farm::BinDir() + "/gauntlet-worker", "make-model", "--out", farm.dir() + "/tiny",
-                              "--layers", "2", "--hidden", "128", "--heads", "8", "--kv-heads", "2", "--vocab", "512"},
+                              "--layers", "2", "--hidden", hidden, "--heads", heads, "--kv-heads", "2", "--vocab", vocab},
                              farm.dir() + "/make-model.log");
   ASSERT_EQ(made.exit_code, 0) << made.output;
   std::ofstream(farm.dir() + "/criteria.json")
       << R"({"programs": [{"max_batch": 2, "max_tkv": 512, "batch_granularity": 1, "tkv_granularity": 64}]})";
+}
+
+TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
+  Farm farm("llm-sweep");
+  ASSERT_NO_FATAL_FAILURE(MakeTinyModel(farm, "128", "8", "512"));
   std::string spec = farm.dir() + "/llm.yaml";
   std::ofstream(spec) << "name: tiny-llm\nmax_attempts: 1\ntimeout: 5m\n"
                          "models:\n  - {variant: " << farm.dir() << "/tiny, dtypes: [fp32, bf16], tp: [1, 2], "
@@ -110,12 +115,7 @@ TEST(LlmSweepTest, TinyModelPassesEveryStageAndReusesTheCache) {
 // the file.
 TEST(LlmSweepTest, ARunnersStagesPassValidateBesideTheBuiltInBackend) {
   Farm farm("llm-runner");
-  CliResult made = Farm::Run({Farm::BinDir() + "/gauntlet-worker", "make-model", "--out", farm.dir() + "/tiny",
-                              "--layers", "2", "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--vocab", "320"},
-                             farm.dir() + "/make-model.log");
-  ASSERT_EQ(made.exit_code, 0) << made.output;
-  std::ofstream(farm.dir() + "/criteria.json")
-      << R"({"programs": [{"max_batch": 2, "max_tkv": 512, "batch_granularity": 1, "tkv_granularity": 64}]})";
+  ASSERT_NO_FATAL_FAILURE(MakeTinyModel(farm, "64", "4", "320"));
   const std::string runner = std::string(GAUNTLET_PYTHON) + " " + GAUNTLET_SOURCE_DIR + "/examples/runners/numpy_runner.py --request {request}";
   std::string spec = farm.dir() + "/runner.yaml";
   std::ofstream(spec) << "name: tiny-runner\ntimeout: 5m\n"
