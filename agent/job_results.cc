@@ -41,7 +41,8 @@ void AddToReport(const results::ParsedResults& parsed, v1::AttemptReport* report
   for (const auto& [name, value] : parsed.metrics) metrics.try_emplace(name, value);
   if (parsed.samples.empty()) return;
   nlohmann::json result = nlohmann::json::parse(report->result_json(), nullptr, false);
-  if (!result.is_object()) result = {{"verdict", report->verdict().empty() ? "pass" : report->verdict()}};
+  // No verdict of its own: the attempt's outcome, decided after, is the job's.
+  if (!result.is_object()) result = nlohmann::json::object();
   for (const auto& [name, values] : parsed.samples) {
     if (!result["samples"].contains(name)) result["samples"][name] = values;
   }
