@@ -170,10 +170,7 @@ StatusOr<ParsedResults> ParsePytestBenchmark(const std::string& text, const std:
     if (!benchmark.is_object() || !benchmark.contains("stats") || !benchmark["stats"].is_object()) {
       return Err(Status::InvalidArgument(source + ": a benchmark entry has no stats"));
     }
-    const std::string name = benchmark.contains("fullname") && benchmark["fullname"].is_string()
-                                 ? benchmark["fullname"].get<std::string>()
-                                 : benchmark.contains("name") && benchmark["name"].is_string() ? benchmark["name"].get<std::string>()
-                                                                                             : "benchmark";
+    const std::string name = Text(benchmark, "fullname", Text(benchmark, "name", "benchmark"));
     const json& stats = benchmark["stats"];
     for (const char* stat : {"min", "max", "mean", "stddev", "median", "iqr", "q1", "q3"}) {
       if (stats.contains(stat) && stats[stat].is_number()) {
@@ -189,8 +186,7 @@ StatusOr<ParsedResults> ParsePytestBenchmark(const std::string& text, const std:
       }
     }
     // "group" is null unless the test names one.
-    const bool grouped = benchmark.contains("group") && benchmark["group"].is_string();
-    results.cases.push_back({grouped ? benchmark["group"].get<std::string>() : source, name, CaseStatus::kPassed,
+    results.cases.push_back({Text(benchmark, "group", source), name, CaseStatus::kPassed,
                              stats.contains("total") && stats["total"].is_number() ? stats["total"].get<double>() : 0.0,
                              "", false});
   }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "lib/contract/runner_contract.h"
+#include "lib/contract/worker_contract.h"
 #include "worker/runner/run_command.h"
 #include "worker/runner/stage_outputs.h"
 #include "worker/suites/llm_io.h"
@@ -25,37 +26,26 @@ std::string ParamText(const json& params, const char* name) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-// The runner's result.json: its metrics and samples, and its own verdict if
-// it gives one. Everything but numbers is for people.
+// The runner's result.json, read by the worker contract's own parser: a
+// runner's verdict is optional (absent: pass), the rest is the same file.
 void ReadRunnerResult(const std::string& path, SuiteResult* result) {
   std::ifstream in(path);
   if (!in) return;
-  const json parsed = json::parse(in, nullptr, false);
-  if (!parsed.is_object()) {
+  json parsed = json::parse(in, nullptr, false);
+  if (parsed.is_object() && !parsed.contains("verdict")) parsed["verdict"] = "pass";
+  auto read = contract::WorkerResultFromJson(parsed);
+  if (!read) {
     result->pass = false;
-    result->reason = "result.json: not a JSON object";
+    result->reason = read.error().message();
     return;
   }
-  if (parsed.contains("metrics") && parsed["metrics"].is_object()) {
-    for (const auto& [name, value] : parsed["metrics"].items()) {
-      if (value.is_number()) result->metrics[name] = value.get<double>();
-    }
-  }
-  if (parsed.contains("samples") && parsed["samples"].is_object()) {
-    for (const auto& [name, values] : parsed["samples"].items()) {
-      if (!values.is_array()) continue;
-      for (const auto& value : values) {
-        if (value.is_number()) result->samples[name].push_back(value.get<double>());
-      }
-    }
-  }
-  const auto verdict = parsed.find("verdict"), reason = parsed.find("reason");
-  if (verdict != parsed.end() && *verdict == "fail") {
+  result->metrics = std::move(read->metrics);
+  result->samples = std::move(read->samples);
+  if (!read->details.is_null()) result->details = std::move(read->details);
+  if (read->verdict == contract::Verdict::kFail) {
     result->pass = false;
-    result->reason = "the runner's verdict: " +
-                     (reason != parsed.end() && reason->is_string() ? reason->get<std::string>() : "fail, no reason given");
+    result->reason = "the runner's verdict: " + (read->reason.empty() ? "fail, no reason given" : read->reason);
   }
-  if (parsed.contains("details")) result->details = parsed["details"];
 }
 
 int VocabOf(const json& params) {
