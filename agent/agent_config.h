@@ -19,6 +19,9 @@ struct AgentConfig {
   std::string name;
   std::string coordinator = "127.0.0.1:7070";
   std::string workdir = "gauntlet-data/agent";
+  // Kept across attempts, sweeps and nights for jobs' own caches (an IREE
+  // compile's modules, downloads); jobs see it as GAUNTLET_CACHE. "": under workdir.
+  std::string cache_dir;
   std::string worker_path;             // gauntlet-worker; default: beside this binary.
   std::string mpirun_path = "mpirun";
   std::vector<v1::Device> devices;

@@ -1,8 +1,11 @@
 #include "agent/attempt_runner.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -132,6 +135,15 @@ StatusOr<LaunchSpec> AttemptRunner::Prepare() {
   spec.env["GAUNTLET_DEVICES"] = devices;
   spec.env["GAUNTLET_OUT"] = fs::absolute(out_dir_).string();
   spec.env["GAUNTLET_INPUTS"] = fs::absolute(dir_ + "/in").string();
+  const std::string cache = config_.cache_dir.empty() ? config_.workdir + "/cache" : config_.cache_dir;
+  if (!fs::exists(cache)) {
+    fs::create_directories(cache, ec);
+    if (ec) return Err(Status::Unavailable("cannot create the cache folder " + cache + ": " + ec.message()));
+    if (config_.run_as && lchown(cache.c_str(), config_.run_as->uid, config_.run_as->gid) != 0) {
+      return Err(Status::Unavailable("cannot give " + cache + " to " + config_.run_as->name + ": " + std::strerror(errno)));
+    }
+  }
+  spec.env["GAUNTLET_CACHE"] = fs::absolute(cache).string();
   spec.env["GAUNTLET_JOB_ID"] = std::to_string(job.id());
   spec.env["GAUNTLET_ATTEMPT_ID"] = std::to_string(assignment_.attempt_id());
   // A worker rank holds one device, an exec job all of its own. The job's

@@ -43,6 +43,9 @@ std::optional<AgentFlags> ParseFlags(int argc, char** argv, int* exit_code) {
   app.add_option("--name", config.name, "Agent name, unique in the farm (default: host name)");
   app.add_option("--devices", devices, "cpu:N, sim:N, gpu:N, gpu:0,1,3 or auto");
   app.add_option("--workdir", config.workdir, "Folder for attempt folders and logs");
+  app.add_option("--cache-dir", config.cache_dir,
+                 "Folder jobs keep caches in across nights (GAUNTLET_CACHE: compiled IREE modules, downloads); "
+                 "default: WORKDIR/cache");
   app.add_option("--tags", config.tags, "Node tags jobs can require (resources.tags), e.g. --tags mi300x,spx")
       ->delimiter(',');
   app.add_option("--models", config.model_roots,

@@ -14,6 +14,7 @@ struct SubmitOptions {
   std::string path;
   bool wait = false;
   bool dry_run = false;
+  bool collect_only = false;  // A dry run that lists the suite tests the markers select.
   bool no_preflight = false;  // Store it even if agents lack its model folders, datasets or suites.
   bool force_given = false;
   std::vector<std::string> force;  // Empty with force_given: every stage.

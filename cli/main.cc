@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
                    "Skip the checks against the farm (model folders, datasets, suites, device kinds on agents)");
   submit->add_flag("--dry-run", submit_options.dry_run,
                    "Show the expansion (counts per stage and model, cache hits, device-hours) without storing anything");
+  submit->add_flag("--collect-only", submit_options.collect_only,
+                   "List the tests a suite: block selects (pytest's --collect-only), without running anything");
   auto* force = submit->add_option("--force", submit_options.force,
                                    "Run stages even when an identical result exists: --force for all, "
                                    "--force=reference,compile for some")

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "lib/contract/stages.h"
+#include "lib/contract/suite_files.h"
 #include "lib/rpc/paging.h"
 
 namespace gauntlet::cli {
@@ -24,9 +25,23 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
-// The files a spec names (programs.criteria), read relative to the spec's
-// folder, so the coordinator expands the spec without touching this disk.
-// A file that cannot be read is left out; the coordinator's error names it.
+// Every *.json under `folder` (relative to the spec's), sent as
+// "<prefix><path under folder>"; pytest-iree reads these folders the same way.
+void AttachFolder(const fs::path& folder, std::string_view prefix, v1::SubmitSweepRequest* request) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file() || it->path().extension() != ".json") continue;
+    std::string content;
+    const std::string relative = it->path().lexically_relative(folder).lexically_normal().generic_string();
+    if (ReadFile(it->path().string(), &content)) (*request->mutable_files())[std::string(prefix) + relative] = content;
+  }
+}
+
+// The files a spec names (programs.criteria, a suite's definitions), read
+// relative to the spec's folder, so the coordinator expands the spec without
+// touching this disk. A file that cannot be read is left out; the
+// coordinator's error names it.
 void AttachFiles(const std::string& spec_path, const std::string& text, v1::SubmitSweepRequest* request) {
   YAML::Node root;
   try {
@@ -34,13 +49,41 @@ void AttachFiles(const std::string& spec_path, const std::string& text, v1::Subm
   } catch (const YAML::Exception&) {
     return;  // The coordinator reports the syntax error with its position.
   }
-  if (!root.IsMap() || !root["programs"] || !root["programs"].IsMap()) return;
+  if (!root.IsMap()) return;
+  auto beside_spec = [&](const std::string& name) {
+    return fs::path(name).is_absolute() ? fs::path(name) : fs::path(spec_path).parent_path() / name;
+  };
+  const YAML::Node& suite = root["suite"];
+  if (suite && suite.IsMap()) {
+    for (const auto& [field, prefix] : {std::pair{"tests", contract::kSuiteTestsPrefix},
+                                        std::pair{"modules", contract::kSuiteModulesPrefix}}) {
+      if (suite[field] && suite[field].IsScalar()) AttachFolder(beside_spec(suite[field].Scalar()), prefix, request);
+    }
+  }
+  if (!root["programs"] || !root["programs"].IsMap()) return;
   const YAML::Node& criteria = root["programs"]["criteria"];
   if (!criteria || !criteria.IsScalar()) return;
   const std::string name = criteria.Scalar();
-  fs::path path = fs::path(name).is_absolute() ? fs::path(name) : fs::path(spec_path).parent_path() / name;
   std::string content;
-  if (ReadFile(path.string(), &content)) (*request->mutable_files())[name] = content;
+  if (ReadFile(beside_spec(name).string(), &content)) (*request->mutable_files())[name] = content;
+}
+
+// pytest's --collect-only: the tests the markers selected, then the counts.
+void PrintCollected(const v1::SubmitSweepResponse& reply) {
+  int selected = 0;
+  Table table({"TEST", "TYPE", "MARKERS", "TARGET", "JOB"});
+  for (const auto& job : reply.jobs()) {
+    auto file = job.labels().find("test_file");
+    if (file == job.labels().end()) continue;
+    ++selected;
+    auto label = [&](const char* key) {
+      auto found = job.labels().find(key);
+      return found == job.labels().end() ? std::string() : found->second;
+    };
+    table.Add({file->second, job.stage(), label("markers"), label("target"), job.name()});
+  }
+  table.Print(std::cout);
+  std::cout << "\n" << selected << " tests selected\n";
 }
 
 void PrintDryRun(const v1::SubmitSweepResponse& reply) {
@@ -109,14 +152,15 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
   v1::SubmitSweepRequest request;
   if (!ReadSpecRequest(options.path, &request)) return kExitUsage;
   auto stub = Connect(globals);
-  request.set_dry_run(options.dry_run);
+  request.set_dry_run(options.dry_run || options.collect_only);
   request.set_no_preflight(options.no_preflight);
   if (options.force_given) {
     if (options.force.empty()) request.add_force("*");
     for (const auto& stage : options.force) request.add_force(stage);
   }
-  // Each page of a dry run expands the plan again: with --json, few large pages.
-  if (options.dry_run && globals.json) request.set_page_size(paging::kMaxJobPage);
+  // Each page of a dry run expands the plan again: with --json (or to list a
+  // suite's tests), few large pages.
+  if ((options.dry_run && globals.json) || options.collect_only) request.set_page_size(paging::kMaxJobPage);
   v1::SubmitSweepResponse reply;
   grpc::Status status = stub->SubmitSweep(Context().get(), request, &reply);
   if (!status.ok()) return Fail(globals, status);
@@ -124,8 +168,8 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
   if (!globals.json) {
     for (const auto& warning : reply.warnings()) std::cerr << "warning: " << warning << "\n";
   }
-  if (options.dry_run) {
-    if (globals.json) {
+  if (options.dry_run || options.collect_only) {
+    if (globals.json || options.collect_only) {
       // Every page of the plan, as one reply.
       for (std::string next = reply.next_page_token(); !next.empty();) {
         request.set_page_token(next);
@@ -136,7 +180,11 @@ int Submit(const Globals& globals, const SubmitOptions& options) {
         next = page.next_page_token();
       }
       reply.clear_next_page_token();
+    }
+    if (globals.json) {
       PrintJson(reply);
+    } else if (options.collect_only) {
+      PrintCollected(reply);
     } else {
       PrintDryRun(reply);
     }

@@ -48,6 +48,7 @@ StatusOr<SweepManager::Prepared> SweepManager::Prepare(const v1::SubmitSweepRequ
   if (!spec) return Err(spec.error());
   auto plan = expand::Expand(*spec, farm_.options.spec_limits);
   if (!plan) return Err(plan.error());
+  sched::PassForceToNodeCaches(force, &*plan);
   return Prepared{std::move(source), std::move(force), first_planned, std::move(*spec), std::move(*plan)};
 }
 

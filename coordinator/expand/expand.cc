@@ -170,6 +170,7 @@ PlannedJob Instantiate(const spec::JobTemplate& job, const std::vector<Variable>
   out.spec_json = spec.dump();
   out.tags = job.tags;
   out.cacheable = job.cacheable;
+  out.node_cached = job.node_cached;
   auto stage = job.labels.find("stage");
   if (stage != job.labels.end()) out.stage = stage->second;
   out.content_key = ContentKey(out);

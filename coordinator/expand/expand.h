@@ -33,6 +33,7 @@ struct PlannedJob {
   std::vector<std::string> tags;             // Nodes must carry all of them.
   std::string stage;                         // reference, compile, run, validate, benchmark, kernel or "".
   bool cacheable = false;                    // May be satisfied by an earlier identical result.
+  bool node_cached = false;                  // Keeps its own cache on the node: a --force reaches it as params.force.
   std::string content_key;                   // sha256 of kind and inputs.
   // A health check's device: placed there or nowhere (never from a spec).
   std::string pin_node;

@@ -40,6 +40,15 @@ std::vector<InitialJobState> InitialStates(const expand::SweepPlan& plan, const 
   return states;
 }
 
+void PassForceToNodeCaches(const std::vector<std::string>& force, expand::SweepPlan* plan) {
+  for (auto& job : plan->jobs) {
+    if (!job.node_cached || !Forced(force, job.stage)) continue;
+    nlohmann::json spec = job.spec();
+    spec["params"]["force"] = true;
+    job.spec_json = spec.dump();
+  }
+}
+
 int CountCached(const std::vector<InitialJobState>& states) {
   return static_cast<int>(std::count_if(states.begin(), states.end(),
                                         [](const auto& state) { return state.state == v1::JOB_STATE_CACHED; }));

@@ -27,6 +27,11 @@ std::vector<InitialJobState> InitialStates(const expand::SweepPlan& plan, const 
 // what to look up before calling InitialStates.
 std::vector<std::string> CacheableKeys(const expand::SweepPlan& plan, const std::vector<std::string>& force);
 
+// Jobs that keep a cache of their own on the node (an IREE compile) learn
+// they are forced through params.force, so `--force=compile` skips that
+// cache too. Their content keys stay: forcing changes how, not what.
+void PassForceToNodeCaches(const std::vector<std::string>& force, expand::SweepPlan* plan);
+
 int CountCached(const std::vector<InitialJobState>& states);
 
 }  // namespace gauntlet::sched

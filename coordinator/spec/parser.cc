@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "coordinator/spec/parse_results.h"
+#include "coordinator/spec/iree/iree_suite.h"
 #include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/parse_util.h"
 #include "coordinator/spec/parser_sections.h"
@@ -525,7 +526,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   GAUNTLET_RETURN_IF_ERROR(CheckKeys(ctx, root, "",
                                      {"name", "priority", "max_attempts", "retry", "timeout", "resources", "defaults", "jobs",
                                       "models", "context_lengths", "programs", "datasets", "test", "targets", "cache",
-                                      "kernels", "exec", "schedule", "health_check", "runner"}));
+                                      "kernels", "exec", "schedule", "health_check", "runner", "suite"}));
 
   SweepSpec spec;
   spec.source = source;
@@ -589,10 +590,11 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
   if (root["schedule"]) GAUNTLET_RETURN_IF_ERROR(ParseSchedule(ctx, root["schedule"], &spec));
   if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
+  if (root["suite"]) GAUNTLET_RETURN_IF_ERROR(iree::ParseIreeSuite(ctx, root["suite"], files, &spec));
   if (root["health_check"]) GAUNTLET_RETURN_IF_ERROR(ParseHealthCheck(ctx, root["health_check"], limits, &spec));
 
   if (!root["jobs"] && !root["exec"] && spec.models.empty() && spec.jobs.empty()) {
-    return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, exec:, models: or kernels:"));
+    return Err(ctx.At(root, "jobs", "missing; a sweep needs jobs:, exec:, models:, kernels: or suite:"));
   }
   std::set<std::string> names;
   for (const auto& job : spec.jobs) names.insert(job.name);

@@ -58,6 +58,9 @@ struct JobTemplate {
   std::map<std::string, std::string> labels;
   std::vector<std::string> tags;  // Nodes must carry all of them.
   bool cacheable = false;
+  // Keeps a cache of its own on the node (an IREE compile): `--force` of its
+  // stage must reach the job too, as params.force.
+  bool node_cached = false;
 
   Mark mark;
   Mark depends_on_mark;
@@ -145,6 +148,16 @@ struct ScheduleSpec {
   std::vector<std::string> higher_is_better;
 };
 
+// `suite:`: tests kept in another tool's format, and what its marker
+// expression selected from them (for `submit --collect-only`).
+struct SuiteSelection {
+  bool present = false;
+  std::string type;     // iree
+  std::string markers;  // The expression; "" selects every test.
+  std::vector<std::string> selected;    // Test files, as the submitter names them.
+  std::vector<std::string> deselected;
+};
+
 struct SweepSpec {
   std::string source;                   // File name, for messages.
   std::string name;
@@ -166,6 +179,7 @@ struct SweepSpec {
   // Stages that may be satisfied from an earlier identical result.
   std::vector<std::string> cache = {"reference", "compile"};
   ScheduleSpec schedule;
+  SuiteSelection suite;
   // `health_check:`: the job run on a device this sweep's failures took out
   // of service, as YAML (checked here, parsed again when it runs); "": the
   // worker's selftest.

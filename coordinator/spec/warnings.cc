@@ -29,11 +29,26 @@ void CrossEntropyBelowFlatEntropy(const SweepSpec& spec, std::vector<std::string
                       "(KL(reference || device), e.g. 0.05)");
 }
 
+// pytest says "N deselected"; a nightly that silently stopped running half
+// its tests after a marker edit should say so at every submit.
+void SuiteDeselected(const SweepSpec& spec, std::vector<std::string>* warnings) {
+  const SuiteSelection& suite = spec.suite;
+  if (!suite.present || suite.deselected.empty()) return;
+  constexpr size_t kNamed = 10;
+  std::string names;
+  for (size_t i = 0; i < suite.deselected.size() && i < kNamed; ++i) names += (i ? ", " : "") + suite.deselected[i];
+  if (suite.deselected.size() > kNamed) names += ", ...";
+  warnings->push_back("suite.markers: '" + suite.markers + "' selects " + std::to_string(suite.selected.size()) +
+                      " of " + std::to_string(suite.selected.size() + suite.deselected.size()) + " tests; " +
+                      std::to_string(suite.deselected.size()) + " deselected: " + names);
+}
+
 }  // namespace
 
 std::vector<std::string> SpecWarnings(const SweepSpec& spec) {
   std::vector<std::string> warnings;
   CrossEntropyBelowFlatEntropy(spec, &warnings);
+  SuiteDeselected(spec, &warnings);
   return warnings;
 }
 

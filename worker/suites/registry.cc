@@ -6,6 +6,9 @@ const std::map<std::string, SuiteFn>& Suites() {
   static const std::map<std::string, SuiteFn> suites = {
       {"selftest", &RunSelftest},
       {"llm", &RunLlm},
+#ifdef GAUNTLET_WORKER_IREE
+      {"iree", &RunIree},
+#endif
   };
   return suites;
 }
