@@ -38,9 +38,9 @@ void AttachFolder(const fs::path& folder, std::string_view prefix, v1::SubmitSwe
   }
 }
 
-// The files a spec names (programs.criteria, a suite's definitions), read
-// relative to the spec's folder, so the coordinator expands the spec without
-// touching this disk. A file that cannot be read is left out; the
+// The files a spec names (programs.criteria, a gemm kernel's mnk CSV, a
+// suite's definitions), read relative to the spec's folder, so the
+// coordinator expands the spec without touching this disk. A file that cannot be read is left out; the
 // coordinator's error names it.
 void AttachFiles(const std::string& spec_path, const std::string& text, v1::SubmitSweepRequest* request) {
   YAML::Node root;
@@ -60,12 +60,17 @@ void AttachFiles(const std::string& spec_path, const std::string& text, v1::Subm
       if (suite[field] && suite[field].IsScalar()) AttachFolder(beside_spec(suite[field].Scalar()), prefix, request);
     }
   }
-  if (!root["programs"] || !root["programs"].IsMap()) return;
-  const YAML::Node& criteria = root["programs"]["criteria"];
-  if (!criteria || !criteria.IsScalar()) return;
-  const std::string name = criteria.Scalar();
-  std::string content;
-  if (ReadFile(beside_spec(name).string(), &content)) (*request->mutable_files())[name] = content;
+  auto attach = [&](const YAML::Node& node) {
+    if (!node || !node.IsScalar()) return;
+    std::string content;
+    if (ReadFile(beside_spec(node.Scalar()).string(), &content)) (*request->mutable_files())[node.Scalar()] = content;
+  };
+  if (root["kernels"] && root["kernels"].IsSequence()) {
+    for (const auto& kernel : root["kernels"]) {
+      if (kernel.IsMap() && kernel["params"] && kernel["params"].IsMap()) attach(kernel["params"]["mnk"]);
+    }
+  }
+  if (root["programs"] && root["programs"].IsMap()) attach(root["programs"]["criteria"]);
 }
 
 // pytest's --collect-only: the tests the markers selected, then the counts.

@@ -589,7 +589,7 @@ StatusOr<SweepSpec> ParseSweepSpec(std::string_view text, const std::string& sou
   }
   if (root["cache"]) GAUNTLET_RETURN_IF_ERROR(ParseCache(ctx, root["cache"], &spec));
   if (root["schedule"]) GAUNTLET_RETURN_IF_ERROR(ParseSchedule(ctx, root["schedule"], &spec));
-  if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], &spec));
+  if (root["kernels"]) GAUNTLET_RETURN_IF_ERROR(ParseKernels(ctx, root["kernels"], files, &spec));
   if (root["suite"]) GAUNTLET_RETURN_IF_ERROR(iree::ParseIreeSuite(ctx, root["suite"], files, &spec));
   if (root["health_check"]) GAUNTLET_RETURN_IF_ERROR(ParseHealthCheck(ctx, root["health_check"], limits, &spec));
 

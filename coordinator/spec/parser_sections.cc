@@ -5,6 +5,7 @@
 #include "coordinator/nightly/cron.h"
 #include "coordinator/nightly/delivery_policy.h"
 #include "coordinator/nightly/firing.h"
+#include "coordinator/spec/parse_gemm.h"
 #include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/contract/stages.h"
@@ -412,7 +413,8 @@ Status ParseCache(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* sp
   return Status::Ok();
 }
 
-Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec) {
+Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, const std::map<std::string, std::string>& files,
+                    SweepSpec* spec) {
   if (!node.IsSequence() || node.size() == 0) return ctx.At(node, "kernels", Quote(node) + " must be a list of kernel suites");
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node& entry = node[i];
@@ -465,6 +467,7 @@ Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* 
         }
       }
     }
+    if (job.suite == "kernel.gemm") GAUNTLET_RETURN_IF_ERROR(CheckGemmKernel(ctx, entry, path, files, &job));
     job.labels["stage"] = "kernel";
     spec->jobs.push_back(std::move(job));
   }

@@ -26,7 +26,9 @@ Status ParseResources(const ErrorContext& ctx, const YAML::Node& node, SweepSpec
 Status ParseCache(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
 // Each kernel entry becomes a worker job on suite "kernel.<suite>"; list-valued
 // parameters become its matrix.
-Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, SweepSpec* spec);
+// `files` holds the files the entries name (a gemm suite's mnk CSV).
+Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, const std::map<std::string, std::string>& files,
+                    SweepSpec* spec);
 
 StatusOr<double> ParseNumber(const ErrorContext& ctx, const YAML::Node& node, const std::string& path, double min,
                              double max);

@@ -6,6 +6,7 @@ const std::map<std::string, SuiteFn>& Suites() {
   static const std::map<std::string, SuiteFn> suites = {
       {"selftest", &RunSelftest},
       {"llm", &RunLlm},
+      {"kernel.gemm", &RunGemm},
 #ifdef GAUNTLET_WORKER_IREE
       {"iree", &RunIree},
 #endif
