@@ -20,7 +20,7 @@ using jobs::IsTerminal;
 namespace {
 
 bool Forceable(const std::string& stage) {
-  return stage == "*" || stage == contract::kKernelStage || contract::IsLlmStage(stage);
+  return stage == "*" || stage == contract::kKernelStage || stage == "autotune" || contract::IsLlmStage(stage);
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ StatusOr<SweepManager::Prepared> SweepManager::Prepare(const v1::SubmitSweepRequ
   for (const auto& stage : force) {
     if (!Forceable(stage)) {
       return Err(Status::InvalidArgument("--force: '" + stage + "' is not a stage; use " +
-                                         contract::StageList(", ") + ", kernel, or no value for all"));
+                                         contract::StageList(", ") + ", kernel, autotune, or no value for all"));
     }
   }
   std::map<std::string, std::string> files(request.files().begin(), request.files().end());

@@ -6,6 +6,7 @@
 #include "coordinator/nightly/delivery_policy.h"
 #include "coordinator/nightly/firing.h"
 #include "coordinator/spec/parse_gemm.h"
+#include "coordinator/spec/parse_moe.h"
 #include "coordinator/spec/parse_runner.h"
 #include "coordinator/spec/yaml_json.h"
 #include "lib/contract/stages.h"
@@ -18,7 +19,12 @@ namespace {
 
 const std::set<std::string> kDtypes = {"fp32", "fp16", "bf16", "fp8"};
 const std::set<std::string> kAttention = {"paged", "paged_fp8"};
-const std::set<std::string> kStages(contract::kLlmStages.begin(), contract::kLlmStages.end());
+// The LLM stages, and a moe suite's autotune job.
+const std::set<std::string> kStages = [] {
+  std::set<std::string> stages(contract::kLlmStages.begin(), contract::kLlmStages.end());
+  stages.insert(kAutotuneStage);
+  return stages;
+}();
 
 std::string Join(const std::set<std::string>& items) {
   std::string out;
@@ -468,6 +474,7 @@ Status ParseKernels(const ErrorContext& ctx, const YAML::Node& node, const std::
       }
     }
     if (job.suite == "kernel.gemm") GAUNTLET_RETURN_IF_ERROR(CheckGemmKernel(ctx, entry, path, files, &job));
+    if (job.suite == "kernel.moe") GAUNTLET_RETURN_IF_ERROR(CheckMoeKernel(ctx, entry, path, &job, spec));
     job.labels["stage"] = "kernel";
     spec->jobs.push_back(std::move(job));
   }

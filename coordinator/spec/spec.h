@@ -177,7 +177,7 @@ struct SweepSpec {
   std::vector<contract::RetryRule> retry;   // For the model stages, and the default of every job.
   double timeout_s = 0;
   // Stages that may be satisfied from an earlier identical result.
-  std::vector<std::string> cache = {"reference", "compile"};
+  std::vector<std::string> cache = {"reference", "compile", "autotune"};
   ScheduleSpec schedule;
   SuiteSelection suite;
   // `health_check:`: the job run on a device this sweep's failures took out

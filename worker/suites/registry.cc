@@ -7,6 +7,7 @@ const std::map<std::string, SuiteFn>& Suites() {
       {"selftest", &RunSelftest},
       {"llm", &RunLlm},
       {"kernel.gemm", &RunGemm},
+      {"kernel.moe", &RunMoe},
 #ifdef GAUNTLET_WORKER_IREE
       {"iree", &RunIree},
 #endif

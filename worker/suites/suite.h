@@ -52,6 +52,8 @@ const std::map<std::string, SuiteFn>& Suites();
 SuiteResult RunSelftest(const SuiteContext& ctx);
 // The LLM stages: params.stage is reference, compile, run, validate or benchmark.
 SuiteResult RunLlm(const SuiteContext& ctx);
+// A fused Mixture-of-Experts layer: methods checked, timed and autotuned.
+SuiteResult RunMoe(const SuiteContext& ctx);
 // GEMM layers under a parallel strategy over MPI (ASTRA-Sim's mnk CSV).
 SuiteResult RunGemm(const SuiteContext& ctx);
 // IREE model tests: params.stage is compile, quality, benchmark or compstat.
