@@ -64,6 +64,10 @@ class IreeSuiteTest : public ::testing::Test {
     Write(suite / "examples/mlp_cpu_benchmark.json", Benchmark(10.0));
     Write(suite / "examples/mlp_cpu_benchmark_slow.json", Benchmark(9.0));
     Write(suite / "examples/mlp_cpu_compstat.json", Compstat(5, 30000));
+    Write(suite / "examples/mlp_cpu_random_benchmark.json", R"({"type": "benchmark", "markers": ["cpu", "quick"],
+  "modules": ["examples/modules/mlp_cpu"],
+  "weights": [{"type": "random", "scope": "model", "module": "examples/modules/mlp_cpu", "seed": 42}],
+  "inputs": [{"value": "1x4xf32"}], "run_args": ["--device=local-task", "--function=main"]})");
     Write(suite / "examples/mlp_cpu_compstat_over.json", Compstat(2, 1000));
     Write(suite / "examples/mlp_hip_benchmark.json", R"({"type": "benchmark", "markers": ["hip", "gfx942"],
   "modules": ["examples/modules/mlp_hip"], "inputs": [{"value": "1x4xf32"}], "run_args": ["--device=hip"],
@@ -73,12 +77,17 @@ class IreeSuiteTest : public ::testing::Test {
                  "  modules: torch_models\n  external: " + external.string() + "\n  markers: \"cpu and not slow\"\n"
                  "  repetitions: 5\n  tools:\n    iree-compile: " + kStandins + "/iree-compile\n"
                  "    iree-run-module: " + kStandins + "/iree-run-module\n"
-                 "    iree-benchmark-module: " + kStandins + "/iree-benchmark-module\n");
+                 "    iree-benchmark-module: " + kStandins + "/iree-benchmark-module\n"
+                 "    python3: " GAUNTLET_PYTHON "\n");
+    // Random weights go through IREE's Python bindings: the stand-in's here.
+    setenv("PYTHONPATH", (kStandins + "/python").c_str(), 1);
   }
 
   static std::string Mlir(int dispatches) {
     return "// standin: function=main output=1x4xf32=1 2 3 4 time_ms=10.1\n"
            "// standin: dispatches=" + std::to_string(dispatches) + " binary_bytes=20000\n"
+           "util.global private @weight = #stream.parameter.named<\"model\"::\"mlp.weight\"> : tensor<4x4xf32>\n"
+           "util.global private @steps = #stream.parameter.named<\"model\"::\"mlp.steps\"> : tensor<2xi32>\n"
            "func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> { return %x : tensor<1x4xf32> }\n";
   }
   static std::string ModuleJson(const std::string& extra_flag) {
@@ -133,10 +142,10 @@ TEST_F(IreeSuiteTest, SeedFormatSuiteRunsJudgesAndReusesCompiledModules) {
   // pytest's --collect-only: what the markers select, without running.
   CliResult collected = farm_->Cli({"submit", "--collect-only", spec_});
   ASSERT_EQ(collected.exit_code, 0) << collected.output;
-  EXPECT_NE(collected.output.find("6 tests selected"), std::string::npos) << collected.output;
+  EXPECT_NE(collected.output.find("7 tests selected"), std::string::npos) << collected.output;
   EXPECT_NE(collected.output.find("torch_models/examples/mlp_cpu_benchmark_slow.json"), std::string::npos);
   EXPECT_EQ(collected.output.find("mlp_hip_benchmark.json  "), std::string::npos) << collected.output;
-  EXPECT_NE(collected.output.find("'cpu and not slow' selects 6 of 7 tests; 1 deselected: "
+  EXPECT_NE(collected.output.find("'cpu and not slow' selects 7 of 8 tests; 1 deselected: "
                                   "torch_models/examples/mlp_hip_benchmark.json"),
             std::string::npos)
       << collected.output;
@@ -147,7 +156,7 @@ TEST_F(IreeSuiteTest, SeedFormatSuiteRunsJudgesAndReusesCompiledModules) {
   EXPECT_NE(example.output.find("3 tests selected"), std::string::npos) << example.output;
 
   auto jobs = Run();
-  ASSERT_EQ(jobs.size(), 8u) << "2 compiles and 6 tests";
+  ASSERT_EQ(jobs.size(), 9u) << "2 compiles and 7 tests";
   for (const char* compile : {"compile.mlp_cpu", "compile.scheduler_cpu"}) {
     EXPECT_EQ(jobs[compile].state(), v1::JOB_STATE_SUCCEEDED) << compile << ": " << jobs[compile].reason();
     EXPECT_EQ(jobs[compile].metrics().at("cache_hit"), 0) << compile;
@@ -173,6 +182,19 @@ TEST_F(IreeSuiteTest, SeedFormatSuiteRunsJudgesAndReusesCompiledModules) {
   EXPECT_NE(slow.reason().find("best of 5 repeats 10.10 ms"), std::string::npos) << slow.reason();
   EXPECT_NE(slow.reason().find("is over golden_time_ms 9.00 + 3.0% (9.27 ms): 12.2% over golden"), std::string::npos)
       << slow.reason();
+
+  // Random weights: the module's named parameters, generated once per MLIR
+  // and seed into the node's cache, and passed as --parameters.
+  const v1::Job& random = jobs["mlp_cpu_random_benchmark"];
+  EXPECT_EQ(random.state(), v1::JOB_STATE_SUCCEEDED) << random.reason();
+  std::smatch archive;
+  ASSERT_TRUE(std::regex_search(random.result_json(), archive, std::regex("--parameters=model=([^ \"']*param_42\\.irpa)")))
+      << random.result_json();
+  const std::string generated = ReadFile(archive[1]);
+  EXPECT_EQ(generated.rfind("STANDIN-IRPA\n", 0), 0u);
+  EXPECT_NE(generated.find("\"name\": \"mlp.weight\", \"shape\": [4, 4], \"dtype\": \"float32\""), std::string::npos)
+      << generated.substr(0, 300);
+  EXPECT_NE(generated.find("\"name\": \"mlp.steps\", \"shape\": [2], \"dtype\": \"int32\""), std::string::npos);
 
   EXPECT_EQ(jobs["mlp_cpu_compstat"].state(), v1::JOB_STATE_SUCCEEDED) << jobs["mlp_cpu_compstat"].reason();
   EXPECT_EQ(jobs["mlp_cpu_compstat"].metrics().at("dispatch_count"), 3);

@@ -104,7 +104,7 @@ Status ParseOptions(const ErrorContext& ctx, const YAML::Node& node, SuiteOption
   if (const YAML::Node& tools = node["tools"]) {
     if (!tools.IsMap()) return ctx.At(tools, "suite.tools", Quote(tools) + " must be a mapping of tool name to path");
     GAUNTLET_RETURN_IF_ERROR(
-        CheckKeys(ctx, tools, "suite.tools", {"iree-compile", "iree-run-module", "iree-benchmark-module"}));
+        CheckKeys(ctx, tools, "suite.tools", {"iree-compile", "iree-run-module", "iree-benchmark-module", "python3"}));
     for (const auto& tool : tools) {
       const std::string at = "suite.tools." + tool.first.Scalar();
       GAUNTLET_ASSIGN_OR_RETURN(std::string path, ParseString(ctx, tool.second, at));

@@ -6,6 +6,7 @@
 #include "lib/contract/runner_contract.h"
 #include "worker/runner/run_command.h"
 #include "worker/suites/iree/node_files.h"
+#include "worker/suites/iree/random_weights.h"
 #include "worker/suites/iree/stages.h"
 #include "worker/suites/iree/verdicts.h"
 #include "worker/suites/llm_io.h"
@@ -55,11 +56,14 @@ std::vector<std::string> RunArguments(const SuiteContext& ctx) {
     args.push_back("--module=" + ModulePath(ctx, module.get<std::string>(), "module.vmfb").string());
   }
   for (const auto& weight : params.value("weights", json::array())) {
+    std::string archive;
     if (Field(weight, "type") == "random") {
-      throw BadParams("weights: type random needs IREE's Python bindings to write the parameter archive, which "
-                      "this worker does not drive; generate the .irpa once and give it as a url weight");
+      const std::string mlir = LocalFile(Field(weight, "mlir"), external, ctx.out_dir);
+      archive = RandomWeights(mlir, weight.value("seed", int64_t{0}), params.value("tools", json::object()), ctx.out_dir);
+    } else {
+      archive = LocalFile(Field(weight, "url"), external, ctx.out_dir);
     }
-    args.push_back("--parameters=" + Field(weight, "scope") + "=" + LocalFile(Field(weight, "url"), external, ctx.out_dir));
+    args.push_back("--parameters=" + Field(weight, "scope") + "=" + archive);
   }
   for (const auto& [field, flag] : {std::pair{"inputs", "--input="}, std::pair{"outputs", "--output="},
                                     std::pair{"expected_outputs", "--expected_output="}}) {

@@ -1,0 +1,1 @@
+"""Stand-in for IREE's Python package: only what random weights use."""
