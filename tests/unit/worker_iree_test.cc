@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "worker/suites/iree/node_files.h"
 #include "worker/suites/iree/stages.h"
 #include "worker/suites/iree/verdicts.h"
 
@@ -153,6 +154,32 @@ TEST_F(IreeCompileStageTest, AMissingToolOrFileIsAConfigurationErrorSayingTheFix
   }
   ctx.params["mlir"] = "file://" + (root_ / "nowhere.mlir").string();
   EXPECT_THROW(Compile(ctx), RunnerFailed) << "a download that fails may heal elsewhere";
+}
+
+TEST_F(IreeCompileStageTest, AUrlIsFetchedOnceAndAgainOnlyWhenItsSourceChanges) {
+  const fs::path source = root_ / "weights.irpa";
+  std::ofstream(source) << "first";
+  const std::string url = "file://" + source.string();
+  const std::string log_dir = root_.string();
+  const std::string kept = LocalFile(url, (root_ / "external").string(), log_dir);
+  EXPECT_EQ(kept.find((root_ / "cache/iree/downloads").string()), 0u) << kept;
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(read(kept), "first");
+  // Unchanged: the same copy, not fetched again.
+  const auto fetched_at = fs::last_write_time(kept);
+  EXPECT_EQ(LocalFile(url, (root_ / "external").string(), log_dir), kept);
+  EXPECT_EQ(fs::last_write_time(kept), fetched_at);
+  // Changed behind the same URL: fetched again.
+  std::ofstream(source) << "second";
+  fs::last_write_time(source, fetched_at + std::chrono::hours(1));
+  EXPECT_EQ(LocalFile(url, (root_ / "external").string(), log_dir), kept);
+  EXPECT_EQ(read(kept), "second");
+  // Relative paths resolve against the external folder; absolute ones stand.
+  std::ofstream(root_ / "external" / "in.bin") << "x";
+  EXPECT_EQ(LocalFile("in.bin", (root_ / "external").string(), log_dir), (root_ / "external" / "in.bin").string());
 }
 
 TEST(IreeBenchmarkJsonTest, RepeatsComeFromTheIterationRunsNotTheAggregates) {

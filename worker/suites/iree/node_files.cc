@@ -80,29 +80,48 @@ std::string LocalFile(const std::string& url_or_path, const std::string& externa
   const fs::path folder = fs::path(CacheDir()) / "iree" / "downloads" / Sha256Hex(url_or_path);
   const fs::path file = folder / FileName(url_or_path);
   std::error_code ec;
-  if (fs::is_regular_file(file, ec)) {
-    spdlog::info("iree: {} already fetched to {}", url_or_path, file.string());
-    return file.string();
-  }
+  const bool cached = fs::is_regular_file(file, ec);
   fs::create_directories(folder, ec);
   if (ec) throw RunnerFailed("cannot create " + folder.string() + ": " + ec.message());
   // Into a name of its own first: a download cut short never looks complete.
+  // With a copy kept, only a newer one is fetched (If-Modified-Since, and the
+  // ETag where the server gives one), so a file changed behind the same URL
+  // is fetched again and an unchanged one is not.
   const fs::path partial = folder / (".partial-" + std::to_string(::getpid()));
-  const std::string line = "curl --fail --location --silent --show-error --retry 2 -o " +
-                           contract::ShellQuote(partial.string()) + " " + contract::ShellQuote(url_or_path);
+  fs::remove(partial, ec);
+  std::string line = "curl --fail --location --silent --show-error --retry 2 -o " + contract::ShellQuote(partial.string());
+  if (cached) {
+    line += " -z " + contract::ShellQuote(file.string());
+    if (!url_or_path.starts_with("file://")) {
+      const std::string etag = contract::ShellQuote((folder / "etag").string());
+      line += " --etag-compare " + etag + " --etag-save " + etag;
+    }
+  } else if (!url_or_path.starts_with("file://")) {
+    line += " --etag-save " + contract::ShellQuote((folder / "etag").string());
+  }
+  line += " " + contract::ShellQuote(url_or_path);
   auto exit = RunCommand(line, {}, "", log_dir + "/download.log");
   if (!exit) throw RunnerFailed(exit.error().message());
   if (exit->exit_code == 127) {
     throw RunnerFailed("cannot fetch " + url_or_path + ": curl is not installed on this node (apt install curl), "
                        "or put the file under suite.external and name its relative path");
   }
+  const bool unreachable = exit->exit_code == 6 || exit->exit_code == 7 || exit->exit_code == 28;
   if (exit->exit_code != 0) {
     fs::remove(partial, ec);
+    if (cached && unreachable) {
+      spdlog::warn("iree: cannot reach {} ({}); using the copy fetched earlier, {}", url_or_path, exit->tail,
+                   file.string());
+      return file.string();
+    }
     throw RunnerFailed("cannot fetch " + url_or_path + ": curl " + exit->description + ": " + exit->tail +
-                       (exit->exit_code == 6 || exit->exit_code == 7 || exit->exit_code == 28
-                            ? " (no network from this node? put the file under suite.external and name its relative "
-                              "path, or place it in the cache at " + file.string() + ")"
-                            : ""));
+                       (unreachable ? " (no network from this node? put the file under suite.external and name its "
+                                      "relative path, or place it in the cache at " + file.string() + ")"
+                                    : ""));
+  }
+  if (!fs::exists(partial, ec)) {
+    spdlog::info("iree: {} unchanged since fetched to {}", url_or_path, file.string());
+    return file.string();
   }
   fs::rename(partial, file, ec);
   if (ec) throw RunnerFailed("cannot keep " + file.string() + ": " + ec.message());

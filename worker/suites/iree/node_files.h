@@ -18,9 +18,10 @@ std::string FindTool(const nlohmann::json& tools, const std::string& name);
 std::string CacheDir();
 
 // A definition's `url` (http, https or file) fetched with curl into the
-// cache, once per URL; or a path, relative ones under `external`. A failed
-// download throws RunnerFailed naming the URL and curl's words; a missing
-// path throws BadParams.
+// cache, and again only when the source is newer (or its ETag changed); or a
+// path, relative ones under `external`. A failed download throws
+// RunnerFailed naming the URL and curl's words (an unreachable host with a
+// copy kept uses the copy); a missing path throws BadParams.
 std::string LocalFile(const std::string& url_or_path, const std::string& external, const std::string& log_dir);
 
 bool IsUrl(const std::string& text);
