@@ -42,7 +42,7 @@ Status CheckMoeKernel(const ErrorContext& ctx, const YAML::Node& entry, const st
                       SweepSpec* spec) {
   const YAML::Node& where = entry["params"] ? entry["params"] : entry;
   GAUNTLET_RETURN_IF_ERROR(EachCombination(*job, [&](const nlohmann::json& params) -> Status {
-    auto read = moe::ReadMoeParams(params);
+    auto read = moe::ReadMoeParams(params, job->backend == "gpu");
     if (!read) return ctx.At(where, path, read.error().message() + Describe(params, *job));
     return Status::Ok();
   }));

@@ -10,7 +10,7 @@ namespace {
 const std::set<std::string> kParams = {"input_token", "inter_dim", "hidden_size", "experts", "topk", "dtype",
                                        "scale", "method", "mode", "usebest", "config_dir", "seed", "repeats",
                                        "fault"};
-const std::set<std::string> kMethods = {"reference", "cpu"};
+const std::set<std::string> kMethods = {"reference", "cpu", "naive", "fused"};
 
 Status Bad(const std::string& name, const nlohmann::json& value, const std::string& fix) {
   return Status::InvalidArgument("params." + name + ": " + (value.is_string() ? "'" + value.get<std::string>() + "'"
@@ -51,7 +51,9 @@ std::vector<std::string> Split(const std::string& text) {
 
 bool IsGpuMethod(const std::string& method) { return method == "naive" || method == "fused"; }
 
-StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params) {
+bool IsBuiltMethod(const std::string& method) { return method != "fused"; }
+
+StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params, bool gpu) {
   if (!params.is_object()) return Err(Status::InvalidArgument("params must be a mapping"));
   for (const auto& [key, value] : params.items()) {
     if (!kParams.contains(key)) {
@@ -109,18 +111,22 @@ StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params) {
     if (!method->is_string()) return Err(Bad("method", *method, "must be a method name"));
     out.methods = Split(method->get<std::string>());
   } else {
-    out.methods = {"cpu"};
+    out.methods = out.mode == "benchmark" && gpu ? std::vector<std::string>{"cpu", "naive"}
+                                                 : std::vector<std::string>{gpu && out.mode == "run" ? "naive" : "cpu"};
   }
   for (const auto& method : out.methods) {
-    if (IsGpuMethod(method)) {
-      return Err(Status::InvalidArgument("params.method: '" + method +
-                                         "' is a GPU method, which this Gauntlet does not build yet; use reference or "
-                                         "cpu"));
-    }
     if (!kMethods.contains(method)) {
       return Err(Status::InvalidArgument("params.method: '" + method +
-                                         "' is not a method; use reference or cpu (aiter's and vLLM's kernels run on "
-                                         "a team's own stack: docs/runner-contract.md)"));
+                                         "' is not a method; use reference, cpu or (backend gpu) naive (aiter's and "
+                                         "vLLM's kernels run on a team's own stack: docs/runner-contract.md)"));
+    }
+    if (!IsBuiltMethod(method)) {
+      return Err(Status::InvalidArgument("params.method: '" + method +
+                                         "' is not built yet; use reference, cpu or (backend gpu) naive"));
+    }
+    if (IsGpuMethod(method) && !gpu) {
+      return Err(Status::InvalidArgument("params.method: '" + method +
+                                         "' runs on the GPU; give the kernel entry backend: gpu, or use cpu"));
     }
   }
   if (out.mode != "benchmark" && out.methods.size() != 1) {

@@ -35,10 +35,11 @@ inline const std::vector<int>& SeedTokenCounts() {
   return counts;
 }
 
-// The GPU methods the issue names (naive, fused), refused until built.
+// naive and fused run on the GPU; fused is not built yet.
 bool IsGpuMethod(const std::string& method);
+bool IsBuiltMethod(const std::string& method);
 
-// Names the parameter, the value and the fix.
-StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params);
+// Names the parameter, the value and the fix. `gpu`: the job's backend.
+StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params, bool gpu);
 
 }  // namespace gauntlet::moe

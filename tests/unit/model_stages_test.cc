@@ -224,12 +224,12 @@ TEST(ModelStagesTest, SpecErrorsNameTheFieldAndFix) {
 
 TEST(ModelStagesTest, KernelsBecomeMatrixJobs) {
   auto spec = spec::ParseSweepSpec(
-      "name: k\nkernels: [{suite: moe, params: {method: [aiter, vllm], input_token: [1, 1024], experts: 128}}]", "k.yaml");
+      "name: k\nkernels: [{suite: moe, params: {method: [cpu, reference], input_token: [1, 1024], experts: 128}}]", "k.yaml");
   ASSERT_TRUE(spec.has_value()) << spec.error().ToString();
   auto plan = Expand(*spec);
   ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->jobs.size(), 4u);
-  EXPECT_EQ(plan->jobs[3].name, "kernel-moe[method=vllm,input_token=1024]");
+  EXPECT_EQ(plan->jobs[3].name, "kernel-moe[method=reference,input_token=1024]");
   EXPECT_EQ(plan->jobs[3].spec()["suite"], "kernel.moe");
   EXPECT_EQ(plan->jobs[3].spec()["params"]["input_token"], 1024);
   EXPECT_EQ(plan->jobs[3].spec()["params"]["experts"], 128);

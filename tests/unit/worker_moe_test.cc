@@ -212,8 +212,9 @@ TEST(MoeParamsTest, BadParametersAreRefusedNamingTheFix) {
     std::string message;
   } cases[] = {
       {{{"topk", 9}, {"experts", 8}}, "params.topk: 9 is more than experts (8)"},
-      {{{"method", "aiter"}}, "params.method: 'aiter' is not a method; use reference or cpu"},
-      {{{"method", "fused"}}, "'fused' is a GPU method, which this Gauntlet does not build yet"},
+      {{{"method", "aiter"}}, "params.method: 'aiter' is not a method; use reference, cpu or (backend gpu) naive"},
+      {{{"method", "fused"}}, "'fused' is not built yet"},
+      {{{"method", "naive"}}, "'naive' runs on the GPU; give the kernel entry backend: gpu"},
       {{{"dtype", "float16"}}, "params.dtype: 'float16' is not one of bfloat16, float8_e4m3fn"},
       {{{"mode", "tune"}}, "params.mode: 'tune' is not one of autotune, benchmark, run"},
       {{{"input_token", "1,x"}}, "params.input_token: '1,x' must be a token count or a list"},
@@ -221,11 +222,11 @@ TEST(MoeParamsTest, BadParametersAreRefusedNamingTheFix) {
       {{{"method", "cpu,reference"}}, "mode run takes one method"},
   };
   for (const auto& c : cases) {
-    auto read = gauntlet::moe::ReadMoeParams(c.params);
+    auto read = gauntlet::moe::ReadMoeParams(c.params, false);
     ASSERT_FALSE(read.has_value()) << c.message;
     EXPECT_NE(read.error().message().find(c.message), std::string::npos) << read.error().message();
   }
-  auto seed = gauntlet::moe::ReadMoeParams({{"mode", "benchmark"}});
+  auto seed = gauntlet::moe::ReadMoeParams({{"mode", "benchmark"}}, false);
   ASSERT_TRUE(seed.has_value());
   EXPECT_EQ(seed->tokens, (std::vector<int>{1, 1024, 2048, 4096, 8192})) << "the seed's rows";
   EXPECT_EQ(seed->experts, 128);

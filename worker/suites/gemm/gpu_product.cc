@@ -1,12 +1,11 @@
 #include "worker/suites/gemm/gpu_product.h"
 
-#include <cstdlib>
 #include <string>
 
-#include "lib/contract/worker_contract.h"
 #include "worker/backend/gpu_vendor.h"
 #include "worker/kernels/gpu/gemm.h"
 #include "worker/model/dtype.h"
+#include "worker/suites/gpu_device.h"
 #include "worker/suites/suite.h"
 
 namespace gauntlet::worker::gemm {
@@ -92,21 +91,7 @@ class DeviceProduct : public GpuProduct {
 }  // namespace
 
 std::unique_ptr<GpuProduct> OpenGpuProduct(int rank, int device, bool fp16) {
-  int count = 0;
-  if (gpuGetDeviceCount(&count) != gpuSuccess || count == 0) {
-    (void)gpuGetLastError();
-    throw BadParams("backend gpu: no GPU is visible to this worker; run the job on a node whose agent has --devices gpu");
-  }
-  bool narrowed = false;
-  for (const char* name : {"CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"}) {
-    const char* value = std::getenv(name);
-    narrowed = narrowed || (value && *value);
-  }
-  const int ordinal = contract::GpuOrdinal(narrowed, rank, device);
-  if (ordinal >= count) {
-    throw BadParams("rank " + std::to_string(rank) + " wants GPU " + std::to_string(ordinal) + " but " +
-                    std::to_string(count) + " are visible");
-  }
+  const int ordinal = RankGpuOrdinal(rank, device);
   return std::make_unique<DeviceProduct>(ordinal, fp16);
 }
 

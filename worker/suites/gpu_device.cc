@@ -1,0 +1,31 @@
+#include "worker/suites/gpu_device.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "lib/contract/worker_contract.h"
+#include "worker/backend/gpu_vendor.h"
+#include "worker/suites/suite.h"
+
+namespace gauntlet::worker {
+
+int RankGpuOrdinal(int rank, int device) {
+  int count = 0;
+  if (gpuGetDeviceCount(&count) != gpuSuccess || count == 0) {
+    (void)gpuGetLastError();  // Clear the sticky error; the message says what happened.
+    throw BadParams("backend gpu: no GPU is visible to this worker; run the job on a node whose agent has --devices gpu");
+  }
+  bool narrowed = false;
+  for (const char* name : {"CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"}) {
+    const char* value = std::getenv(name);
+    narrowed = narrowed || (value && *value);
+  }
+  const int ordinal = contract::GpuOrdinal(narrowed, rank, device);
+  if (ordinal >= count) {
+    throw BadParams("rank " + std::to_string(rank) + " wants GPU " + std::to_string(ordinal) + " but " +
+                    std::to_string(count) + " are visible; ask for no more devices than the node has");
+  }
+  return ordinal;
+}
+
+}  // namespace gauntlet::worker
