@@ -141,30 +141,31 @@ Timing Time(const std::function<void()>& run, int repeats) {
   }, repeats);
 }
 
-// The GPU methods' state: the layer on the device, uploaded once per layer.
+// The GPU methods' state: the layer on the device, uploaded once per layer
+// (each token count's layer is a new one: `row` says which).
 class GpuMethods {
  public:
   explicit GpuMethods(const SuiteContext& ctx) : ctx_(ctx) {}
-  std::vector<float> Output(const Layer& layer) {
-    Load(layer);
+  std::vector<float> Output(const Layer& layer, size_t row) {
+    Load(layer, row);
     (void)gpu_->RunNaiveMs();
     return gpu_->Result();
   }
-  Timing Timed(const Layer& layer, int repeats) {
-    Load(layer);
+  Timing Timed(const Layer& layer, size_t row, int repeats) {
+    Load(layer, row);
     return TimeMs([&] { return gpu_->RunNaiveMs(); }, repeats);
   }
 
  private:
-  void Load(const Layer& layer) {
+  void Load(const Layer& layer, size_t row) {
     if (!gpu_) gpu_ = moe::OpenGpuMoe(ctx_.rank, ctx_.device);
-    if (loaded_ == &layer) return;
+    if (loaded_row_ == static_cast<std::ptrdiff_t>(row)) return;
     gpu_->Load(layer.x_method, layer.weights_method, layer.routing, layer.shape);
-    loaded_ = &layer;
+    loaded_row_ = static_cast<std::ptrdiff_t>(row);
   }
   const SuiteContext& ctx_;
   std::unique_ptr<moe::GpuMoe> gpu_;
-  const Layer* loaded_ = nullptr;
+  std::ptrdiff_t loaded_row_ = -1;
 };
 
 std::string DeviceName() {
@@ -307,7 +308,7 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
       const json config = p.usebest ? BestConfig(p, ctx, file_name, tokens, &details) : moe::DefaultConfig(tokens, p.experts);
       const bool on_gpu = gauntlet::moe::IsGpuMethod(method);
       const double method_bound = on_gpu && !fp8 ? kGpuBf16Bound : bound;
-      const double error = RelativeError(on_gpu ? gpu.Output(layer) : RunMethod(method, layer, config), reference);
+      const double error = RelativeError(on_gpu ? gpu.Output(layer, r) : RunMethod(method, layer, config), reference);
       const std::string key = p.mode == "run" ? "" : method + ".t" + std::to_string(tokens) + ".";
       result.metrics[key + "relative_error"] = error;
       if (!(error <= method_bound)) {
@@ -316,7 +317,7 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
         line += Right("FAIL", 11);
         continue;
       }
-      const Timing timing = on_gpu ? gpu.Timed(layer, p.repeats)
+      const Timing timing = on_gpu ? gpu.Timed(layer, r, p.repeats)
                                    : Time([&] { (void)RunMethod(method, layer, config); }, p.repeats);
       result.metrics[key + "time_ms"] = timing.median_ms;
       result.metrics[key + "spread_ms"] = timing.spread_ms;
