@@ -48,6 +48,8 @@ def main():
     parser.add_argument("--ranks", type=int, default=1)
     parser.add_argument("--parallel", default="DATA")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--share-gpu", action="store_true",
+                        help="ranks share the visible GPUs (GAUNTLET_SHARE_GPUS=1), on a machine with fewer GPUs")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="gemm-strategies-")
     job = {"version": 1, "job_id": 1, "attempt_id": 1, "suite": "kernel.gemm", "backend": "gpu",
@@ -58,6 +60,8 @@ def main():
         json.dump(job, f)
     out = os.path.join(work, "out")
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="8")
+    if args.share_gpu:
+        env["GAUNTLET_SHARE_GPUS"] = "1"
     command = ["mpirun", "-np", str(args.ranks), "--oversubscribe", "--bind-to", "none", args.worker,
                "--job", os.path.join(work, "job.json"), "--out", out]
     run = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -77,6 +81,10 @@ def main():
         print(f"{row['layer']:<8} {row['pass']:<12} {str(row['m']) + 'x' + str(row['k']) + 'x' + str(row['n']):<22} "
               f"{ours:8.3f} {theirs:9.3f} {theirs / ours:11.2f} {tflops:12.1f} {row['relative_error']:8.1e}")
     print(f"cuBLAS time over ours: min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, max {max(ratios):.2f}")
+    for row in rows:
+        if row["collective"] != "NONE":
+            print(f"{row['layer']:<8} {row['pass']:<12} {row['collective']:<14} {row['bytes']:>11} bytes over "
+                  f"{row['group_size']} ranks: {row['comm_ms_median']:.3f} ms, bus {row['busbw_gbps']:.1f} GB/s")
     print(open(os.path.join(out, f"workload_{args.parallel}.txt")).read())
     return 0 if result["verdict"] == "pass" else 1
 

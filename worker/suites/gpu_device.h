@@ -6,6 +6,8 @@
 namespace gauntlet::worker {
 
 // Throws BadParams when no GPU is visible or the rank's is not.
+// GAUNTLET_SHARE_GPUS=1 deals the ranks round the visible GPUs instead: for
+// benchmarks on a machine with fewer GPUs than ranks, never the farm's jobs.
 int RankGpuOrdinal(int rank, int device);
 
 }  // namespace gauntlet::worker
