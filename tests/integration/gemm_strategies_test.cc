@@ -7,6 +7,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "tests/integration/farm.h"
 
@@ -69,6 +70,12 @@ TEST(GemmStrategiesTest, EveryStrategyMatchesTheUnshardedGemmAndWritesTheWorkloa
   EXPECT_NE(csv.find("MLP_Top_1,weight_grad,HYBRID_MODEL_DATA,256,128,64,"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",ALLREDUCE,4,32768,"), std::string::npos) << "within a package of 4: " << csv;
   EXPECT_GT(custom.metrics().at("MLP_Top_0.input_grad.comm_ms"), 0);
+  // The board's job page shows the split per layer and pass.
+  httplib::Client http("127.0.0.1", farm.http_port());
+  auto page = http.Get("/jobs/" + std::to_string(custom.id()));
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("id=gemm-split"), std::string::npos);
+  EXPECT_NE(page->body.find("<td>MLP_Top_1</td><td>weight_grad</td>"), std::string::npos);
   EXPECT_GE(custom.metrics().at("MLP_Top_0.input_grad.busbw_gbps"), 0);
 }
 

@@ -2,6 +2,7 @@
 // benchmarks with the tuned file its autotune job left among its inputs; a
 // second submit reuses the tuning from the cache, --force=autotune redoes it.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/farm.h"
@@ -41,6 +42,15 @@ TEST(MoeKernelsTest, TheSweepTunesOnceAndBenchmarksWithTheTunedConfigs) {
           << source.dump();
     }
     EXPECT_EQ(tunes, 4) << "2 expert counts × 2 dtypes";
+    // The seed's table, on the board.
+    httplib::Client http("127.0.0.1", farm.http_port());
+    for (const auto& listed : farm.Jobs(night)) {
+      if (listed.stage() == "autotune") continue;
+      auto page = http.Get("/jobs/" + std::to_string(listed.id()));
+      ASSERT_TRUE(page);
+      EXPECT_NE(page->body.find("<th>input_token</th><th>cpu ms</th><th>reference ms</th>"), std::string::npos);
+      break;
+    }
     EXPECT_EQ(benchmarks, 4);
   }
 }

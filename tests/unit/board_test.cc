@@ -245,3 +245,39 @@ TEST(BoardTest, AttentionTypesNeverShareACellAndSetupErrorsAreNotFailures) {
 
 }  // namespace
 }  // namespace gauntlet::board
+
+namespace gauntlet::board {
+namespace {
+
+TEST(BoardTest, KernelJobsShowTheirComputeCommunicationSplitAndLatencyTable) {
+  v1::Job gemm;
+  (*gemm.mutable_metrics())["MLP_Top.fwd.compute_ms"] = 2.0;
+  (*gemm.mutable_metrics())["MLP_Top.fwd.comm_ms"] = 2.0;
+  (*gemm.mutable_metrics())["MLP_Top.fwd.busbw_gbps"] = 12.5;
+  (*gemm.mutable_metrics())["MLP_Top.weight_grad.compute_ms"] = 1.0;
+  (*gemm.mutable_metrics())["MLP_Top.weight_grad.comm_ms"] = 0.0;
+  (*gemm.mutable_metrics())["compute_ms"] = 3.0;
+  const std::string split = RenderKernelTables(gemm);
+  EXPECT_NE(split.find("id=gemm-split"), std::string::npos);
+  EXPECT_NE(split.find("<tr><td>MLP_Top</td><td>fwd</td><td>2</td><td>2</td><td>12.5</td>"), std::string::npos) << split;
+  EXPECT_NE(split.find("kbar compute\" style=\"width:50.0%"), std::string::npos) << "half of the widest step";
+  EXPECT_LT(split.find("<td>fwd</td>"), split.find("<td>weight_grad</td>")) << "passes in pipeline order";
+
+  v1::Job moe;
+  (*moe.mutable_metrics())["cpu.t1.time_ms"] = 0.5;
+  (*moe.mutable_metrics())["cpu.t1024.time_ms"] = 2.0;
+  (*moe.mutable_metrics())["naive.t1024.time_ms"] = 1.0;
+  (*moe.mutable_metrics())["naive.t1024.relative_error"] = 1e-3;
+  const std::string table = RenderKernelTables(moe);
+  EXPECT_NE(table.find("<th>input_token</th><th>cpu ms</th><th>naive ms</th>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<tr><td>1</td><td>0.5 "), std::string::npos) << table;
+  EXPECT_NE(table.find("<td class=missing>FAIL</td>"), std::string::npos) << "naive has no time at 1 token";
+  EXPECT_LT(table.find("<td>1</td>"), table.find("<td>1024</td>")) << "rows by token count, not as text";
+
+  v1::Job other;
+  (*other.mutable_metrics())["ttft_ms"] = 3;
+  EXPECT_EQ(RenderKernelTables(other), "");
+}
+
+}  // namespace
+}  // namespace gauntlet::board

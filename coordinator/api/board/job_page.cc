@@ -54,6 +54,7 @@ std::string RenderJob(const JobView& view) {
     }
     body += "</tbody></table>";
   }
+  body += RenderKernelTables(job);
   body += RenderTestCases(job);
   if (!job.result_json().empty()) body += RenderValidation(job.result_json());
   if (!job.artifacts().empty()) {

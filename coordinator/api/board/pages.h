@@ -56,6 +56,10 @@ std::string RenderJob(const JobView& view);
 std::string RenderValidation(const std::string& result_json);
 // A job's test cases (from its `results:` files); "" when it has none.
 std::string RenderTestCases(const v1::Job& job);
+// A kernel suite's tables from its metrics: the gemm suite's
+// compute/communication split, the moe suite's latency per method and
+// token count; "" for other jobs.
+std::string RenderKernelTables(const v1::Job& job);
 
 std::string RenderAgents(const std::vector<v1::Agent>& agents, const std::map<int64_t, v1::Job>& jobs_by_attempt,
                          int64_t now_ms);
