@@ -249,6 +249,9 @@ TEST(IreeSuiteTest, BadDefinitionsAreRefusedWithFileLineAndField) {
       {"suite.tests:unet_hip_benchmark.json", "{\"type\": \"benchmark\", \"markers\": [\"hip\"], \"modules\": [\"m\"],\n"
        "  \"inputs\": [], \"weights\": [{\"type\": \"random\", \"scope\": \"model\", \"module\": \"m\"}]}", "",
        "weights[0].seed: missing"},
+      {"suite.tests:unet_hip_benchmark.json", "{\"type\": \"benchmark\", \"markers\": [\"hip\"],\n"
+       "  \"modules\": [\"../../etc/x\"], \"inputs\": []}", "",
+       "./examples/unet_hip_benchmark.json:2:14: modules: '../../etc/x' must be a path under suite.modules './'"},
       {"suite.tests:unet_hip_benchmark.json", "{\"type\": \"benchmark\", \"markers\": [\"hip\"], \"modules\": [\"m\"],\n"
        "  \"inputs\": [], \"weights\": [{\"type\": \"url\", \"url\": \"u\"}]}", "",
        "weights[0].scope: missing"},

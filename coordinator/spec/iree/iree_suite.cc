@@ -260,6 +260,11 @@ Status ParseIreeSuite(const ErrorContext& ctx, const YAML::Node& node, const std
   auto need_module = [&](const TestDefinition& test, const std::string& name, const char* field) -> Status {
     const std::string normal = Normal(name);
     if (modules.contains(normal)) return Status::Ok();
+    // A module's name becomes a folder of the compile job's artifacts.
+    if (normal.empty() || normal.starts_with('/') || normal == ".." || normal.starts_with("../")) {
+      return Status::InvalidArgument(test.modules_at + ": " + field + ": '" + name +
+                                     "' must be a path under suite.modules '" + options.modules + "'");
+    }
     auto found = files.find(std::string(contract::kSuiteModulesPrefix) + normal + ".json");
     if (found == files.end()) {
       return Status::InvalidArgument(test.modules_at + ": " + field + ": '" + name +
