@@ -7,7 +7,10 @@ shapes: per expert index_select, two torch.matmul, SiLU-and-mul, index_add_.
 Prints ours over torch and the weight bandwidth over the device's copy
 bandwidth.
 
-    python3 bench/gpu/moe_bench.py build-gpu/bin/gauntlet-worker
+    python3 bench/gpu/moe_bench.py build-gpu/bin/gauntlet-worker [--check]
+
+--check runs a small shape at a few token counts, without the torch timing:
+the method against the reference, for ctest -L gpu.
 """
 import json
 import os
@@ -61,10 +64,12 @@ def torch_moe_ms(experts, topk, inter, hidden, tokens, repeats=20):
 
 def main():
     worker = sys.argv[1]
+    check = "--check" in sys.argv[2:]
+    shapes = [("small", 8, 2, 64, 256, [1, 16, 64, 200])] if check else SHAPES
     bandwidth = copy_bandwidth()
     print(f"copy bandwidth {bandwidth / 1e12:.2f} TB/s")
     failures = 0
-    for name, experts, topk, inter, hidden, tokens in SHAPES:
+    for name, experts, topk, inter, hidden, tokens in shapes:
         work = tempfile.mkdtemp(prefix="moe-")
         params = {"mode": "benchmark", "method": "naive", "input_token": ",".join(map(str, tokens)),
                   "experts": experts, "topk": topk, "inter_dim": inter, "hidden_size": hidden, "repeats": 20}
@@ -89,7 +94,7 @@ def main():
                 print(f"{count:>7} FAIL")
                 continue
             ours = metrics[key + "time_ms"]
-            theirs = torch_moe_ms(experts, topk, inter, hidden, count)
+            theirs = float("nan") if check else torch_moe_ms(experts, topk, inter, hidden, count)
             gbps = metrics[key + "weight_gbps"]
             print(f"{count:>7} {ours:9.4f} {theirs:9.4f} {theirs / ours:10.2f} {gbps:12.1f} "
                   f"{gbps * 1e9 / bandwidth:10.2f} {metrics[key + 'tflops']:8.1f} {metrics[key + 'relative_error']:8.1e}")
