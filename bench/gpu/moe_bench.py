@@ -71,7 +71,7 @@ def main():
     failures = 0
     for name, experts, topk, inter, hidden, tokens in shapes:
         work = tempfile.mkdtemp(prefix="moe-")
-        params = {"mode": "benchmark", "method": "naive", "input_token": ",".join(map(str, tokens)),
+        params = {"mode": "benchmark", "method": "naive,fused", "input_token": ",".join(map(str, tokens)),
                   "experts": experts, "topk": topk, "inter_dim": inter, "hidden_size": hidden, "repeats": 20}
         job = {"version": 1, "job_id": 1, "attempt_id": 1, "suite": "kernel.moe", "backend": "gpu", "devices": [0],
                "inputs": "", "params": params}
@@ -86,18 +86,20 @@ def main():
               f"{result['verdict']} {result.get('reason', '')}")
         failures += result["verdict"] != "pass"
         metrics = result["metrics"]
-        print(f"{'tokens':>7} {'ours ms':>9} {'torch ms':>9} {'torch/ours':>10} {'weights GB/s':>12} "
+        print(f"{'tokens':>7} {'method':>6} {'ours ms':>9} {'torch ms':>9} {'torch/ours':>10} {'weights GB/s':>12} "
               f"{'of copy bw':>10} {'TFLOP/s':>8} {'rel err':>8}")
         for count in tokens:
-            key = f"naive.t{count}."
-            if key + "time_ms" not in metrics:
-                print(f"{count:>7} FAIL")
-                continue
-            ours = metrics[key + "time_ms"]
             theirs = float("nan") if check else torch_moe_ms(experts, topk, inter, hidden, count)
-            gbps = metrics[key + "weight_gbps"]
-            print(f"{count:>7} {ours:9.4f} {theirs:9.4f} {theirs / ours:10.2f} {gbps:12.1f} "
-                  f"{gbps * 1e9 / bandwidth:10.2f} {metrics[key + 'tflops']:8.1f} {metrics[key + 'relative_error']:8.1e}")
+            for method in ("naive", "fused"):
+                key = f"{method}.t{count}."
+                if key + "time_ms" not in metrics:
+                    print(f"{count:>7} {method:>6} FAIL")
+                    continue
+                ours = metrics[key + "time_ms"]
+                gbps = metrics[key + "weight_gbps"]
+                print(f"{count:>7} {method:>6} {ours:9.4f} {theirs:9.4f} {theirs / ours:10.2f} {gbps:12.1f} "
+                      f"{gbps * 1e9 / bandwidth:10.2f} {metrics[key + 'tflops']:8.1f} "
+                      f"{metrics[key + 'relative_error']:8.1e}")
     return 1 if failures else 0
 
 

@@ -59,7 +59,7 @@ Status CheckMoeKernel(const ErrorContext& ctx, const YAML::Node& entry, const st
   tune.params["mode"] = "autotune";
   tune.params.erase("usebest");
   tune.params.erase("fault");
-  tune.params["method"] = "cpu";
+  tune.params["method"] = job->backend == "gpu" ? "fused" : "cpu";
   std::vector<std::string> tokens;
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> kept;
   for (const auto& [name, values] : job->matrix) {

@@ -51,7 +51,6 @@ std::vector<std::string> Split(const std::string& text) {
 
 bool IsGpuMethod(const std::string& method) { return method == "naive" || method == "fused"; }
 
-bool IsBuiltMethod(const std::string& method) { return method != "fused"; }
 
 StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params, bool gpu) {
   if (!params.is_object()) return Err(Status::InvalidArgument("params must be a mapping"));
@@ -111,18 +110,14 @@ StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params, bool gpu) {
     if (!method->is_string()) return Err(Bad("method", *method, "must be a method name"));
     out.methods = Split(method->get<std::string>());
   } else {
-    out.methods = out.mode == "benchmark" && gpu ? std::vector<std::string>{"cpu", "naive"}
-                                                 : std::vector<std::string>{gpu && out.mode == "run" ? "naive" : "cpu"};
+    out.methods = out.mode == "benchmark" && gpu ? std::vector<std::string>{"naive", "fused"}
+                                                 : std::vector<std::string>{gpu ? "fused" : "cpu"};
   }
   for (const auto& method : out.methods) {
     if (!kMethods.contains(method)) {
       return Err(Status::InvalidArgument("params.method: '" + method +
-                                         "' is not a method; use reference, cpu or (backend gpu) naive (aiter's and "
+                                         "' is not a method; use reference, cpu or (backend gpu) naive or fused (aiter's and "
                                          "vLLM's kernels run on a team's own stack: docs/runner-contract.md)"));
-    }
-    if (!IsBuiltMethod(method)) {
-      return Err(Status::InvalidArgument("params.method: '" + method +
-                                         "' is not built yet; use reference, cpu or (backend gpu) naive"));
     }
     if (IsGpuMethod(method) && !gpu) {
       return Err(Status::InvalidArgument("params.method: '" + method +

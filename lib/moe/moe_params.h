@@ -35,9 +35,8 @@ inline const std::vector<int>& SeedTokenCounts() {
   return counts;
 }
 
-// naive and fused run on the GPU; fused is not built yet.
+// naive and fused run on the GPU.
 bool IsGpuMethod(const std::string& method);
-bool IsBuiltMethod(const std::string& method);
 
 // Names the parameter, the value and the fix. `gpu`: the job's backend.
 StatusOr<MoeParams> ReadMoeParams(const nlohmann::json& params, bool gpu);

@@ -212,8 +212,8 @@ TEST(MoeParamsTest, BadParametersAreRefusedNamingTheFix) {
     std::string message;
   } cases[] = {
       {{{"topk", 9}, {"experts", 8}}, "params.topk: 9 is more than experts (8)"},
-      {{{"method", "aiter"}}, "params.method: 'aiter' is not a method; use reference, cpu or (backend gpu) naive"},
-      {{{"method", "fused"}}, "'fused' is not built yet"},
+      {{{"method", "aiter"}}, "params.method: 'aiter' is not a method; use reference, cpu or (backend gpu) naive or fused"},
+      {{{"method", "fused"}}, "'fused' runs on the GPU; give the kernel entry backend: gpu"},
       {{{"method", "naive"}}, "'naive' runs on the GPU; give the kernel entry backend: gpu"},
       {{{"dtype", "float16"}}, "params.dtype: 'float16' is not one of bfloat16, float8_e4m3fn"},
       {{{"mode", "tune"}}, "params.mode: 'tune' is not one of autotune, benchmark, run"},

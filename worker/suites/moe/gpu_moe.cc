@@ -75,6 +75,14 @@ class DeviceMoe : public GpuMoe {
       all_gates.insert(all_gates.end(), gates[static_cast<size_t>(e)].begin(), gates[static_cast<size_t>(e)].end());
       experts_.push_back(expert);
     }
+    routing_ = routing;
+    aligned_block_m_ = 0;
+    route_weights_ = Allocate<float>(routing.weights.size());
+    Check(gpuMemcpy(route_weights_, routing.weights.data(), sizeof(float) * routing.weights.size(), gpuMemcpyHostToDevice),
+          "gpuMemcpy");
+    const size_t slot_count = static_cast<size_t>(shape.tokens) * shape.topk;
+    slot_activation_ = Allocate<uint16_t>(slot_count * shape.inter);
+    slot_out_ = Allocate<float>(slot_count * shape.hidden);
     rows_ = Allocate<int32_t>(all_rows.size());
     gates_ = Allocate<float>(all_gates.size());
     Check(gpuMemcpy(rows_, all_rows.data(), sizeof(int32_t) * all_rows.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
@@ -114,6 +122,37 @@ class DeviceMoe : public GpuMoe {
     return ms;
   }
 
+  double RunFusedMs(int block_m) override {
+    const MoeShape& s = shape_;
+    if (block_m != aligned_block_m_) {
+      const Alignment alignment = AlignByExpert(routing_, s.tokens, s.experts, block_m);
+      for (void* pointer : {static_cast<void*>(aligned_slots_), static_cast<void*>(aligned_experts_)}) {
+        if (pointer) gpuFree(pointer);
+      }
+      aligned_slots_ = Allocate<int32_t>(alignment.sorted_slots.size());
+      aligned_experts_ = Allocate<int32_t>(alignment.block_experts.size());
+      Check(gpuMemcpy(aligned_slots_, alignment.sorted_slots.data(), sizeof(int32_t) * alignment.sorted_slots.size(),
+                      gpuMemcpyHostToDevice),
+            "gpuMemcpy");
+      Check(gpuMemcpy(aligned_experts_, alignment.block_experts.data(),
+                      sizeof(int32_t) * alignment.block_experts.size(), gpuMemcpyHostToDevice),
+            "gpuMemcpy");
+      aligned_blocks_ = static_cast<int>(alignment.block_experts.size());
+      aligned_block_m_ = block_m;
+    }
+    const gpu::FusedMoeArgs args{x_, w1_, w2_, aligned_slots_, aligned_experts_, aligned_blocks_, block_m,
+                                 s.tokens * s.topk, s.topk, s.inter, s.hidden, slot_activation_, slot_out_};
+    Check(gpuEventRecord(start_, stream_), "gpuEventRecord");
+    Check(gpu::FusedMoeGateUp(args, stream_), "FusedMoeGateUp");
+    Check(gpu::FusedMoeDown(args, stream_), "FusedMoeDown");
+    Check(gpu::CombineSlots(slot_out_, route_weights_, s.tokens, s.topk, s.hidden, y_, stream_), "CombineSlots");
+    Check(gpuEventRecord(stop_, stream_), "gpuEventRecord");
+    Check(gpuEventSynchronize(stop_), "the fused MoE");
+    float ms = 0;
+    Check(gpuEventElapsedTime(&ms, start_, stop_), "gpuEventElapsedTime");
+    return ms;
+  }
+
   std::vector<float> Result() override {
     std::vector<float> y(static_cast<size_t>(shape_.tokens) * shape_.hidden);
     Check(gpuMemcpy(y.data(), y_, sizeof(float) * y.size(), gpuMemcpyDeviceToHost), "gpuMemcpy");
@@ -138,12 +177,16 @@ class DeviceMoe : public GpuMoe {
   void Free() {
     for (void* pointer : {static_cast<void*>(w1_), static_cast<void*>(w2_), static_cast<void*>(x_),
                           static_cast<void*>(rows_), static_cast<void*>(gates_), static_cast<void*>(gathered_),
-                          static_cast<void*>(activation_), static_cast<void*>(slices_), static_cast<void*>(y_)}) {
+                          static_cast<void*>(activation_), static_cast<void*>(slices_), static_cast<void*>(y_),
+                          static_cast<void*>(route_weights_), static_cast<void*>(slot_activation_),
+                          static_cast<void*>(slot_out_), static_cast<void*>(aligned_slots_),
+                          static_cast<void*>(aligned_experts_)}) {
       if (pointer) gpuFree(pointer);
     }
-    w1_ = w2_ = x_ = gathered_ = activation_ = nullptr;
-    rows_ = nullptr;
-    gates_ = slices_ = y_ = nullptr;
+    w1_ = w2_ = x_ = gathered_ = activation_ = slot_activation_ = nullptr;
+    rows_ = aligned_slots_ = aligned_experts_ = nullptr;
+    gates_ = slices_ = y_ = route_weights_ = slot_out_ = nullptr;
+    aligned_block_m_ = 0;
   }
 
   gpu::GemmTarget target_{};
@@ -154,9 +197,21 @@ class DeviceMoe : public GpuMoe {
   uint16_t *w1_ = nullptr, *w2_ = nullptr, *x_ = nullptr, *gathered_ = nullptr, *activation_ = nullptr;
   int32_t* rows_ = nullptr;
   float *gates_ = nullptr, *slices_ = nullptr, *y_ = nullptr;
+  // The fused method's: routing weights per slot, per-slot buffers, the alignment.
+  Routing routing_;
+  float *route_weights_ = nullptr, *slot_out_ = nullptr;
+  uint16_t* slot_activation_ = nullptr;
+  int32_t *aligned_slots_ = nullptr, *aligned_experts_ = nullptr;
+  int aligned_blocks_ = 0, aligned_block_m_ = 0;
 };
 
 }  // namespace
+
+std::string GpuName(int rank, int device) {
+  gpuDeviceProp_t properties{};
+  Check(gpuGetDeviceProperties(&properties, RankGpuOrdinal(rank, device)), "gpuGetDeviceProperties");
+  return properties.name;
+}
 
 std::unique_ptr<GpuMoe> OpenGpuMoe(int rank, int device) {
   const int ordinal = RankGpuOrdinal(rank, device);

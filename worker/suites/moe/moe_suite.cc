@@ -45,6 +45,16 @@ constexpr double kFp8Bound = 0.1;
 constexpr double kGpuBf16Bound = 2e-2;
 
 constexpr int kCpuBlockCandidates[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+// The fused kernels keep a block's rows in registers: 1 to 32.
+constexpr int kFusedBlockCandidates[] = {1, 2, 4, 8, 16, 32};
+
+int FusedBlock(const json& config) {
+  int block = config.value("BLOCK_SIZE_M", 16);
+  for (int candidate : kFusedBlockCandidates) {
+    if (candidate >= block) return candidate;
+  }
+  return 32;  // vLLM's default of 64 for large batches is more than the kernels take.
+}
 
 float RoundBf16(float value) { return BF16ToF32(F32ToBF16(value)); }
 
@@ -146,22 +156,22 @@ Timing Time(const std::function<void()>& run, int repeats) {
 class GpuMethods {
  public:
   explicit GpuMethods(const SuiteContext& ctx) : ctx_(ctx) {}
-  std::vector<float> Output(const Layer& layer, size_t row) {
-    Load(layer, row);
-    (void)gpu_->RunNaiveMs();
+  std::vector<float> Output(const std::string& method, const Layer& layer, size_t row, const json& config) {
+    (void)Run(method, layer, row, config);
     return gpu_->Result();
   }
-  Timing Timed(const Layer& layer, size_t row, int repeats) {
-    Load(layer, row);
-    return TimeMs([&] { return gpu_->RunNaiveMs(); }, repeats);
+  Timing Timed(const std::string& method, const Layer& layer, size_t row, const json& config, int repeats) {
+    return TimeMs([&] { return Run(method, layer, row, config); }, repeats);
   }
 
  private:
-  void Load(const Layer& layer, size_t row) {
+  double Run(const std::string& method, const Layer& layer, size_t row, const json& config) {
     if (!gpu_) gpu_ = moe::OpenGpuMoe(ctx_.rank, ctx_.device);
-    if (loaded_row_ == static_cast<std::ptrdiff_t>(row)) return;
-    gpu_->Load(layer.x_method, layer.weights_method, layer.routing, layer.shape);
-    loaded_row_ = static_cast<std::ptrdiff_t>(row);
+    if (loaded_row_ != static_cast<std::ptrdiff_t>(row)) {
+      gpu_->Load(layer.x_method, layer.weights_method, layer.routing, layer.shape);
+      loaded_row_ = static_cast<std::ptrdiff_t>(row);
+    }
+    return method == "naive" ? gpu_->RunNaiveMs() : gpu_->RunFusedMs(FusedBlock(config));
   }
   const SuiteContext& ctx_;
   std::unique_ptr<moe::GpuMoe> gpu_;
@@ -237,7 +247,7 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
   const MoeParams p = Require(gauntlet::moe::ReadMoeParams(ctx.params, ctx.backend == "gpu"));
   const bool fp8 = p.dtype == "float8_e4m3fn";
   const double bound = fp8 ? kFp8Bound : kBf16Bound;
-  const std::string device = DeviceName();
+  const std::string device = ctx.backend == "gpu" ? moe::GpuName(ctx.rank, ctx.device) : DeviceName();
   const std::string file_name = moe::ConfigFileName(p.experts, p.inter, device, fp8);
   SuiteResult result;
   result.pass = true;
@@ -249,30 +259,45 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
 
   if (p.mode == "autotune") {
     const std::string& method = p.methods.front();
-    if (method != "cpu") throw BadParams("params.method: autotune tunes the cpu method's configs; '" + method + "' has none");
+    if (method != "cpu" && method != "fused") {
+      throw BadParams("params.method: autotune tunes the cpu and fused methods' configs; '" + method + "' has none");
+    }
+    const bool on_gpu = method == "fused";
+    const double method_bound = on_gpu && !fp8 ? kGpuBf16Bound : bound;
+    GpuMethods gpu(ctx);
+    std::vector<int> candidates = on_gpu ? std::vector<int>(std::begin(kFusedBlockCandidates), std::end(kFusedBlockCandidates))
+                                         : std::vector<int>(std::begin(kCpuBlockCandidates), std::end(kCpuBlockCandidates));
     json tuned = json::object();
-    for (int tokens : p.tokens) {
+    for (size_t r = 0; r < p.tokens.size(); ++r) {
+      const int tokens = p.tokens[r];
       const Layer layer = MakeLayer(p, tokens);
       const auto reference = moe::ReferenceMoe(layer.x, layer.weights, layer.routing, layer.shape);
+      auto output = [&](const json& config) {
+        return on_gpu ? gpu.Output(method, layer, r, config) : RunMethod(method, layer, config);
+      };
+      auto timed = [&](const json& config) {
+        return on_gpu ? gpu.Timed(method, layer, r, config, p.repeats)
+                      : Time([&] { (void)RunMethod(method, layer, config); }, p.repeats);
+      };
       const json fallback = moe::DefaultConfig(tokens, p.experts);
-      const Timing default_time = Time([&] { (void)RunMethod(method, layer, fallback); }, p.repeats);
+      const Timing default_time = timed(fallback);
       json best;
       Timing best_time{INFINITY, 0};
-      for (int block_m : kCpuBlockCandidates) {
+      for (int block_m : candidates) {
         const json config = {{"BLOCK_SIZE_M", block_m}};
-        const double error = RelativeError(RunMethod(method, layer, config), reference);
-        if (!(error <= bound)) {
+        const double error = RelativeError(output(config), reference);
+        if (!(error <= method_bound)) {
           spdlog::warn("moe: BLOCK_SIZE_M {} at {} tokens is off the reference by {:.3g}; not timed", block_m, tokens,
                        error);
           continue;
         }
-        const Timing timing = Time([&] { (void)RunMethod(method, layer, config); }, p.repeats);
+        const Timing timing = timed(config);
         spdlog::info("moe: {} tokens, BLOCK_SIZE_M {}: {:.4f} ms", tokens, block_m, timing.median_ms);
         if (timing.median_ms < best_time.median_ms) best = config, best_time = timing;
       }
       if (best.is_null()) {
         fail("autotune at " + std::to_string(tokens) + " tokens: no config matched the reference within " +
-             Fixed(bound, 6));
+             Fixed(method_bound, 6));
         continue;
       }
       best["time_ms"] = best_time.median_ms;
@@ -308,7 +333,7 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
       const json config = p.usebest ? BestConfig(p, ctx, file_name, tokens, &details) : moe::DefaultConfig(tokens, p.experts);
       const bool on_gpu = gauntlet::moe::IsGpuMethod(method);
       const double method_bound = on_gpu && !fp8 ? kGpuBf16Bound : bound;
-      const double error = RelativeError(on_gpu ? gpu.Output(layer, r) : RunMethod(method, layer, config), reference);
+      const double error = RelativeError(on_gpu ? gpu.Output(method, layer, r, config) : RunMethod(method, layer, config), reference);
       const std::string key = p.mode == "run" ? "" : method + ".t" + std::to_string(tokens) + ".";
       result.metrics[key + "relative_error"] = error;
       if (!(error <= method_bound)) {
@@ -317,7 +342,7 @@ SuiteResult RunMoe(const SuiteContext& ctx) {
         line += Right("FAIL", 11);
         continue;
       }
-      const Timing timing = on_gpu ? gpu.Timed(layer, r, p.repeats)
+      const Timing timing = on_gpu ? gpu.Timed(method, layer, r, config, p.repeats)
                                    : Time([&] { (void)RunMethod(method, layer, config); }, p.repeats);
       result.metrics[key + "time_ms"] = timing.median_ms;
       result.metrics[key + "spread_ms"] = timing.spread_ms;
