@@ -4,7 +4,7 @@
 #include <string>
 
 #include "lib/contract/worker_contract.h"
-#include "worker/backend/gpu_vendor.h"
+#include "worker/kernels/gpu/gemm.h"
 #include "worker/suites/suite.h"
 
 namespace gauntlet::worker {
@@ -29,6 +29,34 @@ int RankGpuOrdinal(int rank, int device) {
                     std::to_string(count) + " are visible; ask for no more devices than the node has");
   }
   return ordinal;
+}
+
+void CheckGpu(gpuError_t error, const char* what) {
+  if (error != gpuSuccess) throw RunnerFailed(std::string(what) + ": " + gpuGetErrorString(error));
+}
+
+TimedStream::TimedStream(int ordinal) {
+  CheckGpu(gpuSetDevice(ordinal), "gpuSetDevice");
+  CheckGpu(gpu::QueryGemmTarget(ordinal, &target_), "QueryGemmTarget");
+  CheckGpu(gpuStreamCreate(&stream_), "gpuStreamCreate");
+  CheckGpu(gpuEventCreate(&start_), "gpuEventCreate");
+  CheckGpu(gpuEventCreate(&stop_), "gpuEventCreate");
+}
+
+TimedStream::~TimedStream() {
+  gpuEventDestroy(start_);
+  gpuEventDestroy(stop_);
+  gpuStreamDestroy(stream_);
+}
+
+void TimedStream::Start() { CheckGpu(gpuEventRecord(start_, stream_), "gpuEventRecord"); }
+
+double TimedStream::StopMs(const char* what) {
+  CheckGpu(gpuEventRecord(stop_, stream_), "gpuEventRecord");
+  CheckGpu(gpuEventSynchronize(stop_), what);
+  float ms = 0;
+  CheckGpu(gpuEventElapsedTime(&ms, start_, stop_), "gpuEventElapsedTime");
+  return ms;
 }
 
 }  // namespace gauntlet::worker

@@ -1,6 +1,7 @@
 #include "worker/kernels/gpu/moe_kernels.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace gauntlet::worker::gpu {
 namespace {
@@ -130,38 +131,38 @@ int ColumnGroups(int columns, int blocks) {
   return std::max(1, std::min(wanted, (columns + kWarps - 1) / kWarps));
 }
 
-}  // namespace
-
-gpuError_t FusedMoeGateUp(const FusedMoeArgs& args, gpuStream_t stream) {
-  if (args.blocks <= 0) return gpuSuccess;
-  const dim3 grid(args.blocks, ColumnGroups(args.inter, args.blocks));
-  const int threads = kWarps * GPU_WARP_SIZE;
-  switch (args.block_m) {
-    case 1: FusedGateUpKernel<1><<<grid, threads, 0, stream>>>(args); break;
-    case 2: FusedGateUpKernel<2><<<grid, threads, 0, stream>>>(args); break;
-    case 4: FusedGateUpKernel<4><<<grid, threads, 0, stream>>>(args); break;
-    case 8: FusedGateUpKernel<8><<<grid, threads, 0, stream>>>(args); break;
-    case 16: FusedGateUpKernel<16><<<grid, threads, 0, stream>>>(args); break;
-    case 32: FusedGateUpKernel<32><<<grid, threads, 0, stream>>>(args); break;
+// Calls `launch` with the block size as a compile-time constant: the
+// kernels keep a block's rows in registers.
+template <typename Launch>
+gpuError_t WithBlockM(int block_m, Launch launch) {
+  switch (block_m) {
+    case 1: launch(std::integral_constant<int, 1>{}); break;
+    case 2: launch(std::integral_constant<int, 2>{}); break;
+    case 4: launch(std::integral_constant<int, 4>{}); break;
+    case 8: launch(std::integral_constant<int, 8>{}); break;
+    case 16: launch(std::integral_constant<int, 16>{}); break;
+    case 32: launch(std::integral_constant<int, 32>{}); break;
     default: return gpuErrorInvalidValue;
   }
   return gpuGetLastError();
 }
 
+}  // namespace
+
+gpuError_t FusedMoeGateUp(const FusedMoeArgs& args, gpuStream_t stream) {
+  if (args.blocks <= 0) return gpuSuccess;
+  const dim3 grid(args.blocks, ColumnGroups(args.inter, args.blocks));
+  return WithBlockM(args.block_m, [&](auto block_m) {
+    FusedGateUpKernel<decltype(block_m)::value><<<grid, kWarps * GPU_WARP_SIZE, 0, stream>>>(args);
+  });
+}
+
 gpuError_t FusedMoeDown(const FusedMoeArgs& args, gpuStream_t stream) {
   if (args.blocks <= 0) return gpuSuccess;
   const dim3 grid(args.blocks, ColumnGroups(args.hidden, args.blocks));
-  const int threads = kWarps * GPU_WARP_SIZE;
-  switch (args.block_m) {
-    case 1: FusedDownKernel<1><<<grid, threads, 0, stream>>>(args); break;
-    case 2: FusedDownKernel<2><<<grid, threads, 0, stream>>>(args); break;
-    case 4: FusedDownKernel<4><<<grid, threads, 0, stream>>>(args); break;
-    case 8: FusedDownKernel<8><<<grid, threads, 0, stream>>>(args); break;
-    case 16: FusedDownKernel<16><<<grid, threads, 0, stream>>>(args); break;
-    case 32: FusedDownKernel<32><<<grid, threads, 0, stream>>>(args); break;
-    default: return gpuErrorInvalidValue;
-  }
-  return gpuGetLastError();
+  return WithBlockM(args.block_m, [&](auto block_m) {
+    FusedDownKernel<decltype(block_m)::value><<<grid, kWarps * GPU_WARP_SIZE, 0, stream>>>(args);
+  });
 }
 
 gpuError_t CombineSlots(const float* expert_out, const float* weights, int tokens, int topk, int hidden, float* y,

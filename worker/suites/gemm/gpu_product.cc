@@ -11,49 +11,31 @@
 namespace gauntlet::worker::gemm {
 namespace {
 
-void Check(gpuError_t error, const char* what) {
-  if (error != gpuSuccess) throw RunnerFailed(std::string(what) + ": " + gpuGetErrorString(error));
-}
 
 class DeviceProduct : public GpuProduct {
  public:
-  DeviceProduct(int ordinal, bool fp16) : fp16_(fp16) {
-    Check(gpuSetDevice(ordinal), "gpuSetDevice");
-    Check(gpu::QueryGemmTarget(ordinal, &target_), "QueryGemmTarget");
-    Check(gpuStreamCreate(&stream_), "gpuStreamCreate");
-    Check(gpuEventCreate(&start_), "gpuEventCreate");
-    Check(gpuEventCreate(&stop_), "gpuEventCreate");
-  }
-  ~DeviceProduct() override {
-    Free();
-    gpuEventDestroy(start_);
-    gpuEventDestroy(stop_);
-    gpuStreamDestroy(stream_);
-  }
+  DeviceProduct(int ordinal, bool fp16) : fp16_(fp16), device_(ordinal) {}
+  ~DeviceProduct() override { Free(); }
 
   void Load(const std::vector<float>& x, const std::vector<float>& w, int m, int n, int k) override {
     Free();
     m_ = m, n_ = n, k_ = k;
-    plan_ = gpu::PlanGemm(m, n, k, target_);
+    plan_ = gpu::PlanGemm(m, n, k, device_.target());
     x_ = Upload(x);
     w_ = Upload(w);
-    Check(gpuMalloc(reinterpret_cast<void**>(&out_), sizeof(float) * plan_.splits * m * n), "gpuMalloc");
+    CheckGpu(gpuMalloc(reinterpret_cast<void**>(&out_), sizeof(float) * plan_.splits * m * n), "gpuMalloc");
   }
 
   double RunMs() override {
     const gpu::GemmArgs args{x_, w_, out_, m_, n_, k_, fp16_ ? gpu::Elem::kF16 : gpu::Elem::kBF16};
-    Check(gpuEventRecord(start_, stream_), "gpuEventRecord");
-    Check(gpu::LaunchGemm(args, plan_, stream_), "LaunchGemm");
-    Check(gpuEventRecord(stop_, stream_), "gpuEventRecord");
-    Check(gpuEventSynchronize(stop_), "the GEMM");
-    float ms = 0;
-    Check(gpuEventElapsedTime(&ms, start_, stop_), "gpuEventElapsedTime");
-    return ms;
+    device_.Start();
+    CheckGpu(gpu::LaunchGemm(args, plan_, device_.stream()), "LaunchGemm");
+    return device_.StopMs("the GEMM");
   }
 
   std::vector<float> Result() override {
     std::vector<float> slices(static_cast<size_t>(plan_.splits) * m_ * n_);
-    Check(gpuMemcpy(slices.data(), out_, sizeof(float) * slices.size(), gpuMemcpyDeviceToHost), "gpuMemcpy");
+    CheckGpu(gpuMemcpy(slices.data(), out_, sizeof(float) * slices.size(), gpuMemcpyDeviceToHost), "gpuMemcpy");
     std::vector<float> y(static_cast<size_t>(m_) * n_, 0.0f);
     for (int s = 0; s < plan_.splits; ++s) {
       for (size_t i = 0; i < y.size(); ++i) y[i] += slices[static_cast<size_t>(s) * y.size() + i];
@@ -66,8 +48,8 @@ class DeviceProduct : public GpuProduct {
     std::vector<uint16_t> half(values.size());
     for (size_t i = 0; i < values.size(); ++i) half[i] = fp16_ ? F32ToF16(values[i]) : F32ToBF16(values[i]);
     void* device = nullptr;
-    Check(gpuMalloc(&device, sizeof(uint16_t) * half.size()), "gpuMalloc");
-    Check(gpuMemcpy(device, half.data(), sizeof(uint16_t) * half.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
+    CheckGpu(gpuMalloc(&device, sizeof(uint16_t) * half.size()), "gpuMalloc");
+    CheckGpu(gpuMemcpy(device, half.data(), sizeof(uint16_t) * half.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
     return device;
   }
   void Free() {
@@ -79,10 +61,8 @@ class DeviceProduct : public GpuProduct {
   }
 
   bool fp16_;
-  gpu::GemmTarget target_{};
+  TimedStream device_;
   gpu::GemmPlan plan_{};
-  gpuStream_t stream_{};
-  gpuEvent_t start_{}, stop_{};
   void *x_ = nullptr, *w_ = nullptr;
   float* out_ = nullptr;
   int m_ = 0, n_ = 0, k_ = 0;

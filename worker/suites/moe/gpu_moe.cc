@@ -13,32 +13,18 @@
 namespace gauntlet::worker::moe {
 namespace {
 
-void Check(gpuError_t error, const char* what) {
-  if (error != gpuSuccess) throw RunnerFailed(std::string(what) + ": " + gpuGetErrorString(error));
-}
 
 template <typename T>
 T* Allocate(size_t count) {
   void* pointer = nullptr;
-  Check(gpuMalloc(&pointer, sizeof(T) * (count == 0 ? 1 : count)), "gpuMalloc");
+  CheckGpu(gpuMalloc(&pointer, sizeof(T) * (count == 0 ? 1 : count)), "gpuMalloc");
   return static_cast<T*>(pointer);
 }
 
 class DeviceMoe : public GpuMoe {
  public:
-  explicit DeviceMoe(int ordinal) {
-    Check(gpuSetDevice(ordinal), "gpuSetDevice");
-    Check(gpu::QueryGemmTarget(ordinal, &target_), "QueryGemmTarget");
-    Check(gpuStreamCreate(&stream_), "gpuStreamCreate");
-    Check(gpuEventCreate(&start_), "gpuEventCreate");
-    Check(gpuEventCreate(&stop_), "gpuEventCreate");
-  }
-  ~DeviceMoe() override {
-    Free();
-    gpuEventDestroy(start_);
-    gpuEventDestroy(stop_);
-    gpuStreamDestroy(stream_);
-  }
+  explicit DeviceMoe(int ordinal) : device_(ordinal) {}
+  ~DeviceMoe() override { Free(); }
 
   void Load(const std::vector<float>& x, const MoeWeights& weights, const Routing& routing,
             const MoeShape& shape) override {
@@ -66,8 +52,8 @@ class DeviceMoe : public GpuMoe {
       const auto& mine = rows[static_cast<size_t>(e)];
       if (mine.empty()) continue;
       const int m = static_cast<int>(mine.size());
-      Expert expert{e, m, all_rows.size(), gpu::PlanGemm(m, 2 * shape.inter, shape.hidden, target_),
-                    gpu::PlanGemm(m, shape.hidden, shape.inter, target_)};
+      Expert expert{e, m, all_rows.size(), gpu::PlanGemm(m, 2 * shape.inter, shape.hidden, device_.target()),
+                    gpu::PlanGemm(m, shape.hidden, shape.inter, device_.target())};
       largest_slices = std::max({largest_slices, static_cast<size_t>(expert.gate_up.splits) * m * 2 * shape.inter,
                                  static_cast<size_t>(expert.down.splits) * m * shape.hidden});
       largest_rows = std::max(largest_rows, mine.size());
@@ -78,15 +64,15 @@ class DeviceMoe : public GpuMoe {
     routing_ = routing;
     aligned_block_m_ = 0;
     route_weights_ = Allocate<float>(routing.weights.size());
-    Check(gpuMemcpy(route_weights_, routing.weights.data(), sizeof(float) * routing.weights.size(), gpuMemcpyHostToDevice),
+    CheckGpu(gpuMemcpy(route_weights_, routing.weights.data(), sizeof(float) * routing.weights.size(), gpuMemcpyHostToDevice),
           "gpuMemcpy");
     const size_t slot_count = static_cast<size_t>(shape.tokens) * shape.topk;
     slot_activation_ = Allocate<uint16_t>(slot_count * shape.inter);
     slot_out_ = Allocate<float>(slot_count * shape.hidden);
     rows_ = Allocate<int32_t>(all_rows.size());
     gates_ = Allocate<float>(all_gates.size());
-    Check(gpuMemcpy(rows_, all_rows.data(), sizeof(int32_t) * all_rows.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
-    Check(gpuMemcpy(gates_, all_gates.data(), sizeof(float) * all_gates.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
+    CheckGpu(gpuMemcpy(rows_, all_rows.data(), sizeof(int32_t) * all_rows.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
+    CheckGpu(gpuMemcpy(gates_, all_gates.data(), sizeof(float) * all_gates.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
     gathered_ = Allocate<uint16_t>(largest_rows * shape.hidden);
     activation_ = Allocate<uint16_t>(largest_rows * shape.inter);
     slices_ = Allocate<float>(largest_slices);
@@ -96,30 +82,27 @@ class DeviceMoe : public GpuMoe {
   double RunNaiveMs() override {
     const MoeShape& s = shape_;
     const size_t w1_expert = static_cast<size_t>(2) * s.inter * s.hidden, w2_expert = static_cast<size_t>(s.hidden) * s.inter;
-    Check(gpuEventRecord(start_, stream_), "gpuEventRecord");
-    Check(gpuMemsetAsync(y_, 0, sizeof(float) * s.tokens * s.hidden, stream_), "gpuMemsetAsync");
+    gpuStream_t stream = device_.stream();
+    device_.Start();
+    CheckGpu(gpuMemsetAsync(y_, 0, sizeof(float) * s.tokens * s.hidden, stream), "gpuMemsetAsync");
     for (const Expert& expert : experts_) {
       const int32_t* rows = rows_ + expert.first;
-      Check(gpu::GatherRows(gpu::Elem::kBF16, x_, rows, expert.rows, s.hidden, gathered_, stream_), "GatherRows");
-      Check(gpu::LaunchGemm({gathered_, w1_ + expert.id * w1_expert, slices_, expert.rows, 2 * s.inter, s.hidden,
+      CheckGpu(gpu::GatherRows(gpu::Elem::kBF16, x_, rows, expert.rows, s.hidden, gathered_, stream), "GatherRows");
+      CheckGpu(gpu::LaunchGemm({gathered_, w1_ + expert.id * w1_expert, slices_, expert.rows, 2 * s.inter, s.hidden,
                              gpu::Elem::kBF16},
-                            expert.gate_up, stream_),
+                            expert.gate_up, stream),
             "gate/up GEMM");
-      Check(gpu::SwiGlu(gpu::Elem::kBF16, slices_, expert.gate_up.splits, expert.rows, s.inter, activation_, stream_),
+      CheckGpu(gpu::SwiGlu(gpu::Elem::kBF16, slices_, expert.gate_up.splits, expert.rows, s.inter, activation_, stream),
             "SwiGlu");
-      Check(gpu::LaunchGemm({activation_, w2_ + expert.id * w2_expert, slices_, expert.rows, s.hidden, s.inter,
+      CheckGpu(gpu::LaunchGemm({activation_, w2_ + expert.id * w2_expert, slices_, expert.rows, s.hidden, s.inter,
                              gpu::Elem::kBF16},
-                            expert.down, stream_),
+                            expert.down, stream),
             "down GEMM");
-      Check(gpu::ScatterAddWeighted(slices_, expert.down.splits, expert.rows, s.hidden, rows, gates_ + expert.first, y_,
-                                    stream_),
+      CheckGpu(gpu::ScatterAddWeighted(slices_, expert.down.splits, expert.rows, s.hidden, rows, gates_ + expert.first, y_,
+                                    stream),
             "ScatterAddWeighted");
     }
-    Check(gpuEventRecord(stop_, stream_), "gpuEventRecord");
-    Check(gpuEventSynchronize(stop_), "the naive MoE");
-    float ms = 0;
-    Check(gpuEventElapsedTime(&ms, start_, stop_), "gpuEventElapsedTime");
-    return ms;
+    return device_.StopMs("the naive MoE");
   }
 
   double RunFusedMs(int block_m) override {
@@ -131,10 +114,10 @@ class DeviceMoe : public GpuMoe {
       }
       aligned_slots_ = Allocate<int32_t>(alignment.sorted_slots.size());
       aligned_experts_ = Allocate<int32_t>(alignment.block_experts.size());
-      Check(gpuMemcpy(aligned_slots_, alignment.sorted_slots.data(), sizeof(int32_t) * alignment.sorted_slots.size(),
+      CheckGpu(gpuMemcpy(aligned_slots_, alignment.sorted_slots.data(), sizeof(int32_t) * alignment.sorted_slots.size(),
                       gpuMemcpyHostToDevice),
             "gpuMemcpy");
-      Check(gpuMemcpy(aligned_experts_, alignment.block_experts.data(),
+      CheckGpu(gpuMemcpy(aligned_experts_, alignment.block_experts.data(),
                       sizeof(int32_t) * alignment.block_experts.size(), gpuMemcpyHostToDevice),
             "gpuMemcpy");
       aligned_blocks_ = static_cast<int>(alignment.block_experts.size());
@@ -142,20 +125,17 @@ class DeviceMoe : public GpuMoe {
     }
     const gpu::FusedMoeArgs args{x_, w1_, w2_, aligned_slots_, aligned_experts_, aligned_blocks_, block_m,
                                  s.tokens * s.topk, s.topk, s.inter, s.hidden, slot_activation_, slot_out_};
-    Check(gpuEventRecord(start_, stream_), "gpuEventRecord");
-    Check(gpu::FusedMoeGateUp(args, stream_), "FusedMoeGateUp");
-    Check(gpu::FusedMoeDown(args, stream_), "FusedMoeDown");
-    Check(gpu::CombineSlots(slot_out_, route_weights_, s.tokens, s.topk, s.hidden, y_, stream_), "CombineSlots");
-    Check(gpuEventRecord(stop_, stream_), "gpuEventRecord");
-    Check(gpuEventSynchronize(stop_), "the fused MoE");
-    float ms = 0;
-    Check(gpuEventElapsedTime(&ms, start_, stop_), "gpuEventElapsedTime");
-    return ms;
+    gpuStream_t stream = device_.stream();
+    device_.Start();
+    CheckGpu(gpu::FusedMoeGateUp(args, stream), "FusedMoeGateUp");
+    CheckGpu(gpu::FusedMoeDown(args, stream), "FusedMoeDown");
+    CheckGpu(gpu::CombineSlots(slot_out_, route_weights_, s.tokens, s.topk, s.hidden, y_, stream), "CombineSlots");
+    return device_.StopMs("the fused MoE");
   }
 
   std::vector<float> Result() override {
     std::vector<float> y(static_cast<size_t>(shape_.tokens) * shape_.hidden);
-    Check(gpuMemcpy(y.data(), y_, sizeof(float) * y.size(), gpuMemcpyDeviceToHost), "gpuMemcpy");
+    CheckGpu(gpuMemcpy(y.data(), y_, sizeof(float) * y.size(), gpuMemcpyDeviceToHost), "gpuMemcpy");
     return y;
   }
 
@@ -170,7 +150,7 @@ class DeviceMoe : public GpuMoe {
     std::vector<uint16_t> half(values.size());
     for (size_t i = 0; i < values.size(); ++i) half[i] = F32ToBF16(values[i]);
     uint16_t* device = Allocate<uint16_t>(half.size());
-    Check(gpuMemcpy(device, half.data(), sizeof(uint16_t) * half.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
+    CheckGpu(gpuMemcpy(device, half.data(), sizeof(uint16_t) * half.size(), gpuMemcpyHostToDevice), "gpuMemcpy");
     return device;
   }
 
@@ -189,9 +169,7 @@ class DeviceMoe : public GpuMoe {
     aligned_block_m_ = 0;
   }
 
-  gpu::GemmTarget target_{};
-  gpuStream_t stream_{};
-  gpuEvent_t start_{}, stop_{};
+  TimedStream device_;
   MoeShape shape_;
   std::vector<Expert> experts_;
   uint16_t *w1_ = nullptr, *w2_ = nullptr, *x_ = nullptr, *gathered_ = nullptr, *activation_ = nullptr;
@@ -209,7 +187,7 @@ class DeviceMoe : public GpuMoe {
 
 std::string GpuName(int rank, int device) {
   gpuDeviceProp_t properties{};
-  Check(gpuGetDeviceProperties(&properties, RankGpuOrdinal(rank, device)), "gpuGetDeviceProperties");
+  CheckGpu(gpuGetDeviceProperties(&properties, RankGpuOrdinal(rank, device)), "gpuGetDeviceProperties");
   return properties.name;
 }
 
