@@ -11,6 +11,8 @@ tokens back on the host). Each case runs once per mode, side by side:
   graph   the step replayed as a CUDA graph (the default)
   mma     the graph, with the decode GEMV off (GAUNTLET_GPU_GEMV=0): the
           plan before the GEMV existed
+  unchained  the graph, each kernel waiting for the one before to end
+          (GAUNTLET_GPU_PDL=0): launches before chaining existed
 The bound is the bytes a step must read — every weight once, plus the KV
 cache at the mean decode position — over the copy bandwidth measured in the
 same run. TTFT (the graph mode's) is set beside 2·params·tokens over the
@@ -19,9 +21,11 @@ peak dense bf16 rate given by --peak-tflops (989 on an H100/H200 SXM).
     python3 bench/gpu/decode_step_bench.py path/to/gauntlet-worker [--model 8b] [--modes graph,mma] [BATCHxCONTEXT ...]
 
 --profile then runs the first case once more, eager, under Nsight Compute
-(one metric: each kernel's duration, clocks left alone) and prints where a
-decode step's time goes, kernel by kernel. Not a timing run: ncu serialises
-the launches, so only the shares mean something.
+(one metric: each kernel's duration, clocks and caches left alone) and prints
+where a decode step's time goes, kernel by kernel. Not a timing run: ncu
+serialises the launches, so their sum against the ITL says what the gaps
+between kernels and the host cost. --layers N keeps a model's shapes with
+fewer layers, which loads in a fraction of the time.
 """
 import csv
 import io
@@ -44,7 +48,8 @@ MODELS = {
     "8b": ((40, 4096, 32, 8, 49155, 12800),
            [(b, c) for b in (1, 8, 32) for c in (1024, 4096, 8192)]),
 }
-MODE_ENV = {"eager": {"GAUNTLET_GPU_GRAPHS": "0"}, "graph": {}, "mma": {"GAUNTLET_GPU_GEMV": "0"}}
+MODE_ENV = {"eager": {"GAUNTLET_GPU_GRAPHS": "0"}, "graph": {}, "mma": {"GAUNTLET_GPU_GEMV": "0"},
+            "unchained": {"GAUNTLET_GPU_PDL": "0"}}
 STEPS = 32
 
 
@@ -56,9 +61,13 @@ def main():
     parser.add_argument("--modes", default="eager,graph,mma")
     parser.add_argument("--peak-tflops", type=float, default=989.0)
     parser.add_argument("--model-dir", help="reuse (or keep) the made model here")
+    parser.add_argument("--layers", type=int, help="the model's shapes with fewer layers (quicker to load)")
     parser.add_argument("--profile", action="store_true", help="a per-kernel breakdown of a decode step (ncu)")
+    parser.add_argument("--timeline", metavar="LIB",
+                        help="kernel_timeline.so: the first case's decode steps as replayed, kernel by kernel")
     args = parser.parse_intermixed_args()
     (LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER), default_cases = MODELS[args.model]
+    LAYERS = args.layers or LAYERS
     HEAD_DIM = HIDDEN // HEADS
     modes = args.modes.split(",")
     worker = args.worker
@@ -109,15 +118,68 @@ def main():
               " ".join(f"{itl[m]:>8.3f}" for m in modes) + " " +
               " ".join(f"{itl[m] / bound_ms:>11.2f}" for m in modes) +
               f" {ttft[shown]:>8.1f} {ttft[shown] / ttft_bound_ms:>10.2f}", flush=True)
+    if args.timeline:
+        for mode in ("unchained", "graph"):
+            timeline(worker, first_case, args.timeline, mode)
     if args.profile:
         return profile(worker, first_case)
     return 0
 
 
+def timeline(worker, case, library, mode):
+    """The case's decode steps as the GPU ran them (CUPTI, through
+    kernel_timeline.so): each kernel's time and the idle gap before it. Chained
+    kernels start before their predecessor ends and wait, so only the
+    unchained mode's durations are the kernels' own."""
+    trace = os.path.join(case, f"timeline-{mode}.csv")
+    proc = subprocess.run([worker, "--job", os.path.join(case, "job.json"), "--out", case], capture_output=True,
+                          text=True, env={**os.environ, **MODE_ENV[mode], "CUDA_INJECTION64_PATH": library,
+                                          "GAUNTLET_TIMELINE": trace})
+    if not os.path.exists(trace):
+        print(f"{mode}: {library} wrote no trace (was it loaded?)\n{proc.stderr[-1500:]}")
+        return
+    rows = [line.rstrip("\n").split(",", 4) for line in open(trace)]
+    graphs = {graph for _, _, graph, _, _ in rows}
+    print(f"\n{mode}: {len(rows)} kernels traced, graph ids {sorted(graphs)[:5]}")
+    spans = []
+    for start, end, graph, grid, name in rows:
+        # A decode step is a graph replay; with graphs off, every kernel after the prefill.
+        if graph != "0" or graphs == {"0"}:
+            name = name.replace("(anonymous namespace)::", "").replace("gauntlet::worker::gpu::", "")
+            spans.append((int(start), int(end), f"{name[:60]} [{grid}]"))
+    steps, current = [], []
+    for span in spans:
+        if "EmbedKernel" in span[2] and current:
+            steps.append(current)
+            current = []
+        current.append(span)
+    steps = steps[-16:]  # Whole steps, after the first captures.
+    if not steps:
+        print(f"{mode}: no graph replays traced")
+        return
+    span_us = statistics.median((s[-1][1] - s[0][0]) / 1e3 for s in steps)
+    busy_us = statistics.median(sum(e - b for b, e, _ in s) / 1e3 for s in steps)
+    by_name = {}
+    for step in steps:
+        previous_end = step[0][0]
+        for begin, end, name in step:
+            entry = by_name.setdefault(name, [[], []])
+            entry[0].append((end - begin) / 1e3)
+            entry[1].append(max(0, begin - previous_end) / 1e3)
+            previous_end = max(previous_end, end)
+    print(f"\n{mode}: a decode step spans {span_us:.1f} us on the GPU; kernels busy {busy_us:.1f} us "
+          f"({len(steps[0])} kernels)")
+    print(f"{'us/step':>8} {'gaps/step':>9} {'launches':>8} {'median us':>9}  kernel")
+    for name, (durations, gaps) in sorted(by_name.items(), key=lambda kv: -sum(kv[1][0])):
+        print(f"{sum(durations) / len(steps):>8.1f} {sum(gaps) / len(steps):>9.1f} {len(durations) / len(steps):>8.1f} "
+              f"{statistics.median(durations):>9.2f}  {name}")
+
+
 def profile(worker, case):
     """Each kernel's share of a decode step: the kernels launched STEPS times
     or more per layer-count are the step's; prefill's run once each."""
-    proc = subprocess.run(["ncu", "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv",
+    proc = subprocess.run(["ncu", "--clock-control", "none", "--cache-control", "none", "--metrics",
+                           "gpu__time_duration.sum", "--csv",
                            "--launch-count", "20000", worker, "--job", os.path.join(case, "job.json"), "--out", case],
                           capture_output=True, text=True, env={**os.environ, **MODE_ENV["eager"]})
     rows = [r for r in csv.DictReader(io.StringIO(proc.stdout[proc.stdout.find('"ID"'):]))
@@ -134,7 +196,8 @@ def profile(worker, case):
     step = {k: v for k, v in by_name.items() if len(v) >= STEPS}
     per_step = {k: statistics.median(v) * len(v) / STEPS for k, v in step.items()}
     total = sum(per_step.values())
-    print(f"\nkernels of one decode step (ncu, serialised): {total:.1f} us of GPU time per step")
+    print(f"\nkernels of one decode step (ncu, serialised, caches as the previous kernel left them): "
+          f"{total:.1f} us of GPU time per step")
     print(f"{'us/step':>8} {'share':>6} {'launches/step':>13} {'median us':>9}  kernel [grid] [block]")
     for key, us in sorted(per_step.items(), key=lambda kv: -kv[1]):
         print(f"{us:>8.1f} {us / total:>6.1%} {len(step[key]) / STEPS:>13.1f} {statistics.median(step[key]):>9.2f}  "

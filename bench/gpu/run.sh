@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUT:-/tmp}"
 which="${*:-attention gemm}"
-nvcc -O3 -std=c++20 -gencode=arch=compute_90a,code=sm_90a -DGAUNTLET_GPU_CUDA -DGAUNTLET_GEMM_WGMMA -I. -shared \
+nvcc -O3 -std=c++20 -gencode=arch=compute_90a,code=sm_90a -DGAUNTLET_GPU_CUDA -DGAUNTLET_GEMM_WGMMA -DGAUNTLET_GPU_SM90A -I. -shared \
   -Xcompiler -fPIC -Xptxas -v -o "$out/libgauntlet_gpu.so" worker/kernels/gpu/paged_decode_attention.cu \
   worker/kernels/gpu/gemm.cu worker/kernels/gpu/gemm_sm90.cu worker/kernels/gpu/gemv.cu worker/kernels/gpu/gemm_plan.cc \
   2> "$out/ptxas.txt"

@@ -6,7 +6,8 @@ For each case: make a random model, run the `reference` stage on the CPU
 entropy plus 0.05 nats, so a step fails when the GPU's distribution is more
 than 0.05 nats of KL divergence from the CPU's (random models have nearly flat
 distributions, so an absolute threshold says nothing). A `benchmark` stage
-reports TTFT and ITL.
+reports TTFT and ITL. The `run` stage runs twice, with and without chained
+launches (GAUNTLET_GPU_PDL=0), and their logits must agree bit for bit.
 
     python3 tests/gpu/llm_stages.py build/bin/gauntlet-worker examples/datasets/sharegpt-mini.json [case ...]
 
@@ -37,7 +38,7 @@ CASES = {
 STEPS, TOP_K = 16, 20
 
 
-def stage(worker, root, name, backend, params, inputs=None):
+def stage(worker, root, name, backend, params, inputs=None, env=None):
     out = os.path.join(root, name)
     os.makedirs(out, exist_ok=True)
     job = {"suite": "llm", "params": params, "backend": backend}
@@ -45,7 +46,8 @@ def stage(worker, root, name, backend, params, inputs=None):
         job["inputs"] = inputs
     with open(os.path.join(out, "job.json"), "w") as f:
         json.dump(job, f)
-    proc = subprocess.run([worker, "--job", os.path.join(out, "job.json"), "--out", out], capture_output=True, text=True)
+    proc = subprocess.run([worker, "--job", os.path.join(out, "job.json"), "--out", out], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
     result = json.load(open(os.path.join(out, "result.json")))
     if result["verdict"] != "pass" and params["stage"] != "validate":
         raise SystemExit(f"{name} failed: {result['reason']}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
@@ -81,6 +83,13 @@ def run_case(worker, dataset, root, name, case):
     os.symlink(run, os.path.join(inputs, "run"))
     ref_logits = np.load(os.path.join(reference, "logits.npy"))
     gpu_logits = np.load(os.path.join(run, "logits.npy"))
+    # Chained launches (kernels that start before their predecessor ends) move
+    # no data: a race would show here as a changed bit.
+    unchained, _ = stage(worker, root, "run-unchained", "gpu", {**device, "stage": "run"}, inputs,
+                         env={"GAUNTLET_GPU_PDL": "0"})
+    if not np.array_equal(gpu_logits, np.load(os.path.join(unchained, "logits.npy"))):
+        print(f"{name}: the logits with chained launches differ from those without (GAUNTLET_GPU_PDL=0)")
+        return False
     entropy = top_k_entropy(ref_logits)
     threshold = float(entropy.max()) + 0.05
     _, verdict = stage(worker, root, "validate", "cpu",

@@ -31,6 +31,7 @@ using gpu_half = __half;
 #define gpuDevAttrMaxSharedMemoryPerMultiprocessor cudaDevAttrMaxSharedMemoryPerMultiprocessor
 #define gpuDevAttrComputeCapabilityMajor cudaDevAttrComputeCapabilityMajor
 #define gpuDevAttrComputeCapabilityMinor cudaDevAttrComputeCapabilityMinor
+#define gpuDevAttrL2CacheSize cudaDevAttrL2CacheSize
 #define gpuGetDevice cudaGetDevice
 #define gpuErrorInvalidValue cudaErrorInvalidValue
 #define gpuSetDevice cudaSetDevice

@@ -16,6 +16,7 @@
 // batch tiles it is staged in shared memory, where L1 alone thrashed.
 #include "worker/kernels/gpu/gemv.h"
 
+#include "worker/kernels/gpu/chained_launch.h"
 #include "worker/kernels/gpu/mma_sm80.h"
 
 namespace gauntlet::worker::gpu {
@@ -46,13 +47,26 @@ __device__ __forceinline__ int StagedStride(int chunks) { return chunks + ((12 -
 template <typename T, int kBatchTiles>
 __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
     Gemv(const T* __restrict__ x, const T* __restrict__ w, float* __restrict__ out, int m, int n, int k,
-         int k_tiles_per_split) {
+         int k_tiles_per_split, int prefetch_row_bytes) {
   constexpr bool kStaged = kBatchTiles == 2;
   constexpr int kThreads = kThreadsFor<kBatchTiles>, kWarps = kThreads / 32;
   extern __shared__ uint4 x_staged[];  // [m][stride] 16-byte chunks of x's k slice, when kStaged.
   const int k0 = blockIdx.y * k_tiles_per_split * kGemmTileK;
   const int chunks = (min(k, k0 + k_tiles_per_split * kGemmTileK) - k0) / 8;
   const int x_stride = kStaged ? StagedStride(chunks) : k / 8;
+
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, group = lane / 4, quad = lane % 4;
+  const int row_a = (blockIdx.x * kWarps + warp) * 16 + group, row_b = row_a + 8;
+  const bool valid_a = row_a < n, valid_b = row_b < n;
+  const uint4* w_a = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_a ? row_a : 0) * k + k0);
+  const uint4* w_b = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_b ? row_b : 0) * k + k0);
+  // w depends on no kernel: its rows start toward L2 while the one before runs.
+  if (quad == 0) {
+    const unsigned bytes = min(prefetch_row_bytes, chunks * 16);
+    if (valid_a) PrefetchToL2(w_a, bytes);
+    if (valid_b) PrefetchToL2(w_b, bytes);
+  }
+  WaitForPredecessor();
   if constexpr (kStaged) {
     for (int c = threadIdx.x; c < m * chunks; c += kThreads) {
       const int row = c / chunks, chunk = c % chunks;
@@ -62,11 +76,6 @@ __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
     __syncthreads();
   }
 
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, group = lane / 4, quad = lane % 4;
-  const int row_a = (blockIdx.x * kWarps + warp) * 16 + group, row_b = row_a + 8;
-  const bool valid_a = row_a < n, valid_b = row_b < n;
-  const uint4* w_a = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_a ? row_a : 0) * k + k0);
-  const uint4* w_b = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_b ? row_b : 0) * k + k0);
   const uint4 zero = make_uint4(0, 0, 0, 0);
   float acc[kBatchTiles][4] = {};
 
@@ -102,6 +111,8 @@ __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
     }
   }
 
+  // What is left is the stores: the next kernel may take the SMs it frees.
+  LetSuccessorLaunch();
   // C's rows are w's (this lane's two), its columns x's rows 2·quad and 2·quad + 1.
   float* slice = out + static_cast<int64_t>(blockIdx.y) * m * n;
 #pragma unroll
@@ -115,23 +126,19 @@ __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
 }
 
 template <typename T, int kBatchTiles>
-void Launch(const GemmArgs& args, const GemmPlan& plan, size_t shared_bytes, gpuStream_t stream) {
+gpuError_t Launch(const GemmArgs& args, const GemmPlan& plan, size_t shared_bytes, gpuStream_t stream) {
   const int rows = GemvRowsPerBlock(kBatchTiles * 8);
   const dim3 grid((args.n + rows - 1) / rows, plan.splits);
-  Gemv<T, kBatchTiles><<<grid, (kThreadsFor<kBatchTiles>), shared_bytes, stream>>>(
-      static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
-      plan.k_tiles_per_split);
+  return LaunchChained(Gemv<T, kBatchTiles>, grid, dim3(kThreadsFor<kBatchTiles>), shared_bytes, stream,
+                       static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
+                       plan.k_tiles_per_split, plan.prefetch_row_bytes);
 }
 
 template <typename T>
 gpuError_t LaunchTyped(const GemmArgs& args, const GemmPlan& plan, gpuStream_t stream) {
-  if (args.m <= 8) {
-    Launch<T, 1>(args, plan, 0, stream);
-  } else {
-    const size_t shared_bytes = static_cast<size_t>(args.m) * (plan.k_tiles_per_split * kGemmTileK / 8 + 8) * 16;
-    Launch<T, 2>(args, plan, shared_bytes, stream);
-  }
-  return gpuGetLastError();
+  if (args.m <= 8) return Launch<T, 1>(args, plan, 0, stream);
+  const size_t shared_bytes = static_cast<size_t>(args.m) * (plan.k_tiles_per_split * kGemmTileK / 8 + 8) * 16;
+  return Launch<T, 2>(args, plan, shared_bytes, stream);
 }
 
 }  // namespace

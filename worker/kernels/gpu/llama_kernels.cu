@@ -2,13 +2,14 @@
 
 #include <cfloat>
 
+#include "worker/kernels/gpu/chained_launch.h"
 #include "worker/model/fp8_e4m3.h"
 
 namespace gauntlet::worker::gpu {
 namespace {
 
 constexpr int kThreads = 256;
-// Kernels that give a row to a block (norms, RoPE) sum a split-K GEMM's
+// Kernels that give a row to a block (the norms) sum a split-K GEMM's
 // slices as they read: at decode a launch is one or a few blocks, so the
 // whole row's loads must be in flight at once, not 256 threads' worth.
 // With many rows (a prefill) the blocks fill the GPU anyway, and smaller
@@ -76,6 +77,7 @@ __device__ float BlockReduce(float value) {
 
 template <typename T>
 __global__ void EmbedKernel(const T* embed, const int32_t* tokens, int hidden, float multiplier, float* x) {
+  BeginChained();
   const T* row = embed + static_cast<int64_t>(tokens[blockIdx.x]) * hidden;
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
     x[static_cast<int64_t>(blockIdx.x) * hidden + i] = ToFloat(row[i]) * multiplier;
@@ -101,17 +103,35 @@ __device__ __forceinline__ float SumSlices(const float* __restrict__ slices, int
   return sum;
 }
 
+// Each thread's columns are read four at a time, slices and residual
+// together, before any is written back: one row's loads in flight at once
+// rather than a round trip to L2 per column. The sums keep the plain loop's
+// order, column by column.
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
-    AddAndNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
-                     const float* weight, float eps, T* out) {
+    AddAndNormKernel(const float* __restrict__ slices, int splits, int rows, int hidden, float multiplier,
+                     float* __restrict__ x, const float* __restrict__ weight, float eps, T* __restrict__ out) {
+  BeginChained();
+  constexpr int kColumnsInFlight = 4;
   const int64_t stride = static_cast<int64_t>(rows) * hidden;
   float* row = x + static_cast<int64_t>(blockIdx.x) * hidden;
   float sum = 0;
-  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
-    const float value = row[i] + multiplier * SumSlices(slices, splits, stride, static_cast<int64_t>(blockIdx.x) * hidden + i);
-    row[i] = value;
-    sum += value * value;
+  for (int first = threadIdx.x; first < hidden; first += kColumnsInFlight * blockDim.x) {
+    float residual[kColumnsInFlight], projected[kColumnsInFlight];
+#pragma unroll
+    for (int j = 0; j < kColumnsInFlight; ++j) {
+      const int i = first + j * blockDim.x;
+      residual[j] = i < hidden ? row[i] : 0.0f;
+      projected[j] = i < hidden ? SumSlices(slices, splits, stride, static_cast<int64_t>(blockIdx.x) * hidden + i) : 0.0f;
+    }
+#pragma unroll
+    for (int j = 0; j < kColumnsInFlight; ++j) {
+      const int i = first + j * blockDim.x;
+      if (i >= hidden) break;
+      const float value = residual[j] + multiplier * projected[j];
+      row[i] = value;
+      sum += value * value;
+    }
   }
   const float inverse = rsqrtf(BlockReduce<false>(sum) / hidden + eps);
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
@@ -122,6 +142,7 @@ __global__ void __launch_bounds__(kRowThreads)
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
     RmsNormKernel(const float* x, const int32_t* rows, int hidden, const float* weight, float eps, T* out) {
+  BeginChained();
   const int source = rows ? rows[blockIdx.x] : blockIdx.x;
   const float* row = x + static_cast<int64_t>(source) * hidden;
   float sum = 0;
@@ -142,60 +163,54 @@ __device__ __forceinline__ int64_t CacheSlot(const RopeArgs& args, int row, int 
   return SlotIndex(args.row_block[row], args.kv_heads, kv_head, args.block_size, args.row_offset[row], args.head_dim);
 }
 
+// A block per (row, head), a thread per rotated pair: at decode the Q, K
+// and V heads of a row are dozens of blocks, not one.
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads) RopeKernel(RopeArgs args) {
-  const int row = blockIdx.x, half = args.head_dim / 2;
+__global__ void RopeKernel(RopeArgs args) {
+  BeginChained();
+  const int row = blockIdx.x, head = blockIdx.y, i = threadIdx.x, half = args.head_dim / 2;
   const int width = (args.heads + 2 * args.kv_heads) * args.head_dim;
   const int64_t stride = static_cast<int64_t>(args.rows) * width;
+  const int64_t column = static_cast<int64_t>(head) * args.head_dim + i;
   const float* in = args.qkv + static_cast<int64_t>(row) * width;
-  T* q = static_cast<T*>(args.q) + static_cast<int64_t>(row) * args.heads * args.head_dim;
-  float* kv = args.kv + static_cast<int64_t>(row) * 2 * args.kv_heads * args.head_dim;
-  // Angles in double, as the CPU reference takes them (at 32K positions a
-  // float angle would be off by more than bf16 can hide); one sine and cosine
-  // per frequency, shared by every head.
-  extern __shared__ float2 rotation[];  // [half]: cos, sin
-  const double position = args.positions[row];
-  for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    const double angle = position * pow(static_cast<double>(args.theta), -2.0 * i / args.head_dim);
-    rotation[i] = make_float2(static_cast<float>(cos(angle)), static_cast<float>(sin(angle)));
-  }
-  __syncthreads();
-  // Rotated pairs of Q and K heads, then V as it is.
-  const int pairs = (args.heads + args.kv_heads) * half;
-  for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
-    const int head = p / half, i = p % half;
-    const int64_t column = static_cast<int64_t>(head) * args.head_dim + i;
-    const float a = SumSlices(in, args.splits, stride, column);
-    const float b = SumSlices(in, args.splits, stride, column + half);
-    const float c = rotation[i].x, s = rotation[i].y;
-    const float first = a * c - b * s, second = b * c + a * s;
-    if (head < args.heads) {
-      q[column] = FromFloat<T>(first);
-      q[column + half] = FromFloat<T>(second);
-    } else if (args.k_cache) {
-      T* slot = static_cast<T*>(args.k_cache) + CacheSlot(args, row, head - args.heads);
-      slot[i] = FromFloat<T>(first);
-      slot[i + half] = FromFloat<T>(second);
-    } else {
-      const int64_t k_column = column - static_cast<int64_t>(args.heads) * args.head_dim;
-      kv[k_column] = first;
-      kv[k_column + half] = second;
-    }
-  }
-  const int v_size = args.kv_heads * args.head_dim;
-  const int64_t v_base = static_cast<int64_t>(args.heads + args.kv_heads) * args.head_dim;
-  for (int i = threadIdx.x; i < v_size; i += blockDim.x) {
-    const float value = SumSlices(in, args.splits, stride, v_base + i);
+  const float a = SumSlices(in, args.splits, stride, column);
+  const float b = SumSlices(in, args.splits, stride, column + half);
+  const int kv_size = args.kv_heads * args.head_dim;
+  float* kv = args.kv + static_cast<int64_t>(row) * 2 * kv_size;
+  if (head >= args.heads + args.kv_heads) {  // V, as it is.
+    const int v_head = head - args.heads - args.kv_heads;
     if (args.v_cache) {
-      static_cast<T*>(args.v_cache)[CacheSlot(args, row, i / args.head_dim) + i % args.head_dim] = FromFloat<T>(value);
+      T* slot = static_cast<T*>(args.v_cache) + CacheSlot(args, row, v_head);
+      slot[i] = FromFloat<T>(a);
+      slot[i + half] = FromFloat<T>(b);
     } else {
-      kv[v_size + i] = value;
+      kv[kv_size + v_head * args.head_dim + i] = a;
+      kv[kv_size + v_head * args.head_dim + i + half] = b;
     }
+    return;
+  }
+  // The angle in double, as the CPU reference takes it (at 32K positions a
+  // float angle would be off by more than bf16 can hide).
+  const double angle = args.positions[row] * pow(static_cast<double>(args.theta), -2.0 * i / args.head_dim);
+  const float c = static_cast<float>(cos(angle)), s = static_cast<float>(sin(angle));
+  const float first = a * c - b * s, second = b * c + a * s;
+  if (head < args.heads) {
+    T* q = static_cast<T*>(args.q) + static_cast<int64_t>(row) * args.heads * args.head_dim;
+    q[column] = FromFloat<T>(first);
+    q[column + half] = FromFloat<T>(second);
+  } else if (args.k_cache) {
+    T* slot = static_cast<T*>(args.k_cache) + CacheSlot(args, row, head - args.heads);
+    slot[i] = FromFloat<T>(first);
+    slot[i + half] = FromFloat<T>(second);
+  } else {
+    kv[(head - args.heads) * args.head_dim + i] = first;
+    kv[(head - args.heads) * args.head_dim + i + half] = second;
   }
 }
 
 template <typename T>
 __global__ void StoreKvKernel(KvStoreArgs args) {
+  BeginChained();
   const int row = blockIdx.x, size = args.kv_heads * args.head_dim;
   const float* kv = args.kv + static_cast<int64_t>(row) * 2 * size;
   const int block = args.row_block[row], offset = args.row_offset[row];
@@ -209,6 +224,7 @@ __global__ void StoreKvKernel(KvStoreArgs args) {
 // One thread block per (segment, KV head, K or V), one thread per dimension;
 // the segment's rows are stored in order, so the scale evolves as the CPU's.
 __global__ void StoreKvFp8Kernel(Fp8StoreArgs args) {
+  BeginChained();
   const KvStoreArgs& r = args.rows;
   const int segment = blockIdx.x, head = blockIdx.y, which = blockIdx.z, d = threadIdx.x;
   const int first = args.segment_first_row[segment], count = args.segment_rows[segment];
@@ -251,6 +267,7 @@ __device__ __forceinline__ float LoadCached(const void* cache, int64_t index) {
 // they share each K/V row through L1; a lane holds kDims of head_dim.
 template <typename T, bool kFp8, int kDims>
 __global__ void RowsAttentionKernel(AttentionArgs args) {
+  BeginChained();
   const int row = blockIdx.x, kv_head = blockIdx.y, lane = threadIdx.x % 32;
   const int group = args.heads / args.kv_heads, head = kv_head * group + threadIdx.x / 32;
   const int32_t* table = args.tables + static_cast<int64_t>(args.row_slot[row]) * args.max_blocks;
@@ -289,17 +306,17 @@ gpuError_t LaunchRowsAttention(const AttentionArgs& args, gpuStream_t stream) {
   const dim3 grid(args.rows, args.kv_heads);
   const int threads = 32 * (args.heads / args.kv_heads);
   switch (args.head_dim) {
-    case 32: RowsAttentionKernel<T, kFp8, 1><<<grid, threads, 0, stream>>>(args); break;
-    case 64: RowsAttentionKernel<T, kFp8, 2><<<grid, threads, 0, stream>>>(args); break;
-    case 128: RowsAttentionKernel<T, kFp8, 4><<<grid, threads, 0, stream>>>(args); break;
-    case 256: RowsAttentionKernel<T, kFp8, 8><<<grid, threads, 0, stream>>>(args); break;
+    case 32: return LaunchChained(RowsAttentionKernel<T, kFp8, 1>, grid, dim3(threads), 0, stream, args);
+    case 64: return LaunchChained(RowsAttentionKernel<T, kFp8, 2>, grid, dim3(threads), 0, stream, args);
+    case 128: return LaunchChained(RowsAttentionKernel<T, kFp8, 4>, grid, dim3(threads), 0, stream, args);
+    case 256: return LaunchChained(RowsAttentionKernel<T, kFp8, 8>, grid, dim3(threads), 0, stream, args);
     default: return gpuErrorInvalidValue;
   }
-  return gpuGetLastError();
 }
 
 __global__ void AddSlicesKernel(const float* slices, int splits, int64_t count, float multiplier, bool accumulate,
                                 float* out) {
+  BeginChained();
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const float sum = multiplier * SumSlices(slices, splits, count, i);
@@ -309,6 +326,7 @@ __global__ void AddSlicesKernel(const float* slices, int splits, int64_t count, 
 
 template <typename T>
 __global__ void SwiGluKernel(const float* gate_up, int splits, int rows, int inter, T* act) {
+  BeginChained();
   const int64_t stride = static_cast<int64_t>(rows) * 2 * inter;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < static_cast<int64_t>(rows) * inter;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -320,6 +338,7 @@ __global__ void SwiGluKernel(const float* gate_up, int splits, int rows, int int
 }
 
 __global__ void ArgmaxKernel(const float* values, int width, int32_t* out) {
+  BeginChained();
   const float* row = values + static_cast<int64_t>(blockIdx.x) * width;
   float best = -INFINITY;
   int index = width;  // Past the end: loses every tie.
@@ -343,55 +362,59 @@ int GridFor(int64_t count) { return static_cast<int>(std::min<int64_t>((count + 
 gpuError_t Embed(Elem elem, const void* embed, const int32_t* tokens, int rows, int hidden, float multiplier, float* x,
                  gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
+  gpuError_t error = gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         EmbedKernel<T><<<rows, kThreads, 0, stream>>>(static_cast<const T*>(embed), tokens, hidden,
-                                                                       multiplier, x));
-  return gpuGetLastError();
+                         error = LaunchChained(EmbedKernel<T>, dim3(rows), dim3(kThreads), 0, stream,
+                                               static_cast<const T*>(embed), tokens, hidden, multiplier, x));
+  return error;
 }
 
 gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, int hidden, const float* weight, float eps,
                    void* out, gpuStream_t stream) {
   if (count == 0) return gpuSuccess;
+  gpuError_t error = gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         RmsNormKernel<T><<<count, RowThreads(count), 0, stream>>>(x, rows, hidden, weight, eps,
-                                                                          static_cast<T*>(out)));
-  return gpuGetLastError();
+                         error = LaunchChained(RmsNormKernel<T>, dim3(count), dim3(RowThreads(count)), 0, stream, x,
+                                               rows, hidden, weight, eps, static_cast<T*>(out)));
+  return error;
 }
 
 gpuError_t AddAndNorm(Elem elem, const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
                       const float* weight, float eps, void* out, gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
+  gpuError_t error = gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         AddAndNormKernel<T><<<rows, RowThreads(rows), 0, stream>>>(slices, splits, rows, hidden, multiplier, x,
-                                                                            weight, eps, static_cast<T*>(out)));
-  return gpuGetLastError();
+                         error = LaunchChained(AddAndNormKernel<T>, dim3(rows), dim3(RowThreads(rows)), 0, stream,
+                                               slices, splits, rows, hidden, multiplier, x, weight, eps,
+                                               static_cast<T*>(out)));
+  return error;
 }
 
 gpuError_t ArgmaxRows(const float* values, int rows, int width, int32_t* out, gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
-  ArgmaxKernel<<<rows, kThreads, 0, stream>>>(values, width, out);
-  return gpuGetLastError();
+  return LaunchChained(ArgmaxKernel, dim3(rows), dim3(kThreads), 0, stream, values, width, out);
 }
 
 gpuError_t RopeAndSplit(Elem elem, const RopeArgs& args, gpuStream_t stream) {
   if (args.rows == 0) return gpuSuccess;
-  const size_t rotation_bytes = static_cast<size_t>(args.head_dim / 2) * sizeof(float2);
-  GAUNTLET_DISPATCH_ELEM(elem, T, RopeKernel<T><<<args.rows, RowThreads(args.rows), rotation_bytes, stream>>>(args));
-  return gpuGetLastError();
+  const dim3 grid(args.rows, args.heads + 2 * args.kv_heads);
+  gpuError_t error = gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T, error = LaunchChained(RopeKernel<T>, grid, dim3(args.head_dim / 2), 0, stream, args));
+  return error;
 }
 
 gpuError_t StoreKv(Elem elem, const KvStoreArgs& args, gpuStream_t stream) {
   if (args.rows == 0) return gpuSuccess;
-  GAUNTLET_DISPATCH_ELEM(elem, T, StoreKvKernel<T><<<args.rows, kThreads, 0, stream>>>(args));
-  return gpuGetLastError();
+  gpuError_t error = gpuSuccess;
+  GAUNTLET_DISPATCH_ELEM(elem, T, error = LaunchChained(StoreKvKernel<T>, dim3(args.rows), dim3(kThreads), 0, stream, args));
+  return error;
 }
 
 gpuError_t StoreKvFp8(const Fp8StoreArgs& args, gpuStream_t stream) {
   if (args.segments == 0) return gpuSuccess;
   // Whole warps, at least one thread per dimension.
   const int threads = (args.rows.head_dim + 31) / 32 * 32;
-  StoreKvFp8Kernel<<<dim3(args.segments, args.rows.kv_heads, 2), threads, 0, stream>>>(args);
-  return gpuGetLastError();
+  return LaunchChained(StoreKvFp8Kernel, dim3(args.segments, args.rows.kv_heads, 2), dim3(threads), 0, stream, args);
 }
 
 gpuError_t PagedRowsAttention(Elem elem, bool fp8, const AttentionArgs& args, gpuStream_t stream) {
@@ -405,17 +428,18 @@ gpuError_t PagedRowsAttention(Elem elem, bool fp8, const AttentionArgs& args, gp
 gpuError_t AddSlices(const float* slices, int splits, int64_t count, float multiplier, bool accumulate, float* out,
                      gpuStream_t stream) {
   if (count == 0) return gpuSuccess;
-  AddSlicesKernel<<<GridFor(count), kThreads, 0, stream>>>(slices, splits, count, multiplier, accumulate, out);
-  return gpuGetLastError();
+  return LaunchChained(AddSlicesKernel, dim3(GridFor(count)), dim3(kThreads), 0, stream, slices, splits, count,
+                       multiplier, accumulate, out);
 }
 
 gpuError_t SwiGlu(Elem elem, const float* gate_up, int splits, int rows, int inter, void* act, gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
   const int64_t count = static_cast<int64_t>(rows) * inter;
+  gpuError_t error = gpuSuccess;
   GAUNTLET_DISPATCH_ELEM(elem, T,
-                         SwiGluKernel<T><<<GridFor(count), kThreads, 0, stream>>>(gate_up, splits, rows, inter,
-                                                                                  static_cast<T*>(act)));
-  return gpuGetLastError();
+                         error = LaunchChained(SwiGluKernel<T>, dim3(GridFor(count)), dim3(kThreads), 0, stream,
+                                               gate_up, splits, rows, inter, static_cast<T*>(act)));
+  return error;
 }
 
 }  // namespace gauntlet::worker::gpu

@@ -9,6 +9,7 @@
 // Pass 2: a thread block per (sequence, query head) merges the splits.
 #include "worker/kernels/gpu/paged_decode_attention.h"
 
+#include "worker/kernels/gpu/chained_launch.h"
 #include "worker/kernels/gpu/mma_sm80.h"
 
 #include <algorithm>
@@ -76,6 +77,7 @@ __device__ __forceinline__ void Unpack(const uint4& raw, float* out) {
 // one 16-byte load), two tokens in flight each.
 template <int kHeadDim, int kGroup>
 __global__ void __launch_bounds__(kThreads) SplitPass(PagedDecodeArgs args, Split split) {
+  BeginChained();
   constexpr int kLanesPerRow = kHeadDim / kDimsPerLane;
   constexpr int kRowGroups = kThreads / kLanesPerRow;
   const int s = blockIdx.x, kv_head = blockIdx.y, seq = blockIdx.z;
@@ -224,6 +226,7 @@ __host__ __device__ constexpr size_t TcStageBytes() {
 
 template <int kHeadDim, int kGroup, bool kFp8>
 __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecodeArgs args, Split split) {
+  BeginChained();
   constexpr int kChunks = kHeadDim / 8;
   constexpr int kStageUnits = 2 * kBlockSize * kChunks;  // K rows then V rows, in 16-byte units
   constexpr int kRawRowUnits = kHeadDim / 16;           // An fp8 row in 16-byte units.
@@ -381,6 +384,7 @@ __global__ void __launch_bounds__(kTcWarps * 32) TensorCoreSplitPass(PagedDecode
 
 template <int kHeadDim>
 __global__ void __launch_bounds__(kHeadDim) MergePass(PagedDecodeArgs args, Split split) {
+  BeginChained();
   const int seq = blockIdx.x, head = blockIdx.y, d = threadIdx.x;
   const int64_t base = (static_cast<int64_t>(seq) * args.heads + head) * split.count;
   const float* partial_acc = args.scratch;
@@ -441,9 +445,8 @@ gpuError_t LaunchTensorCore(const PagedDecodeArgs& args, const Split& split, gpu
   if (opted_in != gpuSuccess) return opted_in;
   const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
   if (table_bytes > kMaxTableBytes) return gpuErrorInvalidValue;
-  kernel<<<dim3(split.count, args.kv_heads, args.batch), kTcWarps * 32, kStageBytes + table_bytes, stream>>>(args,
-                                                                                                           split);
-  return gpuGetLastError();
+  return LaunchChained(kernel, dim3(split.count, args.kv_heads, args.batch), dim3(kTcWarps * 32),
+                       kStageBytes + table_bytes, stream, args, split);
 }
 
 template <int kHeadDim, int kGroup>
@@ -473,17 +476,15 @@ gpuError_t LaunchForHeadDim(const PagedDecodeArgs& args, int multiprocessors, gp
   const dim3 grid(split.count, args.kv_heads, args.batch);
   const size_t table_bytes = static_cast<size_t>(split.tokens / kBlockSize + 1) * sizeof(int32_t);
   switch (args.heads / args.kv_heads) {
-    case 1: SplitPass<kHeadDim, 1><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 2: SplitPass<kHeadDim, 2><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 4: SplitPass<kHeadDim, 4><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
-    case 8: SplitPass<kHeadDim, 8><<<grid, kThreads, table_bytes, stream>>>(args, split); break;
+    case 1: launched = LaunchChained(SplitPass<kHeadDim, 1>, grid, dim3(kThreads), table_bytes, stream, args, split); break;
+    case 2: launched = LaunchChained(SplitPass<kHeadDim, 2>, grid, dim3(kThreads), table_bytes, stream, args, split); break;
+    case 4: launched = LaunchChained(SplitPass<kHeadDim, 4>, grid, dim3(kThreads), table_bytes, stream, args, split); break;
+    case 8: launched = LaunchChained(SplitPass<kHeadDim, 8>, grid, dim3(kThreads), table_bytes, stream, args, split); break;
     default: return gpuErrorInvalidValue;
   }
-  launched = gpuGetLastError();
 #endif
   if (launched != gpuSuccess) return launched;
-  MergePass<kHeadDim><<<dim3(args.batch, args.heads), kHeadDim, 0, stream>>>(args, split);
-  return gpuGetLastError();
+  return LaunchChained(MergePass<kHeadDim>, dim3(args.batch, args.heads), dim3(kHeadDim), 0, stream, args, split);
 }
 
 gpuError_t LaunchPagedDecode(const PagedDecodeArgs& args, int multiprocessors, gpuStream_t stream) {

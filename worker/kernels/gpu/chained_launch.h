@@ -1,0 +1,103 @@
+// Kernels of a decode step launched as a chain (Hopper's programmatic
+// dependent launch): each may be scheduled while the kernel before it on the
+// stream still runs, does what depends on nothing earlier (a GEMM pulls its
+// weights toward L2), and waits for its predecessor only where it must.
+// Between two dependent launches an H200 otherwise leaves the SMs idle for
+// the launch, then the new grid's first loads: a few microseconds each, and
+// a decode step has about ten such boundaries a layer.
+//
+// The contract, for every kernel launched with LaunchChained:
+//   - every block calls WaitForPredecessor() before its first read of memory
+//     an earlier kernel wrote and before its first write of anything, even a
+//     block with no work (a grid that ends without waiting would let its own
+//     successor run ahead of the kernel before it);
+//   - LetSuccessorLaunch() only says when the next kernel may be scheduled;
+//     correctness never depends on where it is called.
+// Kernels launched plainly keep the stream's full ordering, so a kernel
+// that was never adapted stays correct wherever it sits in the chain.
+//
+// Off on HIP, before sm_90, in builds without sm_90a code (the waits exist
+// only there), and with GAUNTLET_GPU_PDL=0 (to compare, or to debug).
+#pragma once
+
+#include <cstdlib>
+#include <string_view>
+
+#include "worker/backend/gpu_vendor.h"
+
+namespace gauntlet::worker::gpu {
+
+__device__ __forceinline__ void WaitForPredecessor() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void LetSuccessorLaunch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" :::);
+#endif
+}
+
+// For kernels whose every access depends on the kernel before: the next
+// kernel may be scheduled at once (to start its own independent part), and
+// this one waits.
+__device__ __forceinline__ void BeginChained() {
+  LetSuccessorLaunch();
+  WaitForPredecessor();
+}
+
+// Asks L2 for `bytes` (a multiple of 16) at a 16-byte aligned address,
+// without waiting for them: read-only data a kernel will stream soon.
+__device__ __forceinline__ void PrefetchToL2(const void* address, unsigned bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (bytes > 0) asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(address), "r"(bytes) : "memory");
+#else
+  (void)address, (void)bytes;
+#endif
+}
+
+// Whether launches chain on this process's device.
+inline bool ChainedLaunches() {
+#if defined(GAUNTLET_GPU_CUDA) && defined(GAUNTLET_GPU_SM90A)
+  static const bool on = [] {
+    const char* setting = std::getenv("GAUNTLET_GPU_PDL");
+    if (setting && std::string_view(setting) == "0") return false;
+    int device = 0, major = 0, minor = 0;
+    if (gpuGetDevice(&device) != gpuSuccess ||
+        gpuDeviceGetAttribute(&major, gpuDevAttrComputeCapabilityMajor, device) != gpuSuccess ||
+        gpuDeviceGetAttribute(&minor, gpuDevAttrComputeCapabilityMinor, device) != gpuSuccess) {
+      (void)gpuGetLastError();  // No chaining is the safe answer; the next real call reports the fault.
+      return false;
+    }
+    return major == 9 && minor == 0;  // sm_90a code runs on sm_90 parts alone.
+  }();
+  return on;
+#else
+  return false;
+#endif
+}
+
+template <typename... Params, typename... Args>
+gpuError_t LaunchChained(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, gpuStream_t stream,
+                         Args... args) {
+#if defined(GAUNTLET_GPU_CUDA)
+  if (ChainedLaunches()) {
+    cudaLaunchAttribute chained{};
+    chained.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    chained.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config{};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.dynamicSmemBytes = shared_bytes;
+    config.stream = stream;
+    config.attrs = &chained;
+    config.numAttrs = 1;
+    return cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);
+  }
+#endif
+  kernel<<<grid, block, shared_bytes, stream>>>(static_cast<Params>(args)...);
+  return gpuGetLastError();
+}
+
+}  // namespace gauntlet::worker::gpu
