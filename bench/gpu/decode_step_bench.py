@@ -145,15 +145,20 @@ def timeline(worker, case, library, mode):
     for start, end, graph, grid, name in rows:
         # A decode step is a graph replay; with graphs off, every kernel after the prefill.
         if graph != "0" or graphs == {"0"}:
-            name = name.replace("(anonymous namespace)::", "").replace("gauntlet::worker::gpu::", "")
+            name = name.replace("gauntlet::worker::gpu::", "")
             spans.append((int(start), int(end), f"{name[:60]} [{grid}]"))
+    spans.sort()
+    # A step is a replay: its kernels run back to back, and the host's part
+    # of a step (tokens back, indices up) leaves the GPU idle between them.
     steps, current = [], []
     for span in spans:
-        if "EmbedKernel" in span[2] and current:
+        if current and span[0] - current[-1][1] > 15_000:
             steps.append(current)
             current = []
         current.append(span)
-    steps = steps[-16:]  # Whole steps, after the first captures.
+    steps.append(current)
+    size = statistics.mode(len(s) for s in steps)
+    steps = [s for s in steps if len(s) == size and size > 0][-16:]  # Whole steps, after the first captures.
     if not steps:
         print(f"{mode}: no graph replays traced")
         return

@@ -14,6 +14,7 @@ bf16. Timed with CUDA events, median of 30, L2 flushed before each.
     python3 bench/gpu/gemm_bench.py path/to/libgauntlet_gpu.so [decode]
 """
 import ctypes
+import os
 import sys
 
 import torch
@@ -67,10 +68,13 @@ def decode(copy_bw):
     print(f"{'shape':>8} {'m':>3} {'n':>6} {'k':>6} {'splits':>6} {'gemv us':>8} {'mma us':>8} {'torch us':>8} "
           f"{'gemv/copy':>9} {'mma/copy':>8} {'torch/copy':>10} {'vs mma':>6} {'vs cuBLAS':>9} {'rel err':>8} {'plan':>8}")
     bad = 0
-    for m in (1, 4, 8, 16):
+    # GAUNTLET_BENCH_FOOTPRINT_GB: the copies' total (a whole 8B model is 16.7 GB); GAUNTLET_BENCH_M: batch sizes.
+    footprint = float(os.environ.get("GAUNTLET_BENCH_FOOTPRINT_GB", "1.2")) * 1e9
+    batches = [int(b) for b in os.environ.get("GAUNTLET_BENCH_M", "1,4,8,16").split(",")]
+    for m in batches:
         for name, (n, k) in SHAPES_8B.items():
             bytes_w = n * k * 2
-            copies = max(3, -(-int(1.2e9) // bytes_w))
+            copies = max(3, -(-int(footprint) // bytes_w))
             ws = [torch.randn(n, k, device="cuda", dtype=torch.bfloat16) * 0.05 for _ in range(copies)]
             x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
             lib.gauntlet_gemm_mode(1)

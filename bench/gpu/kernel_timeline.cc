@@ -2,11 +2,11 @@
 // graph replays included: what Nsight Systems would show, for machines where
 // it cannot make a report. Loaded by the CUDA driver itself:
 //
-//   g++ -O2 -shared -fPIC -I$CUDA/include bench/gpu/kernel_timeline.cc -L$CUDA/lib64 -Wl,-rpath,$CUDA/lib64 \
-//       -lcupti -o libtimeline.so
+//   g++ -O2 -shared -fPIC -I$CUDA/include bench/gpu/kernel_timeline.cc
+//       -L$CUDA/lib64 -Wl,-rpath,$CUDA/lib64 -lcupti -o libtimeline.so
 //   CUDA_INJECTION64_PATH=$PWD/libtimeline.so GAUNTLET_TIMELINE=kernels.csv PROGRAM ...
 //
-// Writes `start_ns,end_ns,graph_id,grid,name` per kernel when the process exits.
+// Writes `start_ns,end_ns,graph_id,grid,name` per kernel.
 // Tracing adds no work to a kernel; CUPTI timestamps each one as it starts
 // and ends (decode_step_bench.py --timeline reads the file).
 #include <cupti.h>
@@ -17,19 +17,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 namespace {
 
-struct KernelSpan {
-  uint64_t start, end;
-  uint32_t graph_id;
-  int32_t grid[3];
-  std::string name;
-};
-
-std::mutex spans_mutex;
-std::vector<KernelSpan> spans;
+// Records go to the file as CUPTI hands over each filled buffer (every
+// 100 ms at least), so a process that exits however it exits leaves what it ran.
+std::mutex out_mutex;
+FILE* out = nullptr;
 
 std::string Demangled(const char* name) {
   int status = 0;
@@ -46,40 +40,40 @@ void CUPTIAPI BufferRequested(uint8_t** buffer, size_t* size, size_t* max_record
 
 void CUPTIAPI BufferCompleted(CUcontext, uint32_t, uint8_t* buffer, size_t, size_t valid_bytes) {
   CUpti_Activity* record = nullptr;
-  std::lock_guard<std::mutex> lock(spans_mutex);
+  std::lock_guard<std::mutex> lock(out_mutex);
   while (cuptiActivityGetNextRecord(buffer, valid_bytes, &record) == CUPTI_SUCCESS) {
-    if (record->kind != CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) continue;
+    if (record->kind != CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL || !out) continue;
     const auto* kernel = reinterpret_cast<const CUpti_ActivityKernel10*>(record);
-    spans.push_back({kernel->start, kernel->end, kernel->graphId, {kernel->gridX, kernel->gridY, kernel->gridZ},
-                     Demangled(kernel->name)});
+    std::string name = Demangled(kernel->name);
+    // The parameter list goes; "(anonymous namespace)" is part of the name.
+    for (size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;) name.erase(at, 23);
+    name = name.substr(0, name.find('('));
+    for (char& c : name) c = c == ',' ? ';' : c;
+    std::fprintf(out, "%llu,%llu,%u,%dx%dx%d,%s\n", static_cast<unsigned long long>(kernel->start),
+                 static_cast<unsigned long long>(kernel->end), kernel->graphId, kernel->gridX, kernel->gridY,
+                 kernel->gridZ, name.c_str());
   }
   std::free(buffer);
 }
 
-void WriteSpans() {
+void Finish() {
   cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-  const char* path = std::getenv("GAUNTLET_TIMELINE");
-  FILE* out = std::fopen(path ? path : "kernels.csv", "w");
-  if (!out) return;
-  std::lock_guard<std::mutex> lock(spans_mutex);
-  for (const KernelSpan& span : spans) {
-    std::string name = span.name.substr(0, span.name.find('('));
-    for (char& c : name) c = c == ',' ? ';' : c;
-    std::fprintf(out, "%llu,%llu,%u,%dx%dx%d,%s\n", static_cast<unsigned long long>(span.start),
-                 static_cast<unsigned long long>(span.end), span.graph_id, span.grid[0], span.grid[1], span.grid[2],
-                 name.c_str());
-  }
-  std::fclose(out);
+  std::lock_guard<std::mutex> lock(out_mutex);
+  if (out) std::fclose(out);
+  out = nullptr;
 }
 
 }  // namespace
 
 extern "C" int InitializeInjection() {
-  if (cuptiActivityRegisterCallbacks(BufferRequested, BufferCompleted) != CUPTI_SUCCESS ||
+  const char* path = std::getenv("GAUNTLET_TIMELINE");
+  out = std::fopen(path ? path : "kernels.csv", "w");
+  if (!out || cuptiActivityRegisterCallbacks(BufferRequested, BufferCompleted) != CUPTI_SUCCESS ||
       cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) != CUPTI_SUCCESS) {
     std::fprintf(stderr, "kernel_timeline: CUPTI would not trace kernels\n");
     return 0;
   }
-  std::atexit(WriteSpans);
+  cuptiActivityFlushPeriod(100);
+  std::atexit(Finish);
   return 1;
 }

@@ -105,32 +105,6 @@ TEST(GemmPlanTest, DecodeStepsTakeTheGemvWhereMmaTilesOverflowOneWave) {
   EXPECT_EQ(PlanGemm(1, 49155, 4096, kHopper).kernel, GemmKernel::kSimt) << "odd n: no mma.sync tile takes it";
 }
 
-TEST(GemmPlanTest, DecodeGemmsPrefetchAtMostHalfTheL2) {
-  gpu::GemmTarget h200 = kHopperGemv;
-  h200.l2_bytes = 50 * 1024 * 1024;
-  // granite-3.3-8b's projections and LM head, at the batch sizes decode runs.
-  for (auto [n, k] : {std::pair{6144, 4096}, {4096, 4096}, {25600, 4096}, {4096, 12800}, {49155, 4096}}) {
-    for (int m : {1, 8, 16}) {
-      const GemmPlan plan = PlanGemm(m, n, k, h200);
-      ASSERT_TRUE(plan.kernel == GemmKernel::kGemv || plan.kernel == GemmKernel::kMmaSmall) << m << "x" << n;
-      const int rows = plan.kernel == GemmKernel::kGemv ? gpu::GemvRowsPerBlock(m) : gpu::TileOf(plan.kernel).n;
-      EXPECT_EQ(plan.prefetch_row_bytes % 16, 0);
-      EXPECT_GT(plan.prefetch_row_bytes, 0) << m << "x" << n << "x" << k;
-      EXPECT_LE(plan.prefetch_row_bytes, plan.k_tiles_per_split * gpu::kGemmTileK * 2) << "within the block's slice";
-      EXPECT_LE(static_cast<int64_t>(plan.prefetch_row_bytes) * rows * plan.blocks, h200.l2_bytes / 2)
-          << m << "x" << n << "x" << k;
-    }
-  }
-  // The budget is spent, not a fixed sliver of each row: o at m = 1 asks for
-  // all of it but what rounding each row down to 16 bytes leaves.
-  const GemmPlan o = PlanGemm(1, 4096, 4096, h200);
-  const int64_t o_rows = static_cast<int64_t>(gpu::TileOf(o.kernel).n) * o.blocks;
-  EXPECT_GE(o.prefetch_row_bytes * o_rows, h200.l2_bytes / 2 - 16 * o_rows);
-  // No L2 known (the unit tests' other targets), and prefills: nothing.
-  EXPECT_EQ(PlanGemm(1, 4096, 4096, kHopperGemv).prefetch_row_bytes, 0);
-  EXPECT_EQ(PlanGemm(4096, 4096, 4096, h200).prefetch_row_bytes, 0);
-}
-
 TEST(GemmPlanTest, ShapesTheTensorCoresCannotTakeFallBack) {
   for (const gpu::GemmTarget& target : {kAmpere, kHopper}) {
     EXPECT_EQ(PlanGemm(8, 2048, 2050, target).kernel, GemmKernel::kSimt) << "k not a multiple of 8";

@@ -31,7 +31,6 @@ using gpu_half = __half;
 #define gpuDevAttrMaxSharedMemoryPerMultiprocessor cudaDevAttrMaxSharedMemoryPerMultiprocessor
 #define gpuDevAttrComputeCapabilityMajor cudaDevAttrComputeCapabilityMajor
 #define gpuDevAttrComputeCapabilityMinor cudaDevAttrComputeCapabilityMinor
-#define gpuDevAttrL2CacheSize cudaDevAttrL2CacheSize
 #define gpuGetDevice cudaGetDevice
 #define gpuErrorInvalidValue cudaErrorInvalidValue
 #define gpuSetDevice cudaSetDevice

@@ -47,16 +47,6 @@ __device__ __forceinline__ void BeginChained() {
   WaitForPredecessor();
 }
 
-// Asks L2 for `bytes` (a multiple of 16) at a 16-byte aligned address,
-// without waiting for them: read-only data a kernel will stream soon.
-__device__ __forceinline__ void PrefetchToL2(const void* address, unsigned bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  if (bytes > 0) asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(address), "r"(bytes) : "memory");
-#else
-  (void)address, (void)bytes;
-#endif
-}
-
 // Whether launches chain on this process's device.
 inline bool ChainedLaunches() {
 #if defined(GAUNTLET_GPU_CUDA) && defined(GAUNTLET_GPU_SM90A)

@@ -51,7 +51,7 @@ __global__ void __launch_bounds__(256) SimtGemm(const T* x, const T* w, float* o
 template <typename T, int kTileM, int kTileN, int kWarpsM, int kWarpsN, int kStages>
 __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
     TensorCoreGemm(const T* __restrict__ x, const T* __restrict__ w, float* __restrict__ out, int m, int n, int k,
-                   int k_tiles_per_split, int prefetch_row_bytes) {
+                   int k_tiles_per_split) {
   constexpr int kThreads = kWarpsM * kWarpsN * 32;
   constexpr int kWarpM = kTileM / kWarpsM, kWarpN = kTileN / kWarpsN;
   constexpr int kFragsM = kWarpM / 16, kFragsN = kWarpN / 8;
@@ -63,12 +63,6 @@ __global__ void __launch_bounds__(kWarpsM* kWarpsN * 32)
   const int tile_m = blockIdx.y * kTileM, tile_n = blockIdx.x * kTileN;
   const int k_tiles = (k + kTileK - 1) / kTileK;
   const int first = blockIdx.z * k_tiles_per_split, last = min(k_tiles, first + k_tiles_per_split);
-  // w depends on no kernel: its rows start toward L2 while the one before runs.
-  if (threadIdx.x < kTileN && tile_n + threadIdx.x < n && first < last) {
-    const int k_begin = first * kTileK, k_end = min(k, last * kTileK);
-    const unsigned bytes = min(prefetch_row_bytes, (k_end - k_begin) * 2) / 16 * 16;
-    PrefetchToL2(w + static_cast<int64_t>(tile_n + threadIdx.x) * k + k_begin, bytes);
-  }
   WaitForPredecessor();
 
   auto load = [&](int stage, int k_tile) {
@@ -162,8 +156,7 @@ gpuError_t LaunchTensorCore(const GemmArgs& args, const GemmPlan& plan, gpuStrea
   if (opted_in != gpuSuccess) return opted_in;
   const dim3 grid((args.n + tile.n - 1) / tile.n, (args.m + tile.m - 1) / tile.m, plan.splits);
   return LaunchChained(kernel, grid, dim3(kWarpsM * kWarpsN * 32), kSharedBytes, stream, static_cast<const T*>(args.x),
-                       static_cast<const T*>(args.w), args.out, args.m, args.n, args.k, plan.k_tiles_per_split,
-                       plan.prefetch_row_bytes);
+                       static_cast<const T*>(args.w), args.out, args.m, args.n, args.k, plan.k_tiles_per_split);
 }
 
 template <typename T>
@@ -204,10 +197,6 @@ gpuError_t QueryGemmTarget(int device, GemmTarget* target) {
     if (const gpuError_t error = gpuDeviceGetAttribute(value, attribute, device); error != gpuSuccess) return error;
   }
 #if defined(GAUNTLET_GPU_CUDA)
-  if (const gpuError_t error = gpuDeviceGetAttribute(&target->l2_bytes, gpuDevAttrL2CacheSize, device);
-      error != gpuSuccess) {
-    return error;
-  }
   target->mma_sync = major >= 8;
   target->gemv = target->mma_sync;
   target->wgmma = WgmmaGemmAvailable(major, minor);

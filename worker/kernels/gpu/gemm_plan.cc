@@ -1,7 +1,6 @@
 #include "worker/kernels/gpu/gemm_plan.h"
 
 #include <algorithm>
-#include <cstdint>
 
 namespace gauntlet::worker::gpu {
 namespace {
@@ -17,23 +16,12 @@ double RoundEfficiency(int blocks, int multiprocessors) {
   return static_cast<double>(blocks) / (static_cast<double>(rounds) * multiprocessors);
 }
 
-// A chained decode GEMM may start while the small kernels before it run,
-// when the memory would otherwise be idle: each block asks L2 for the start
-// of its rows then. Together the blocks ask for at most half the L2, so the
-// lines stay there until they are read and the activations keep their room.
-void SetPrefetch(const GemmTarget& target, int rows_per_block, int slice_bytes, GemmPlan* plan) {
-  const int64_t budget = target.l2_bytes / 2;
-  const int64_t per_row = budget / (static_cast<int64_t>(plan->blocks) * rows_per_block);
-  plan->prefetch_row_bytes = static_cast<int>(std::min<int64_t>(per_row, slice_bytes) / 16 * 16);
-}
-
 // w is read once at the memory's speed, so what matters is that enough
 // blocks are resident to keep its loads in flight and that the last of them
 // ends with the rest: k is split until there are four blocks per SM (more
 // measured no better on an H200), each slice at least four k tiles long and,
 // where x is staged, small enough for shared memory.
-GemmPlan PlanGemv(int m, int n, int k, const GemmTarget& target) {
-  const int sms = std::max(1, target.multiprocessors);
+GemmPlan PlanGemv(int m, int n, int k, int sms) {
   GemmPlan plan;
   plan.kernel = GemmKernel::kGemv;
   const int k_tiles = CeilDiv(k, kGemmTileK);
@@ -44,7 +32,6 @@ GemmPlan PlanGemv(int m, int n, int k, const GemmTarget& target) {
   plan.k_tiles_per_split = std::min(CeilDiv(k_tiles, splits), max_tiles);
   plan.splits = CeilDiv(k_tiles, plan.k_tiles_per_split);
   plan.blocks = row_blocks * plan.splits;
-  SetPrefetch(target, GemvRowsPerBlock(m), plan.k_tiles_per_split * kGemmTileK * 2, &plan);
   return plan;
 }
 
@@ -63,7 +50,7 @@ GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target) {
   const int sms = std::max(1, target.multiprocessors);
   const bool gemv = target.gemv && m <= TileOf(GemmKernel::kGemv).m && k % 8 == 0;
   // The tensor-core kernels load 16-byte chunks of k and store column pairs.
-  if (!target.mma_sync || k % 8 != 0 || n % 2 != 0) return gemv ? PlanGemv(m, n, k, target) : plan;
+  if (!target.mma_sync || k % 8 != 0 || n % 2 != 0) return gemv ? PlanGemv(m, n, k, sms) : plan;
   const int k_tiles = CeilDiv(k, kGemmTileK);
 
   if (target.wgmma && m > 64) {
@@ -97,11 +84,7 @@ GemmPlan PlanGemm(int m, int n, int k, const GemmTarget& target) {
   // 0.76–0.86 of copy bandwidth while all their blocks are resident at once,
   // 0.06–0.1 more than the GEMV; beyond that the second, mostly empty wave
   // costs them a third (gate_up: 0.66 against the GEMV's 0.91).
-  if (gemv && tiles * plan.splits > MmaSmallBlocksPerSm(target) * sms) return PlanGemv(m, n, k, target);
-  plan.blocks = tiles * plan.splits;
-  if (plan.kernel == GemmKernel::kMmaSmall) {
-    SetPrefetch(target, TileOf(plan.kernel).n, plan.k_tiles_per_split * kGemmTileK * 2, &plan);
-  }
+  if (gemv && tiles * plan.splits > MmaSmallBlocksPerSm(target) * sms) return PlanGemv(m, n, k, sms);
   return plan;
 }
 

@@ -22,7 +22,6 @@ struct GemmTarget {
   bool wgmma = false;     // An sm_90 device and a build with sm_90a code.
   bool gemv = false;      // As mma_sync; off only to compare (GAUNTLET_GPU_GEMV=0).
   int shared_bytes_per_sm = 228 * 1024;  // An sm_90's; the device's own from QueryGemmTarget.
-  int l2_bytes = 0;                       // The device's L2; 0 leaves weights unprefetched.
 };
 
 // Each tensor-core kernel's output tile, in GemmKernel's order: the plan
@@ -39,10 +38,6 @@ struct GemmPlan {
   int splits = 1;  // Slices of k; the output holds splits × m × n floats.
   int k_tiles_per_split = 0;
   int blocks = 0;  // The wgmma kernels are persistent: blocks launched, one per SM.
-  // Bytes of each of its w rows a block of the decode kernels (kGemv,
-  // kMmaSmall) asks L2 for before it waits on the kernel before it (see
-  // chained_launch.h); a multiple of 16.
-  int prefetch_row_bytes = 0;
 };
 
 inline constexpr int kGemmTileK = 64;

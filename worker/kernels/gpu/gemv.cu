@@ -47,7 +47,7 @@ __device__ __forceinline__ int StagedStride(int chunks) { return chunks + ((12 -
 template <typename T, int kBatchTiles>
 __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
     Gemv(const T* __restrict__ x, const T* __restrict__ w, float* __restrict__ out, int m, int n, int k,
-         int k_tiles_per_split, int prefetch_row_bytes) {
+         int k_tiles_per_split) {
   constexpr bool kStaged = kBatchTiles == 2;
   constexpr int kThreads = kThreadsFor<kBatchTiles>, kWarps = kThreads / 32;
   extern __shared__ uint4 x_staged[];  // [m][stride] 16-byte chunks of x's k slice, when kStaged.
@@ -60,12 +60,6 @@ __global__ void __launch_bounds__(kThreadsFor<kBatchTiles>)
   const bool valid_a = row_a < n, valid_b = row_b < n;
   const uint4* w_a = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_a ? row_a : 0) * k + k0);
   const uint4* w_b = reinterpret_cast<const uint4*>(w + static_cast<int64_t>(valid_b ? row_b : 0) * k + k0);
-  // w depends on no kernel: its rows start toward L2 while the one before runs.
-  if (quad == 0) {
-    const unsigned bytes = min(prefetch_row_bytes, chunks * 16);
-    if (valid_a) PrefetchToL2(w_a, bytes);
-    if (valid_b) PrefetchToL2(w_b, bytes);
-  }
   WaitForPredecessor();
   if constexpr (kStaged) {
     for (int c = threadIdx.x; c < m * chunks; c += kThreads) {
@@ -131,7 +125,7 @@ gpuError_t Launch(const GemmArgs& args, const GemmPlan& plan, size_t shared_byte
   const dim3 grid((args.n + rows - 1) / rows, plan.splits);
   return LaunchChained(Gemv<T, kBatchTiles>, grid, dim3(kThreadsFor<kBatchTiles>), shared_bytes, stream,
                        static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
-                       plan.k_tiles_per_split, plan.prefetch_row_bytes);
+                       plan.k_tiles_per_split);
 }
 
 template <typename T>

@@ -103,35 +103,18 @@ __device__ __forceinline__ float SumSlices(const float* __restrict__ slices, int
   return sum;
 }
 
-// Each thread's columns are read four at a time, slices and residual
-// together, before any is written back: one row's loads in flight at once
-// rather than a round trip to L2 per column. The sums keep the plain loop's
-// order, column by column.
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads)
-    AddAndNormKernel(const float* __restrict__ slices, int splits, int rows, int hidden, float multiplier,
-                     float* __restrict__ x, const float* __restrict__ weight, float eps, T* __restrict__ out) {
+    AddAndNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                     const float* weight, float eps, T* out) {
   BeginChained();
-  constexpr int kColumnsInFlight = 4;
   const int64_t stride = static_cast<int64_t>(rows) * hidden;
   float* row = x + static_cast<int64_t>(blockIdx.x) * hidden;
   float sum = 0;
-  for (int first = threadIdx.x; first < hidden; first += kColumnsInFlight * blockDim.x) {
-    float residual[kColumnsInFlight], projected[kColumnsInFlight];
-#pragma unroll
-    for (int j = 0; j < kColumnsInFlight; ++j) {
-      const int i = first + j * blockDim.x;
-      residual[j] = i < hidden ? row[i] : 0.0f;
-      projected[j] = i < hidden ? SumSlices(slices, splits, stride, static_cast<int64_t>(blockIdx.x) * hidden + i) : 0.0f;
-    }
-#pragma unroll
-    for (int j = 0; j < kColumnsInFlight; ++j) {
-      const int i = first + j * blockDim.x;
-      if (i >= hidden) break;
-      const float value = residual[j] + multiplier * projected[j];
-      row[i] = value;
-      sum += value * value;
-    }
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    const float value = row[i] + multiplier * SumSlices(slices, splits, stride, static_cast<int64_t>(blockIdx.x) * hidden + i);
+    row[i] = value;
+    sum += value * value;
   }
   const float inverse = rsqrtf(BlockReduce<false>(sum) / hidden + eps);
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
