@@ -1,10 +1,10 @@
 // Kernels of a decode step launched as a chain (Hopper's programmatic
 // dependent launch): each may be scheduled while the kernel before it on the
-// stream still runs, does what depends on nothing earlier (a GEMM pulls its
-// weights toward L2), and waits for its predecessor only where it must.
-// Between two dependent launches an H200 otherwise leaves the SMs idle for
-// the launch, then the new grid's first loads: a few microseconds each, and
-// a decode step has about ten such boundaries a layer.
+// stream still runs, and waits for its predecessor only where it must. In a
+// replayed graph the gap between two kernels is already tiny (0.06 µs on an
+// H200); what chaining buys is the next grid's blocks resident and set up
+// while the previous grid's last stores drain (2–6 % of a decode step,
+// bench/RESULTS.md).
 //
 // The contract, for every kernel launched with LaunchChained:
 //   - every block calls WaitForPredecessor() before its first read of memory
