@@ -326,6 +326,81 @@ void CheckArgmax() {
   Report(same, "argmax rows agree with std::max_element, ties to the first");
 }
 
+// The QKV projection's slices summed, Q and K rotated, V passed through, at
+// positions where a float angle would already be wrong (32K).
+void CheckRope(Elem elem, int heads, int kv_heads, int head_dim) {
+  const std::vector<int32_t> positions = {0, 1, 4097, 32767};
+  const int rows = static_cast<int>(positions.size()), splits = 3, width = (heads + 2 * kv_heads) * head_dim;
+  const auto slices = Random(static_cast<size_t>(splits) * rows * width, 31);
+  std::vector<float> expected(static_cast<size_t>(rows) * width, 0.0f);
+  for (int s = 0; s < splits; ++s) {
+    for (size_t i = 0; i < expected.size(); ++i) expected[i] += slices[static_cast<size_t>(s) * expected.size() + i];
+  }
+  constexpr float kTheta = 10000.0f;
+  for (int r = 0; r < rows; ++r) {
+    float* row = &expected[static_cast<size_t>(r) * width];
+    cpu::Rope(row, heads + kv_heads, head_dim, positions[static_cast<size_t>(r)], kTheta);  // Q then K.
+  }
+  DeviceBuffer dslices, dpositions, dq, dkv;
+  Expect(dslices.Upload(slices.data(), slices.size() * 4, "slices"), "upload");
+  Expect(dpositions.Upload(positions.data(), positions.size() * 4, "positions"), "upload");
+  const int q_size = heads * head_dim, kv_size = kv_heads * head_dim;
+  Expect(dq.Reserve(static_cast<size_t>(rows) * q_size * 2, "q"), "alloc");
+  Expect(dkv.Reserve(static_cast<size_t>(rows) * 2 * kv_size * 4, "kv"), "alloc");
+  Expect(GpuCheck(gpuMemsetAsync(dq.get(), 0xFF, static_cast<size_t>(rows) * q_size * 2, nullptr), "poison"), "poison");
+  Expect(GpuCheck(gpuMemsetAsync(dkv.get(), 0xFF, static_cast<size_t>(rows) * 2 * kv_size * 4, nullptr), "poison"),
+         "poison");
+  const gpu::RopeArgs args{dslices.get<float>(), splits, rows, heads, kv_heads, head_dim, dpositions.get<int32_t>(),
+                           kTheta, dq.get(), dkv.get<float>()};
+  Expect(GpuCheck(gpu::RopeAndSplit(elem, args, nullptr), "rope"), "rope launch");
+  const auto q = FromBits(Download<uint16_t>(dq, static_cast<size_t>(rows) * q_size), elem);
+  const auto kv = Download<float>(dkv, static_cast<size_t>(rows) * 2 * kv_size);
+  std::vector<float> q_expected, kv_expected;
+  for (int r = 0; r < rows; ++r) {
+    const float* row = &expected[static_cast<size_t>(r) * width];
+    q_expected.insert(q_expected.end(), row, row + q_size);
+    kv_expected.insert(kv_expected.end(), row + q_size, row + width);
+  }
+  const double q_error = RelativeError(q, Rounded(q_expected, elem)), kv_error = RelativeError(kv, kv_expected);
+  char what[200];
+  std::snprintf(what, sizeof what, "rope %s %d/%d heads, dim %d, positions to 32767: q error %.2e, k/v error %.2e",
+                elem == Elem::kBF16 ? "bf16" : "fp16", heads, kv_heads, head_dim, q_error, kv_error);
+  // q is rounded to the element type on both sides; K and V stay fp32.
+  Report(q_error < (elem == Elem::kBF16 ? 8e-3 : 1e-3) && kv_error < 1e-5, what);
+}
+
+// The residual add and the next norm in one pass, against the CPU's add
+// then RmsNorm: decode rows (one block each, 1,024 threads) and a prefill's.
+void CheckAddAndNorm(Elem elem, int rows, int hidden, int splits) {
+  const auto slices = Random(static_cast<size_t>(splits) * rows * hidden, 41);
+  auto x = Random(static_cast<size_t>(rows) * hidden, 42);
+  const auto weight = Random(hidden, 43);
+  constexpr float kMultiplier = 0.22f, kEps = 1e-5f;
+  DeviceBuffer dslices, dx, dweight, dout;
+  Expect(dslices.Upload(slices.data(), slices.size() * 4, "slices"), "upload");
+  Expect(dx.Upload(x.data(), x.size() * 4, "x"), "upload");
+  Expect(dweight.Upload(weight.data(), weight.size() * 4, "weight"), "upload");
+  Expect(dout.Reserve(x.size() * 2, "out"), "alloc");
+  Expect(GpuCheck(gpuMemsetAsync(dout.get(), 0xFF, x.size() * 2, nullptr), "poison"), "poison");
+  Expect(GpuCheck(gpu::AddAndNorm(elem, dslices.get<float>(), splits, rows, hidden, kMultiplier, dx.get<float>(),
+                                  dweight.get<float>(), kEps, dout.get(), nullptr),
+                  "add and norm"),
+         "add and norm launch");
+  for (size_t i = 0; i < x.size(); ++i) {
+    float sum = 0;
+    for (int s = 0; s < splits; ++s) sum += slices[static_cast<size_t>(s) * x.size() + i];
+    x[i] += kMultiplier * sum;
+  }
+  std::vector<float> normed(x.size());
+  cpu::RmsNorm(x.data(), weight.data(), normed.data(), rows, hidden, kEps);
+  const double x_error = RelativeError(Download<float>(dx, x.size()), x);
+  const double out_error = RelativeError(FromBits(Download<uint16_t>(dout, x.size()), elem), Rounded(normed, elem));
+  char what[200];
+  std::snprintf(what, sizeof what, "add and norm %s rows %d, hidden %d, %d slices: x error %.2e, out error %.2e",
+                elem == Elem::kBF16 ? "bf16" : "fp16", rows, hidden, splits, x_error, out_error);
+  Report(x_error < 1e-6 && out_error < (elem == Elem::kBF16 ? 8e-3 : 1e-3), what);
+}
+
 // The whole model: GPU logits against the CPU model with the same rounded
 // weights, over a prefill and a few decode steps of two sequences.
 void CheckModel(DType dtype, DType kv_dtype, int tp_rank, int tp_size) {
@@ -430,6 +505,13 @@ int main(int argc, char** argv) {
     CheckAttention(Elem::kBF16, true, 8, 2, 64, {1, 15, 16, 17, 33, 1000});
     CheckAttention(Elem::kBF16, true, 32, 8, 128, {32768});
     CheckArgmax();
+    for (Elem elem : {Elem::kBF16, Elem::kF16}) {
+      CheckRope(elem, 32, 8, 128);
+      CheckRope(elem, 8, 2, 64);
+      CheckAddAndNorm(elem, 1, 4096, 9);
+      CheckAddAndNorm(elem, 8, 4096, 16);
+      CheckAddAndNorm(elem, 300, 2048, 1);
+    }
     CheckModel(DType::kBF16, DType::kBF16, 0, 1);
     CheckModel(DType::kF16, DType::kF16, 0, 1);
     CheckModel(DType::kBF16, DType::kF8E4M3, 0, 1);
