@@ -180,6 +180,10 @@ def timeline(worker, case, library, mode):
               f"{statistics.median(durations):>9.2f}  {name}")
 
 
+# ncu names its units in more than one way across versions (2025.3 writes "ns").
+US_PER_UNIT = {"ns": 1e-3, "nsecond": 1e-3, "us": 1.0, "usecond": 1.0, "ms": 1e3, "msecond": 1e3}
+
+
 def profile(worker, case):
     """Each kernel's share of a decode step: the kernels launched STEPS times
     or more per layer-count are the step's; prefill's run once each."""
@@ -194,7 +198,9 @@ def profile(worker, case):
         return 1
     by_name = {}
     for r in rows:
-        scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}.get(r["Metric Unit"], 1.0)
+        scale = US_PER_UNIT.get(r["Metric Unit"])
+        if scale is None:
+            raise SystemExit(f"ncu reported durations in {r['Metric Unit']!r}, a unit this script does not know")
         name = r["Kernel Name"].split("(")[0][:60]
         by_name.setdefault((name, r["Grid Size"], r["Block Size"]), []).append(float(r["Metric Value"].replace(",", "")) * scale)
     # The decode step's kernels: launched at least STEPS times.
