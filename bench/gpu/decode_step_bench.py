@@ -180,7 +180,8 @@ def timeline(worker, case, library, mode):
               f"{statistics.median(durations):>9.2f}  {name}")
 
 
-# ncu names its units in more than one way across versions (2025.3 writes "ns").
+# ncu names its units in more than one way across versions; the 2025.3 on the GPU
+# machine gave kernel durations that match the CUPTI timeline only as nanoseconds.
 US_PER_UNIT = {"ns": 1e-3, "nsecond": 1e-3, "us": 1.0, "usecond": 1.0, "ms": 1e3, "msecond": 1e3}
 
 
