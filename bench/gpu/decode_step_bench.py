@@ -13,6 +13,8 @@ tokens back on the host). Each case runs once per mode, side by side:
           plan before the GEMV existed
   unchained  the graph, each kernel waiting for the one before to end
           (GAUNTLET_GPU_PDL=0): launches before chaining existed
+  l1none  the graph, no kernel asking for the largest L1 (GAUNTLET_GPU_L1=0)
+  l1all   the graph, every small kernel asking for it (GAUNTLET_GPU_L1=all)
 The bound is the bytes a step must read — every weight once, plus the KV
 cache at the mean decode position — over the copy bandwidth measured in the
 same run. TTFT (the graph mode's) is set beside 2·params·tokens over the
@@ -49,7 +51,8 @@ MODELS = {
            [(b, c) for b in (1, 8, 32) for c in (1024, 4096, 8192)]),
 }
 MODE_ENV = {"eager": {"GAUNTLET_GPU_GRAPHS": "0"}, "graph": {}, "mma": {"GAUNTLET_GPU_GEMV": "0"},
-            "unchained": {"GAUNTLET_GPU_PDL": "0"}}
+            "unchained": {"GAUNTLET_GPU_PDL": "0"}, "l1none": {"GAUNTLET_GPU_L1": "0"},
+            "l1all": {"GAUNTLET_GPU_L1": "all"}}
 STEPS = 32
 
 
@@ -65,6 +68,7 @@ def main():
     parser.add_argument("--profile", action="store_true", help="a per-kernel breakdown of a decode step (ncu)")
     parser.add_argument("--timeline", metavar="LIB",
                         help="kernel_timeline.so: the first case's decode steps as replayed, kernel by kernel")
+    parser.add_argument("--timeline-modes", default="unchained,graph", help="the modes --timeline traces")
     args = parser.parse_intermixed_args()
     (LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER), default_cases = MODELS[args.model]
     LAYERS = args.layers or LAYERS
@@ -119,7 +123,7 @@ def main():
               " ".join(f"{itl[m] / bound_ms:>11.2f}" for m in modes) +
               f" {ttft[shown]:>8.1f} {ttft[shown] / ttft_bound_ms:>10.2f}", flush=True)
     if args.timeline:
-        for mode in ("unchained", "graph"):
+        for mode in args.timeline_modes.split(","):
             timeline(worker, first_case, args.timeline, mode)
     if args.profile:
         return profile(worker, first_case)

@@ -511,6 +511,8 @@ int main(int argc, char** argv) {
       CheckAddAndNorm(elem, 1, 4096, 9);
       CheckAddAndNorm(elem, 8, 4096, 16);
       CheckAddAndNorm(elem, 300, 2048, 1);
+      CheckAddAndNorm(elem, 3, 5120, 4);  // A cluster's blocks take two groups of columns each.
+      CheckAddAndNorm(elem, 2, 2050, 3);  // Not a multiple of 4: one block per row.
     }
     CheckModel(DType::kBF16, DType::kBF16, 0, 1);
     CheckModel(DType::kF16, DType::kF16, 0, 1);

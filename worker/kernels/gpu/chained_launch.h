@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "worker/backend/gpu_vendor.h"
+#include "worker/kernels/gpu/l1_preference.h"
 
 namespace gauntlet::worker::gpu {
 
@@ -47,20 +48,20 @@ __device__ __forceinline__ void BeginChained() {
   WaitForPredecessor();
 }
 
-// Whether launches chain on this process's device.
-inline bool ChainedLaunches() {
+// Whether this process's device runs the build's sm_90a code (clusters,
+// chained launches): CUDA builds with 90a in their architectures, on sm_90
+// parts alone.
+inline bool Sm90aDevice() {
 #if defined(GAUNTLET_GPU_CUDA) && defined(GAUNTLET_GPU_SM90A)
   static const bool on = [] {
-    const char* setting = std::getenv("GAUNTLET_GPU_PDL");
-    if (setting && std::string_view(setting) == "0") return false;
     int device = 0, major = 0, minor = 0;
     if (gpuGetDevice(&device) != gpuSuccess ||
         gpuDeviceGetAttribute(&major, gpuDevAttrComputeCapabilityMajor, device) != gpuSuccess ||
         gpuDeviceGetAttribute(&minor, gpuDevAttrComputeCapabilityMinor, device) != gpuSuccess) {
-      (void)gpuGetLastError();  // No chaining is the safe answer; the next real call reports the fault.
+      (void)gpuGetLastError();  // No sm_90a code is the safe answer; the next real call reports the fault.
       return false;
     }
-    return major == 9 && minor == 0;  // sm_90a code runs on sm_90 parts alone.
+    return major == 9 && minor == 0;
   }();
   return on;
 #else
@@ -68,9 +69,19 @@ inline bool ChainedLaunches() {
 #endif
 }
 
+// Whether launches chain on this process's device.
+inline bool ChainedLaunches() {
+  static const bool on = [] {
+    const char* setting = std::getenv("GAUNTLET_GPU_PDL");
+    return Sm90aDevice() && !(setting && std::string_view(setting) == "0");
+  }();
+  return on;
+}
+
 template <typename... Params, typename... Args>
 gpuError_t LaunchChained(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, gpuStream_t stream,
                          Args... args) {
+  if (shared_bytes == 0) PreferL1IfSmall(reinterpret_cast<const void*>(kernel));
 #if defined(GAUNTLET_GPU_CUDA)
   if (ChainedLaunches()) {
     cudaLaunchAttribute chained{};
@@ -89,5 +100,30 @@ gpuError_t LaunchChained(void (*kernel)(Params...), dim3 grid, dim3 block, size_
   kernel<<<grid, block, shared_bytes, stream>>>(static_cast<Params>(args)...);
   return gpuGetLastError();
 }
+
+#if defined(GAUNTLET_GPU_CUDA)
+// A launch in thread-block clusters of `cluster` blocks along x (grid.x a
+// multiple of it), chained like LaunchChained. Only where Sm90aDevice().
+template <typename... Params, typename... Args>
+gpuError_t LaunchClustered(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, gpuStream_t stream,
+                           unsigned cluster, Args... args) {
+  if (shared_bytes == 0) PreferL1IfSmall(reinterpret_cast<const void*>(kernel));
+  cudaLaunchAttribute attributes[2]{};
+  attributes[0].id = cudaLaunchAttributeClusterDimension;
+  attributes[0].val.clusterDim.x = cluster;
+  attributes[0].val.clusterDim.y = 1;
+  attributes[0].val.clusterDim.z = 1;
+  attributes[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attributes[1].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = shared_bytes;
+  config.stream = stream;
+  config.attrs = attributes;
+  config.numAttrs = ChainedLaunches() ? 2 : 1;
+  return cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);
+}
+#endif
 
 }  // namespace gauntlet::worker::gpu

@@ -2,6 +2,10 @@
 
 #include <cfloat>
 
+#if defined(GAUNTLET_GPU_CUDA)
+#include <cooperative_groups.h>
+#endif
+
 #include "worker/kernels/gpu/chained_launch.h"
 #include "worker/model/fp8_e4m3.h"
 
@@ -136,6 +140,96 @@ __global__ void __launch_bounds__(kRowThreads)
   }
 }
 
+
+#if defined(GAUNTLET_GPU_CUDA)
+// At decode a norm is a few rows, and one block per row reads the row and
+// the GEMM's slices from one SM (6.5 µs for 4096 columns and 9 slices on an
+// H200). A cluster of kNormCluster blocks shares each row instead: every
+// block adds and squares a strided share of its float4 groups, the blocks
+// sum their partial squares through distributed shared memory (in rank
+// order, so every block gets the same bits), and each normalizes its share.
+// x's values are those of AddAndNormKernel bit for bit; the norm's sum
+// is taken in a different order.
+constexpr int kNormCluster = 8;
+constexpr int kNormClusterThreads = 128;
+
+__device__ __forceinline__ float4 SumSlices4(const float4* __restrict__ slices, int splits, int64_t stride,
+                                             int64_t index) {
+  float4 sum = make_float4(0, 0, 0, 0);
+  int s = 0;
+  for (; s + 4 <= splits; s += 4) {
+    float4 v[4];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) v[u] = slices[(s + u) * stride + index];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) sum.x += v[u].x, sum.y += v[u].y, sum.z += v[u].z, sum.w += v[u].w;
+  }
+  for (; s < splits; ++s) {
+    const float4 v = slices[s * stride + index];
+    sum.x += v.x, sum.y += v.y, sum.z += v.z, sum.w += v.w;
+  }
+  return sum;
+}
+
+// kAdd: x += multiplier × Σ slices first (AddAndNorm); otherwise x is read
+// at source_rows[row] when given (RmsNorm). hidden % 4 == 0.
+template <typename T, bool kAdd>
+__global__ void __launch_bounds__(kNormClusterThreads)
+    ClusterNormKernel(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                      const int32_t* source_rows, const float* weight, float eps, T* out) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  namespace cg = cooperative_groups;
+  BeginChained();
+  const cg::cluster_group cluster = cg::this_cluster();
+  const int rank = static_cast<int>(cluster.block_rank()), row = blockIdx.x / kNormCluster;
+  const int source = source_rows ? source_rows[row] : row, groups = hidden / 4;
+  float4* x_row = reinterpret_cast<float4*>(x + static_cast<int64_t>(source) * hidden);
+  const float4* slices4 = reinterpret_cast<const float4*>(slices);
+  const int64_t stride = static_cast<int64_t>(rows) * groups;
+  const int first = rank * kNormClusterThreads + threadIdx.x, step = kNormCluster * kNormClusterThreads;
+  float sum = 0;
+  for (int g = first; g < groups; g += step) {
+    float4 v = x_row[g];
+    if constexpr (kAdd) {
+      const float4 s = SumSlices4(slices4, splits, stride, static_cast<int64_t>(row) * groups + g);
+      v.x = v.x + multiplier * s.x, v.y = v.y + multiplier * s.y;
+      v.z = v.z + multiplier * s.z, v.w = v.w + multiplier * s.w;
+      x_row[g] = v;
+    }
+    sum += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+  }
+  __shared__ float block_sum;
+  const float mine = BlockReduce<false>(sum);
+  if (threadIdx.x == 0) block_sum = mine;
+  cluster.sync();
+  float total = 0;
+  for (int r = 0; r < kNormCluster; ++r) total += *cluster.map_shared_rank(&block_sum, r);
+  const float inverse = rsqrtf(total / hidden + eps);
+  const float4* weight4 = reinterpret_cast<const float4*>(weight);
+  T* out_row = out + static_cast<int64_t>(row) * hidden;
+  for (int g = first; g < groups; g += step) {
+    const float4 v = x_row[g], w = weight4[g];
+    out_row[4 * g] = FromFloat<T>(v.x * inverse * w.x);
+    out_row[4 * g + 1] = FromFloat<T>(v.y * inverse * w.y);
+    out_row[4 * g + 2] = FromFloat<T>(v.z * inverse * w.z);
+    out_row[4 * g + 3] = FromFloat<T>(v.w * inverse * w.w);
+  }
+  cluster.sync();  // No block leaves while another may still read its block_sum.
+#endif
+}
+
+// Rows few enough that one block per row would leave the GPU idle.
+bool ClusterNorm(int rows, int hidden) { return Sm90aDevice() && rows <= 64 && hidden % 4 == 0; }
+
+template <typename T, bool kAdd>
+gpuError_t LaunchClusterNorm(const float* slices, int splits, int rows, int hidden, float multiplier, float* x,
+                             const int32_t* source_rows, const float* weight, float eps, void* out,
+                             gpuStream_t stream) {
+  return LaunchClustered(ClusterNormKernel<T, kAdd>, dim3(rows * kNormCluster), dim3(kNormClusterThreads), 0, stream,
+                         kNormCluster, slices, splits, rows, hidden, multiplier, x, source_rows, weight, eps,
+                         static_cast<T*>(out));
+}
+#endif
 
 __device__ __forceinline__ int64_t SlotIndex(int block, int kv_heads, int head, int block_size, int offset,
                                              int head_dim) {
@@ -356,6 +450,14 @@ gpuError_t RmsNorm(Elem elem, const float* x, const int32_t* rows, int count, in
                    void* out, gpuStream_t stream) {
   if (count == 0) return gpuSuccess;
   gpuError_t error = gpuSuccess;
+#if defined(GAUNTLET_GPU_CUDA)
+  if (ClusterNorm(count, hidden)) {
+    GAUNTLET_DISPATCH_ELEM(elem, T,
+                           error = (LaunchClusterNorm<T, false>(nullptr, 0, count, hidden, 1.0f, const_cast<float*>(x),
+                                                                rows, weight, eps, out, stream)));
+    return error;
+  }
+#endif
   GAUNTLET_DISPATCH_ELEM(elem, T,
                          error = LaunchChained(RmsNormKernel<T>, dim3(count), dim3(RowThreads(count)), 0, stream, x,
                                                rows, hidden, weight, eps, static_cast<T*>(out)));
@@ -366,6 +468,14 @@ gpuError_t AddAndNorm(Elem elem, const float* slices, int splits, int rows, int 
                       const float* weight, float eps, void* out, gpuStream_t stream) {
   if (rows == 0) return gpuSuccess;
   gpuError_t error = gpuSuccess;
+#if defined(GAUNTLET_GPU_CUDA)
+  if (ClusterNorm(rows, hidden)) {
+    GAUNTLET_DISPATCH_ELEM(elem, T,
+                           error = (LaunchClusterNorm<T, true>(slices, splits, rows, hidden, multiplier, x, nullptr,
+                                                               weight, eps, out, stream)));
+    return error;
+  }
+#endif
   GAUNTLET_DISPATCH_ELEM(elem, T,
                          error = LaunchChained(AddAndNormKernel<T>, dim3(rows), dim3(RowThreads(rows)), 0, stream,
                                                slices, splits, rows, hidden, multiplier, x, weight, eps,
