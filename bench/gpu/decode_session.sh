@@ -3,12 +3,13 @@
 # is short): builds the worker and the CUPTI tracer, then runs the parts
 # named, in order, writing every log under $OUT and a short summary last.
 #
-#   bash bench/gpu/decode_session.sh [checks] [timeline] [gemv] [8b CASE ...]
+#   bash bench/gpu/decode_session.sh [checks] [timeline] [gemv] [neighbours] [8b CASE ...]
 #
 #   checks    the kernel and model checks (gpu_kernel_checks)
 #   timeline  the 8B shapes with 8 layers at 1x1024 and 8x1024, unchained and
 #             chained, with the replayed step kernel by kernel
 #   gemv      the decode GEMM table (bench/gpu/run.sh gemv, m = 1 and 8)
+#   neighbours the GEMV after each kind of kernel a step runs before it
 #   8b        the whole 8B-shaped model at the cases given (BATCHxCONTEXT),
 #             graph mode; each case loads the 16.7 GB model once
 set -uo pipefail
@@ -45,6 +46,10 @@ while [[ ${#parts[@]} -gt 0 ]]; do
       OUT="$out" GAUNTLET_BENCH_M=1,8 bash bench/gpu/run.sh gemv > "$out/gemv-run.txt" 2>&1
       summary+=("gemv: see gemv.txt")
       ;;
+    neighbours)
+      OUT="$out" bash bench/gpu/run.sh neighbours > "$out/neighbours-run.txt" 2>&1
+      summary+=("neighbours: see gemv_neighbours.txt")
+      ;;
     8b)
       cases=()
       while [[ ${#parts[@]} -gt 0 && ${parts[0]} == *x* ]]; do
@@ -55,7 +60,7 @@ while [[ ${#parts[@]} -gt 0 ]]; do
         "${cases[@]}" > "$out/decode-8b.txt" 2>&1
       summary+=("8b: $(tail -n +2 "$out/decode-8b.txt" | tr '\n' ' ')")
       ;;
-    *) echo "unknown part '$part': checks, timeline, gemv or 8b CASE..." >&2; exit 2 ;;
+    *) echo "unknown part '$part': checks, timeline, gemv, neighbours or 8b CASE..." >&2; exit 2 ;;
   esac
 done
 printf '%s\n' "${summary[@]}"

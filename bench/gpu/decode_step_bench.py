@@ -13,8 +13,6 @@ tokens back on the host). Each case runs once per mode, side by side:
           plan before the GEMV existed
   unchained  the graph, each kernel waiting for the one before to end
           (GAUNTLET_GPU_PDL=0): launches before chaining existed
-  l1none  the graph, no kernel asking for the largest L1 (GAUNTLET_GPU_L1=0)
-  l1all   the graph, every small kernel asking for it (GAUNTLET_GPU_L1=all)
 The bound is the bytes a step must read — every weight once, plus the KV
 cache at the mean decode position — over the copy bandwidth measured in the
 same run. TTFT (the graph mode's) is set beside 2·params·tokens over the
@@ -51,8 +49,7 @@ MODELS = {
            [(b, c) for b in (1, 8, 32) for c in (1024, 4096, 8192)]),
 }
 MODE_ENV = {"eager": {"GAUNTLET_GPU_GRAPHS": "0"}, "graph": {}, "mma": {"GAUNTLET_GPU_GEMV": "0"},
-            "unchained": {"GAUNTLET_GPU_PDL": "0"}, "l1none": {"GAUNTLET_GPU_L1": "0"},
-            "l1all": {"GAUNTLET_GPU_L1": "all"}}
+            "unchained": {"GAUNTLET_GPU_PDL": "0"}}
 STEPS = 32
 
 
@@ -69,6 +66,8 @@ def main():
     parser.add_argument("--timeline", metavar="LIB",
                         help="kernel_timeline.so: the first case's decode steps as replayed, kernel by kernel")
     parser.add_argument("--timeline-modes", default="unchained,graph", help="the modes --timeline traces")
+    parser.add_argument("--timeline-order", action="store_true",
+                        help="also list a traced step's kernels in launch order, each with its median time")
     args = parser.parse_intermixed_args()
     (LAYERS, HIDDEN, HEADS, KV_HEADS, VOCAB, INTER), default_cases = MODELS[args.model]
     LAYERS = args.layers or LAYERS
@@ -124,13 +123,13 @@ def main():
               f" {ttft[shown]:>8.1f} {ttft[shown] / ttft_bound_ms:>10.2f}", flush=True)
     if args.timeline:
         for mode in args.timeline_modes.split(","):
-            timeline(worker, first_case, args.timeline, mode)
+            timeline(worker, first_case, args.timeline, mode, args.timeline_order)
     if args.profile:
         return profile(worker, first_case)
     return 0
 
 
-def timeline(worker, case, library, mode):
+def timeline(worker, case, library, mode, in_order=False):
     """The case's decode steps as the GPU ran them (CUPTI, through
     kernel_timeline.so): each kernel's time and the idle gap before it. Chained
     kernels start before their predecessor ends and wait, so only the
@@ -182,6 +181,14 @@ def timeline(worker, case, library, mode):
     for name, (durations, gaps) in sorted(by_name.items(), key=lambda kv: -sum(kv[1][0])):
         print(f"{sum(durations) / len(steps):>8.1f} {sum(gaps) / len(steps):>9.1f} {len(durations) / len(steps):>8.1f} "
               f"{statistics.median(durations):>9.2f}  {name}")
+    if in_order:
+        # The same kernel at two places in a step (the first layer's and the
+        # last's, or one launched twice) can run at different speeds.
+        print(f"\n{mode}: the step in launch order\n{'#':>4} {'median us':>9} {'gap us':>7}  kernel")
+        for i, (_, _, name) in enumerate(steps[0]):
+            durations = [(s[i][1] - s[i][0]) / 1e3 for s in steps]
+            gaps = [max(0, s[i][0] - s[i - 1][1]) / 1e3 if i else 0.0 for s in steps]
+            print(f"{i:>4} {statistics.median(durations):>9.2f} {statistics.median(gaps):>7.2f}  {name}")
 
 
 # ncu names its units in more than one way across versions; the 2025.3 on the GPU

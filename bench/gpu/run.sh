@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the GPU kernels with nvcc and runs their benchmarks against PyTorch.
-# Meant for the GPU machine (the device tool): bash bench/gpu/run.sh [attention] [gemm] [gemv]
+# Meant for the GPU machine (the device tool): bash bench/gpu/run.sh [attention] [gemm] [gemv] [neighbours]
 # The whole-model decode step: python3 bench/gpu/decode_step_bench.py build/bin/gauntlet-worker
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,4 +21,8 @@ fi
 if [[ " $which " == *" gemv "* ]]; then
   echo "== decode GEMV on granite-3.3-8b's shapes"
   python3 bench/gpu/gemm_bench.py "$out/libgauntlet_gpu.so" decode | tee "$out/gemv.txt"
+fi
+if [[ " $which " == *" neighbours "* ]]; then
+  echo "== the decode GEMV after each kind of kernel a step runs before it"
+  python3 bench/gpu/gemv_neighbours_bench.py "$out/libgauntlet_gpu.so" | tee "$out/gemv_neighbours.txt"
 fi

@@ -24,7 +24,6 @@
 #include <string_view>
 
 #include "worker/backend/gpu_vendor.h"
-#include "worker/kernels/gpu/l1_preference.h"
 
 namespace gauntlet::worker::gpu {
 
@@ -81,7 +80,6 @@ inline bool ChainedLaunches() {
 template <typename... Params, typename... Args>
 gpuError_t LaunchChained(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, gpuStream_t stream,
                          Args... args) {
-  if (shared_bytes == 0) PreferL1IfSmall(reinterpret_cast<const void*>(kernel));
 #if defined(GAUNTLET_GPU_CUDA)
   if (ChainedLaunches()) {
     cudaLaunchAttribute chained{};
@@ -107,7 +105,6 @@ gpuError_t LaunchChained(void (*kernel)(Params...), dim3 grid, dim3 block, size_
 template <typename... Params, typename... Args>
 gpuError_t LaunchClustered(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, gpuStream_t stream,
                            unsigned cluster, Args... args) {
-  if (shared_bytes == 0) PreferL1IfSmall(reinterpret_cast<const void*>(kernel));
   cudaLaunchAttribute attributes[2]{};
   attributes[0].id = cudaLaunchAttributeClusterDimension;
   attributes[0].val.clusterDim.x = cluster;

@@ -123,8 +123,6 @@ template <typename T, int kBatchTiles>
 gpuError_t Launch(const GemmArgs& args, const GemmPlan& plan, size_t shared_bytes, gpuStream_t stream) {
   const int rows = GemvRowsPerBlock(kBatchTiles * 8);
   const dim3 grid((args.n + rows - 1) / rows, plan.splits);
-  // Staged x needs shared memory; the driver sizes that variant's split.
-  if constexpr (kBatchTiles == 1) PreferL1ForStreaming(reinterpret_cast<const void*>(Gemv<T, kBatchTiles>));
   return LaunchChained(Gemv<T, kBatchTiles>, grid, dim3(kThreadsFor<kBatchTiles>), shared_bytes, stream,
                        static_cast<const T*>(args.x), static_cast<const T*>(args.w), args.out, args.m, args.n, args.k,
                        plan.k_tiles_per_split);
