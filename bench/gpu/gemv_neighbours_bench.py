@@ -15,8 +15,9 @@ is tried in one device call:
 The neighbours: the step's own mma.sync down projection; a small
 elementwise kernel; a plain streaming read (torch's sum over a down-sized
 copy); a kernel that holds the mma's shared memory per block (40 KB, its
-grid) and touches no global memory; and tensor-core work on L2-resident
-operands (cuBLAS 2048³).
+grid) and touches no global memory, and the same with 8 KB (if only the
+first slows the GEMV, the SM's shared-memory configuration is the cause);
+and tensor-core work on L2-resident operands (cuBLAS 2048³).
 """
 import ctypes
 import sys
@@ -55,11 +56,11 @@ def gemm(x, w, out):
                                      ctypes.c_void_p(out.data_ptr()), m, n, k, 1, stream())
 
 
-def hog(sink):
+def hog(sink, shared_bytes):
     def run():
         with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
-            HOG((MMA_BLOCKS,), (128,), (sink, cupy.int32(2000), cupy.int32(MMA_SHARED_BYTES // 4)),
-                shared_mem=MMA_SHARED_BYTES)
+            HOG((MMA_BLOCKS,), (128,), (sink, cupy.int32(2000), cupy.int32(shared_bytes // 4)),
+                shared_mem=shared_bytes)
     return run
 
 
@@ -82,7 +83,8 @@ def main():
         "the step's mma.sync down projection": lambda i: gemm(x_inter, down[i], down_out),
         "a small elementwise kernel (4096 floats)": lambda i: lambda: torch.add(small_in, 1.0, out=small_out),
         "a streaming read of a down copy (torch sum)": lambda i: lambda: down[i].sum(dtype=torch.float32),
-        "40 KB of shared memory a block, mma's grid, no global traffic": lambda i: hog(sink),
+        "40 KB of shared memory a block, mma's grid, no global traffic": lambda i: hog(sink, MMA_SHARED_BYTES),
+        "8 KB of shared memory a block, mma's grid, no global traffic": lambda i: hog(sink, 8 * 1024),
         "tensor cores on L2-resident operands (cuBLAS 2048^3)": lambda i: lambda: torch.matmul(a, b),
     }
     print(f"device: {torch.cuda.get_device_name(0)}; copy bandwidth {copy_bw / 1e12:.2f} TB/s")
