@@ -2,10 +2,11 @@
 
 In the replayed 8B decode step the gate_up GEMV (25600 × 4096) takes 75 µs,
 0.65 of copy bandwidth, and the LM head's 145 µs; back to back with
-themselves the same kernels on the same weights take 55 and 102 µs (0.88).
-An experiment inside the worker (bench/RESULTS.md, "The GEMV's neighbour")
-found the cause in what runs before it: after an mma.sync projection the
-GEMV is 1.39× slower, after a small kernel it is not. This bench times each
+themselves, on copies of the weights, the same kernels take 55 and 102 µs
+(0.88). An experiment inside the worker (bench/RESULTS.md, "Why the GEMV
+runs at 0.65 of copy in the step and 0.88 alone") found the cause in what
+runs before it: after an mma.sync projection the GEMV is 1.39× slower,
+after a small kernel it is not. This bench times each
 candidate neighbour's pairs [before_i, gemv_i] over copies of the weights,
 as one CUDA graph, and takes the neighbour alone away, so a theory or a fix
 is tried in one device call:
